@@ -1,0 +1,178 @@
+import { InputError } from "./errors";
+
+/** Rank metrics of a scored, labelled set. */
+export interface RankMetrics {
+  n: number;
+  positives: number;
+  negatives: number;
+  /** Area under the ROC curve; tied scores count half (Mann–Whitney). */
+  rocAuc: number;
+  /** Average precision, step-wise as scikit-learn computes it: Σ (R_k − R_{k−1}) · P_k over distinct thresholds. */
+  averagePrecision: number;
+}
+
+/** Cumulative counts at each distinct score, scores descending. */
+interface ThresholdCounts {
+  thresholds: Float64Array;
+  /** True positives with score ≥ thresholds[k]. */
+  tps: Float64Array;
+  /** False positives with score ≥ thresholds[k]. */
+  fps: Float64Array;
+  positives: number;
+  negatives: number;
+}
+
+function checkInputs(labels: ArrayLike<number>, scores: ArrayLike<number>): void {
+  if (labels.length !== scores.length) {
+    throw new InputError(`got ${labels.length} labels but ${scores.length} scores`);
+  }
+  if (labels.length === 0) throw new InputError("no samples to evaluate");
+  for (let i = 0; i < scores.length; i++) {
+    if (Number.isNaN(scores[i])) throw new InputError(`score ${i} is NaN`);
+    const y = labels[i];
+    if (y !== 0 && y !== 1) throw new InputError(`label ${i} is ${y}, expected 0 or 1`);
+  }
+}
+
+function thresholdCounts(labels: ArrayLike<number>, scores: ArrayLike<number>): ThresholdCounts {
+  checkInputs(labels, scores);
+  const n = scores.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => scores[b]! - scores[a]!);
+  const thresholds: number[] = [];
+  const tps: number[] = [];
+  const fps: number[] = [];
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    if (labels[i] === 1) tp++;
+    else fp++;
+    // Close a threshold group at the last sample of each distinct score.
+    if (k === n - 1 || scores[order[k + 1]!] !== scores[i]) {
+      thresholds.push(scores[i]!);
+      tps.push(tp);
+      fps.push(fp);
+    }
+  }
+  return {
+    thresholds: Float64Array.from(thresholds),
+    tps: Float64Array.from(tps),
+    fps: Float64Array.from(fps),
+    positives: tp,
+    negatives: fp,
+  };
+}
+
+/**
+ * ROC-AUC and average precision of `scores` (any real numbers, higher = more likely positive)
+ * against `labels` (1 = positive, 0 = negative). Needs at least one of each class.
+ */
+export function rankMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>): RankMetrics {
+  const c = thresholdCounts(labels, scores);
+  if (c.positives === 0 || c.negatives === 0) {
+    throw new InputError(`need positives and negatives to rank, got ${c.positives} positives and ${c.negatives} negatives`);
+  }
+  // Trapezoids between distinct thresholds = Mann–Whitney U with ties counted half.
+  let area = 0;
+  let ap = 0;
+  let prevTp = 0;
+  let prevFp = 0;
+  for (let k = 0; k < c.thresholds.length; k++) {
+    const tp = c.tps[k]!;
+    const fp = c.fps[k]!;
+    area += (fp - prevFp) * (tp + prevTp) / 2;
+    ap += ((tp - prevTp) / c.positives) * (tp / (tp + fp));
+    prevTp = tp;
+    prevFp = fp;
+  }
+  return {
+    n: labels.length,
+    positives: c.positives,
+    negatives: c.negatives,
+    rocAuc: area / (c.positives * c.negatives),
+    averagePrecision: ap,
+  };
+}
+
+/** Points of the ROC curve, one per distinct threshold, starting at (0, 0). */
+export interface RocCurve {
+  fpr: Float64Array;
+  tpr: Float64Array;
+  /** Score threshold of each point (Infinity for the origin). */
+  thresholds: Float64Array;
+}
+
+export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): RocCurve {
+  const c = thresholdCounts(labels, scores);
+  const m = c.thresholds.length + 1;
+  const fpr = new Float64Array(m);
+  const tpr = new Float64Array(m);
+  const thresholds = new Float64Array(m);
+  thresholds[0] = Infinity;
+  for (let k = 0; k < c.thresholds.length; k++) {
+    fpr[k + 1] = c.negatives ? c.fps[k]! / c.negatives : 0;
+    tpr[k + 1] = c.positives ? c.tps[k]! / c.positives : 0;
+    thresholds[k + 1] = c.thresholds[k]!;
+  }
+  return { fpr, tpr, thresholds };
+}
+
+/** Points of the precision–recall curve, one per distinct threshold, recall increasing. */
+export interface PrCurve {
+  recall: Float64Array;
+  precision: Float64Array;
+  thresholds: Float64Array;
+}
+
+export function prCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): PrCurve {
+  const c = thresholdCounts(labels, scores);
+  const m = c.thresholds.length;
+  const recall = new Float64Array(m);
+  const precision = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    recall[k] = c.positives ? c.tps[k]! / c.positives : 0;
+    precision[k] = c.tps[k]! / (c.tps[k]! + c.fps[k]!);
+  }
+  return { recall, precision, thresholds: c.thresholds.slice() };
+}
+
+/** Confusion-matrix metrics at one threshold; a sample is called positive when score ≥ threshold. */
+export interface ThresholdMetrics {
+  threshold: number;
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+  accuracy: number;
+  /** tp / (tp + fp); 0 when nothing is called positive. */
+  precision: number;
+  /** Sensitivity: tp / (tp + fn). */
+  recall: number;
+  /** tn / (tn + fp). */
+  specificity: number;
+  /** Harmonic mean of precision and recall; 0 when both are 0. */
+  f1: number;
+}
+
+export function thresholdMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): ThresholdMetrics {
+  checkInputs(labels, scores);
+  let tp = 0, fp = 0, tn = 0, fn = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const called = scores[i]! >= threshold;
+    if (labels[i] === 1) called ? tp++ : fn++;
+    else called ? fp++ : tn++;
+  }
+  const precision = tp + fp ? tp / (tp + fp) : 0;
+  const recall = tp + fn ? tp / (tp + fn) : 0;
+  return {
+    threshold,
+    tp, fp, tn, fn,
+    accuracy: (tp + tn) / scores.length,
+    precision,
+    recall,
+    specificity: tn + fp ? tn / (tn + fp) : 0,
+    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+  };
+}

@@ -1,0 +1,88 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { encodeBindingMatrix } from "../lib/src/encoding";
+import { reverseComplement } from "../lib/src/sequences";
+
+const MIRNA = "TGAGGTAGTAGGTTGTATAG"; // let-7a, 20 nt
+/** Value at [pair k, site row i, miRNA column j, channel c]. */
+function at(m: Float32Array, k: number, i: number, j: number, channels = 1, c = 0): number {
+  return m[((k * 50 + i) * 20 + j) * channels + c]!;
+}
+
+test("shape [n,50,20,1] and hand-checked cells", () => {
+  const site = "A".repeat(50);
+  const m = encodeBindingMatrix([MIRNA], [site]);
+  assert.equal(m.length, 1000);
+  // Site A pairs only with miRNA T: columns where MIRNA has T (0-based 0, 5, 8, 12, 13, 15, 17).
+  const expectedColumns = [...MIRNA].flatMap((ch, j) => (ch === "T" ? [j] : []));
+  assert.deepEqual(expectedColumns, [0, 5, 8, 12, 13, 15, 17]);
+  for (let i = 0; i < 50; i++) {
+    for (let j = 0; j < 20; j++) assert.equal(at(m, 0, i, j), expectedColumns.includes(j) ? 1 : 0, `cell ${i},${j}`);
+  }
+});
+
+test("a hand-written 4-letter example: every Watson–Crick pair and nothing else", () => {
+  // Site starts ACGTN…, miRNA starts TGCAA…: row i, column j is 1 only for A–T, C–G, G–C, T–A.
+  const site = "ACGTN" + "N".repeat(45);
+  const mirna = "TGCAG" + "N".repeat(15);
+  const m = encodeBindingMatrix([mirna], [site]);
+  const expected = [
+    // miRNA:  T  G  C  A  G
+    /* A */ [1, 0, 0, 0, 0],
+    /* C */ [0, 1, 0, 0, 1],
+    /* G */ [0, 0, 1, 0, 0],
+    /* T */ [0, 0, 0, 1, 0],
+    /* N */ [0, 0, 0, 0, 0],
+  ];
+  for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) assert.equal(at(m, 0, i, j), expected[i]![j], `cell ${i},${j}`);
+  let ones = 0;
+  for (const v of m) ones += v;
+  assert.equal(ones, 5, "only the five pairs above");
+});
+
+test("a perfect site is an anti-diagonal of ones", () => {
+  const rc = reverseComplement(MIRNA);
+  const site = "C".repeat(10) + rc + "C".repeat(20);
+  const m = encodeBindingMatrix([MIRNA], [site]);
+  for (let j = 0; j < 20; j++) assert.equal(at(m, 0, 10 + 19 - j, j), 1);
+});
+
+test("U reads as T and lower case is accepted", () => {
+  const a = encodeBindingMatrix([MIRNA], ["ACGU".repeat(12) + "AC"]);
+  const b = encodeBindingMatrix([MIRNA.toLowerCase()], ["acgt".repeat(12) + "ac"]);
+  const c = encodeBindingMatrix([MIRNA], ["ACGT".repeat(12) + "AC"]);
+  assert.deepEqual(a, c);
+  assert.deepEqual(b, c);
+});
+
+test("wobble channel marks G:U pairs in channel 1, channel 0 unchanged", () => {
+  const site = "GT" + "A".repeat(48);
+  const mirna = "TG" + "C".repeat(18);
+  const one = encodeBindingMatrix([mirna], [site]);
+  const two = encodeBindingMatrix([mirna], [site], { wobbleChannel: true });
+  assert.equal(two.length, 2000);
+  for (let i = 0; i < 50; i++) for (let j = 0; j < 20; j++) assert.equal(at(two, 0, i, j, 2, 0), at(one, 0, i, j));
+  assert.equal(at(two, 0, 0, 0, 2, 1), 1, "site G – miRNA T(U)");
+  assert.equal(at(two, 0, 1, 1, 2, 1), 1, "site T(U) – miRNA G");
+  assert.equal(at(two, 0, 0, 1, 2, 1), 0, "G–G is no pair");
+  assert.equal(at(two, 0, 0, 2, 2, 0), 1, "site G – miRNA C is Watson–Crick");
+});
+
+test("batches, and a reused output buffer is fully overwritten", () => {
+  const sites = ["A".repeat(50), "C".repeat(50), "G".repeat(50)];
+  const mirnas = [MIRNA, "G".repeat(20), MIRNA];
+  const fresh = encodeBindingMatrix(mirnas, sites);
+  const out = new Float32Array(3000).fill(7);
+  encodeBindingMatrix(mirnas, sites, { out });
+  assert.deepEqual(out, fresh);
+  assert.equal(at(fresh, 1, 3, 4), 1, "C site with G miRNA pairs everywhere");
+  for (let i = 0; i < 50; i++) for (let j = 0; j < 20; j++) assert.equal(at(fresh, 2, i, j), MIRNA[j] === "C" ? 1 : 0);
+});
+
+test("bad input: length, letters, count mismatch, wrong buffer", () => {
+  assert.throws(() => encodeBindingMatrix([MIRNA], ["A".repeat(49)]), /pair 0: site .* has length 49, expected 50/);
+  assert.throws(() => encodeBindingMatrix(["A".repeat(21)], ["A".repeat(50)]), /pair 0: miRNA .* has length 21, expected 20/);
+  assert.throws(() => encodeBindingMatrix([MIRNA, MIRNA], ["A".repeat(50), "A".repeat(49) + "X"]), /pair 1: site .* non-nucleotide letter 'X' at position 50/);
+  assert.throws(() => encodeBindingMatrix([MIRNA], []), /1 miRNAs but 0 sites/);
+  assert.throws(() => encodeBindingMatrix([MIRNA], ["A".repeat(50)], { out: new Float32Array(10) }), /holds 10 values, expected 1000/);
+});

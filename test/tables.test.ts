@@ -1,0 +1,78 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readPairTable, writeTsv } from "../lib/src/tables";
+import { InputError } from "../lib/src/errors";
+import { MIRNA, SITE, tempDir, writeFixture } from "./helpers";
+
+const dir = tempDir();
+const LOCK_HEADER = "mirna_binding_sequence\tbinding_sequence\tlabel\n";
+
+test("reads the lock format, .tsv and .tsv.gz, normalising U and case", async () => {
+  const text = LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA.replace(/T/g, "U").toLowerCase()}\t${SITE}\tnegative\n`;
+  for (const name of ["lock.tsv", "lock.tsv.gz"]) {
+    const t = await readPairTable(writeFixture(dir, name, text), { requireLabels: true });
+    assert.equal(t.format, "lock");
+    assert.deepEqual(t.mirnas, [MIRNA, MIRNA]);
+    assert.deepEqual(Array.from(t.labels!), [1, 0]);
+  }
+});
+
+test("reads the miRBind format and pads its short miRNAs with N", async () => {
+  const t = await readPairTable(writeFixture(dir, "mb.tsv", `miRNA\tgene\tlabel\n${MIRNA.slice(0, 18)}\t${SITE}\t1\n${MIRNA}\t${SITE}\t0\n`));
+  assert.equal(t.format, "mirbind");
+  assert.equal(t.mirnas[0], MIRNA.slice(0, 18) + "NN");
+  assert.deepEqual(Array.from(t.labels!), [1, 0]);
+});
+
+test("labels are optional unless required", async () => {
+  const file = writeFixture(dir, "nolabel.tsv", `mirna_binding_sequence\tbinding_sequence\n${MIRNA}\t${SITE}\n`);
+  assert.equal((await readPairTable(file)).labels, null);
+  await assert.rejects(readPairTable(file, { requireLabels: true }), /nolabel\.tsv: missing column 'label'/);
+});
+
+/** Expects an InputError whose message contains every fragment. */
+async function rejectsWith(file: string, ...fragments: string[]) {
+  await assert.rejects(readPairTable(file, { requireLabels: true }), (e: unknown) => {
+    assert.ok(e instanceof InputError, `expected an InputError, got ${e}`);
+    for (const f of fragments) assert.ok(e.message.includes(f), `message '${e.message}' lacks '${f}'`);
+    return true;
+  });
+}
+
+test("bad input: missing column", async () => {
+  await rejectsWith(writeFixture(dir, "mc.tsv", `mirna_binding_sequence\tlabel\n${MIRNA}\tpositive\n`), "mc.tsv", "missing column 'binding_sequence'");
+  await rejectsWith(writeFixture(dir, "mc2.tsv", `a\tb\n1\t2\n`), "mc2.tsv", "missing columns", "found: a, b");
+});
+
+test("bad input: bad label names the row", async () => {
+  await rejectsWith(writeFixture(dir, "bl.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tmaybe\n`), "bl.tsv, row 2, column 'label'", "bad label 'maybe'", "'positive' or 'negative'");
+  await rejectsWith(writeFixture(dir, "bl2.tsv", `miRNA\tgene\tlabel\n${MIRNA}\t${SITE}\t2\n`), "bl2.tsv, row 1", "bad label '2'", "'1' or '0'");
+});
+
+test("bad input: wrong length, non-nucleotide letter, empty cell", async () => {
+  await rejectsWith(writeFixture(dir, "len.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE.slice(1)}\tnegative\n`), "len.tsv, row 2, column 'binding_sequence'", "length 49, expected 50");
+  await rejectsWith(writeFixture(dir, "mlen.tsv", LOCK_HEADER + `${MIRNA}A\t${SITE}\tpositive\n`), "mlen.tsv, row 1", "miRNA", "length 21, expected 20");
+  await rejectsWith(writeFixture(dir, "let.tsv", LOCK_HEADER + `${MIRNA.slice(0, 19)}X\t${SITE}\tpositive\n`), "let.tsv, row 1", "non-nucleotide letter 'X' at position 20");
+  await rejectsWith(writeFixture(dir, "emp.tsv", LOCK_HEADER + `\t${SITE}\tpositive\n`), "emp.tsv, row 1", "empty miRNA sequence");
+});
+
+test("bad input: empty file, header only, truncated gzip, missing file", async () => {
+  await rejectsWith(writeFixture(dir, "empty.tsv", ""), "empty.tsv", "empty file");
+  await rejectsWith(writeFixture(dir, "header.tsv", LOCK_HEADER), "header.tsv", "no data rows");
+  const full = fs.readFileSync(writeFixture(dir, "whole.tsv.gz", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n`.repeat(200)));
+  const truncated = path.join(dir, "trunc.tsv.gz");
+  fs.writeFileSync(truncated, full.subarray(0, Math.floor(full.length / 2)));
+  await rejectsWith(truncated, "trunc.tsv.gz", "truncated gzip");
+  await rejectsWith(path.join(dir, "nope.tsv"), "nope.tsv", "file not found");
+});
+
+test("writeTsv writes atomically and round-trips", async () => {
+  const t = await readPairTable(writeFixture(dir, "rt.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n`));
+  const out = path.join(dir, "sub", "out.tsv.gz");
+  writeTsv(t.frame, out);
+  const back = await readPairTable(out);
+  assert.deepEqual(back.sites, [SITE]);
+  assert.deepEqual(fs.readdirSync(path.dirname(out)), ["out.tsv.gz"], "no temp file left");
+});
