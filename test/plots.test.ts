@@ -1,0 +1,369 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {
+  barSpec,
+  compileSpec,
+  downsampleCurve,
+  heatmapSpec,
+  lineSpec,
+  prCurveSpec,
+  rasterizeSvg,
+  renderPng,
+  renderSvg,
+  rocCurveSpec,
+  saveFigure,
+  VEGA_LITE_SCHEMA,
+  type VegaLiteSpec,
+} from "../lib/src/plots";
+import {
+  emitDisplay,
+  figureBundle,
+  formatCell,
+  imageBundle,
+  insideTslab,
+  pngSize,
+  showFigure,
+  showImage,
+  showTable,
+  tableBundle,
+  VEGA_LITE_MIME,
+} from "../lib/src/display";
+
+/** Seeded uniform [0, 1) generator (LCG), so every run sees the same data. */
+function uniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** An empirical ROC curve of n scored samples (10 % positives), as a metrics module would give. */
+function syntheticRoc(n: number, separation: number, seed: number) {
+  const u = uniform(seed);
+  const samples: { score: number; positive: boolean }[] = [];
+  for (let i = 0; i < n; i++) {
+    const positive = u() < 0.1;
+    const gaussian = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+    samples.push({ score: gaussian + (positive ? separation : 0), positive });
+  }
+  samples.sort((a, b) => b.score - a.score);
+  const positives = samples.filter((s) => s.positive).length;
+  const negatives = n - positives;
+  const fpr = new Float64Array(n + 1), tpr = new Float64Array(n + 1);
+  const recall = new Float64Array(n), precision = new Float64Array(n);
+  let tp = 0, fp = 0, auc = 0;
+  samples.forEach((s, i) => {
+    if (s.positive) tp++;
+    else fp++;
+    fpr[i + 1] = fp / negatives;
+    tpr[i + 1] = tp / positives;
+    auc += (fpr[i + 1] - fpr[i]) * (tpr[i + 1] + tpr[i]) / 2;
+    recall[i] = tp / positives;
+    precision[i] = tp / (tp + fp);
+  });
+  return { fpr, tpr, recall, precision, auc, prevalence: positives / n };
+}
+
+const rocA = syntheticRoc(100_000, 1.5, 1);
+const rocB = syntheticRoc(20_000, 0.7, 2);
+
+/** Compiles with vega-lite and fails on any warning (vega-lite drops what it does not understand). */
+async function assertCompilesCleanly(spec: VegaLiteSpec): Promise<void> {
+  assert.equal(spec.$schema, VEGA_LITE_SCHEMA);
+  JSON.parse(JSON.stringify(spec)); // serialisable
+  const { vega, warnings } = await compileSpec(spec);
+  assert.deepEqual(warnings, []);
+  assert.ok(vega && typeof vega === "object");
+}
+
+/** The data rows of every layer (and nested layer) of a spec. */
+function layerValues(spec: VegaLiteSpec): Record<string, unknown>[][] {
+  const out: Record<string, unknown>[][] = [];
+  const visit = (s: Record<string, unknown>) => {
+    const data = s.data as { values?: Record<string, unknown>[] } | undefined;
+    if (data?.values) out.push(data.values);
+    for (const child of (s.layer as Record<string, unknown>[] | undefined) ?? []) visit(child);
+  };
+  visit(spec);
+  return out;
+}
+
+/** Fraction of pixels that are not (near) white in RGBA bytes. */
+function inkFraction(pixels: Buffer): number {
+  let ink = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i] < 200 || pixels[i + 1] < 200 || pixels[i + 2] < 200) ink++;
+  }
+  return ink / (pixels.length / 4);
+}
+
+// -------------------------------------------------------------------------------------------
+// Downsampling
+// -------------------------------------------------------------------------------------------
+
+test("downsampleCurve bounds the points, keeps both ends and keeps original points in order", () => {
+  const d = downsampleCurve(rocA.fpr, rocA.tpr, 1000);
+  assert.ok(d.x.length <= 1000 && d.x.length >= 900, `kept ${d.x.length}`);
+  assert.equal(d.indices[0], 0);
+  assert.equal(d.indices.at(-1), rocA.fpr.length - 1);
+  assert.deepEqual([d.x[0], d.y[0]], [0, 0]);
+  assert.deepEqual([d.x.at(-1), d.y.at(-1)], [1, 1]);
+  for (let j = 1; j < d.indices.length; j++) assert.ok(d.indices[j] > d.indices[j - 1]);
+  d.indices.forEach((i, j) => assert.deepEqual([d.x[j], d.y[j]], [rocA.fpr[i], rocA.tpr[i]]));
+  for (const m of [2, 3, 10, 999]) assert.ok(downsampleCurve(rocA.fpr, rocA.tpr, m).x.length <= m);
+});
+
+test("downsampleCurve keeps the shape where points are unevenly spread along the curve", () => {
+  // 99,000 points crowd the first 1 % of the curve; 1,000 spread over the rest. Thinning by
+  // index would leave ~10 points for 99 % of the curve.
+  const n = 100_000;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = i < 99_000 ? (0.01 * i) / 99_000 : 0.01 + (0.99 * (i - 99_000)) / 999;
+    y[i] = Math.sqrt(x[i]) + 0.05 * Math.sin(40 * x[i]);
+  }
+  const d = downsampleCurve(x, y, 500);
+  // Every original point lies close to the kept points that bracket it.
+  let worst = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    while (d.indices[k + 1] < i) k++;
+    const a = d.indices[k], b = d.indices[Math.min(k + 1, d.indices.length - 1)];
+    const dist = Math.min(Math.hypot(x[i] - x[a], y[i] - y[a]), Math.hypot(x[i] - x[b], y[i] - y[b]));
+    worst = Math.max(worst, dist);
+  }
+  assert.ok(worst < 0.01, `worst distance to a kept neighbour ${worst}`);
+});
+
+test("downsampleCurve returns short curves whole and rejects bad input with a clear message", () => {
+  assert.deepEqual(downsampleCurve([0, 0.5, 1], [0, 0.7, 1], 1000), { x: [0, 0.5, 1], y: [0, 0.7, 1], indices: [0, 1, 2] });
+  assert.deepEqual(downsampleCurve(new Array(5000).fill(0.5), new Array(5000).fill(0.5), 10).indices, [0, 4999]);
+  assert.throws(() => downsampleCurve([0, 1], [0], 10, "modelX"), /modelX: x has 2 points but y has 1/);
+  assert.throws(() => downsampleCurve([0, NaN, 1], [0, 1, 1], 10, "modelX"), /modelX: point 1 is not finite/);
+  assert.throws(() => downsampleCurve([0, 1], [0, 1], 1), /maxPoints must be an integer >= 2/);
+});
+
+// -------------------------------------------------------------------------------------------
+// Spec builders
+// -------------------------------------------------------------------------------------------
+
+test("rocCurveSpec: valid spec, AUC in the legend, every curve thinned to <= 1,000 points", async () => {
+  const spec = rocCurveSpec([
+    { name: "arch_00b", fpr: rocA.fpr, tpr: rocA.tpr, auc: rocA.auc },
+    { name: "small CNN", fpr: rocB.fpr, tpr: rocB.tpr },
+  ]);
+  await assertCompilesCleanly(spec);
+  const rows = layerValues(spec).find((v) => v.length > 2)!;
+  const byModel = new Map<unknown, number>();
+  for (const r of rows) byModel.set(r.model, (byModel.get(r.model) ?? 0) + 1);
+  const labelA = `arch_00b (AUC ${rocA.auc.toFixed(3)})`;
+  assert.deepEqual([...byModel.keys()], [labelA, "small CNN"]);
+  for (const count of byModel.values()) assert.ok(count <= 1000 && count > 500, `${count} points`);
+  assert.ok(JSON.stringify(spec).length < 300_000, "spec stays small");
+  assert.throws(() => rocCurveSpec([]), /no curves/);
+  assert.throws(
+    () => rocCurveSpec([{ name: "m", fpr: [0, 1], tpr: [0, 1] }, { name: "m", fpr: [0, 1], tpr: [0, 1] }]),
+    /two curves are labelled "m"/,
+  );
+});
+
+test("prCurveSpec: baseline at the prevalence (one grey line, one per model, or none)", async () => {
+  const curve = (name: string, prevalence?: number, ap?: number) => ({
+    name, recall: rocA.recall, precision: rocA.precision, prevalence, ap,
+  });
+  const shared = prCurveSpec([curve("a", 0.1, 0.61234), curve("b", 0.1)]);
+  await assertCompilesCleanly(shared);
+  const baselines = layerValues(shared).filter((v) => v.some((r) => "prevalence" in r));
+  assert.deepEqual(baselines, [[{ prevalence: 0.1, label: "chance level (prevalence 0.100)" }]]);
+  assert.ok(layerValues(shared).some((v) => v.some((r) => r.model === "a (AP 0.612)")));
+
+  const separate = prCurveSpec([curve("a", 0.1), curve("b", 0.2)]);
+  await assertCompilesCleanly(separate);
+  assert.deepEqual(
+    layerValues(separate).filter((v) => v.some((r) => "prevalence" in r)),
+    [[{ model: "a", prevalence: 0.1 }, { model: "b", prevalence: 0.2 }]],
+  );
+
+  const none = prCurveSpec([curve("a")]);
+  await assertCompilesCleanly(none);
+  assert.equal(layerValues(none).filter((v) => v.some((r) => "prevalence" in r)).length, 0);
+  assert.throws(() => prCurveSpec([curve("a", 1.5)]), /prevalence must be in \[0, 1\]/);
+});
+
+test("barSpec and lineSpec: valid specs; a missing field names the row and field", async () => {
+  const metrics = [
+    { model: "arch_00b", metric: "AUC", value: 0.91, extra: "dropped" },
+    { model: "arch_00b", metric: "AP", value: 0.6, extra: "dropped" },
+    { model: "small", metric: "AUC", value: 0.8, extra: "dropped" },
+    { model: "small", metric: "AP", value: 0.4, extra: "dropped" },
+  ];
+  const grouped = barSpec(metrics, { x: "metric", y: "value", color: "model", title: "Test metrics", yDomain: [0, 1] });
+  await assertCompilesCleanly(grouped);
+  assert.deepEqual((grouped.data as { values: unknown[] }).values[0], { metric: "AUC", value: 0.91, model: "arch_00b" });
+  await assertCompilesCleanly(barSpec(metrics.slice(0, 2), { x: "metric", y: "value", labelFormat: "" }));
+  assert.throws(() => barSpec([{ a: 1 }, { b: 2 }], { x: "a", y: "b" }), /row 1 has no field "a" \(it has: b\)/);
+  assert.throws(() => barSpec([], { x: "a", y: "b" }), /no rows/);
+
+  const history = Array.from({ length: 30 }, (_, e) => ({ epoch: e + 1, loss: 1 / (e + 1), val_loss: 1.2 / (e + 1) }));
+  await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: ["loss", "val_loss"], logY: true }));
+  await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: "loss" }));
+  const long = history.flatMap((r) => [
+    { epoch: r.epoch, auc: 1 - r.loss / 2, split: "train" },
+    { epoch: r.epoch, auc: 1 - r.val_loss / 2, split: "validation" },
+  ]);
+  await assertCompilesCleanly(lineSpec(long, { x: "epoch", y: "auc", color: "split", yTitle: "AUC" }));
+  assert.throws(() => lineSpec(long, { x: "epoch", y: ["auc", "loss"], color: "split" }), /not both/);
+});
+
+test("heatmapSpec: one cell per value, labels by index so repeats survive", async () => {
+  const values = Float32Array.from({ length: 50 * 20 }, (_, i) => (i % 7 === 0 ? 1 : 0));
+  const rowLabels = Array.from({ length: 50 }, (_, i) => "ACGT"[i % 4]);
+  const colLabels = Array.from({ length: 20 }, (_, i) => "ACGT"[(i * 3) % 4]);
+  const spec = heatmapSpec({ values, rows: 50, cols: 20, rowLabels, colLabels });
+  await assertCompilesCleanly(spec);
+  const cells = (spec.data as { values: { r: number; c: number; v: number | null; rl: string }[] }).values;
+  assert.equal(cells.length, 1000);
+  assert.deepEqual(cells[21], { r: 1, c: 1, v: 1, rl: "C", cl: "T" });
+  const axisY = ((spec.encoding as Record<string, { axis: { labelExpr: string } }>).y).axis;
+  assert.ok(axisY.labelExpr.startsWith('["A","C","G","T","A"'));
+
+  const withNaN = heatmapSpec({ values: [1, NaN, 3, 4], rows: 2, cols: 2 });
+  await assertCompilesCleanly(withNaN);
+  assert.equal((withNaN.data as { values: { v: unknown }[] }).values[1].v, null);
+  assert.throws(() => heatmapSpec({ values: [1, 2, 3], rows: 2, cols: 2 }), /2 x 2 matrix needs 4 values, got 3/);
+  assert.throws(() => heatmapSpec({ values: [1, 2], rows: 1, cols: 2, colLabels: ["a"] }), /1 column labels for 2 columns/);
+});
+
+// -------------------------------------------------------------------------------------------
+// Rendering
+// -------------------------------------------------------------------------------------------
+
+const rocSpec = rocCurveSpec([
+  { name: "arch_00b", fpr: rocA.fpr, tpr: rocA.tpr, auc: rocA.auc },
+  { name: "small CNN", fpr: rocB.fpr, tpr: rocB.tpr, auc: rocB.auc },
+]);
+
+test("renderSvg draws axis titles, legend labels and the lines", async () => {
+  const svg = await renderSvg(rocSpec);
+  assert.match(svg, /^<svg/);
+  for (const text of ["False positive rate", "True positive rate", "ROC curve", `arch_00b (AUC ${rocA.auc.toFixed(3)})`]) {
+    assert.ok(svg.includes(`>${text}</text>`), `missing text "${text}"`);
+  }
+  assert.ok((svg.match(/<path/g) ?? []).length >= 3);
+  const heat = await renderSvg(heatmapSpec({ values: [0, 1, 1, 0], rows: 2, cols: 2 }));
+  assert.ok(heat.includes(">miRNA nucleotide</text>") && heat.includes(">Target site nucleotide</text>"));
+});
+
+test("renderPng gives a PNG at twice the SVG size, with ink but mostly white", async () => {
+  const svg = await renderSvg(rocSpec);
+  const svgWidth = Number(/width="(\d+(?:\.\d+)?)"/.exec(svg)![1]);
+  const svgHeight = Number(/height="(\d+(?:\.\d+)?)"/.exec(svg)![1]);
+  const png = await renderPng(rocSpec);
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const size = pngSize(png);
+  assert.deepEqual(size, { width: Math.ceil(svgWidth * 2), height: Math.ceil(svgHeight * 2) });
+  assert.ok(size.width > 600 && size.height > 600, `${size.width} x ${size.height}`);
+  assert.ok(png.length > 20_000, `${png.length} bytes`);
+  const ink = inkFraction(rasterizeSvg(svg, { scale: 1 }).pixels);
+  assert.ok(ink > 0.02 && ink < 0.5, `ink fraction ${ink}`);
+  assert.deepEqual(pngSize(await renderPng(rocSpec, { scale: 1 })), { width: Math.ceil(svgWidth), height: Math.ceil(svgHeight) });
+});
+
+test("renderPng draws text with the system fonts", async () => {
+  const textOnly: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
+    background: "white",
+    width: 200,
+    height: 60,
+    data: { values: [{ t: "miRNA" }] },
+    mark: { type: "text", fontSize: 40, font: "DejaVu Sans, sans-serif" },
+    encoding: { text: { field: "t" } },
+    config: { view: { stroke: null } },
+  };
+  const raster = rasterizeSvg(await renderSvg(textOnly), { scale: 1 });
+  assert.ok(inkFraction(raster.pixels) > 0.03, "no glyphs drawn: are system fonts (fonts-dejavu-core) installed?");
+});
+
+// -------------------------------------------------------------------------------------------
+// Notebook bundles
+// -------------------------------------------------------------------------------------------
+
+test("figureBundle carries the Vega-Lite spec and a PNG shown at CSS size", async () => {
+  const svg = await renderSvg(rocSpec);
+  const raster = rasterizeSvg(svg, { scale: 2 });
+  const bundle = figureBundle(rocSpec, raster, 2);
+  assert.deepEqual(Object.keys(bundle.data).sort(), [VEGA_LITE_MIME, "image/png", "text/plain"].sort());
+  assert.equal(VEGA_LITE_MIME, "application/vnd.vegalite.v5+json");
+  assert.equal(bundle.data[VEGA_LITE_MIME], rocSpec);
+  const png = Buffer.from(bundle.data["image/png"] as string, "base64");
+  assert.deepEqual(pngSize(png), { width: raster.width, height: raster.height });
+  assert.deepEqual(bundle.metadata, { "image/png": { width: raster.width / 2, height: raster.height / 2 } });
+  assert.match(bundle.data["text/plain"] as string, /^<Figure "ROC curve": Vega-Lite, \d+ x \d+ px>$/);
+  JSON.stringify(bundle); // a Jupyter message must be JSON
+});
+
+test("tableBundle: escaped HTML with right-aligned numbers, and an aligned text table", () => {
+  const rows = [
+    { model: "arch_00b <TS>", auc: 0.912345, n: 1200, p: 0.0000123 },
+    { model: "small", auc: 0.8, n: 98, p: null },
+  ];
+  const { data } = tableBundle(rows, { digits: 3, caption: "Test set" });
+  const html = data["text/html"] as string;
+  assert.ok(html.includes("<td>arch_00b &lt;TS&gt;</td>"));
+  assert.ok(html.includes('<td style="text-align: right">0.912</td>'));
+  assert.ok(html.includes('<td style="text-align: right">1200</td>'));
+  assert.ok(html.includes('<td style="text-align: right">0.0000123</td>'));
+  assert.ok(html.includes("<caption>Test set</caption>"));
+  assert.equal(
+    data["text/plain"],
+    [
+      "Test set",
+      "model            auc     n          p",
+      "-------------  -----  ----  ---------",
+      "arch_00b <TS>  0.912  1200  0.0000123",
+      "small          0.800    98",
+    ].join("\n"),
+  );
+  const picked = tableBundle(rows, { columns: ["auc"], maxRows: 1 });
+  assert.equal(picked.data["text/plain"], "  auc\n-----\n0.912\n… 1 more row (2 in all)");
+  assert.equal(formatCell(2.5, 1), "2.5");
+  assert.equal(formatCell(Number.NaN), "NaN");
+});
+
+test("outside tslab nothing is sent and the bundles are returned", async () => {
+  assert.equal(insideTslab(), false);
+  assert.equal(emitDisplay({ data: { "text/plain": "x" }, metadata: {} }), false);
+  assert.equal(showTable([{ a: 1 }])?.data["text/plain"], "a\n-\n1");
+  const shown = await showFigure(heatmapSpec({ values: [0, 1], rows: 1, cols: 2 }));
+  assert.deepEqual(Object.keys(shown?.data ?? {}).sort(), [VEGA_LITE_MIME, "image/png", "text/plain"].sort());
+  assert.equal(showImage(await renderPng(heatmapSpec({ values: [1], rows: 1, cols: 1 })))?.metadata["image/png"] !== undefined, true);
+  const png = await renderPng(heatmapSpec({ values: [0, 1], rows: 1, cols: 2 }), { scale: 2 });
+  const image = imageBundle(png, { scale: 2 });
+  const { width, height } = pngSize(png);
+  assert.deepEqual(image.metadata, { "image/png": { width: width / 2, height: height / 2 } });
+  assert.equal(image.data["text/plain"], `<PNG image ${width} x ${height}>`);
+  assert.throws(() => imageBundle(Buffer.from("GIF89a not a png at all....")), /not a PNG/);
+});
+
+test("saveFigure writes every format atomically and leaves no temporary files", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "mirna-dl-plots-"));
+  try {
+    const base = path.join(dir, "figures", "roc");
+    const written = await saveFigure(rocSpec, base, ["svg", "png", "json"]);
+    assert.deepEqual(written, [base + ".svg", base + ".png", base + ".vl.json"]);
+    assert.deepEqual((await readdir(path.join(dir, "figures"))).sort(), ["roc.png", "roc.svg", "roc.vl.json"]);
+    assert.match(await readFile(base + ".svg", "utf8"), /False positive rate/);
+    assert.ok(pngSize(await readFile(base + ".png")).width > 600);
+    assert.deepEqual(JSON.parse(await readFile(base + ".vl.json", "utf8")), JSON.parse(JSON.stringify(rocSpec)));
+    // Default formats; overwriting an existing figure works.
+    assert.deepEqual(await saveFigure(rocSpec, base), [base + ".svg", base + ".png"]);
+    assert.equal((await readdir(path.join(dir, "figures"))).length, 3);
+    await assert.rejects(saveFigure(rocSpec, base, ["pdf" as "svg"]), /unknown format "pdf"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
