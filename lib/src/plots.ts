@@ -131,7 +131,7 @@ function round6(v: number): number {
 // ---------------------------------------------------------------------------------------------
 
 /** One model's ROC curve: points in threshold order (fpr and tpr in [0, 1]). */
-export interface RocCurve {
+export interface RocCurveSeries {
   name: string;
   fpr: ArrayLike<number>;
   tpr: ArrayLike<number>;
@@ -140,7 +140,7 @@ export interface RocCurve {
 }
 
 /** One model's precision-recall curve: points in threshold order. */
-export interface PrCurve {
+export interface PrCurveSeries {
   name: string;
   recall: ArrayLike<number>;
   precision: ArrayLike<number>;
@@ -193,7 +193,7 @@ function curveRows(
  * ROC curves, one line per model, with the chance diagonal. Axes: false positive rate (x) and
  * true positive rate (y), both [0, 1]; the legend shows "name (AUC 0.xxx)" in the given order.
  */
-export function rocCurveSpec(curves: RocCurve[], opts: CurveSpecOptions = {}): VegaLiteSpec {
+export function rocCurveSpec(curves: RocCurveSeries[], opts: CurveSpecOptions = {}): VegaLiteSpec {
   if (curves.length === 0) throw new RangeError("rocCurveSpec: no curves given");
   const labelled = curves.map((c) => ({ label: curveLabel(c.name, "AUC", c.auc), x: c.fpr, y: c.tpr }));
   checkUniqueNames(labelled.map((c) => c.label), "rocCurveSpec");
@@ -234,7 +234,7 @@ export function rocCurveSpec(curves: RocCurve[], opts: CurveSpecOptions = {}): V
  * horizontal line marks it (the precision of a random classifier): one grey line if all
  * prevalences agree, else one line per model in its colour.
  */
-export function prCurveSpec(curves: PrCurve[], opts: CurveSpecOptions = {}): VegaLiteSpec {
+export function prCurveSpec(curves: PrCurveSeries[], opts: CurveSpecOptions = {}): VegaLiteSpec {
   if (curves.length === 0) throw new RangeError("prCurveSpec: no curves given");
   const labelled = curves.map((c) => ({
     label: curveLabel(c.name, "AP", c.ap),
@@ -308,9 +308,9 @@ export function prCurveSpec(curves: PrCurve[], opts: CurveSpecOptions = {}): Veg
 // ---------------------------------------------------------------------------------------------
 
 /** A table row: field name -> value. */
-export type Row = Record<string, unknown>;
+export type DataRow = Record<string, unknown>;
 
-function checkFields(rows: readonly Row[], fields: (string | undefined)[], what: string): void {
+function checkFields(rows: readonly DataRow[], fields: (string | undefined)[], what: string): void {
   if (rows.length === 0) throw new RangeError(`${what}: no rows given`);
   for (const f of fields) {
     if (f === undefined) continue;
@@ -324,7 +324,7 @@ function checkFields(rows: readonly Row[], fields: (string | undefined)[], what:
 }
 
 /** Keeps only the fields a figure uses, so a spec does not carry whole tables. */
-function pickFields(rows: readonly Row[], fields: (string | undefined)[]): Row[] {
+function pickFields(rows: readonly DataRow[], fields: (string | undefined)[]): DataRow[] {
   const keep = fields.filter((f): f is string => f !== undefined);
   return rows.map((r) => Object.fromEntries(keep.map((f) => [f, r[f]])));
 }
@@ -353,7 +353,7 @@ export interface BarSpecOptions {
  * A bar chart of a metric table: one bar per row, category `x`, height `y`; with `color`, bars
  * of a category stand side by side. Values are printed above the bars.
  */
-export function barSpec(rows: readonly Row[], opts: BarSpecOptions): VegaLiteSpec {
+export function barSpec(rows: readonly DataRow[], opts: BarSpecOptions): VegaLiteSpec {
   checkFields(rows, [opts.x, opts.y, opts.color], "barSpec");
   const sortNone = null; // keep categories in the order of the rows
   const xEnc = { field: opts.x, type: "nominal", sort: sortNone, title: opts.xTitle ?? opts.x, axis: { labelAngle: 0 } };
@@ -410,7 +410,7 @@ export interface LineSpecOptions {
 }
 
 /** Line chart of a table, e.g. training curves (loss or AUC per epoch, one line per split). */
-export function lineSpec(rows: readonly Row[], opts: LineSpecOptions): VegaLiteSpec {
+export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaLiteSpec {
   const yFields = Array.isArray(opts.y) ? opts.y : [opts.y];
   if (yFields.length === 0) throw new RangeError("lineSpec: no y field given");
   if (yFields.length > 1 && opts.color) {

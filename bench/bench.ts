@@ -1,0 +1,348 @@
+/**
+ * Benchmarks, in one run:
+ *   (a) our encoder (encodeBindingMatrix), pairs/s on one core: 200,000 random seeded pairs into
+ *       a preallocated buffer, best of 3;
+ *   (b) the NumPy reference encoder (bench/reference/encode_numpy.py --bench 200000, one core);
+ *   (c) our arch_00b: inference samples/s at batch 256 and training samples/s at batch 32 on the
+ *       backend initBackend() picks;
+ *   (d) the PyTorch arch_00b (bench/reference/arch00b_torch.py bench, 2 threads).
+ *
+ * Run: npm run --silent bench -- [--json] [--seconds S] [--pairs N] [--no-python]
+ * Progress goes to stderr, a table to stdout; with --json the last stdout line is one JSON object.
+ * Also writes bench/results/latest.json and the table between the markers in BENCHMARKS.md.
+ * Python: $MIRNA_DL_PYTHON, else the first of python3, /usr/bin/python3 that imports the needed
+ * modules; when none does, the Python fields are null with a reason.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/src/backend";
+import { encodeBindingMatrix } from "../lib/src/encoding";
+import { writeFileAtomic } from "../lib/src/fileio";
+import { buildArch00b } from "../lib/src/models/arch00b";
+
+const REPO_ROOT = path.resolve(__dirname, "..");
+const RESULTS_FILE = path.join(REPO_ROOT, "bench", "results", "latest.json");
+const BENCHMARKS_MD = path.join(REPO_ROOT, "BENCHMARKS.md");
+const START_MARKER = "<!-- bench:start -->";
+const END_MARKER = "<!-- bench:end -->";
+const SEED = 1789;
+const SITE_LENGTH = 50;
+const MIRNA_LENGTH = 20;
+
+interface Options {
+  json: boolean;
+  /** Timed seconds per model measurement (ours and PyTorch), after warm-up. */
+  seconds: number;
+  /** Pairs for the encoder benchmarks. */
+  pairs: number;
+  python: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const options: Options = { json: false, seconds: 10, pairs: 200_000, python: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${arg} needs a positive number, got '${argv[i] ?? ""}'`);
+      return v;
+    };
+    if (arg === "--json") options.json = true;
+    else if (arg === "--seconds") options.seconds = value();
+    else if (arg === "--pairs") options.pairs = Math.round(value());
+    else if (arg === "--no-python") options.python = false;
+    else if (arg === "--help" || arg === "-h") {
+      process.stdout.write("usage: npm run --silent bench -- [--json] [--seconds S=10] [--pairs N=200000] [--no-python]\n");
+      process.exit(0);
+    } else throw new Error(`unknown option '${arg}' (try --help)`);
+  }
+  return options;
+}
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+/** mulberry32 seeded PRNG, floats in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n random ACGT strings of `length` nt. */
+function randomSequences(n: number, length: number, random: () => number): string[] {
+  const out = new Array<string>(n);
+  const chars = new Array<string>(length);
+  for (let k = 0; k < n; k++) {
+    for (let i = 0; i < length; i++) chars[i] = "ACGT"[Math.floor(random() * 4)]!;
+    out[k] = chars.join("");
+  }
+  return out;
+}
+
+/** (a) Encoder throughput: best of `repeats`, every pair a different random miRNA (like the NumPy bench). */
+function benchEncoder(pairs: number, repeats = 3): { pairs_per_s: number; seconds: number } {
+  const random = mulberry32(SEED);
+  const mirnas = randomSequences(pairs, MIRNA_LENGTH, random);
+  const sites = randomSequences(pairs, SITE_LENGTH, random);
+  const buffer = new Float32Array(pairs * SITE_LENGTH * MIRNA_LENGTH);
+  let best = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const start = process.hrtime.bigint();
+    encodeBindingMatrix(mirnas, sites, { out: buffer });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    best = Math.min(best, seconds);
+    progress(`encoder run ${r + 1}/${repeats}: ${(pairs / seconds).toFixed(0)} pairs/s`);
+  }
+  let ones = 0;
+  for (let i = 0; i < buffer.length; i++) ones += buffer[i]!;
+  // Random ACGT pairs: one cell in four pairs. A wrong encoder should not look fast.
+  const expected = buffer.length / 4;
+  if (Math.abs(ones - expected) > 0.01 * expected) {
+    throw new Error(`encoder sanity check failed: ${ones} ones, expected about ${expected}`);
+  }
+  return { pairs_per_s: pairs / best, seconds: best };
+}
+
+/** Repeats `step` for at least `seconds` (and 3 steps); returns steps and elapsed seconds. */
+async function timedLoop(step: () => Promise<void>, seconds: number): Promise<{ steps: number; elapsed: number }> {
+  const start = performance.now();
+  let steps = 0;
+  for (;;) {
+    await step();
+    steps++;
+    const elapsed = (performance.now() - start) / 1000;
+    if (steps >= 3 && elapsed >= seconds) return { steps, elapsed };
+  }
+}
+
+/** Random binary matrices [n, 50, 20, 1] (a quarter ones, like real binding matrices) and 0/1 labels [n, 1]. */
+function randomBatch(n: number, random: () => number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const values = new Float32Array(n * SITE_LENGTH * MIRNA_LENGTH);
+  for (let i = 0; i < values.length; i++) values[i] = random() < 0.25 ? 1 : 0;
+  const labels = new Float32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = random() < 0.5 ? 1 : 0;
+  return { x: tf.tensor4d(values, [n, SITE_LENGTH, MIRNA_LENGTH, 1]), y: tf.tensor2d(labels, [n, 1]) };
+}
+
+/** (c) Our arch_00b: predict samples/s at batch `predictBatch`, training samples/s at batch `trainBatch`. */
+async function benchModel(seconds: number, predictBatch = 256, trainBatch = 32) {
+  const random = mulberry32(SEED + 1);
+  const model = buildArch00b({ seed: SEED });
+  const predictData = randomBatch(predictBatch, random);
+  const predictStep = async () => {
+    const out = model.predict(predictData.x, { batchSize: predictBatch }) as tf.Tensor;
+    await out.data();
+    out.dispose();
+  };
+  await predictStep(); // warm-up (kernel compilation, weight upload)
+  progress(`predict: timing ${seconds}s at batch ${predictBatch}`);
+  const predicted = await timedLoop(predictStep, seconds);
+
+  const trainData = Array.from({ length: 8 }, () => randomBatch(trainBatch, random));
+  let next = 0;
+  const trainStep = async () => {
+    const { x, y } = trainData[next++ % trainData.length]!;
+    await model.trainOnBatch(x, y);
+  };
+  await trainStep(); // warm-up
+  await trainStep();
+  progress(`train: timing ${seconds}s at batch ${trainBatch}`);
+  const trained = await timedLoop(trainStep, seconds);
+
+  for (const d of [predictData, ...trainData]) tf.dispose([d.x, d.y]);
+  model.dispose();
+  return {
+    predict_samples_per_s: (predicted.steps * predictBatch) / predicted.elapsed,
+    train_samples_per_s: (trained.steps * trainBatch) / trained.elapsed,
+    predict_batch: predictBatch,
+    train_batch: trainBatch,
+  };
+}
+
+/** The first Python interpreter that imports `modules`, or a reason why there is none. */
+function findPython(modules: readonly string[]): { python: string } | { reason: string } {
+  const candidates = process.env.MIRNA_DL_PYTHON ? [process.env.MIRNA_DL_PYTHON] : ["python3", "/usr/bin/python3"];
+  const failures: string[] = [];
+  for (const python of candidates) {
+    const probe = spawnSync(python, ["-c", `import ${modules.join(", ")}`], { encoding: "utf8", timeout: 60_000 });
+    if (probe.status === 0) return { python };
+    const why = probe.error ? probe.error.message : (probe.stderr.trim().split("\n").pop() ?? `exit ${probe.status}`);
+    failures.push(`${python}: ${why}`);
+  }
+  return { reason: `no Python with ${modules.join(", ")} (${failures.join("; ")})` };
+}
+
+/** Runs a reference script; returns its last stdout line parsed as JSON, or a reason. */
+function runPythonJson(python: string, args: readonly string[], timeoutMs: number): { value: Record<string, unknown> } | { reason: string } {
+  const run = spawnSync(python, args, {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    timeout: timeoutMs,
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (run.error) return { reason: `${python} ${args.join(" ")}: ${run.error.message}` };
+  if (run.status !== 0) return { reason: `${python} ${args.join(" ")} exited with ${run.status}` };
+  const last = run.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return { value: JSON.parse(last) as Record<string, unknown> };
+  } catch {
+    return { reason: `${python} ${args.join(" ")} printed no JSON (last line: '${last.slice(0, 200)}')` };
+  }
+}
+
+/** Null-safe number from a JSON object. */
+function numberField(value: Record<string, unknown> | undefined, key: string): number | null {
+  const v = value?.[key];
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+function readTfjsVersion(): string {
+  try {
+    const pkg = require.resolve("@tensorflow/tfjs/package.json", { paths: [path.join(REPO_ROOT, "lib"), REPO_ROOT] });
+    return (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
+  } catch {
+    return tf.version.tfjs;
+  }
+}
+
+type Results = Record<string, unknown> & {
+  backend: string;
+  encode_pairs_per_s: number;
+  numpy_encode_pairs_per_s: number | null;
+  predict_samples_per_s: number;
+  train_samples_per_s: number;
+  pytorch_train_samples_per_s: number | null;
+  pytorch_predict_samples_per_s: number | null;
+};
+
+const fmt = (v: number | null | undefined, digits = 0): string =>
+  v === null || v === undefined ? "n/a" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (a: number | null, b: number | null): string => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
+
+/** Markdown table of one run (used on stdout and in BENCHMARKS.md). */
+function markdownTable(r: Results): string {
+  const torchWhy = r.pytorch_train_samples_per_s === null ? ` (${String(r.pytorch_reason ?? "not run")})` : "";
+  const numpyWhy = r.numpy_encode_pairs_per_s === null ? ` (${String(r.numpy_reason ?? "not run")})` : "";
+  const lines = [
+    `Measured ${String(r.date)} on ${String(r.cpu_model)} (${String(r.cores)} cores), Node ${String(r.node_version)}, ` +
+      `tfjs ${String(r.tfjs_version)} backend \`${r.backend}\`, PyTorch ${String(r.torch_version ?? "n/a")}, NumPy ${String(r.numpy_version ?? "n/a")}.`,
+    "",
+    "| measurement | ours (TypeScript) | reference (Python) | ours / reference |",
+    "|---|---:|---:|---:|",
+    `| encode binding matrices, pairs/s, 1 core (${fmt(r.encode_pairs as number)} random pairs, best of 3) | ${fmt(r.encode_pairs_per_s)} | ${fmt(r.numpy_encode_pairs_per_s)} (NumPy)${numpyWhy} | ${ratio(r.encode_pairs_per_s, r.numpy_encode_pairs_per_s)} |`,
+    `| arch_00b inference, samples/s, batch ${String(r.predict_batch)} | ${fmt(r.predict_samples_per_s)} | ${fmt(r.pytorch_predict_samples_per_s)} (PyTorch, ${String(r.pytorch_threads ?? "n/a")} threads)${torchWhy} | ${ratio(r.predict_samples_per_s, r.pytorch_predict_samples_per_s)} |`,
+    `| arch_00b training, samples/s, batch ${String(r.train_batch)} | ${fmt(r.train_samples_per_s)} | ${fmt(r.pytorch_train_samples_per_s)} (PyTorch, ${String(r.pytorch_threads ?? "n/a")} threads)${torchWhy} | ${ratio(r.train_samples_per_s, r.pytorch_train_samples_per_s)} |`,
+  ];
+  return lines.join("\n");
+}
+
+/** Replaces the text between the bench markers in BENCHMARKS.md (appends a section when absent), atomically. */
+function updateBenchmarksMd(table: string): void {
+  const block = `${START_MARKER}\n${table}\n${END_MARKER}`;
+  const current = fs.existsSync(BENCHMARKS_MD) ? fs.readFileSync(BENCHMARKS_MD, "utf8") : "# Benchmarks\n";
+  const start = current.indexOf(START_MARKER);
+  const end = current.indexOf(END_MARKER);
+  const updated = start >= 0 && end > start
+    ? current.slice(0, start) + block + current.slice(end + END_MARKER.length)
+    : `${current.trimEnd()}\n\n## Latest run\n\n${block}\n`;
+  writeFileAtomic(BENCHMARKS_MD, updated);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const began = performance.now();
+  const cpus = os.cpus();
+
+  progress(`(a) our encoder: ${options.pairs} pairs, best of 3`);
+  const encoder = benchEncoder(options.pairs);
+
+  let numpy: Record<string, unknown> | undefined;
+  let numpyReason: string | null = null;
+  let torch: Record<string, unknown> | undefined;
+  let torchReason: string | null = null;
+  let numpyPython: string | null = null;
+  let torchPython: string | null = null;
+  if (!options.python) {
+    numpyReason = torchReason = "skipped (--no-python)";
+  } else {
+    progress(`(b) NumPy reference encoder: ${options.pairs} pairs`);
+    const found = findPython(["numpy"]);
+    if ("reason" in found) numpyReason = found.reason;
+    else {
+      numpyPython = found.python;
+      const run = runPythonJson(found.python, ["bench/reference/encode_numpy.py", "--bench", String(options.pairs), "--seed", String(SEED)], 300_000);
+      if ("reason" in run) numpyReason = run.reason;
+      else numpy = run.value;
+    }
+  }
+
+  const backend = await initBackend();
+  progress(`(c) our arch_00b on backend '${backend}'`);
+  const ours = await benchModel(options.seconds);
+
+  if (options.python) {
+    progress(`(d) PyTorch arch_00b, 2 threads, ${options.seconds}s per phase`);
+    const found = findPython(["torch", "numpy", "h5py"]);
+    if ("reason" in found) torchReason = found.reason;
+    else {
+      torchPython = found.python;
+      const run = runPythonJson(found.python, [
+        "bench/reference/arch00b_torch.py", "bench", "--threads", "2", "--train-batch", "32",
+        "--predict-batch", "256", "--seconds", String(options.seconds), "--seed", String(SEED),
+      ], 600_000);
+      if ("reason" in run) torchReason = run.reason;
+      else torch = run.value;
+    }
+  }
+
+  const results: Results = {
+    backend,
+    encode_pairs_per_s: encoder.pairs_per_s,
+    numpy_encode_pairs_per_s: numberField(numpy, "pairs_per_s"),
+    predict_samples_per_s: ours.predict_samples_per_s,
+    train_samples_per_s: ours.train_samples_per_s,
+    pytorch_train_samples_per_s: numberField(torch, "pytorch_train_samples_per_s"),
+    pytorch_predict_samples_per_s: numberField(torch, "pytorch_predict_samples_per_s"),
+    encode_pairs: options.pairs,
+    predict_batch: ours.predict_batch,
+    train_batch: ours.train_batch,
+    seconds_per_phase: options.seconds,
+    pytorch_threads: numberField(torch, "threads"),
+    numpy_reason: numpyReason,
+    pytorch_reason: torchReason,
+    numpy_python: numpyPython,
+    pytorch_python: torchPython,
+    torch_version: (torch?.torch_version as string | undefined) ?? null,
+    numpy_version: (numpy?.numpy_version as string | undefined) ?? null,
+    tfjs_version: readTfjsVersion(),
+    cpu_model: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    total_memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node_version: process.version,
+    date: new Date().toISOString(),
+    total_seconds: 0,
+  };
+  results.total_seconds = Math.round((performance.now() - began) / 100) / 10;
+
+  writeFileAtomic(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
+  const table = markdownTable(results);
+  updateBenchmarksMd(table);
+  progress(`done in ${results.total_seconds}s; wrote ${path.relative(REPO_ROOT, RESULTS_FILE)} and BENCHMARKS.md`);
+  process.stdout.write(table + "\n");
+  if (options.json) process.stdout.write(JSON.stringify(results) + "\n");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+/**
+ * mirna-dl: miRNA–target binding matrices, the CEITEC arch_00b CNN, metrics, the seed-match
+ * baseline and Vega-Lite figures, in TypeScript. One module per operation; this file re-exports
+ * them for `import { … } from "mirna-dl"` (notebooks import the built package).
+ */
+export * from "./errors";
+export * from "./sequences";
+export * from "./encoding";
+export * from "./fileio";
+export * from "./tables";
+export * from "./data";
+export * from "./metrics";
+export * from "./seedMatch";
+export * from "./backend";
+export * from "./models/arch00b";
+export * from "./models/kerasH5";
+export * from "./models/tfjsFormat";
+export * from "./predict";
+export * from "./progress";
+export * from "./scorer";
+export * from "./evaluation";
+export * from "./plots";
+export * from "./display";
