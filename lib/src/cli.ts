@@ -87,9 +87,9 @@ function positiveInteger(value: string | undefined, name: string, fallback: numb
   return n;
 }
 
-async function openWithBackend(modelSpec: string, quiet: boolean): Promise<{ scorer: PairScorer; backend: string }> {
+async function openWithBackend(modelSpec: string): Promise<{ scorer: PairScorer; backend: string }> {
   if (modelSpec === "seed" || modelSpec === "seed-match") return { scorer: await openScorer(modelSpec), backend: "none" };
-  await initBackend({ quiet });
+  await initBackend(); // always names the backend on stderr; --quiet only silences progress
   return { scorer: await openScorer(modelSpec), backend: describeBackend() };
 }
 
@@ -101,7 +101,7 @@ async function predictCommand(args: string[]): Promise<void> {
   const batchSize = positiveInteger(values["batch-size"], "batch-size", 256);
   const quiet = values.quiet ?? false;
   const table = await readPairTable(input, { fitMirna: values["fit-mirna"] });
-  const { scorer } = await openWithBackend(modelSpec, quiet);
+  const { scorer } = await openWithBackend(modelSpec);
   const scores = await scorer.score(table.mirnas, table.sites, { batchSize, onProgress: progressReporter(`scoring with ${scorer.name}`, { quiet }) });
   scorer.dispose();
   const out = table.frame.withColumn(pl.Series("score", scores, pl.Float32));
@@ -122,7 +122,7 @@ async function evaluateCommand(args: string[]): Promise<void> {
 
   const started = performance.now();
   const table = await readPairTable(input, { requireLabels: true, fitMirna: values["fit-mirna"] });
-  const { scorer, backend } = await openWithBackend(modelSpec, quiet);
+  const { scorer, backend } = await openWithBackend(modelSpec);
   const scores = await scorer.score(table.mirnas, table.sites, { batchSize, onProgress: progressReporter(`scoring with ${scorer.name}`, { quiet }) });
   scorer.dispose();
   const labels = table.labels!;
