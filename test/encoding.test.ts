@@ -86,3 +86,14 @@ test("bad input: length, letters, count mismatch, wrong buffer", () => {
   assert.throws(() => encodeBindingMatrix([MIRNA], []), /1 miRNAs but 0 sites/);
   assert.throws(() => encodeBindingMatrix([MIRNA], ["A".repeat(50)], { out: new Float32Array(10) }), /holds 10 values, expected 1000/);
 });
+
+test("a caller buffer that is not 8-byte aligned is filled correctly too", () => {
+  const mirnas = [MIRNA, "ACGTN".repeat(4)];
+  const sites = ["ACGT".repeat(12) + "GA", "TTGCA".repeat(10)];
+  const expected = encodeBindingMatrix(mirnas, sites);
+  const backing = new Float32Array(2001).fill(9);
+  const misaligned = backing.subarray(1); // byteOffset 4
+  encodeBindingMatrix(mirnas, sites, { out: misaligned });
+  assert.deepEqual(misaligned, expected);
+  assert.equal(backing[0], 9, "nothing written before the view");
+});
