@@ -101,27 +101,43 @@ function encodeInto(mirnas: readonly string[], sites: readonly string[], out: Fl
       previousMirna = mirna;
     }
 
-    let row = k * SITES * rowDoubles;
-    for (let i = 0; i < SITES; i++, row += rowDoubles) {
-      const charCode = site.charCodeAt(i);
-      const c = charCode < 128 ? CODES[charCode]! : INVALID;
-      if (c === INVALID) throwLetterError(site, i, k, "site");
-      const t = c * rowDoubles;
-      if (channels === 1) {
-        out64[row] = template64[t]!;
-        out64[row + 1] = template64[t + 1]!;
-        out64[row + 2] = template64[t + 2]!;
-        out64[row + 3] = template64[t + 3]!;
-        out64[row + 4] = template64[t + 4]!;
-        out64[row + 5] = template64[t + 5]!;
-        out64[row + 6] = template64[t + 6]!;
-        out64[row + 7] = template64[t + 7]!;
-        out64[row + 8] = template64[t + 8]!;
-        out64[row + 9] = template64[t + 9]!;
-      } else {
-        for (let d = 0; d < rowDoubles; d++) out64[row + d] = template64[t + d]!;
-      }
-    }
+    const rowStart = k * SITES * rowDoubles;
+    if (channels === 1) copyRowsOneChannel(site, k, rowStart, out64, template64);
+    else copyRows(site, k, rowStart, rowDoubles, out64, template64);
+  }
+}
+
+/** Copies the template row of each site nucleotide (10 doubles = 20 float32), unrolled. */
+function copyRowsOneChannel(site: string, pair: number, rowStart: number, out64: Float64Array, template64: Float64Array): void {
+  const CODES = NUCLEOTIDE_CODES;
+  let row = rowStart;
+  for (let i = 0; i < 50; i++, row += 10) {
+    const charCode = site.charCodeAt(i);
+    const c = charCode < 128 ? CODES[charCode]! : 255; // 255 = INVALID_CODE
+    if (c > 4) throwLetterError(site, i, pair, "site");
+    const t = c * 10;
+    out64[row] = template64[t]!;
+    out64[row + 1] = template64[t + 1]!;
+    out64[row + 2] = template64[t + 2]!;
+    out64[row + 3] = template64[t + 3]!;
+    out64[row + 4] = template64[t + 4]!;
+    out64[row + 5] = template64[t + 5]!;
+    out64[row + 6] = template64[t + 6]!;
+    out64[row + 7] = template64[t + 7]!;
+    out64[row + 8] = template64[t + 8]!;
+    out64[row + 9] = template64[t + 9]!;
+  }
+}
+
+/** Same for any number of channels (rowDoubles = 10 · channels). */
+function copyRows(site: string, pair: number, rowStart: number, rowDoubles: number, out64: Float64Array, template64: Float64Array): void {
+  let row = rowStart;
+  for (let i = 0; i < SITE_LENGTH; i++, row += rowDoubles) {
+    const charCode = site.charCodeAt(i);
+    const c = charCode < 128 ? NUCLEOTIDE_CODES[charCode]! : INVALID_CODE;
+    if (c > 4) throwLetterError(site, i, pair, "site");
+    const t = c * rowDoubles;
+    for (let d = 0; d < rowDoubles; d++) out64[row + d] = template64[t + d]!;
   }
 }
 
