@@ -22,6 +22,7 @@ import { initBackend } from "../lib/src/backend";
 import { encodeBindingMatrix } from "../lib/src/encoding";
 import { writeFileAtomic } from "../lib/src/fileio";
 import { buildArch00b } from "../lib/src/models/arch00b";
+import { mulberry32, randomSequence } from "../lib/src/random";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const RESULTS_FILE = path.join(REPO_ROOT, "bench", "results", "latest.json");
@@ -66,27 +67,10 @@ function parseOptions(argv: readonly string[]): Options {
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-/** mulberry32 seeded PRNG, floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n random ACGT strings of `length` nt. */
 function randomSequences(n: number, length: number, random: () => number): string[] {
-  const out = new Array<string>(n);
-  const chars = new Array<string>(length);
-  for (let k = 0; k < n; k++) {
-    for (let i = 0; i < length; i++) chars[i] = "ACGT"[Math.floor(random() * 4)]!;
-    out[k] = chars.join("");
-  }
-  return out;
+  return Array.from({ length: n }, () => randomSequence(random, length));
 }
 
 /** (a) Encoder throughput: best of `repeats`, every pair a different random miRNA (like the NumPy bench). */

@@ -7,6 +7,7 @@ export * from "./errors";
 export * from "./sequences";
 export * from "./encoding";
 export * from "./fileio";
+export * from "./random";
 export * from "./tables";
 export * from "./data";
 export * from "./metrics";
