@@ -22,3 +22,6 @@ export * from "./scorer";
 export * from "./evaluation";
 export * from "./plots";
 export * from "./display";
+export * from "./hairpin/rna";
+export * from "./hairpin/rnafold";
+export * from "./hairpin/image";
