@@ -10,6 +10,8 @@ export * from "./fileio";
 export * from "./random";
 export * from "./tables";
 export * from "./data";
+export { fetchData, listData, verifyData, readManifest, DEFAULT_MANIFEST } from "./dataFetch";
+export type { DataFetchOptions, FetchReport, FileCheck, Manifest, ManifestFile } from "./dataFetch";
 export * from "./metrics";
 export * from "./seedMatch";
 export * from "./backend";

@@ -1,0 +1,13 @@
+/**
+ * `npm run data:fetch`: fetch, copy (--from), list or verify the public data of
+ * data/manifest.json. The work is done by lib/src/dataFetch.ts; run with --help for options.
+ *
+ *   node --import tsx environment/fetch-data.ts [--list | --verify] [--only SEL]... [--from DIR]
+ *
+ * Exit status: 0 success; 1 a file failed; 2 bad usage.
+ */
+import { runDataFetchCli } from "../lib/src/dataFetch";
+
+runDataFetchCli(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
