@@ -27,3 +27,6 @@ export * from "./display";
 export * from "./hairpin/rna";
 export * from "./hairpin/rnafold";
 export * from "./hairpin/image";
+export { readNpy, readNpyFile, readNpz, readNpzSingle, shapeSize } from "./npy";
+export type { NdArray, NdData, ReadNpyOptions } from "./npy";
+export * from "./hairpin/datasets";

@@ -12,6 +12,9 @@ import { normaliseRnaSequence } from "./rna";
 
 export const HAIRPIN_IMAGE_HEIGHT = 25;
 export const HAIRPIN_IMAGE_WIDTH = 100;
+/** Colour channels (RGB) and bytes of one image: 25 × 100 × 3. */
+export const HAIRPIN_IMAGE_CHANNELS = 3;
+export const HAIRPIN_IMAGE_SIZE = HAIRPIN_IMAGE_HEIGHT * HAIRPIN_IMAGE_WIDTH * HAIRPIN_IMAGE_CHANNELS;
 /** Row of the upper (5' arm) bar base; the upper bar grows upwards from here. */
 export const UPPER_BASE_ROW = 12;
 /** Row of the lower (3' arm) bar base; the lower bar grows downwards from here. */
