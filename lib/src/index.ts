@@ -30,3 +30,7 @@ export * from "./hairpin/image";
 export { readNpy, readNpyFile, readNpz, readNpzSingle, shapeSize } from "./npy";
 export type { NdArray, NdData, ReadNpyOptions } from "./npy";
 export * from "./hairpin/datasets";
+export * from "./preprocess/encori";
+export * from "./preprocess/gtf";
+export * from "./preprocess/targetscan";
+export * from "./preprocess/genome";
