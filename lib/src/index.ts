@@ -34,3 +34,8 @@ export * from "./preprocess/encori";
 export * from "./preprocess/gtf";
 export * from "./preprocess/targetscan";
 export * from "./preprocess/genome";
+export * from "./preprocess/steps";
+export * from "./preprocess/windows";
+export * from "./preprocess/negatives";
+export * from "./preprocess/pipeline";
+export * from "./preprocess/outputs";

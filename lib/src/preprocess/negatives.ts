@@ -1,0 +1,100 @@
+/**
+ * Step 8 of the ENCORI preprocessing (spec binding.md §1.8): miRNA negatives, i.e. real
+ * positive sites re-paired with other miRNA family representatives.
+ *
+ * The original (`negative_class_generator`) built the full cross product of the unique family
+ * sequences of the positives × the positive rows, removed the pairs whose miRNA equals the row's
+ * own, and drew n·ratio pairs at random (pandas `sample`, random_state 1789) from all of it. So
+ * its positives got a varying number of negatives (not exactly 20 each), and 77 of the published
+ * negatives are (miRNA, site) pairs that are also positives (a site occurring in several
+ * positive rows with different miRNAs). Here every positive gets exactly `ratio` distinct
+ * miRNAs from the same pool, never its own and never one that forms a positive pair with the
+ * same site sequence; negatives k·ratio … k·ratio + ratio − 1 belong to positive k.
+ */
+import { mulberry32, randomInteger } from "../random";
+
+export interface MirnaNegativeOptions {
+  /** Negatives per positive; default 20. */
+  ratio?: number;
+  /** PRNG seed (mulberry32); default 1789. */
+  seed?: number;
+  /**
+   * The miRNAs to draw from. Default: the unique miRNAs of the positives, in order of first
+   * appearance (the original's pool: `df.mirna_binding_sequence.unique()`).
+   */
+  pool?: readonly string[];
+}
+
+export interface MirnaNegatives {
+  mirnas: string[];
+  sites: string[];
+  /** For each negative, the index of its positive. */
+  positiveIndex: Int32Array;
+  /** Negatives per positive. */
+  perPositive: number;
+  /** Size of the pool drawn from. */
+  poolSize: number;
+}
+
+/**
+ * Pairs each positive (mirnas[k], sites[k]) with `ratio` different miRNAs drawn from the pool
+ * with mulberry32(seed): for positive k in order, draws uniform pool indices, rejecting a miRNA
+ * already chosen for k, the row's own, or any miRNA m with (m, sites[k]) among the positive pairs
+ * (sites compared as sequences). Throws when a positive has fewer than `ratio` allowed miRNAs.
+ */
+export function mirnaNegatives(mirnas: readonly string[], sites: readonly string[], options: MirnaNegativeOptions = {}): MirnaNegatives {
+  if (mirnas.length !== sites.length) throw new Error(`mirnaNegatives: ${mirnas.length} miRNAs but ${sites.length} sites`);
+  const ratio = options.ratio ?? 20;
+  const random = mulberry32(options.seed ?? 1789);
+  const pool = options.pool ? [...new Set(options.pool)] : [...new Set(mirnas)];
+  const poolIndex = new Map(pool.map((m, i) => [m, i]));
+
+  // Positive miRNAs of every site sequence (as pool indices; miRNAs outside the pool cannot be drawn anyway).
+  const positiveMirnas = new Map<string, number[]>();
+  for (let k = 0; k < sites.length; k++) {
+    const m = poolIndex.get(mirnas[k]!);
+    if (m === undefined) continue;
+    const list = positiveMirnas.get(sites[k]!);
+    if (list === undefined) positiveMirnas.set(sites[k]!, [m]);
+    else if (!list.includes(m)) list.push(m);
+  }
+
+  const n = mirnas.length;
+  const outMirnas = new Array<string>(n * ratio);
+  const outSites = new Array<string>(n * ratio);
+  const positiveIndex = new Int32Array(n * ratio);
+  // excluded[m] === k + 1 marks pool miRNA m as not allowed (or already chosen) for positive k.
+  const excluded = new Int32Array(pool.length);
+  for (let k = 0; k < n; k++) {
+    const mark = k + 1;
+    let allowed = pool.length;
+    for (const m of positiveMirnas.get(sites[k]!) ?? []) {
+      if (excluded[m] !== mark) {
+        excluded[m] = mark;
+        allowed--;
+      }
+    }
+    const own = poolIndex.get(mirnas[k]!);
+    if (own !== undefined && excluded[own] !== mark) {
+      excluded[own] = mark;
+      allowed--;
+    }
+    if (allowed < ratio) {
+      throw new Error(
+        `positive ${k}: only ${allowed} miRNAs of the pool of ${pool.length} may pair with its site, ${ratio} needed ` +
+          `(lower the ratio, or draw from a larger pool, e.g. the pipeline's mirnaNegativePool: "all")`,
+      );
+    }
+    for (let j = 0; j < ratio; j++) {
+      let m: number;
+      do m = randomInteger(random, 0, pool.length - 1);
+      while (excluded[m] === mark);
+      excluded[m] = mark;
+      const at = k * ratio + j;
+      outMirnas[at] = pool[m]!;
+      outSites[at] = sites[k]!;
+      positiveIndex[at] = k;
+    }
+  }
+  return { mirnas: outMirnas, sites: outSites, positiveIndex, perPositive: ratio, poolSize: pool.length };
+}
