@@ -39,3 +39,5 @@ export * from "./preprocess/windows";
 export * from "./preprocess/negatives";
 export * from "./preprocess/pipeline";
 export * from "./preprocess/outputs";
+export * from "./preprocess/inputs";
+export * from "./datasetStats";

@@ -346,6 +346,8 @@ export interface BarSpecOptions {
   labelFormat?: string;
   /** Width of one bar step in px (default 28 grouped, 40 single). */
   step?: number;
+  /** Angle of the category labels in degrees (default 0; e.g. -35 for long labels). */
+  xLabelAngle?: number;
   height?: number;
 }
 
@@ -356,7 +358,11 @@ export interface BarSpecOptions {
 export function barSpec(rows: readonly DataRow[], opts: BarSpecOptions): VegaLiteSpec {
   checkFields(rows, [opts.x, opts.y, opts.color], "barSpec");
   const sortNone = null; // keep categories in the order of the rows
-  const xEnc = { field: opts.x, type: "nominal", sort: sortNone, title: opts.xTitle ?? opts.x, axis: { labelAngle: 0 } };
+  const labelAngle = opts.xLabelAngle ?? 0;
+  const xEnc = {
+    field: opts.x, type: "nominal", sort: sortNone, title: opts.xTitle ?? opts.x,
+    axis: { labelAngle, ...(labelAngle !== 0 ? { labelAlign: "right", labelLimit: 260 } : {}) },
+  };
   const yEnc = {
     field: opts.y,
     type: "quantitative",
