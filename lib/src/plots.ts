@@ -22,7 +22,7 @@ export type VegaLiteSpec = Record<string, unknown>;
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 /** Default upper bound on points kept per curve (ROC/PR), see {@link downsampleCurve}. */
-export const DEFAULT_MAX_CURVE_POINTS = 1000;
+export const DEFAULT_MAX_CURVE_POINTS = 500;
 
 /** Font of every spec: DejaVu Sans (Debian's default sans) first, then common browser fonts. */
 const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
@@ -121,9 +121,9 @@ export function downsampleCurve(
   return all(kept);
 }
 
-/** Rounds to 6 decimals: plenty for a figure, and keeps the JSON small. */
-function round6(v: number): number {
-  return Math.round(v * 1e6) / 1e6;
+/** Rounds to 4 decimals: finer than a pixel of any figure here, and keeps the JSON small. */
+function round4(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,21 +172,21 @@ function checkUniqueNames(names: string[], what: string): void {
   }
 }
 
-/** Rows {model, <xField>, <yField>, i} of all curves, each thinned to maxPoints. */
+/**
+ * One row per curve, {model, <xField>: number[], <yField>: number[], i: number[]}, each thinned to
+ * maxPoints; the spec flattens them (a `flatten` transform) into one row per point. Columnar rows
+ * keep notebook outputs small: the label is stored once per curve, not once per point.
+ */
 function curveRows(
   curves: { label: string; x: ArrayLike<number>; y: ArrayLike<number> }[],
   xField: string,
   yField: string,
   maxPoints: number,
-): Record<string, number | string>[] {
-  const rows: Record<string, number | string>[] = [];
-  for (const c of curves) {
+): Record<string, string | number[]>[] {
+  return curves.map((c) => {
     const d = downsampleCurve(c.x, c.y, maxPoints, c.label);
-    for (let j = 0; j < d.x.length; j++) {
-      rows.push({ model: c.label, [xField]: round6(d.x[j]), [yField]: round6(d.y[j]), i: j });
-    }
-  }
-  return rows;
+    return { model: c.label, [xField]: d.x.map(round4), [yField]: d.y.map(round4), i: d.x.map((_, j) => j) };
+  });
 }
 
 /**
@@ -212,6 +212,7 @@ export function rocCurveSpec(curves: RocCurveSeries[], opts: CurveSpecOptions = 
       },
       {
         data: { values },
+        transform: [{ flatten: ["fpr", "tpr", "i"] }],
         mark: { type: "line", strokeWidth: 2, clip: true },
         encoding: {
           x: { field: "fpr", ...xUnit, title: "False positive rate" },
@@ -263,7 +264,7 @@ export function prCurveSpec(curves: PrCurveSeries[], opts: CurveSpecOptions = {}
   const withPrevalence = labelled.filter((c) => c.prevalence !== undefined);
   const distinct = new Set(withPrevalence.map((c) => c.prevalence));
   if (distinct.size === 1) {
-    const p = round6(withPrevalence[0].prevalence as number);
+    const p = round4(withPrevalence[0].prevalence as number);
     layer.push({
       data: { values: [{ prevalence: p, label: `chance level (prevalence ${p.toFixed(3)})` }] },
       layer: [
@@ -280,13 +281,14 @@ export function prCurveSpec(curves: PrCurveSeries[], opts: CurveSpecOptions = {}
     });
   } else if (distinct.size > 1) {
     layer.push({
-      data: { values: withPrevalence.map((c) => ({ model: c.label, prevalence: round6(c.prevalence as number) })) },
+      data: { values: withPrevalence.map((c) => ({ model: c.label, prevalence: round4(c.prevalence as number) })) },
       mark: { type: "rule", strokeDash: [5, 4], strokeWidth: 1 },
       encoding: { y: { field: "prevalence", ...unit }, color },
     });
   }
   layer.push({
     data: { values },
+    transform: [{ flatten: ["recall", "precision", "i"] }],
     mark: { type: "line", strokeWidth: 2, clip: true },
     encoding: {
       x: { field: "recall", ...xUnit, title: "Recall" },
@@ -510,7 +512,7 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = values[r * cols + c];
-      cells.push({ r, c, v: Number.isFinite(v) ? round6(v) : null, rl: rowLabels[r], cl: colLabels[c] });
+      cells.push({ r, c, v: Number.isFinite(v) ? round4(v) : null, rl: rowLabels[r], cl: colLabels[c] });
     }
   }
   const cell = opts.cellSize ?? Math.max(4, Math.min(14, Math.floor(700 / Math.max(rows, cols))));
