@@ -18,7 +18,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/src/backend";
+import { describeBackend, initBackend } from "../lib/src/backend";
+import { loadNativeAddon } from "../lib/src/native/addon";
+import { replacedKernelNames } from "../lib/src/native/nativeKernelUtil";
 import { encodeBindingMatrix } from "../lib/src/encoding";
 import { writeFileAtomic } from "../lib/src/fileio";
 import { buildArch00b } from "../lib/src/models/arch00b";
@@ -200,6 +202,15 @@ function readTfjsVersion(): string {
   }
 }
 
+/** Threads for our backend (where it can use them) and for PyTorch. */
+const BENCH_THREADS = 2;
+
+/** OpenMP threads of the native kernels. */
+function nativeThreads(): number | null {
+  const load = loadNativeAddon();
+  return load.ok ? load.addon.getThreads() : null;
+}
+
 type Results = Record<string, unknown> & {
   backend: string;
   encode_pairs_per_s: number;
@@ -271,7 +282,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = await initBackend();
+  // 2 threads, as the PyTorch comparator (used by the native backend's kernels).
+  const backend = await initBackend({ threads: BENCH_THREADS });
   progress(`(c) our arch_00b on backend '${backend}'`);
   const ours = await benchModel(options.seconds);
 
@@ -282,7 +294,7 @@ async function main(): Promise<void> {
     else {
       torchPython = found.python;
       const run = runPythonJson(found.python, [
-        "bench/reference/arch00b_torch.py", "bench", "--threads", "2", "--train-batch", "32",
+        "bench/reference/arch00b_torch.py", "bench", "--threads", String(BENCH_THREADS), "--train-batch", "32",
         "--predict-batch", "256", "--seconds", String(options.seconds), "--seed", String(SEED),
       ], 600_000);
       if ("reason" in run) torchReason = run.reason;
@@ -310,6 +322,9 @@ async function main(): Promise<void> {
     torch_version: (torch?.torch_version as string | undefined) ?? null,
     numpy_version: (numpy?.numpy_version as string | undefined) ?? null,
     tfjs_version: readTfjsVersion(),
+    backend_detail: describeBackend(),
+    threads: backend === "native" ? nativeThreads() : null,
+    native_kernels: backend === "native" ? replacedKernelNames() : [],
     cpu_model: cpus[0]?.model.trim() ?? "unknown",
     cores: cpus.length,
     total_memory_gb: Math.round(os.totalmem() / 2 ** 30),

@@ -14,6 +14,13 @@
 #   lib     `tsc -p lib` when a file under lib/src (or lib's tsconfig/package
 #           file) is newer than the last build; builds into a temporary folder
 #           and swaps it in, so lib/dist is never half-written.
+#   native  builds the native TensorFlow.js kernels (native/: N-API addon over
+#           oneDNN and OpenBLAS, see lib/src/native/) with node-gyp into
+#           native/build/ when a source is newer than the built addon. Needs g++,
+#           make, libdnnl-dev, libopenblas-dev and
+#           Node's headers (no download); without them, or when the build
+#           fails, it prints one notice and the wasm backend is used instead.
+#           A failed build is not retried until native/ changes.
 #   kernel  registers the tslab kernel into .jupyter/ of this checkout (see
 #           spec/toolchain.md, "tslab recipe") unless the registered kernel
 #           already runs this checkout's node_modules/.bin/tslab.
@@ -263,6 +270,79 @@ step_lib() {
   rm -rf "$old"
 }
 
+# ------------------------------------------------------------- native ------
+native_addon=native/build/Release/mirna_native.node
+native_failed=native/build/.mirna-dl-build-failed
+native_log=native/build/build.log
+
+# Hash of everything the native build reads, to remember a failed build.
+native_sources_hash() {
+  cat native/binding.gyp native/src/* 2> /dev/null | sha256sum | cut -d' ' -f1
+}
+
+# One line, printed even with --quiet: the native backend is not available.
+native_notice() {
+  echo "setup: native: NOTICE: native kernels not built ($1); TensorFlow.js uses the wasm backend"
+}
+
+step_native() {
+  if [ ! -f native/binding.gyp ]; then
+    say "native: no native/binding.gyp, nothing to build"
+    return
+  fi
+  if [ -f "$native_addon" ] &&
+    [ -z "$(find native/binding.gyp native/src -newer "$native_addon" -print -quit)" ]; then
+    say "native: $native_addon is up to date"
+    return
+  fi
+  local hash
+  hash="$(native_sources_hash)"
+  if [ -f "$native_failed" ] && [ "$(cat "$native_failed")" = "$hash" ]; then
+    native_notice "an earlier build of these sources failed, see $native_log; delete $native_failed to retry"
+    return
+  fi
+  if ! command -v g++ > /dev/null 2>&1 || ! command -v make > /dev/null 2>&1; then
+    native_notice "no C++ compiler: apt-get install g++ make"
+    return
+  fi
+  if ! printf '#include <dnnl.hpp>\n' | g++ -std=c++17 -E -x c++ - > /dev/null 2>&1; then
+    native_notice "oneDNN headers not found: apt-get install libdnnl-dev"
+    return
+  fi
+  if ! printf '#include <cblas.h>\n' | g++ -E -x c++ - > /dev/null 2>&1; then
+    native_notice "OpenBLAS headers not found: apt-get install libopenblas-dev"
+    return
+  fi
+  # node-gyp as bundled with npm; Node's own headers (never downloaded).
+  local npm_cli gyp nodedir
+  npm_cli="$(readlink -f "$(command -v npm)")"
+  gyp="$(dirname "$npm_cli")/../node_modules/node-gyp/bin/node-gyp.js"
+  if [ ! -f "$gyp" ]; then
+    native_notice "node-gyp not found next to npm ($gyp)"
+    return
+  fi
+  nodedir="${npm_config_nodedir:-$(dirname "$(dirname "$(node -p process.execPath)")")}"
+  if [ ! -f "$nodedir/include/node/node_api.h" ]; then
+    native_notice "Node's headers not found under $nodedir/include/node (set npm_config_nodedir)"
+    return
+  fi
+  act "native: building $native_addon (node-gyp, oneDNN)"
+  # node-gyp rebuild empties native/build: log outside it, move the log in afterwards.
+  local log
+  log="$(mktemp)"
+  if (cd native && node "$gyp" rebuild --nodedir="$nodedir") > "$log" 2>&1 &&
+    node -e 'require(require("path").resolve(process.argv[1])).version()' "$native_addon" >> "$log" 2>&1; then
+    mv "$log" "$native_log"
+    rm -f "$native_failed"
+  else
+    mkdir -p native/build
+    mv "$log" "$native_log"
+    rm -f "$native_addon"
+    printf '%s\n' "$hash" > "$native_failed"
+    native_notice "node-gyp build failed, see $native_log"
+  fi
+}
+
 # ------------------------------------------------------------- kernel ------
 kernel_dir=.jupyter/share/jupyter/kernels/tslab
 
@@ -299,5 +379,6 @@ start_ns=$(date +%s%N)
 step_apt
 step_npm
 step_lib
+step_native
 step_kernel
 say "done in $((($(date +%s%N) - start_ns) / 1000000)) ms"

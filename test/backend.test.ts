@@ -26,6 +26,7 @@ import {
 } from "../lib/src/backend";
 import { InputError } from "../lib/src/errors";
 import { tileIsWholeRepeat } from "../lib/src/kernels/wasmTile";
+import { NATIVE_ADDON_ENV_VAR } from "../lib/src/native/addon";
 
 const REPO = path.resolve(__dirname, "..");
 /** Max |a−b| over max |a|, the agreement measure of every comparison here. */
@@ -145,7 +146,7 @@ describe("initBackend", () => {
       await assert.rejects(initBackend({ quiet: true }), (e: unknown) => {
         assert.ok(e instanceof InputError, "an InputError");
         assert.match(e.message, /MIRNA_DL_BACKEND: unknown TensorFlow\.js backend 'bogus'/);
-        assert.match(e.message, /node-gpu, node, wasm, cpu/);
+        assert.match(e.message, /node-gpu, node, native, wasm, cpu/);
         return true;
       });
     } finally {
@@ -203,6 +204,8 @@ describe("initBackend", () => {
       );
       const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: path.join(dir, "node_modules") };
       delete env[BACKEND_ENV_VAR];
+      // Without the native addon, so that auto lands on wasm whether or not it is built here.
+      env[NATIVE_ADDON_ENV_VAR] = path.join(dir, "no-native-addon.node");
       const run = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: REPO, env, encoding: "utf8" });
       assert.equal(run.status, 0, run.stderr);
       const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Record<string, string>;

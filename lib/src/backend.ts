@@ -4,6 +4,11 @@
  * Order of preference, fastest first:
  *   node-gpu  @tensorflow/tfjs-node-gpu (libtensorflow with CUDA)
  *   node      @tensorflow/tfjs-node     (libtensorflow on the CPU)
+ *   native    the wasm backend with this project's native kernels (native/, an
+ *             N-API addon over oneDNN built by environment/setup.sh; see
+ *             lib/src/native/): convolutions, pooling gradient, elementwise ops
+ *             and reductions run in C++ on `threads` OpenMP threads, directly on
+ *             the wasm heap; available when the addon was built
  *   wasm      @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD build; always installed)
  *   cpu       tfjs' pure-JavaScript backend (always there; very slow to train)
  *
@@ -15,7 +20,8 @@
  *
  * The choice can be forced with `opts.preferred` (e.g. a CLI flag) or, failing
  * that, the environment variable MIRNA_DL_BACKEND; both take node-gpu, node,
- * wasm, cpu or auto. A forced backend that is unavailable is an error, never a
+ * native, wasm, cpu or auto. `native` is tfjs' wasm backend (tf.getBackend()
+ * says "wasm") whose heavy kernels are replaced for the whole process. A forced backend that is unavailable is an error, never a
  * silent fallback.
  */
 import * as path from "node:path";
@@ -23,26 +29,29 @@ import * as tf from "@tensorflow/tfjs";
 import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
 import { InputError } from "./errors";
 import { registerWasmTrainingKernels } from "./kernels/wasmTrainingKernels";
+import { loadNativeAddon } from "./native/addon";
+import { registerNativeKernels } from "./native/nativeKernels";
 
 /** Backend names as users write them (MIRNA_DL_BACKEND, --backend). */
-export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
+export type BackendName = "node-gpu" | "node" | "native" | "wasm" | "cpu";
 
 /** All backend names, in the automatic order of preference. */
-export const BACKEND_NAMES: readonly BackendName[] = ["node-gpu", "node", "wasm", "cpu"];
+export const BACKEND_NAMES: readonly BackendName[] = ["node-gpu", "node", "native", "wasm", "cpu"];
 
 /** Environment variable that forces a backend. */
 export const BACKEND_ENV_VAR = "MIRNA_DL_BACKEND";
 
 export interface InitBackendOptions {
-  /** Backend to use (node-gpu | node | wasm | cpu | auto); overrides MIRNA_DL_BACKEND. */
+  /** Backend to use (node-gpu | node | native | wasm | cpu | auto); overrides MIRNA_DL_BACKEND. */
   preferred?: string;
   /** Do not print which backend is in use to stderr. */
   quiet?: boolean;
   /**
-   * Threads for the wasm backend. Only the multi-threaded wasm build can use
-   * more than one, and it does not start in Node (it spawns workers from a blob:
-   * URL), so in Node this is recorded and reported but has no effect. tfjs-node
-   * sizes its own thread pools.
+   * Threads. native: OpenMP threads of the native kernels (default: OpenMP's own,
+   * i.e. OMP_NUM_THREADS or all cores). wasm: only the multi-threaded wasm build
+   * can use more than one, and it does not start in Node (it spawns workers from
+   * a blob: URL), so there this is recorded and reported but has no effect.
+   * tfjs-node sizes its own thread pools.
    */
   threads?: number;
 }
@@ -204,11 +213,35 @@ async function startCpu(): Promise<ActiveBackend> {
   return { name: "cpu", tfjsName: "cpu", detail: "pure JavaScript, slow to train", notes: [] };
 }
 
+/**
+ * Starts the wasm backend, then replaces its heavy kernels by the native addon's
+ * (lib/src/native/nativeKernels.ts). Unavailable, with the reason, when the addon
+ * was not built or does not load.
+ */
+async function startNative(threads: number | undefined): Promise<ActiveBackend> {
+  const load = loadNativeAddon();
+  if (!load.ok) throw new BackendUnavailableError("native", load.reason);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new InputError(`initBackend: threads must be a positive integer, got ${threads}`);
+  }
+  const wasm = await startWasm(undefined);
+  const replaced = registerNativeKernels(load.addon, threads);
+  const n = load.addon.getThreads();
+  return {
+    name: "native",
+    tfjsName: "wasm",
+    detail: `${load.addon.version()}, ${n} thread${n === 1 ? "" : "s"}, ${replaced.length} native kernels on wasm ${wasm.detail.split(",")[0]}`,
+    notes: wasm.notes,
+  };
+}
+
 function start(name: BackendName, threads: number | undefined): Promise<ActiveBackend> {
   switch (name) {
     case "node-gpu":
     case "node":
       return startNode(name);
+    case "native":
+      return startNative(threads);
     case "wasm":
       return startWasm(threads);
     case "cpu":
