@@ -3,6 +3,7 @@ import { parseArgs, ParseArgsConfig } from "node:util";
 import pl from "nodejs-polars";
 import { describeBackend, initBackend } from "./backend";
 import { isInputError } from "./errors";
+import { hairpinCommand } from "./hairpin/cli";
 import { rankMetrics, thresholdMetrics } from "./metrics";
 import { progressReporter } from "./progress";
 import { openScorer, PairScorer } from "./scorer";
@@ -15,6 +16,7 @@ Usage: mirna-dl <command> [options]
 Commands:
   predict    score miRNA–site pairs in a table, write the table with a 'score' column
   evaluate   score a labelled table and report ROC-AUC, average precision and more
+  hairpin    pre-miRNA hairpin images and classifier: hairpin encode | classify (mirna-dl hairpin --help)
   help       show help for a command (mirna-dl help predict)
 
 Tables: tab-separated, .tsv or .tsv.gz, with a header, in the lock format
@@ -166,6 +168,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "evaluate":
         await evaluateCommand(rest);
+        return 0;
+      case "hairpin":
+        await hairpinCommand(rest);
         return 0;
       case undefined:
       case "help":

@@ -1,0 +1,177 @@
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../errors";
+import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
+
+/**
+ * The deepMir pre-miRNA classifier (Cordero et al. 2019; spec hairpin.md §3): a VGG-style CNN
+ * over 25 × 100 × 3 hairpin images scaled to [0, 1], two softmax outputs (0 = not a pre-miRNA,
+ * 1 = pre-miRNA).
+ */
+
+/** Options of {@link buildDeepMirClassifier}. Defaults: the published best without pre-training. */
+export interface DeepMirClassifierOptions {
+  /** Number of conv modules (1–4). Default 2. */
+  modules?: number;
+  /** Filters of each module's two convolutions; at least `modules` values. Default [48, 60, 72, 84]. */
+  filters?: readonly number[];
+  /** Square kernel size of every convolution. Default 3 (the released 3-module model used 5). */
+  kernelSize?: number;
+  /** Units of the hidden dense layer ("FU"). Default 128. */
+  denseUnits?: number;
+  /**
+   * Padding of the very first convolution. Default "valid", as the released Keras code
+   * (`vgg_model_generator.py`: the input layer has no `padding='same'`, every later one has);
+   * "same" gives the spec's literal reading.
+   */
+  firstConvPadding?: "valid" | "same";
+  /** Seed for weight initialisers and dropout masks; layers take seed, seed + 1, … Default 1789. */
+  seed?: number;
+  /** Adam learning rate. Default 1e-3 (Keras' default). */
+  learningRate?: number;
+}
+
+/**
+ * Dropout whose masks are reproducible: the mask of a training call is drawn from the seed
+ * string `"<seed>/<step>"`. `step` counts training calls and can be set from outside
+ * ({@link setDropoutStep}) so a resumed run draws the same masks as an uninterrupted one.
+ * (tfjs' own `dropout({seed})` draws the SAME mask on every call when given a seed.)
+ * Inference calls pass the input through.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = "SeededDropout";
+  readonly rate: number;
+  readonly seed: number;
+  /** Index of the next training call; advanced by each training call. */
+  step = 0;
+
+  constructor(args: { rate: number; seed: number; name?: string }) {
+    super({ name: args.name });
+    if (!(args.rate >= 0 && args.rate < 1)) throw new InputError(`dropout rate must be in [0, 1), got ${args.rate}`);
+    this.rate = args.rate;
+    this.seed = args.seed;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    if (!kwargs.training || this.rate === 0) return tf.clone(x);
+    const seed = `${this.seed}/${this.step}`;
+    this.step++;
+    return tf.dropout(x, this.rate, undefined, seed);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
+
+/** Sets the training-call counter of every {@link SeededDropout} layer of `model`. */
+export function setDropoutStep(model: tf.LayersModel, step: number): void {
+  for (const layer of model.layers) if (layer instanceof SeededDropout) layer.step = step;
+}
+
+/**
+ * Builds and compiles the deepMir VGG-style classifier (spec §3, released
+ * `vgg_model_generator.py`): per module 2 × Conv2D(filters[i], k × k, ReLU; the first one of
+ * the network "valid", all others "same") → MaxPool 2×2 → Dropout 0.25; then Flatten →
+ * Dense(denseUnits, ReLU) → Dropout 0.5 → Dense(2, softmax). Input [batch, 25, 100, 3] floats
+ * in [0, 1] ({@link imagesToTensor}); output [batch, 2] probabilities (column 1 = pre-miRNA).
+ * Glorot-uniform kernels and zero biases (Keras defaults) seeded from `seed`; Adam(lr, 0.9,
+ * 0.999, ε 1e-7); categorical cross-entropy; accuracy. With the defaults: 2 modules →
+ * 23 × 98 → 11 × 49 → 5 × 24 × 60 = 7,200 features, 1,002,554 parameters.
+ */
+export function buildDeepMirClassifier(opts: DeepMirClassifierOptions = {}): tf.LayersModel {
+  const modules = opts.modules ?? 2;
+  const filters = opts.filters ?? [48, 60, 72, 84];
+  const kernelSize = opts.kernelSize ?? 3;
+  const denseUnits = opts.denseUnits ?? 128;
+  const firstPadding = opts.firstConvPadding ?? "valid";
+  if (!Number.isInteger(modules) || modules < 1) throw new InputError(`modules must be a positive integer, got ${modules}`);
+  if (filters.length < modules) throw new InputError(`${modules} modules need ${modules} filter counts, got ${filters.length}`);
+  if (!Number.isInteger(kernelSize) || kernelSize < 1) throw new InputError(`kernelSize must be a positive integer, got ${kernelSize}`);
+  if (!Number.isInteger(denseUnits) || denseUnits < 1) throw new InputError(`denseUnits must be a positive integer, got ${denseUnits}`);
+  let nextSeed = opts.seed ?? 1789;
+  const takeSeed = () => nextSeed++;
+
+  const input = tf.input({ shape: [HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_CHANNELS], name: "hairpin_image" });
+  let x: tf.SymbolicTensor = input;
+  for (let m = 0; m < modules; m++) {
+    for (let c = 0; c < 2; c++) {
+      x = tf.layers.conv2d({
+        name: `module${m + 1}_conv${c + 1}`, filters: filters[m]!, kernelSize,
+        padding: m === 0 && c === 0 ? firstPadding : "same", activation: "relu",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: takeSeed() }),
+      }).apply(x) as tf.SymbolicTensor;
+    }
+    x = tf.layers.maxPooling2d({ name: `module${m + 1}_pool`, poolSize: 2, strides: 2, padding: "valid" }).apply(x) as tf.SymbolicTensor;
+    x = new SeededDropout({ name: `module${m + 1}_dropout`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
+  }
+  x = tf.layers.flatten({ name: "flatten" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({
+    name: "dense", units: denseUnits, activation: "relu",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: takeSeed() }),
+  }).apply(x) as tf.SymbolicTensor;
+  x = new SeededDropout({ name: "dense_dropout", rate: 0.5, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers.dense({
+    name: "logits_layer", units: 2, activation: "softmax",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: takeSeed() }),
+  }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output, name: `deepmir_vgg_${modules}x${kernelSize}_dense${denseUnits}` });
+  model.compile({
+    optimizer: tf.train.adam(opts.learningRate ?? 1e-3, 0.9, 0.999, 1e-7),
+    loss: "categoricalCrossentropy",
+    metrics: ["accuracy"],
+  });
+  return model;
+}
+
+/** byte → byte / 255 in float32 (as NumPy's float64 division, then cast). */
+const BYTE_SCALE = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+/**
+ * Copies images `indices` of `images` ([N, 25, 100, 3] bytes, {@link HAIRPIN_IMAGE_SIZE} per
+ * image) into a float32 tensor [indices.length, 25, 100, 3] scaled to [0, 1].
+ */
+export function imagesToTensor(images: Uint8Array, indices: ArrayLike<number>): tf.Tensor4D {
+  const count = indices.length;
+  const out = new Float32Array(count * HAIRPIN_IMAGE_SIZE);
+  for (let k = 0; k < count; k++) {
+    const src = indices[k]! * HAIRPIN_IMAGE_SIZE;
+    const dst = k * HAIRPIN_IMAGE_SIZE;
+    for (let j = 0; j < HAIRPIN_IMAGE_SIZE; j++) out[dst + j] = BYTE_SCALE[images[src + j]!]!;
+  }
+  return tf.tensor4d(out, [count, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_CHANNELS], "float32");
+}
+
+/** Number of images in a byte array, or an InputError when it is not a whole number of 25×100×3 images. */
+export function imageCount(images: Uint8Array): number {
+  if (images.length % HAIRPIN_IMAGE_SIZE !== 0) {
+    throw new InputError(`image bytes (${images.length}) are not a multiple of 25 × 100 × 3 = ${HAIRPIN_IMAGE_SIZE}`);
+  }
+  return images.length / HAIRPIN_IMAGE_SIZE;
+}
+
+/**
+ * Probability of "pre-miRNA" (softmax column 1) for each image of `images` ([N, 25, 100, 3]
+ * bytes), computed in batches of `batchSize` (default 256). Returns Float32Array [N].
+ */
+export function predictHairpinImages(model: tf.LayersModel, images: Uint8Array, batchSize = 256): Float32Array {
+  const n = imageCount(images);
+  const out = new Float32Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    const indices = Array.from({ length: count }, (_, k) => start + k);
+    const probs = tf.tidy(() => {
+      const x = imagesToTensor(images, indices);
+      const y = model.predict(x) as tf.Tensor2D;
+      return y.slice([0, 1], [count, 1]);
+    });
+    out.set(probs.dataSync() as Float32Array, start);
+    probs.dispose();
+  }
+  return out;
+}

@@ -1,0 +1,218 @@
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import { initBackend } from "../lib/src/backend";
+import { buildArch00b } from "../lib/src/models/arch00b";
+import { InputError } from "../lib/src/errors";
+import { buildDeepMirClassifier, predictHairpinImages } from "../lib/src/hairpin/classifier";
+import { encodePng, parseFasta, readImagesNpz, writeImagesNpz, writeNamesNpz } from "../lib/src/hairpin/cli";
+import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
+import { readTsv } from "../lib/src/tables";
+import { readNpzSingle } from "../lib/src/npy";
+import { loadTfjsModel, saveTfjsModel } from "../lib/src/models/tfjsFormat";
+import { tempDir, writeFixture } from "./helpers";
+
+// These run the real RNAfold (environment/setup.sh installs Debian's vienna-rna) and the CLI
+// from source: node --import tsx lib/src/cli.ts hairpin …
+const CLI = path.join(__dirname, "..", "lib", "src", "cli.ts");
+const FASTA = path.join(__dirname, "fixtures", "hairpin", "hairpins.fa");
+const dir = tempDir();
+
+/** The fixture's records: constructed hairpins, RNAfold 2.5.1 MFE structures (hp4's is given in the file). */
+const EXPECTED = [
+  { name: "hp1", structure: "((((((((((((((((((((((((..(....)..))))))))))))))))))))))))", mfe: "-49.00" },
+  { name: "hp2_dna", structure: "((((((((((((((((((((((((.(......).)))))))).))))))))))))))))", mfe: "-45.40" },
+  { name: "hp3", structure: "((((((((((((((((((.(((((..........))))).))))))))))))))))))", mfe: "-42.10" },
+  { name: "hp4_given", structure: "((((...))))", mfe: "" },
+];
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", env: { ...process.env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** RGB pixels of a PNG written by encodePng (8-bit RGB, filter 0 on every row). */
+function decodePng(png: Buffer): { width: number; height: number; rgb: Uint8Array } {
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  let at = 8;
+  let width = 0, height = 0;
+  const idat: Buffer[] = [];
+  while (at < png.length) {
+    const length = png.readUInt32BE(at);
+    const type = png.toString("latin1", at + 4, at + 8);
+    const data = png.subarray(at + 8, at + 8 + length);
+    assert.equal(png.readUInt32BE(at + 8 + length), zlib.crc32(png.subarray(at + 4, at + 8 + length)) >>> 0, `CRC of ${type}`);
+    if (type === "IHDR") {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      assert.deepEqual([...data.subarray(8)], [8, 2, 0, 0, 0]);
+    }
+    if (type === "IDAT") idat.push(data);
+    at += 12 + length;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    assert.equal(raw[y * (width * 3 + 1)], 0);
+    rgb.set(raw.subarray(y * (width * 3 + 1) + 1, (y + 1) * (width * 3 + 1)), y * width * 3);
+  }
+  return { width, height, rgb };
+}
+
+let modelDir = "";
+before(async () => {
+  await initBackend({ quiet: true });
+  modelDir = path.join(dir, "model");
+  const model = buildDeepMirClassifier({ modules: 1, filters: [4], denseUnits: 8, seed: 3 });
+  await saveTfjsModel(model, modelDir);
+  model.dispose();
+});
+
+test("help: hairpin, encode, classify", () => {
+  const main = run("--help");
+  assert.equal(main.code, 0);
+  assert.match(main.stdout, /hairpin +pre-miRNA hairpin images/);
+  const hairpin = run("hairpin", "--help");
+  assert.equal(hairpin.code, 0);
+  assert.match(hairpin.stdout, /encode[\s\S]*classify/);
+  for (const [command, pattern] of [["encode", /--input FASTA --out DIR/], ["classify", /--model DIR --input FASTA\|NPZ/]] as const) {
+    const r = run("hairpin", command, "--help");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, pattern);
+  }
+  const unknown = run("hairpin", "draw");
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown hairpin command 'draw'/);
+  const missing = run("hairpin", "encode", "--input", FASTA);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /missing --out/);
+});
+
+test("encode: PNG per record, TSV of folds, images and names .npz, identical to the library encoder", () => {
+  const out = path.join(dir, "encoded");
+  const r = run("hairpin", "encode", "--input", FASTA, "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    fs.readdirSync(out).sort(),
+    ["hairpins.tsv", "hairpins_images.npz", "hairpins_names.npz", "hp1.png", "hp2_dna.png", "hp3.png", "hp4_given.png"],
+  );
+  const table = readTsv(path.join(out, "hairpins.tsv"));
+  assert.deepEqual(table.getColumn("name").toArray(), EXPECTED.map((e) => e.name));
+  assert.deepEqual(table.getColumn("structure").toArray(), EXPECTED.map((e) => e.structure));
+  assert.deepEqual(table.getColumn("mfe").toArray().map((v) => v ?? ""), EXPECTED.map((e) => e.mfe));
+  const sequences = table.getColumn("sequence").toArray() as string[];
+  assert.equal(sequences[1], "agtgagctacggatcagcctagacgatataattggtctaggcatgatccgtagctcact".toUpperCase().replace(/T/g, "U"));
+  assert.equal(sequences[0]!.length, 58);
+
+  const images = readNpzSingle(path.join(out, "hairpins_images.npz"));
+  assert.equal(images.dtype, "|u1");
+  assert.deepEqual(images.shape, [4, 25, 100, 3]);
+  assert.deepEqual(readNpzSingle(path.join(out, "hairpins_names.npz")).data, EXPECTED.map((e) => e.name));
+  EXPECTED.forEach((e, k) => {
+    const expected = encodeHairpinImage(sequences[k]!, e.structure).data;
+    assert.deepEqual((images.data as Uint8Array).subarray(k * HAIRPIN_IMAGE_SIZE, (k + 1) * HAIRPIN_IMAGE_SIZE), expected);
+    const png = decodePng(fs.readFileSync(path.join(out, `${e.name}.png`)));
+    assert.equal(png.width, 400);
+    assert.equal(png.height, 100);
+    for (const [y, x] of [[0, 0], [50, 3], [51, 2], [99, 399], [48, 7]]) {
+      const src = (Math.floor(y! / 4) * 100 + Math.floor(x! / 4)) * 3;
+      assert.deepEqual([...png.rgb.subarray((y! * 400 + x!) * 3, (y! * 400 + x!) * 3 + 3)], [...expected.subarray(src, src + 3)], `pixel ${y},${x}`);
+    }
+  });
+});
+
+test("classify: FASTA (folded + encoded) and the encoded .npz give the library's probabilities", async () => {
+  const fasta = run("hairpin", "classify", "--model", modelDir, "--input", FASTA, "--json");
+  assert.equal(fasta.code, 0, fasta.stderr);
+  const lines = fasta.stdout.trim().split("\n").map((l) => JSON.parse(l) as { name: string; probability: number; call: number; structure: string; mfe: number | null });
+  assert.deepEqual(lines.map((l) => l.name), EXPECTED.map((e) => e.name));
+  assert.deepEqual(lines.map((l) => l.structure), EXPECTED.map((e) => e.structure));
+  assert.equal(lines[3]!.mfe, null);
+
+  const encodedDir = path.join(dir, "for-npz");
+  assert.equal(run("hairpin", "encode", "-i", FASTA, "-o", encodedDir, "--scale", "1").code, 0);
+  const { images, names } = readImagesNpz(path.join(encodedDir, "hairpins_images.npz"));
+  assert.deepEqual(names, EXPECTED.map((e) => e.name));
+  const model = await loadTfjsModel(modelDir);
+  const expected = predictHairpinImages(model, images);
+  model.dispose();
+  lines.forEach((l, k) => {
+    assert.ok(Math.abs(l.probability - expected[k]!) < 1e-5, `${l.name}: ${l.probability} vs ${expected[k]}`);
+    assert.equal(l.call, expected[k]! >= 0.5 ? 1 : 0);
+  });
+
+  const npz = run("hairpin", "classify", "--model", modelDir, "--input", path.join(encodedDir, "hairpins_images.npz"), "--threshold", "0");
+  assert.equal(npz.code, 0, npz.stderr);
+  const rows = npz.stdout.trim().split("\n");
+  assert.equal(rows[0], "name\tprobability\tcall");
+  assert.deepEqual(rows.slice(1).map((r) => r.split("\t")[0]), EXPECTED.map((e) => e.name));
+  rows.slice(1).forEach((r, k) => {
+    const [, p, call] = r.split("\t");
+    assert.ok(Math.abs(Number(p) - expected[k]!) < 1e-5);
+    assert.equal(call, "1");
+  });
+});
+
+test("bad FASTA input: clear errors naming the file, line and record (library and CLI exit code 2)", () => {
+  const cases: [string, string, RegExp][] = [
+    ["no-header.fa", "ACGUACGU\n>x\nACGU\n", /no-header\.fa, row 1: not FASTA: line 1 comes before any '>' header/],
+    ["empty.fa", ">a\nGGGGAAACCCC\n>b\n\n>c\nACGU\n", /empty\.fa, row 3: record 'b' has an empty sequence/],
+    ["letters.fa", ">a\nGGGGAAACCCC\n>bad one\nGGGGAXACCCC\n", /letters\.fa, row 3: sequence of record 'bad' .* has a non-RNA letter 'X' at position 6/],
+    ["nameless.fa", ">\nACGU\n", /nameless\.fa, row 1: FASTA header '>' without a name/],
+    ["twice.fa", ">a\nACGU\n>a\nACGU\n", /twice\.fa, row 3: duplicate record name 'a' \(first at line 1\)/],
+    ["nothing.fa", "\n\n", /nothing\.fa: no FASTA records/],
+  ];
+  for (const [name, text, pattern] of cases) {
+    const file = writeFixture(dir, name, text);
+    assert.throws(() => parseFasta(text, file), (e: unknown) => e instanceof InputError && pattern.test(e.message), name);
+  }
+  const cli = run("hairpin", "encode", "--input", path.join(dir, "letters.fa"), "--out", path.join(dir, "never"));
+  assert.equal(cli.code, 2);
+  assert.match(cli.stderr, /record 'bad'.*non-RNA letter 'X'/);
+  assert.ok(!fs.existsSync(path.join(dir, "never")));
+
+  const mismatch = writeFixture(dir, "mismatch.fa", ">ok\nGGGGAAACCCC\n>short_fold\nGGGGAAACCCC\n((((..))))\n");
+  const m = run("hairpin", "classify", "--model", modelDir, "--input", mismatch);
+  assert.equal(m.code, 2);
+  assert.match(m.stderr, /mismatch\.fa, row 3: record 'short_fold': .*10.*11|mismatch\.fa, row 3: record 'short_fold': .*11.*10/);
+
+  const noLoop = writeFixture(dir, "noloop.fa", ">flat\nGGGGAAACCCC\n...........\n");
+  const n = run("hairpin", "encode", "--input", noLoop, "--out", path.join(dir, "never"));
+  assert.equal(n.code, 2);
+  assert.match(n.stderr, /record 'flat': .*no terminal loop/);
+
+  const missingModel = run("hairpin", "classify", "--model", path.join(dir, "no-model"), "--input", FASTA);
+  assert.equal(missingModel.code, 2);
+  assert.match(missingModel.stderr, /no model\.json found/);
+});
+
+test("classify refuses a model that is not a hairpin classifier", async () => {
+  const other = path.join(dir, "arch00b");
+  const model = buildArch00b({ seed: 1 });
+  await saveTfjsModel(model, other);
+  model.dispose();
+  const r = run("hairpin", "classify", "--model", other, "--input", FASTA);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not a hairpin classifier: its input is \(batch, 50, 20, 1\), expected \(batch, 25, 100, 3\)/);
+});
+
+test("PNG and .npz writers: scale, CRCs, round trip through the .npz reader", () => {
+  const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]); // 2 × 2
+  const png = decodePng(encodePng(rgb, 2, 2, 3));
+  assert.equal(png.width, 6);
+  assert.deepEqual([...png.rgb.subarray(0, 3)], [255, 0, 0]);
+  assert.deepEqual([...png.rgb.subarray((5 * 6 + 5) * 3, (5 * 6 + 5) * 3 + 3)], [9, 9, 9]);
+  assert.deepEqual([...png.rgb.subarray((0 * 6 + 3) * 3, (0 * 6 + 3) * 3 + 3)], [0, 255, 0]);
+
+  const images = new Uint8Array(3 * HAIRPIN_IMAGE_SIZE).map((_, i) => (i * 31) & 255);
+  const file = path.join(dir, "rt_images.npz");
+  writeImagesNpz(file, images);
+  writeNamesNpz(path.join(dir, "rt_names.npz"), ["a", "ß-mir-1", ">c"]);
+  const back = readImagesNpz(file);
+  assert.deepEqual(back.images, images);
+  assert.deepEqual(back.names, ["a", "ß-mir-1", "c"]);
+  assert.throws(() => readImagesNpz(path.join(__dirname, "fixtures", "npy", "nonexistent.npz")), InputError);
+});
