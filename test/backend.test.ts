@@ -18,6 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { relativeDifference, seededValues, wasmDataIds } from "./tfHelpers";
 import {
   BACKEND_ENV_VAR,
   BackendUnavailableError,
@@ -32,27 +33,8 @@ const REPO = path.resolve(__dirname, "..");
 /** Max |a−b| over max |a|, the agreement measure of every comparison here. */
 const REL_TOLERANCE = 1e-4;
 
-function relativeDifference(reference: ArrayLike<number>, actual: ArrayLike<number>): number {
-  assert.equal(actual.length, reference.length, "result sizes differ");
-  let maxDiff = 0;
-  let maxAbs = 0;
-  for (let i = 0; i < reference.length; i++) {
-    if (!Number.isFinite(actual[i])) return Number.POSITIVE_INFINITY;
-    maxDiff = Math.max(maxDiff, Math.abs(reference[i] - actual[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(reference[i]));
-  }
-  assert.ok(maxAbs > 0, "reference is all zeros: the comparison would prove nothing");
-  return maxDiff / maxAbs;
-}
 
-/** Seeded N(0,1) values of the given shape (generated on whatever backend is active). */
-function seededValues(shape: number[], seed: number): Float32Array {
-  return tf.tidy(() => tf.randomNormal(shape, 0, 1, "float32", seed).dataSync() as Float32Array).slice();
-}
 
-function wasmDataIds(): number {
-  return (tf.findBackend("wasm") as BackendWasm).numDataIds();
-}
 
 /**
  * Runs `compute` on freshly made tensors on cpu, then on wasm, and returns both

@@ -21,3 +21,19 @@ export const MIRNA = "TGAGGTAGTAGGTTGTATAG";
 export const SITE = "CCCTGAAGACCACCCCAGTCTACCTCGGTGCTGGCCAGGAAACCTTTCGG";
 /** A site holding an 8mer for MIRNA: rc(nt 2–8) + A. */
 export const SITE_8MER = "GGGGGGGGGGGGGGGGGGGG" + "CTACCTC" + "A" + "G".repeat(22);
+
+/** Parses a FASTA into name → sequence (the test's own reader, independent of the .fai). */
+export function parseFasta(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let name = "";
+  let parts: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith(">")) {
+      if (name) out.set(name, parts.join(""));
+      name = line.slice(1).split(/\s/)[0]!;
+      parts = [];
+    } else parts.push(line.trim());
+  }
+  if (name) out.set(name, parts.join(""));
+  return out;
+}

@@ -21,6 +21,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { relativeDifference, seededValues, wasmDataIds } from "./tfHelpers";
 import { BACKEND_ENV_VAR, BackendUnavailableError, describeBackend, initBackend } from "../lib/src/backend";
 import { loadNativeAddon, NATIVE_ADDON_ENV_VAR } from "../lib/src/native/addon";
 import { binaryLayout, reduceLayout } from "../lib/src/native/nativeElementwise";
@@ -44,28 +45,8 @@ function needNative(t: TestContext): boolean {
   return false;
 }
 
-function relativeDifference(reference: ArrayLike<number>, actual: ArrayLike<number>): number {
-  assert.equal(actual.length, reference.length, "result sizes differ");
-  let maxDiff = 0;
-  let maxAbs = 0;
-  for (let i = 0; i < reference.length; i++) {
-    if (Number.isNaN(reference[i]) && Number.isNaN(actual[i])) continue;
-    if (!Number.isFinite(actual[i])) return Number.POSITIVE_INFINITY;
-    maxDiff = Math.max(maxDiff, Math.abs(reference[i] - actual[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(reference[i]));
-  }
-  assert.ok(maxAbs > 0, "reference is all zeros: the comparison would prove nothing");
-  return maxDiff / maxAbs;
-}
 
-/** Seeded N(0,1) values (made on whatever backend is active; the values do not depend on it). */
-function seededValues(shape: number[], seed: number): Float32Array {
-  return tf.tidy(() => tf.randomNormal(shape, 0, 1, "float32", seed).dataSync() as Float32Array).slice();
-}
 
-function wasmDataIds(): number {
-  return (tf.findBackend("wasm") as BackendWasm).numDataIds();
-}
 
 interface Input {
   shape: number[];

@@ -34,6 +34,7 @@ import { mirnaNegatives } from "../lib/src/preprocess/negatives";
 import { DEFAULT_PREPROCESS_CONFIG, PreprocessResult, runPreprocessing } from "../lib/src/preprocess/pipeline";
 import { writePreprocessOutputs } from "../lib/src/preprocess/outputs";
 import { tempDir } from "./helpers";
+import { parseFasta } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures", "preprocess");
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -49,20 +50,6 @@ const EXPECTED: Record<CoordinateMode, Record<string, number>> = {
 const MODES: CoordinateMode[] = ["exact", "faithful"];
 
 // Independent readings of the fixtures (not through the library's genome reader).
-function parseFasta(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let name = "";
-  let parts: string[] = [];
-  for (const line of text.split("\n")) {
-    if (line.startsWith(">")) {
-      if (name) out.set(name, parts.join(""));
-      name = line.slice(1).split(/\s/)[0]!;
-      parts = [];
-    } else parts.push(line.trim());
-  }
-  if (name) out.set(name, parts.join(""));
-  return out;
-}
 const GENOME = parseFasta(fs.readFileSync(fixture("genome.fa"), "utf8"));
 const COMPLEMENT: Record<string, string> = { A: "T", C: "G", G: "C", T: "A", N: "N", U: "A" };
 const rc = (s: string) => [...s].reverse().map((c) => COMPLEMENT[c]!).join("");

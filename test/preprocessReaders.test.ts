@@ -17,6 +17,7 @@ import { indexFasta, openGenome } from "../lib/src/preprocess/genome";
 import { mulberry32, randomInteger } from "../lib/src/random";
 import { FIXTURE_CHROMOSOMES, buildPreprocessFixtures, writePreprocessFixtures } from "./fixtures/preprocess/make_fixtures";
 import { tempDir, writeFixture } from "./helpers";
+import { parseFasta } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures", "preprocess");
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -37,21 +38,6 @@ async function throwsInput(action: () => unknown, ...fragments: (string | RegExp
   }
 }
 
-/** Parses a FASTA into name → sequence (the test's own reader, independent of the .fai). */
-function parseFasta(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let name = "";
-  let parts: string[] = [];
-  for (const line of text.split("\n")) {
-    if (line.startsWith(">")) {
-      if (name) out.set(name, parts.join(""));
-      name = line.slice(1).split(/\s/)[0]!;
-      parts = [];
-    } else parts.push(line.trim());
-  }
-  if (name) out.set(name, parts.join(""));
-  return out;
-}
 
 const COMPLEMENT: Record<string, string> = { A: "T", C: "G", G: "C", T: "A", N: "N" };
 const rc = (s: string) => [...s].reverse().map((c) => COMPLEMENT[c]!).join("");

@@ -11,6 +11,7 @@ import { readNpzSingle } from "../npy";
 import { writeTsv } from "../tables";
 import { predictHairpinImages } from "./classifier";
 import { encodeHairpinImage, HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
+import { imagesFrom } from "./datasets";
 import { normaliseRnaSequence } from "./rna";
 import { foldSequences } from "./rnafold";
 
@@ -362,24 +363,8 @@ export async function hairpinEncodeCommand(args: string[]): Promise<EncodedHairp
 /** Images [N, 25, 100, 3] bytes and names from a deepMir-style `.npz` (see CLASSIFY_HELP). */
 export function readImagesNpz(file: string): { images: Uint8Array; names: string[] } {
   const array = readNpzSingle(file);
-  const [n, height, width, channels] = array.shape;
-  const data = array.data;
-  const numeric = data instanceof Float64Array || data instanceof Float32Array || data instanceof Uint8Array;
-  if (array.shape.length !== 4 || height !== HAIRPIN_IMAGE_HEIGHT || width !== HAIRPIN_IMAGE_WIDTH || channels !== HAIRPIN_IMAGE_CHANNELS || !numeric) {
-    throw new InputError(`expected images of shape (N, 25, 100, 3) with values 0–255, found ${array.dtype} (${array.shape.join(", ")})`, { file });
-  }
-  let images: Uint8Array;
-  if (data instanceof Uint8Array) images = data;
-  else {
-    images = new Uint8Array(data.length);
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (!(v >= 0 && v <= 255 && Number.isInteger(v))) {
-        throw new InputError(`image ${Math.floor(i / HAIRPIN_IMAGE_SIZE)}: value ${v} is not an integer 0–255 (images must not be scaled to [0, 1])`, { file });
-      }
-      images[i] = v;
-    }
-  }
+  const images = imagesFrom(array, file);
+  const n = images.length / HAIRPIN_IMAGE_SIZE;
   const namesFile = /_images\.npz$/.test(file) ? file.replace(/_images\.npz$/, "_names.npz") : null;
   let names = Array.from({ length: n! }, (_, i) => String(i));
   if (namesFile && fs.existsSync(namesFile)) {

@@ -175,8 +175,11 @@ function namesFrom(array: NdArray, file: string): string[] {
   return array.data.map(stripFastaMarks);
 }
 
-/** float64 (or float32, uint8) [n, 25, 100, 3] of integers 0..255 → bytes, in one pass. */
-function imagesFrom(array: NdArray, file: string): Uint8Array {
+/**
+ * float64 (or float32, uint8) [n, 25, 100, 3] of integers 0..255 → bytes, in one pass; errors name
+ * the image and pixel (e.g. images scaled to [0, 1]).
+ */
+export function imagesFrom(array: NdArray, file: string): Uint8Array {
   const [n, height, width, channels] = array.shape;
   const { data } = array;
   const numeric = array.dtype === "<f8" || array.dtype === "<f4" || array.dtype === "|u1";

@@ -1,0 +1,28 @@
+/** Helpers shared by the tests that compare TensorFlow.js backends (backend, native). */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/** Max |a−b| over max |a| (the agreement measure of every backend comparison); positions that are NaN on both sides are skipped. */
+export function relativeDifference(reference: ArrayLike<number>, actual: ArrayLike<number>): number {
+  assert.equal(actual.length, reference.length, "result sizes differ");
+  let maxDiff = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < reference.length; i++) {
+    if (Number.isNaN(reference[i]) && Number.isNaN(actual[i])) continue;
+    if (!Number.isFinite(actual[i])) return Number.POSITIVE_INFINITY;
+    maxDiff = Math.max(maxDiff, Math.abs(reference[i] - actual[i]));
+    maxAbs = Math.max(maxAbs, Math.abs(reference[i]));
+  }
+  assert.ok(maxAbs > 0, "reference is all zeros: the comparison would prove nothing");
+  return maxDiff / maxAbs;
+}
+
+/** Seeded N(0,1) values (made on whatever backend is active; the values do not depend on it). */
+export function seededValues(shape: number[], seed: number): Float32Array {
+  return tf.tidy(() => tf.randomNormal(shape, 0, 1, "float32", seed).dataSync() as Float32Array).slice();
+}
+
+export function wasmDataIds(): number {
+  return (tf.findBackend("wasm") as BackendWasm).numDataIds();
+}
