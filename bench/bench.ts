@@ -1,7 +1,8 @@
 /**
  * Benchmarks, in one run:
  *   (a) our encoder (encodeBindingMatrix), pairs/s on one core: 200,000 random seeded pairs into
- *       a preallocated buffer, best of 5;
+ *       a preallocated buffer, best of 5; the implementation "auto" picks (the native C++ one when
+ *       the addon is built) and, when that is native, the JS one too;
  *   (b) the NumPy reference encoder (bench/reference/encode_numpy.py --bench 200000, one core);
  *   (c) our arch_00b: inference samples/s at batch 256 and training samples/s at batch 32 on the
  *       backend initBackend() picks;
@@ -21,7 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../lib/src/backend";
 import { loadNativeAddon } from "../lib/src/native/addon";
 import { replacedKernelNames } from "../lib/src/native/nativeKernelUtil";
-import { encodeBindingMatrix } from "../lib/src/encoding";
+import { encodeBindingMatrix, encoderImplementation } from "../lib/src/encoding";
 import { writeFileAtomic } from "../lib/src/fileio";
 import { buildArch00b } from "../lib/src/models/arch00b";
 import { mulberry32, randomSequence } from "../lib/src/random";
@@ -76,7 +77,7 @@ function randomSequences(n: number, length: number, random: () => number): strin
 }
 
 /** (a) Encoder throughput: best of `repeats`, every pair a different random miRNA (like the NumPy bench). */
-function benchEncoder(pairs: number, repeats = ENCODER_REPEATS): { pairs_per_s: number; seconds: number } {
+function benchEncoder(pairs: number, implementation: "native" | "js", repeats = ENCODER_REPEATS): { pairs_per_s: number; seconds: number } {
   const random = mulberry32(SEED);
   const mirnas = randomSequences(pairs, MIRNA_LENGTH, random);
   const sites = randomSequences(pairs, SITE_LENGTH, random);
@@ -84,10 +85,10 @@ function benchEncoder(pairs: number, repeats = ENCODER_REPEATS): { pairs_per_s: 
   let best = Infinity;
   for (let r = 0; r < repeats; r++) {
     const start = process.hrtime.bigint();
-    encodeBindingMatrix(mirnas, sites, { out: buffer });
+    encodeBindingMatrix(mirnas, sites, { out: buffer, implementation });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     best = Math.min(best, seconds);
-    progress(`encoder run ${r + 1}/${repeats}: ${(pairs / seconds).toFixed(0)} pairs/s`);
+    progress(`encoder (${implementation}) run ${r + 1}/${repeats}: ${(pairs / seconds).toFixed(0)} pairs/s`);
   }
   let ones = 0;
   for (let i = 0; i < buffer.length; i++) ones += buffer[i]!;
@@ -235,7 +236,10 @@ function markdownTable(r: Results): string {
     "",
     "| measurement | ours (TypeScript) | reference (Python) | ours / reference |",
     "|---|---:|---:|---:|",
-    `| encode binding matrices, pairs/s, 1 core (${fmt(r.encode_pairs as number)} random pairs, best of ${ENCODER_REPEATS}) | ${fmt(r.encode_pairs_per_s)} | ${fmt(r.numpy_encode_pairs_per_s)} (NumPy)${numpyWhy} | ${ratio(r.encode_pairs_per_s, r.numpy_encode_pairs_per_s)} |`,
+    `| encode binding matrices, pairs/s, 1 core (${fmt(r.encode_pairs as number)} random pairs, best of ${ENCODER_REPEATS}; ${String(r.encode_implementation)} encoder) | ${fmt(r.encode_pairs_per_s)} | ${fmt(r.numpy_encode_pairs_per_s)} (NumPy)${numpyWhy} | ${ratio(r.encode_pairs_per_s, r.numpy_encode_pairs_per_s)} |`,
+    ...(r.encode_implementation === "js" ? [] : [
+      `| same, JS encoder (the fallback without the addon) | ${fmt(r.js_encode_pairs_per_s as number)} | ${fmt(r.numpy_encode_pairs_per_s)} (NumPy) | ${ratio(r.js_encode_pairs_per_s as number, r.numpy_encode_pairs_per_s)} |`,
+    ]),
     `| arch_00b inference, samples/s, batch ${String(r.predict_batch)} | ${fmt(r.predict_samples_per_s)} | ${fmt(r.pytorch_predict_samples_per_s)} (PyTorch, ${String(r.pytorch_threads ?? "n/a")} threads)${torchWhy} | ${ratio(r.predict_samples_per_s, r.pytorch_predict_samples_per_s)} |`,
     `| arch_00b training, samples/s, batch ${String(r.train_batch)} | ${fmt(r.train_samples_per_s)} | ${fmt(r.pytorch_train_samples_per_s)} (PyTorch, ${String(r.pytorch_threads ?? "n/a")} threads)${torchWhy} | ${ratio(r.train_samples_per_s, r.pytorch_train_samples_per_s)} |`,
   ];
@@ -259,8 +263,10 @@ async function main(): Promise<void> {
   const began = performance.now();
   const cpus = os.cpus();
 
-  progress(`(a) our encoder: ${options.pairs} pairs, best of ${ENCODER_REPEATS}`);
-  const encoder = benchEncoder(options.pairs);
+  const encoderKind = encoderImplementation();
+  progress(`(a) our encoder (${encoderKind}): ${options.pairs} pairs, best of ${ENCODER_REPEATS}`);
+  const encoder = benchEncoder(options.pairs, encoderKind);
+  const jsEncoder = encoderKind === "js" ? encoder : benchEncoder(options.pairs, "js");
 
   let numpy: Record<string, unknown> | undefined;
   let numpyReason: string | null = null;
@@ -305,6 +311,8 @@ async function main(): Promise<void> {
   const results: Results = {
     backend,
     encode_pairs_per_s: encoder.pairs_per_s,
+    encode_implementation: encoderKind,
+    js_encode_pairs_per_s: jsEncoder.pairs_per_s,
     numpy_encode_pairs_per_s: numberField(numpy, "pairs_per_s"),
     predict_samples_per_s: ours.predict_samples_per_s,
     train_samples_per_s: ours.train_samples_per_s,

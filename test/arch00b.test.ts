@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { buildArch00b } from "../lib/src/models/arch00b";
+import { SeededDropout } from "../lib/src/models/seededDropout";
 
 test("arch_00b: 301,569 parameters, [n,50,20,1] → [n,1], Keras layer names", () => {
   const model = buildArch00b();
@@ -40,4 +41,28 @@ test("predict leaves no tensors behind and outputs probabilities", () => {
   assert.equal(scores.length, 3);
   for (const s of scores) assert.ok(s > 0 && s < 1);
   model.dispose();
+});
+
+test("dropout draws a fresh mask every training step, reproducibly (SeededDropout, not tfjs' fixed-mask dropout)", async () => {
+  const x = tf.tidy(() => tf.randomUniform([16, 50, 20, 1], 0, 1, "float32", 5).round());
+  const y = tf.tidy(() => tf.randomUniform([16, 1], 0, 1, "float32", 6).round());
+  /** Weights after two training steps on the same batch. */
+  async function twoSteps(): Promise<Float32Array> {
+    const model = buildArch00b({ seed: 3 });
+    assert.equal(model.layers.filter((l) => l instanceof SeededDropout).length, 6);
+    await model.trainOnBatch(x, y);
+    await model.trainOnBatch(x, y);
+    const flat = tf.tidy(() => tf.concat(model.getWeights().map((w) => w.flatten())));
+    const values = flat.dataSync() as Float32Array;
+    flat.dispose();
+    model.dispose();
+    return values;
+  }
+  assert.deepEqual(await twoSteps(), await twoSteps(), "same seed, same training, same weights");
+  // The first dropout layer's masks at steps 0 and 1 differ.
+  const layer = new SeededDropout({ rate: 0.25, seed: 3 });
+  const ones = tf.ones([1, 25, 10, 32]);
+  const [a, b] = [0, 1].map(() => tf.tidy(() => (layer.apply(ones, { training: true }) as tf.Tensor).dataSync()));
+  assert.notDeepEqual(a, b);
+  x.dispose(); y.dispose(); ones.dispose();
 });

@@ -1,6 +1,8 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeBindingMatrix } from "../lib/src/encoding";
+import { encodeBindingMatrix, encoderImplementation } from "../lib/src/encoding";
+import { mulberry32 } from "../lib/src/random";
+import { needNative } from "./tfHelpers";
 import { reverseComplement } from "../lib/src/sequences";
 
 const MIRNA = "TGAGGTAGTAGGTTGTATAG"; // let-7a, 20 nt
@@ -96,4 +98,58 @@ test("a caller buffer that is not 8-byte aligned is filled correctly too", () =>
   encodeBindingMatrix(mirnas, sites, { out: misaligned });
   assert.deepEqual(misaligned, expected);
   assert.equal(backing[0], 9, "nothing written before the view");
+});
+
+describe("the native (C++) encoder", () => {
+  /** Seeded pairs over every accepted letter (both cases, U, N), runs of repeated miRNAs. */
+  function mixedPairs(n: number, seed: number): { mirnas: string[]; sites: string[] } {
+    const random = mulberry32(seed);
+    const letters = "ACGTUNacgtun";
+    const sequence = (length: number): string => {
+      let s = "";
+      for (let i = 0; i < length; i++) s += letters[Math.floor(random() * letters.length)];
+      return s;
+    };
+    const mirnas: string[] = [];
+    const sites: string[] = [];
+    for (let k = 0; k < n; k++) {
+      mirnas.push(k > 0 && random() < 0.5 ? mirnas[k - 1]! : sequence(20));
+      sites.push(sequence(50));
+    }
+    return { mirnas, sites };
+  }
+
+  test("writes the same matrices as the JS encoder, bit for bit (1 and 2 channels, any buffer alignment)", (t) => {
+    if (!needNative(t)) return;
+    const { mirnas, sites } = mixedPairs(2000, 11);
+    for (const wobbleChannel of [false, true]) {
+      const js = encodeBindingMatrix(mirnas, sites, { wobbleChannel, implementation: "js" });
+      assert.ok(js.some((v) => v === 1), "the comparison needs ones");
+      const native = encodeBindingMatrix(mirnas, sites, { wobbleChannel, implementation: "native", out: new Float32Array(js.length).fill(7) });
+      assert.deepEqual(native, js);
+      for (const byteOffset of [4, 8, 12]) {
+        const backing = new Float32Array(js.length + 4).fill(9);
+        const view = backing.subarray(byteOffset / 4, byteOffset / 4 + js.length);
+        encodeBindingMatrix(mirnas, sites, { wobbleChannel, implementation: "native", out: view });
+        assert.deepEqual(view, js, `byteOffset ${byteOffset}`);
+        assert.equal(backing[byteOffset / 4 - 1], 9, "nothing written before the view");
+        assert.equal(backing[byteOffset / 4 + js.length], 9, "nothing written after the view");
+      }
+    }
+  });
+
+  test("rejects bad input with the JS encoder's messages, naming the pair", (t) => {
+    if (!needNative(t)) return;
+    const native = { implementation: "native" } as const;
+    assert.throws(() => encodeBindingMatrix([MIRNA, MIRNA], ["A".repeat(50), "A".repeat(49)], native), /pair 1: site .* has length 49, expected 50/);
+    assert.throws(() => encodeBindingMatrix([MIRNA, MIRNA, MIRNA], ["A".repeat(50), "A".repeat(50), "AXA".padEnd(50, "A")], native), /pair 2: site .* non-nucleotide letter 'X' at position 2/);
+    // A letter beyond Latin-1 whose low byte is 'A' (U+0141) must not read as A.
+    assert.throws(() => encodeBindingMatrix(["A".repeat(19) + "\u0141"], ["A".repeat(50)], native), /pair 0: miRNA .* non-nucleotide letter 'Ł' at position 20/);
+    assert.throws(() => encodeBindingMatrix([MIRNA], ["A".repeat(50)], { ...native, out: new Float32Array(10) }), /holds 10 values, expected 1000/);
+  });
+
+  test("is what 'auto' uses when the addon is built", (t) => {
+    if (!needNative(t)) return;
+    assert.equal(encoderImplementation(), "native");
+  });
 });

@@ -13,7 +13,7 @@
  * backend's Conv2DBackpropFilter, the reference, is very slow, so the two
  * larger arch_00b shapes use batch 8 for it, as test/backend.test.ts).
  */
-import { before, describe, test, type TestContext } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,7 +21,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { relativeDifference, seededValues, wasmDataIds } from "./tfHelpers";
+import { nativeSkipReason, needNative, relativeDifference, seededValues, wasmDataIds } from "./tfHelpers";
 import { BACKEND_ENV_VAR, BackendUnavailableError, describeBackend, initBackend } from "../lib/src/backend";
 import { loadNativeAddon, NATIVE_ADDON_ENV_VAR } from "../lib/src/native/addon";
 import { binaryLayout, reduceLayout } from "../lib/src/native/nativeElementwise";
@@ -31,19 +31,7 @@ import { createAdam, NativeAdamOptimizer } from "../lib/src/native/nativeAdam";
 
 const REPO = path.resolve(__dirname, "..");
 const REL_TOLERANCE = 1e-4;
-const REQUIRE_NATIVE = process.env.MIRNA_DL_REQUIRE_NATIVE === "1";
-
-const load = loadNativeAddon();
-/** Why the native kernel tests cannot run here, or null. */
-const skipReason = load.ok ? null : load.reason;
-
-/** Skips (or, with MIRNA_DL_REQUIRE_NATIVE=1, fails) a test when the addon is missing. */
-function needNative(t: TestContext): boolean {
-  if (skipReason == null) return true;
-  if (REQUIRE_NATIVE) throw new Error(`MIRNA_DL_REQUIRE_NATIVE=1 but ${skipReason}`);
-  t.skip(skipReason);
-  return false;
-}
+const skipReason = nativeSkipReason;
 
 
 

@@ -1,7 +1,23 @@
-/** Helpers shared by the tests that compare TensorFlow.js backends (backend, native). */
+/** Helpers shared by the tests that compare TensorFlow.js backends (backend, native) or need the native addon (encoding). */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type { TestContext } from "node:test";
+import { loadNativeAddon } from "../lib/src/native/addon";
+
+/** Why this project's native addon cannot be used here, or null when it loads. */
+export const nativeSkipReason: string | null = (() => {
+  const load = loadNativeAddon();
+  return load.ok ? null : load.reason;
+})();
+
+/** Skips (or, with MIRNA_DL_REQUIRE_NATIVE=1, fails) a test when the native addon is missing. */
+export function needNative(t: TestContext): boolean {
+  if (nativeSkipReason == null) return true;
+  if (process.env.MIRNA_DL_REQUIRE_NATIVE === "1") throw new Error(`MIRNA_DL_REQUIRE_NATIVE=1 but ${nativeSkipReason}`);
+  t.skip(nativeSkipReason);
+  return false;
+}
 
 /** Max |a−b| over max |a| (the agreement measure of every backend comparison); positions that are NaN on both sides are skipped. */
 export function relativeDifference(reference: ArrayLike<number>, actual: ArrayLike<number>): number {

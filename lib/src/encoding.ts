@@ -1,4 +1,5 @@
 import { InputError } from "./errors";
+import { loadNativeAddon } from "./native/addon";
 import { INVALID_CODE, MIRNA_LENGTH, NUCLEOTIDE_CODES, SITE_LENGTH } from "./sequences";
 
 export interface BindingMatrixOptions {
@@ -6,6 +7,20 @@ export interface BindingMatrixOptions {
   wobbleChannel?: boolean;
   /** Preallocated output of length n·50·20·channels; every value is overwritten. */
   out?: Float32Array;
+  /**
+   * Which encoder writes the matrices (same output bit for bit): "native", the C++ one of this
+   * project's addon (native/src/encode.cc; non-temporal stores, about 1.5–2× the JS one);
+   * "js"; default "auto": native when the addon is built and has it, else js.
+   */
+  implementation?: EncoderImplementation;
+}
+
+export type EncoderImplementation = "auto" | "native" | "js";
+
+/** The encoder `implementation: "auto"` uses on this machine ("native" or "js"). */
+export function encoderImplementation(): "native" | "js" {
+  const load = loadNativeAddon();
+  return load.ok && typeof load.addon.encodeBindingMatrix === "function" ? "native" : "js";
 }
 
 /** Number of channels the encoder writes for these options. */
@@ -32,7 +47,8 @@ const WOBBLE_PARTNER = new Int8Array([-1, -1, 3, 2, -1]);
  * row first (see tables.ts) so users see those instead.
  *
  * Speed: every cell is written (no separate zero fill) by copying per-miRNA row templates;
- * see encodeInto. About 1M pairs/s on one core (npm run bench).
+ * see encodeInto (JS) and native/src/encode.cc (C++, used when built). npm run bench measures
+ * both on one core.
  */
 export function encodeBindingMatrix(
   mirnas: readonly string[],
@@ -50,6 +66,12 @@ export function encodeBindingMatrix(
     throw new InputError(`output buffer holds ${out.length} values, expected ${n * pairSize} (${n}×50×20×${channels})`);
   }
 
+  const implementation = opts.implementation ?? "auto";
+  const useNative = implementation === "native" || (implementation === "auto" && encoderImplementation() === "native");
+  if (useNative) {
+    encodeNative(mirnas, sites, out, channels);
+    return out;
+  }
   // Float64 views need 8-byte alignment; encode a misaligned caller buffer through an aligned copy.
   if (out.byteOffset % 8 !== 0) {
     const aligned = new Float32Array(out.length);
@@ -61,6 +83,25 @@ export function encodeBindingMatrix(
   return out;
 }
 
+/** The C++ encoder: lengths checked here (for the message), letters there. */
+function encodeNative(mirnas: readonly string[], sites: readonly string[], out: Float32Array, channels: number): void {
+  const load = loadNativeAddon();
+  if (!load.ok) throw new Error(`encoder "native" requested but ${load.reason}`);
+  if (typeof load.addon.encodeBindingMatrix !== "function") {
+    throw new Error(`encoder "native" requested but ${load.file} predates it: rerun environment/setup.sh`);
+  }
+  const n = mirnas.length;
+  for (let k = 0; k < n; k++) {
+    if (mirnas[k]!.length !== MIRNA_LENGTH || sites[k]!.length !== SITE_LENGTH) throwLengthError(mirnas[k]!, sites[k]!, k);
+  }
+  const bad = load.addon.encodeBindingMatrix(mirnas.join(""), sites.join(""), n, channels as 1 | 2, out);
+  if (bad >= 0) {
+    // Re-encode the offending pair in JS for the exact message (it throws).
+    encodeInto([mirnas[bad]!], [sites[bad]!], new Float32Array(SITE_LENGTH * MIRNA_LENGTH * channels), channels, bad);
+    throw new Error(`native encoder rejected pair ${bad} but the JS encoder accepts it`);
+  }
+}
+
 /**
  * The hot loop. Per miRNA it builds five row templates (one per site code A, C, G, T, N; each
  * 20 × channels float32 of 0/1), then copies the template of each site nucleotide into the output
@@ -68,7 +109,7 @@ export function encodeBindingMatrix(
  * channel: about 1.6× faster than writing single ones. The moves copy bit patterns (0.0f / 1.0f
  * pairs are never NaN as doubles), so the float32 values arrive unchanged.
  */
-function encodeInto(mirnas: readonly string[], sites: readonly string[], out: Float32Array, channels: number): void {
+function encodeInto(mirnas: readonly string[], sites: readonly string[], out: Float32Array, channels: number, firstPair = 0): void {
   const SITES = SITE_LENGTH;
   const MIRNAS = MIRNA_LENGTH;
   const CODES = NUCLEOTIDE_CODES;
@@ -83,14 +124,14 @@ function encodeInto(mirnas: readonly string[], sites: readonly string[], out: Fl
   for (let k = 0; k < n; k++) {
     const mirna = mirnas[k]!;
     const site = sites[k]!;
-    if (mirna.length !== MIRNAS || site.length !== SITES) throwLengthError(mirna, site, k);
+    if (mirna.length !== MIRNAS || site.length !== SITES) throwLengthError(mirna, site, firstPair + k);
     // Tables are usually grouped by miRNA: rebuild the templates only when it changes.
     if (mirna !== previousMirna) {
       template32.fill(0);
       for (let j = 0; j < MIRNAS; j++) {
         const charCode = mirna.charCodeAt(j);
         const m = charCode < 128 ? CODES[charCode]! : INVALID;
-        if (m === INVALID) throwLetterError(mirna, j, k, "miRNA");
+        if (m === INVALID) throwLetterError(mirna, j, firstPair + k, "miRNA");
         if (m < 4) {
           // Site code that pairs with miRNA nucleotide m, written at column j of that code's row.
           template32[WATSON_CRICK_PARTNER[m]! * MIRNAS * channels + j * channels] = 1;
@@ -102,8 +143,8 @@ function encodeInto(mirnas: readonly string[], sites: readonly string[], out: Fl
     }
 
     const rowStart = k * SITES * rowDoubles;
-    if (channels === 1) copyRowsOneChannel(site, k, rowStart, out64, template64);
-    else copyRows(site, k, rowStart, rowDoubles, out64, template64);
+    if (channels === 1) copyRowsOneChannel(site, firstPair + k, rowStart, out64, template64);
+    else copyRows(site, firstPair + k, rowStart, rowDoubles, out64, template64);
   }
 }
 

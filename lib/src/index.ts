@@ -16,6 +16,7 @@ export * from "./metrics";
 export * from "./seedMatch";
 export * from "./backend";
 export * from "./models/arch00b";
+export * from "./models/seededDropout";
 export * from "./models/kerasH5";
 export * from "./models/tfjsFormat";
 export * from "./predict";

@@ -5,7 +5,8 @@ import { InputError } from "../errors";
 import { writeFileAtomic } from "../fileio";
 import { loadTfjsModel, saveTfjsModel } from "../models/tfjsFormat";
 import { mulberry32 } from "../random";
-import { imageCount, imagesToTensor, predictHairpinImages, setDropoutStep } from "./classifier";
+import { setDropoutStep } from "../models/seededDropout";
+import { imageCount, imagesToTensor, predictHairpinImages } from "./classifier";
 import { HAIRPIN_IMAGE_SIZE } from "./image";
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { MIRNA_LENGTH, SITE_LENGTH } from "../sequences";
+import { SeededDropout } from "./seededDropout";
 
 export interface Arch00bOptions {
   /** Seed for weight initialisers and dropout masks; layers get seed, seed+1, … Default 1789 (the paper's). */
@@ -21,6 +22,7 @@ export const ARCH00B_LEAKY_ALPHA = 0.3;
  * Three conv blocks Conv2D(32/64/128, 3×3, same, linear) → LeakyReLU(0.3) → BatchNorm(ε 1e-3,
  * momentum 0.99) → MaxPool 2×2 → Dropout 0.25 (50×20 → 25×10 → 12×5 → 6×2), Flatten (1,536),
  * three dense blocks Dense(128/64/32) → LeakyReLU → BatchNorm → Dropout 0.25, Dense(1, sigmoid).
+ * Dropout is {@link SeededDropout} (a fresh, reproducible mask per training step).
  * Layer names follow the published Keras model so its weights load by name. Compiled with
  * Adam(lr, 0.9, 0.999, ε 1e-7) and binary cross-entropy.
  */
@@ -42,7 +44,7 @@ export function buildArch00b(opts: Arch00bOptions = {}): tf.LayersModel {
     x = tf.layers.leakyReLU({ name: `leaky_re_lu${suffix}`, alpha: ARCH00B_LEAKY_ALPHA }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.batchNormalization({ name: `batch_normalization${suffix}`, axis: 3, momentum: 0.99, epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.maxPooling2d({ name: `Max_${i + 1}`, poolSize: 2, strides: 2, padding: "valid" }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.dropout({ name: `dropout${suffix}`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
+    x = new SeededDropout({ name: `dropout${suffix}`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
   });
   x = tf.layers.flatten({ name: "2d_matrix" }).apply(x) as tf.SymbolicTensor;
   const denseUnits = [128, 64, 32];
@@ -55,7 +57,7 @@ export function buildArch00b(opts: Arch00bOptions = {}): tf.LayersModel {
     }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.leakyReLU({ name: `leaky_re_lu${blockSuffix}`, alpha: ARCH00B_LEAKY_ALPHA }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.batchNormalization({ name: `batch_normalization${blockSuffix}`, momentum: 0.99, epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.dropout({ name: `dropout${blockSuffix}`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
+    x = new SeededDropout({ name: `dropout${blockSuffix}`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
   });
   const output = tf.layers.dense({
     name: "main_output", units: 1, activation: "sigmoid",

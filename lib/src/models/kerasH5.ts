@@ -150,7 +150,7 @@ function readInfo(h5file: H5File, file: string): KerasH5Info {
 // Keras class names of the layers our builder makes, in order.
 const TFJS_TO_KERAS_CLASS: Record<string, string> = {
   InputLayer: "InputLayer", Conv2D: "Conv2D", LeakyReLU: "LeakyReLU", BatchNormalization: "BatchNormalization",
-  MaxPooling2D: "MaxPooling2D", Dropout: "Dropout", Flatten: "Flatten", Dense: "Dense",
+  MaxPooling2D: "MaxPooling2D", Dropout: "Dropout", SeededDropout: "Dropout", Flatten: "Flatten", Dense: "Dense",
 };
 
 function checkArchitecture(info: KerasH5Info, model: tf.LayersModel, file: string): void {

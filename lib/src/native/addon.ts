@@ -78,6 +78,12 @@ export interface NativeAddon {
    * p = [batch, M, N, K, transposeA, transposeB, aHasBatch, bHasBatch, activation].
    */
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, p: Int32Array, alpha: number): void;
+  /**
+   * Binding matrices (lib/src/encoding.ts) of n pairs into out [n,50,20,channels]; mirnas/sites
+   * are the n 20-nt / 50-nt strings joined. Returns −1, or the first pair with a bad letter.
+   * Optional: addons built before it lack it.
+   */
+  encodeBindingMatrix?(mirnas: string, sites: string, n: number, channels: 1 | 2, out: Float32Array): number;
   /** out = offset + (x − mean)·scale/√(variance + ε), vectors of `channels` values (last axis). */
   batchNorm(
     x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
