@@ -6,6 +6,7 @@ import path from "node:path";
 import {
   barSpec,
   compileSpec,
+  concatSpecs,
   downsampleCurve,
   heatmapSpec,
   lineSpec,
@@ -367,4 +368,21 @@ test("saveFigure writes every format atomically and leaves no temporary files", 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("concatSpecs: panels side by side, wrapped into rows, that render", async () => {
+  const a = heatmapSpec({ values: [0, 1, 2, 3], rows: 2, cols: 2 }, { title: "ours" });
+  const b = heatmapSpec({ values: [3, 2, 1, 0], rows: 2, cols: 2 }, { title: "theirs" });
+  const spec = concatSpecs([a, b, a], { columns: 2, title: "two by two" });
+  assert.equal(spec.$schema, VEGA_LITE_SCHEMA);
+  assert.equal(spec.columns, 2);
+  const panels = spec.concat as VegaLiteSpec[];
+  assert.equal(panels.length, 3);
+  assert.equal(panels[1]!.title, "theirs");
+  assert.ok(panels.every((p) => p.$schema === undefined && p.config === undefined), "panels carry no top-level properties");
+  assert.deepEqual(spec.resolve, { scale: { color: "independent" } });
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes("ours") && svg.includes("theirs") && svg.includes("two by two"));
+  assert.deepEqual((concatSpecs([a], { sharedColor: true }).resolve as Record<string, unknown>), { scale: { color: "shared" } });
+  assert.throws(() => concatSpecs([]), /no figures/);
 });

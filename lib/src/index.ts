@@ -46,3 +46,6 @@ export * from "./preprocess/pipeline";
 export * from "./preprocess/outputs";
 export * from "./preprocess/inputs";
 export * from "./datasetStats";
+export * from "./hairpin/experiment";
+export * from "./hairpin/saliency";
+export * from "./hairpin/gallery";

@@ -555,6 +555,36 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
   };
 }
 
+/** Options of {@link concatSpecs}. */
+export interface ConcatSpecOptions {
+  title?: string;
+  /** Panels per row (default: all in one row). */
+  columns?: number;
+  /** Share the colour scale between panels (default false: each panel keeps its own legend). */
+  sharedColor?: boolean;
+}
+
+/**
+ * Several figures of this module side by side in one figure (e.g. our saliency map next to the
+ * published one), wrapped into rows of `columns` panels. Each panel keeps its data, title and
+ * encodings; the config of the first one applies to all.
+ */
+export function concatSpecs(specs: readonly VegaLiteSpec[], opts: ConcatSpecOptions = {}): VegaLiteSpec {
+  if (specs.length === 0) throw new RangeError("concatSpecs: no figures to combine");
+  const panels = specs.map((spec) => {
+    const { $schema: _schema, config: _config, background: _background, padding: _padding, ...panel } = spec;
+    return panel;
+  });
+  return {
+    ...baseSpec(opts.title),
+    config: specs[0]!.config ?? baseSpec(undefined).config,
+    concat: panels,
+    columns: opts.columns ?? specs.length,
+    spacing: 24,
+    resolve: { scale: { color: opts.sharedColor ? "shared" : "independent" } },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,305 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { describeBackend } from "../backend";
+import { InputError } from "../errors";
+import { writeFileAtomic } from "../fileio";
+import { saveTfjsModel } from "../models/tfjsFormat";
+import { mulberry32 } from "../random";
+import { buildDeepMirClassifier } from "./classifier";
+import { DeepMirDataset, listDeepMirDatasets, loadDeepMirDataset } from "./datasets";
+import { evaluateHairpinClassifier, HairpinSetMetrics } from "./evaluate";
+import { decodeHairpinImage, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
+import { HairpinEpochRecord, trainDeepMirClassifier } from "./train";
+
+/**
+ * The deepMir classifier experiment (issue 5, spec hairpin.md §3): for each seed, trains the
+ * VGG-style classifier on a training set (default `modhsa_train`), then evaluates it on the
+ * test set (default `modhsa_test`) and every other deepMir set whose images exist (accuracy,
+ * sensitivity, specificity, F1, ROC-AUC; single-class sets: accuracy = sensitivity or
+ * specificity), and summarises mean ± sd over the seeds. The test set is also scored after
+ * every epoch, as the original's Keras `validation_data`, for the training curve only: nothing
+ * is selected on it (the reported model is the last epoch's).
+ *
+ * Everything is checkpointed under `outDir` (`seed-S/checkpoint/` after every epoch,
+ * `seed-S/model/` at the end, `results.json`): a run that is interrupted, or repeated with the
+ * same options, resumes and ends in the same weights (lib/src/hairpin/train.ts).
+ */
+
+/** Options of {@link runHairpinClassifierExperiment}. */
+export interface HairpinExperimentOptions {
+  /** One training run per seed (weights, dropout masks, shuffling). */
+  seeds: readonly number[];
+  /** Training epochs per seed (the paper: 100). */
+  epochs: number;
+  /** Folder for checkpoints, models and results.json. */
+  outDir: string;
+  /** Classifier shape (spec §3). Defaults: 2 modules, 128 dense units, 3×3 kernels. */
+  modules?: number;
+  denseUnits?: number;
+  kernelSize?: number;
+  /** Default 128 (the paper's). */
+  batchSize?: number;
+  /** deepMir prefixes. Defaults `modhsa_train`, `modhsa_test`. */
+  trainSet?: string;
+  testSet?: string;
+  /** Use only this many training images, taken at even spacing (keeps both classes of a class-sorted set). */
+  maxTrain?: number;
+  /** Sets evaluated besides the test set: prefixes, or "all" (default) = every other set with images. */
+  evaluateOn?: readonly string[] | "all";
+  /**
+   * Pre-training epochs (default 0 = none). With N > 0, each seed first trains N epochs on
+   * {@link pretrainingSet}, then trains `epochs` on the training set with a fresh Adam.
+   */
+  pretrainEpochs?: number;
+  /** Progress lines (default: stderr). */
+  progress?: (line: string) => void;
+}
+
+/** Mean and sample standard deviation (null for one value). */
+export interface MeanSd {
+  mean: number;
+  sd: number | null;
+}
+
+/** One seed's run. */
+export interface HairpinSeedResult {
+  seed: number;
+  pretraining: { report: Record<string, { n: number; removed: number }>; n: number; history: HairpinEpochRecord[] } | null;
+  /** Per epoch, with the test set's accuracy after that epoch. */
+  history: (HairpinEpochRecord & { test_accuracy: number })[];
+  /** Test set first, then the other sets. */
+  metrics: HairpinSetMetrics[];
+  secondsPerEpoch: number;
+  /** Where the final model is (tfjs format). */
+  modelDir: string;
+}
+
+/** Mean ± sd over seeds of each metric of one set (null where the metric does not apply). */
+export interface HairpinSetSummary {
+  name: string | null;
+  n: number;
+  accuracy: MeanSd | null;
+  sensitivity: MeanSd | null;
+  specificity: MeanSd | null;
+  f1: MeanSd | null;
+  rocAuc: MeanSd | null;
+}
+
+/** What results.json holds. */
+export interface HairpinExperimentResults {
+  experiment: string;
+  model: Record<string, unknown>;
+  trainSet: string;
+  testSet: string;
+  pretrainEpochs: number;
+  /** Sets that were (partly) training data in pre-training: not held out. */
+  notHeldOut: string[];
+  epochs: number;
+  seeds: number[];
+  backend: string;
+  trainSamples: number;
+  date: string;
+  perSeed: HairpinSeedResult[];
+  summary: HairpinSetSummary[];
+}
+
+/** Length of the shared stretch that marks a pre-training hairpin as a test-set leak. */
+export const LEAK_KMER = 25;
+
+/** The sets {@link pretrainingSet} draws from: non-human positives and negatives we have images of. */
+export const PRETRAINING_SOURCES = { positives: ["mmu", "mmuplus", "ggaplus", "dreplus"], negatives: ["chen", "shuffled"] } as const;
+
+/**
+ * Runs (or resumes) the experiment and writes `outDir/results.json` (atomically). Needs the
+ * deepMir data ($MIRNA_DL_DATA/premirna) and an initialised backend (initBackend()).
+ */
+export async function runHairpinClassifierExperiment(opts: HairpinExperimentOptions): Promise<HairpinExperimentResults> {
+  const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const { seeds, epochs, outDir } = opts;
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) throw new InputError(`seeds must be integers, got ${JSON.stringify(seeds)}`);
+  if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`epochs must be a non-negative integer, got ${epochs}`);
+  const pretrainEpochs = opts.pretrainEpochs ?? 0;
+  if (!Number.isInteger(pretrainEpochs) || pretrainEpochs < 0) throw new InputError(`pretrainEpochs must be a non-negative integer, got ${pretrainEpochs}`);
+  const modelOptions = { modules: opts.modules ?? 2, denseUnits: opts.denseUnits ?? 128, kernelSize: opts.kernelSize ?? 3 };
+  const batchSize = opts.batchSize ?? 128;
+  const trainSet = opts.trainSet ?? "modhsa_train";
+  const testSet = opts.testSet ?? "modhsa_test";
+
+  const fullTrain = loadDeepMirDataset(trainSet);
+  const train = opts.maxTrain === undefined ? fullTrain : spreadRows(fullTrain, opts.maxTrain);
+  const test = loadDeepMirDataset(testSet);
+  const others = (opts.evaluateOn === undefined || opts.evaluateOn === "all"
+    ? listDeepMirDatasets().filter((d) => d.images).map((d) => d.prefix)
+    : [...opts.evaluateOn]
+  ).filter((p) => p !== trainSet && p !== testSet);
+  progress(`train ${trainSet}: ${train.n} images (${countOnes(train.labels)} positive); test ${testSet}: ${test.n}; other sets: ${others.join(", ") || "none"}`);
+
+  const perSeed: HairpinSeedResult[] = [];
+  for (const seed of seeds) {
+    const seedDir = path.join(outDir, `seed-${seed}`);
+    const model = buildDeepMirClassifier({ ...modelOptions, seed });
+    try {
+      let pretraining: HairpinSeedResult["pretraining"] = null;
+      if (pretrainEpochs > 0) {
+        const { data, report } = pretrainingSet(test, seed);
+        progress(`pre-training set: ${data.n} images (balanced); removed as ${testSet} leaks: ${JSON.stringify(report)}`);
+        const pre = await trainDeepMirClassifier(model, data, {
+          epochs: pretrainEpochs, batchSize, seed: seed + 1000, checkpointDir: path.join(seedDir, "pretrain-checkpoint"),
+          onEpoch: (r) => progress(`seed ${seed} pre-training epoch ${r.epoch}/${pretrainEpochs}: loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} | ${r.seconds.toFixed(1)} s`),
+        });
+        pretraining = { report, n: data.n, history: pre.history };
+        // Fine-tuning starts with a fresh Adam, as a reloaded Keras model would.
+        model.optimizer.dispose();
+        model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+      }
+      const testCurve = new Map<number, number>();
+      const curveFile = path.join(seedDir, "test-curve.json");
+      if (fs.existsSync(curveFile)) for (const [e, a] of JSON.parse(fs.readFileSync(curveFile, "utf8")) as [number, number][]) testCurve.set(e, a);
+      const result = await trainDeepMirClassifier(model, train, {
+        epochs, batchSize, seed, validationFraction: 0, checkpointDir: path.join(seedDir, "checkpoint"),
+        onEpoch: (r) => {
+          const testAccuracy = evaluateHairpinClassifier(model, test).metrics.accuracy;
+          testCurve.set(r.epoch, testAccuracy);
+          writeFileAtomic(curveFile, JSON.stringify([...testCurve]));
+          progress(`seed ${seed} epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} | ${testSet} acc ${testAccuracy.toFixed(4)} | ${r.seconds.toFixed(1)} s`);
+        },
+      });
+      if (result.resumedFromEpoch >= epochs && epochs > 0) progress(`seed ${seed}: all ${epochs} epochs found in ${path.join(seedDir, "checkpoint")}`);
+      const modelDir = path.join(seedDir, "model");
+      await saveTfjsModel(model, modelDir);
+      const metrics: HairpinSetMetrics[] = [evaluateHairpinClassifier(model, test).metrics];
+      for (const prefix of others) metrics.push(evaluateHairpinClassifier(model, loadDeepMirDataset(prefix)).metrics);
+      const history = result.history.map((h) => ({ ...h, test_accuracy: testCurve.get(h.epoch) ?? NaN }));
+      const secondsPerEpoch = history.length ? meanSd(history.map((h) => h.seconds)).mean : NaN;
+      perSeed.push({ seed, pretraining, history, metrics, secondsPerEpoch, modelDir });
+      progress(`seed ${seed}: ${testSet} accuracy ${metrics[0]!.accuracy.toFixed(4)}`);
+    } finally {
+      // compile() was given the optimizer, so model.dispose() leaves its slots (Adam m, v).
+      model.optimizer?.dispose();
+      model.dispose();
+    }
+  }
+
+  const results: HairpinExperimentResults = {
+    experiment: pretrainEpochs > 0
+      ? `deepMir VGG classifier pre-trained ${pretrainEpochs} epochs on non-human images (${testSet} leaks removed), then trained on ${trainSet}`
+      : `deepMir VGG classifier trained on ${trainSet} without pre-training`,
+    model: { ...modelOptions, firstConvPadding: "valid", optimizer: "adam 1e-3", batchSize },
+    trainSet, testSet, pretrainEpochs,
+    notHeldOut: pretrainEpochs > 0 ? ["mmu", "mmustar", "mmuplus", "ggaplus", "dreplus", "mirgenedb", "chen", "shuffled"] : [],
+    epochs, seeds: [...seeds], backend: describeBackend(), trainSamples: train.n, date: new Date().toISOString(),
+    perSeed, summary: summariseSeeds(perSeed),
+  };
+  writeFileAtomic(path.join(outDir, "results.json"), JSON.stringify(results, null, 1));
+  return results;
+}
+
+/** Mean ± sd over seeds of every metric of every set (sets in the order of the first seed). */
+export function summariseSeeds(perSeed: readonly Pick<HairpinSeedResult, "metrics">[]): HairpinSetSummary[] {
+  const first = perSeed[0];
+  if (!first) return [];
+  return first.metrics.map((m, i) => {
+    const pick = (key: "accuracy" | "sensitivity" | "specificity" | "f1" | "rocAuc"): MeanSd | null => {
+      const xs = perSeed.map((s) => s.metrics[i]![key]).filter((x): x is number => x !== null);
+      return xs.length ? meanSd(xs) : null;
+    };
+    return { name: m.name, n: m.n, accuracy: pick("accuracy"), sensitivity: pick("sensitivity"), specificity: pick("specificity"), f1: pick("f1"), rocAuc: pick("rocAuc") };
+  });
+}
+
+export function meanSd(xs: readonly number[]): MeanSd {
+  if (xs.length === 0) throw new InputError("mean of no values");
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : null;
+  return { mean, sd };
+}
+
+/** "0.9290 ± 0.0040" (or just the mean for one seed, "—" for null). */
+export function formatMeanSd(x: MeanSd | null, digits = 4): string {
+  if (!x) return "—";
+  return x.sd === null ? x.mean.toFixed(digits) : `${x.mean.toFixed(digits)} ± ${x.sd.toFixed(digits)}`;
+}
+
+/**
+ * The pre-training set: positives mmu, mmuplus, ggaplus, dreplus; negatives chen, shuffled;
+ * without any image identical to, or whose decoded hairpin shares a {@link LEAK_KMER}-nt
+ * stretch with, a hairpin of `test`; the larger class subsampled (seeded) to the smaller one's
+ * size. `report` gives per source set its size and how many images were removed as leaks.
+ */
+export function pretrainingSet(test: DeepMirDataset, seed: number): { data: DeepMirDataset; report: Record<string, { n: number; removed: number }> } {
+  const testKmers = new Set<string>();
+  const testImages = new Set<string>();
+  for (let i = 0; i < test.n; i++) {
+    for (const k of kmers(decodedSequence(test.images, i), LEAK_KMER)) testKmers.add(k);
+    testImages.add(imageKey(test.images, i));
+  }
+  const report: Record<string, { n: number; removed: number }> = {};
+  const kept: { set: DeepMirDataset; row: number }[] = [];
+  for (const prefix of [...PRETRAINING_SOURCES.positives, ...PRETRAINING_SOURCES.negatives]) {
+    const set = loadDeepMirDataset(prefix);
+    let removed = 0;
+    for (let i = 0; i < set.n; i++) {
+      const leak = testImages.has(imageKey(set.images, i)) || kmers(decodedSequence(set.images, i), LEAK_KMER).some((k) => testKmers.has(k));
+      if (leak) removed++;
+      else kept.push({ set, row: i });
+    }
+    report[prefix] = { n: set.n, removed };
+  }
+  const positives = kept.filter((k) => k.set.labels[k.row] === 1);
+  const negatives = kept.filter((k) => k.set.labels[k.row] === 0);
+  const random = mulberry32(seed);
+  const take = (rows: typeof kept, count: number) => {
+    const copy = rows.slice();
+    for (let i = copy.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+    }
+    return copy.slice(0, count);
+  };
+  const size = Math.min(positives.length, negatives.length);
+  const rows = [...take(positives, size), ...take(negatives, size)];
+  const images = new Uint8Array(rows.length * HAIRPIN_IMAGE_SIZE);
+  rows.forEach((r, k) => images.set(r.set.images.subarray(r.row * HAIRPIN_IMAGE_SIZE, (r.row + 1) * HAIRPIN_IMAGE_SIZE), k * HAIRPIN_IMAGE_SIZE));
+  const data: DeepMirDataset = {
+    prefix: "pretrain_nonhuman", n: rows.length, images,
+    labels: Uint8Array.from(rows, (r) => r.set.labels[r.row]!), names: rows.map((r) => `${r.set.prefix}:${r.set.names[r.row]}`),
+  };
+  return { data, report };
+}
+
+/** `count` rows of `d` taken at even spacing (keeps both classes of a class-sorted set). */
+export function spreadRows(d: DeepMirDataset, count: number): DeepMirDataset {
+  if (!Number.isInteger(count) || count < 1) throw new InputError(`maxTrain must be a positive integer, got ${count}`);
+  const m = Math.min(count, d.n);
+  const rows = Array.from({ length: m }, (_, k) => Math.floor((k * d.n) / m));
+  const images = new Uint8Array(rows.length * HAIRPIN_IMAGE_SIZE);
+  rows.forEach((r, k) => images.set(d.images.subarray(r * HAIRPIN_IMAGE_SIZE, (r + 1) * HAIRPIN_IMAGE_SIZE), k * HAIRPIN_IMAGE_SIZE));
+  return { ...d, n: rows.length, labels: Uint8Array.from(rows, (r) => d.labels[r]!), names: rows.map((r) => d.names[r]!), images };
+}
+
+/** The hairpin sequence image i shows ("" when it is not a clean drawing). */
+function decodedSequence(images: Uint8Array, i: number): string {
+  try {
+    const data = images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE);
+    return decodeHairpinImage({ height: HAIRPIN_IMAGE_HEIGHT, width: HAIRPIN_IMAGE_WIDTH, data }, { verify: false }).sequence;
+  } catch {
+    return "";
+  }
+}
+
+function imageKey(images: Uint8Array, i: number): string {
+  return Buffer.from(images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE)).toString("base64");
+}
+
+function kmers(sequence: string, k: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + k <= sequence.length; i++) out.push(sequence.slice(i, i + k));
+  return out;
+}
+
+function countOnes(xs: Uint8Array): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}

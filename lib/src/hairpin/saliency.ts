@@ -1,0 +1,212 @@
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../errors";
+import { imageCount, imagesToTensor } from "./classifier";
+import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "./image";
+
+/**
+ * Saliency maps of the deepMir classifier (Cordero et al. 2019): which pixels of a hairpin
+ * image the class output is most sensitive to. The published maps (`loadSaliencyMap`,
+ * lib/src/hairpin/datasets.ts) are averages over the true positives and true negatives of a
+ * test set, made with keras-vis `visualize_saliency`; {@link hairpinSaliencyMaps} +
+ * {@link averageSaliencyMap} reproduce that recipe and {@link compareSaliencyMaps} measures
+ * how close two maps are.
+ */
+
+/** Pixels of one saliency map: 25 × 100. */
+export const SALIENCY_MAP_SIZE = HAIRPIN_IMAGE_HEIGHT * HAIRPIN_IMAGE_WIDTH;
+
+/** Options of {@link hairpinSaliencyMaps}. */
+export interface HairpinSaliencyOptions {
+  /** Images per gradient computation. Default 64. */
+  batchSize?: number;
+}
+
+/**
+ * Per-image saliency maps as keras-vis `visualize_saliency` makes them: the gradient of the
+ * softmax probability of class `classIndex` (0 = not a pre-miRNA, 1 = pre-miRNA) with
+ * respect to the input image (floats in [0, 1], {@link imagesToTensor}), absolute value, max
+ * over the 3 colour channels, then normalised per image to [0, 1] by (g − min) / (max − min).
+ * A map whose gradient is the same at every pixel (e.g. a softmax saturated to exactly 0 or 1
+ * in float32) is all zeros. keras-vis adds ε = 1e-7 to the denominator, so its maxima are
+ * 1 − O(1e-7) where ours are exactly 1.
+ *
+ * With two classes p₁ = sigmoid(z₁ − z₀), so ∂p₁/∂x = p₀ p₁ ∂(z₁ − z₀)/∂x (and ∂p₀/∂x is its
+ * negative): a per-image scale factor, which the normalisation removes. The map is therefore
+ * the same for either class, and the same as that of the logit difference (keras-vis'
+ * recommended "swap softmax for linear"), up to float32 rounding and saturation.
+ *
+ * `images`: [N, 25, 100, 3] bytes; `indices`: which images (0-based, any order, repeats
+ * allowed). The model runs in inference mode (dropout off), `batchSize` images at a time.
+ * Returns Float32Array [indices.length, 25, 100] row-major, map k for image indices[k].
+ */
+export function hairpinSaliencyMaps(
+  model: tf.LayersModel,
+  images: Uint8Array,
+  indices: ArrayLike<number>,
+  classIndex: 0 | 1,
+  opts: HairpinSaliencyOptions = {},
+): Float32Array {
+  if (classIndex !== 0 && classIndex !== 1) throw new InputError(`classIndex must be 0 or 1, got ${String(classIndex)}`);
+  const batchSize = opts.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`batchSize must be a positive integer, got ${batchSize}`);
+  checkTwoClassModel(model);
+  const n = imageCount(images);
+  const count = indices.length;
+  for (let k = 0; k < count; k++) {
+    const i = indices[k]!;
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new InputError(`image index ${i} (position ${k}) is out of range: there are ${n} images`);
+  }
+
+  // Sum of the batch's class probabilities: in inference mode every output row depends only
+  // on its own image, so the gradient of the sum is each image's own gradient.
+  const gradient = tf.grad((x: tf.Tensor) => {
+    const y = model.apply(x, { training: false }) as tf.Tensor2D;
+    return y.slice([0, classIndex], [-1, 1]).sum();
+  });
+  const out = new Float32Array(count * SALIENCY_MAP_SIZE);
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const batch = Array.from({ length: size }, (_, k) => indices[start + k]!);
+    const absMax = tf.tidy(() => gradient(imagesToTensor(images, batch)).abs().max(3)); // [size, 25, 100]
+    const raw = absMax.dataSync() as Float32Array;
+    absMax.dispose();
+    for (let k = 0; k < size; k++) normaliseInto(raw.subarray(k * SALIENCY_MAP_SIZE, (k + 1) * SALIENCY_MAP_SIZE), out, (start + k) * SALIENCY_MAP_SIZE);
+  }
+  return out;
+}
+
+/** InputError unless `model` maps [batch, 25, 100, 3] images to [batch, 2] (one output). */
+function checkTwoClassModel(model: tf.LayersModel): void {
+  if (model.outputs.length !== 1) throw new InputError(`the model must have one output of shape [batch, 2], it has ${model.outputs.length} outputs`);
+  const out = model.outputs[0]!.shape;
+  if (out.length !== 2 || out[1] !== 2) throw new InputError(`the model output must have shape [batch, 2], found [${out.map(String).join(", ")}]`);
+  const input = model.inputs[0]!.shape;
+  if (model.inputs.length !== 1 || input.length !== 4 || input[1] !== HAIRPIN_IMAGE_HEIGHT || input[2] !== HAIRPIN_IMAGE_WIDTH || input[3] !== 3) {
+    throw new InputError(`the model input must have shape [batch, 25, 100, 3], found [${input.map(String).join(", ")}]`);
+  }
+}
+
+/** Writes (g − min) / (max − min) of `g` into `out` at `offset`; zeros when max = min. */
+function normaliseInto(g: Float32Array, out: Float32Array, offset: number): void {
+  let min = Infinity, max = -Infinity;
+  for (let j = 0; j < g.length; j++) {
+    const v = g[j]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = max - min;
+  if (!(range > 0)) return; // constant map (out is already zero)
+  // Float64 arithmetic, rounded once to float32: the maximum becomes exactly 1, the minimum 0.
+  for (let j = 0; j < g.length; j++) out[offset + j] = (g[j]! - min) / range;
+}
+
+/**
+ * Mean of `n` maps (`maps`: [n, 25, 100] row-major, as {@link hairpinSaliencyMaps} returns),
+ * summed in float64. Returns Float64Array [25 × 100] row-major, like the published maps.
+ */
+export function averageSaliencyMap(maps: ArrayLike<number>, n: number): Float64Array {
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`cannot average ${n} saliency maps: need at least one`);
+  if (maps.length !== n * SALIENCY_MAP_SIZE) {
+    throw new InputError(`${n} saliency maps need ${n} × 25 × 100 = ${n * SALIENCY_MAP_SIZE} values, got ${maps.length}`);
+  }
+  const mean = new Float64Array(SALIENCY_MAP_SIZE);
+  for (let k = 0; k < n; k++) {
+    const base = k * SALIENCY_MAP_SIZE;
+    for (let j = 0; j < SALIENCY_MAP_SIZE; j++) mean[j]! += maps[base + j]!;
+  }
+  for (let j = 0; j < SALIENCY_MAP_SIZE; j++) mean[j]! /= n;
+  return mean;
+}
+
+/**
+ * Indices (ascending) of the correctly classified samples of one class: true positives
+ * (`positive`: label 1 and probability ≥ threshold) or true negatives (label 0 and
+ * probability < threshold). "≥" as `thresholdMetrics` / `hairpinSetMetrics`, so the counts
+ * equal their tp / tn. `labels` must be 0 or 1; `probabilities` are P(pre-miRNA).
+ */
+export function trueClassIndices(labels: ArrayLike<number>, probabilities: ArrayLike<number>, positive: boolean, threshold = 0.5): number[] {
+  if (labels.length !== probabilities.length) throw new InputError(`${labels.length} labels but ${probabilities.length} probabilities`);
+  if (Number.isNaN(threshold)) throw new InputError("threshold is NaN");
+  const out: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (y !== 0 && y !== 1) throw new InputError(`label ${i} is ${y}, expected 0 or 1`);
+    const p = probabilities[i]!;
+    if (Number.isNaN(p)) throw new InputError(`probability ${i} is NaN`);
+    if (positive ? y === 1 && p >= threshold : y === 0 && p < threshold) out.push(i);
+  }
+  return out;
+}
+
+/** Agreement of two 25 × 100 saliency maps (see {@link compareSaliencyMaps}); NaN where a side is constant. */
+export interface SaliencyComparison {
+  /** Pearson correlation of the 2,500 pixel values. */
+  pearson: number;
+  /** Pearson correlation of the 25 row means (the vertical profile: bar heights). */
+  rowProfilePearson: number;
+  /** Pearson correlation of the 100 column means (the horizontal profile: distance from the loop). */
+  columnProfilePearson: number;
+}
+
+/**
+ * Compares two saliency maps ([25 × 100] row-major each, e.g. ours from
+ * {@link averageSaliencyMap} and a published one). Pearson correlation ignores scale and
+ * offset, so maps normalised differently (keras-vis' ε, averaging) still compare as equal.
+ * A correlation with a constant side is NaN (undefined), not 0.
+ */
+export function compareSaliencyMaps(ours: ArrayLike<number>, theirs: ArrayLike<number>): SaliencyComparison {
+  for (const [name, map] of [["ours", ours], ["theirs", theirs]] as const) {
+    if (map.length !== SALIENCY_MAP_SIZE) throw new InputError(`saliency map '${name}' must have 25 × 100 = ${SALIENCY_MAP_SIZE} values, got ${map.length}`);
+  }
+  return {
+    pearson: pearson(ours, theirs),
+    rowProfilePearson: pearson(rowMeans(ours), rowMeans(theirs)),
+    columnProfilePearson: pearson(columnMeans(ours), columnMeans(theirs)),
+  };
+}
+
+/** Means of the 25 rows of a [25 × 100] map. */
+function rowMeans(map: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(HAIRPIN_IMAGE_HEIGHT);
+  for (let r = 0; r < HAIRPIN_IMAGE_HEIGHT; r++) {
+    let s = 0;
+    for (let c = 0; c < HAIRPIN_IMAGE_WIDTH; c++) s += map[r * HAIRPIN_IMAGE_WIDTH + c]!;
+    out[r] = s / HAIRPIN_IMAGE_WIDTH;
+  }
+  return out;
+}
+
+/** Means of the 100 columns of a [25 × 100] map. */
+function columnMeans(map: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(HAIRPIN_IMAGE_WIDTH);
+  for (let r = 0; r < HAIRPIN_IMAGE_HEIGHT; r++) {
+    for (let c = 0; c < HAIRPIN_IMAGE_WIDTH; c++) out[c]! += map[r * HAIRPIN_IMAGE_WIDTH + c]!;
+  }
+  for (let c = 0; c < HAIRPIN_IMAGE_WIDTH; c++) out[c]! /= HAIRPIN_IMAGE_HEIGHT;
+  return out;
+}
+
+/**
+ * Pearson correlation of two equally long series, in float64 with centred sums (two passes,
+ * no cancellation). NaN when either series is constant. (lib/src/metrics.ts has none.)
+ */
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i]! - ma, db = b[i]! - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  if (saa === 0 || sbb === 0) return NaN;
+  // Clamp: rounding can push |r| a hair past 1 for (anti)proportional series.
+  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
+}
