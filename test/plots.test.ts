@@ -10,6 +10,7 @@ import {
   downsampleCurve,
   heatmapSpec,
   lineSpec,
+  loadVega,
   prCurveSpec,
   rasterizeSvg,
   renderPng,
@@ -227,7 +228,7 @@ test("heatmapSpec: one cell per value, labels by index so repeats survive", asyn
   const colLabels = Array.from({ length: 20 }, (_, i) => "ACGT"[(i * 3) % 4]);
   const spec = heatmapSpec({ values, rows: 50, cols: 20, rowLabels, colLabels });
   await assertCompilesCleanly(spec);
-  const cells = (spec.data as { values: { r: number; c: number; v: number | null; rl: string }[] }).values;
+  const cells = await heatmapCells(spec);
   assert.equal(cells.length, 1000);
   assert.deepEqual(cells[21], { r: 1, c: 1, v: 1, rl: "C", cl: "T" });
   const axisY = ((spec.encoding as Record<string, { axis: { labelExpr: string } }>).y).axis;
@@ -235,7 +236,8 @@ test("heatmapSpec: one cell per value, labels by index so repeats survive", asyn
 
   const withNaN = heatmapSpec({ values: [1, NaN, 3, 4], rows: 2, cols: 2 });
   await assertCompilesCleanly(withNaN);
-  assert.equal((withNaN.data as { values: { v: unknown }[] }).values[1].v, null);
+  // The NaN cell is left blank: no rect is drawn for it.
+  assert.deepEqual((await heatmapCells(withNaN)).map((cell) => [cell.r, cell.c, cell.v]), [[0, 0, 1], [1, 0, 3], [1, 1, 4]]);
   assert.throws(() => heatmapSpec({ values: [1, 2, 3], rows: 2, cols: 2 }), /2 x 2 matrix needs 4 values, got 3/);
   assert.throws(() => heatmapSpec({ values: [1, 2], rows: 1, cols: 2, colLabels: ["a"] }), /1 column labels for 2 columns/);
 });
@@ -386,3 +388,16 @@ test("concatSpecs: panels side by side, wrapped into rows, that render", async (
   assert.deepEqual((concatSpecs([a], { sharedColor: true }).resolve as Record<string, unknown>), { scale: { color: "shared" } });
   assert.throws(() => concatSpecs([]), /no figures/);
 });
+
+/** The cells a heatmap spec expands to (the rows its rect marks are drawn from), via the Vega runtime. */
+async function heatmapCells(spec: VegaLiteSpec): Promise<{ r: number; c: number; v: number | null; rl: string; cl: string }[]> {
+  const { vega } = await loadVega();
+  const compiled = await compileSpec(spec);
+  const view = new vega.View(vega.parse(compiled.vega as never), { renderer: "none" }) as unknown as {
+    runAsync(): Promise<unknown>; data(name: string): unknown; finalize(): void;
+  };
+  await view.runAsync();
+  const rows = view.data("data_0") as Record<string, unknown>[];
+  view.finalize();
+  return rows.map((row) => ({ r: row.r as number, c: row.c as number, v: row.v as number | null, rl: row.rl as string, cl: row.cl as string }));
+}

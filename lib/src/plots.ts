@@ -508,20 +508,24 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
   if (rowLabels.length !== rows) throw new RangeError(`heatmapSpec: ${rowLabels.length} row labels for ${rows} rows`);
   if (colLabels.length !== cols) throw new RangeError(`heatmapSpec: ${colLabels.length} column labels for ${cols} columns`);
 
-  const cells: Record<string, number | string | null>[] = [];
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const v = values[r * cols + c];
-      cells.push({ r, c, v: Number.isFinite(v) ? round4(v) : null, rl: rowLabels[r], cl: colLabels[c] });
-    }
-  }
+  // Columnar: one array of values, expanded by the transforms below into one row per cell
+  // (r, c, labels), so a 25 x 100 map costs ~8 bytes per cell in the notebook, not ~50.
+  const columnValues: (number | null)[] = Array.from(values, (v) => (Number.isFinite(v) ? round4(v) : null));
   const cell = opts.cellSize ?? Math.max(4, Math.min(14, Math.floor(700 / Math.max(rows, cols))));
   // Labels by index: an ordinal axis over labels would merge repeated ones.
   const labelAt = (labels: string[]) => `${JSON.stringify(labels)}[datum.value]`;
   const valueTitle = opts.valueTitle ?? "value";
   return {
     ...baseSpec(opts.title, { grid: false, ticks: false, domain: false }),
-    data: { values: cells },
+    data: { values: [{ v: columnValues }] },
+    transform: [
+      { flatten: ["v"] },
+      { window: [{ op: "row_number", as: "k" }] },
+      { calculate: `floor((datum.k - 1) / ${cols})`, as: "r" },
+      { calculate: `(datum.k - 1) % ${cols}`, as: "c" },
+      { calculate: `${JSON.stringify(rowLabels)}[datum.r]`, as: "rl" },
+      { calculate: `${JSON.stringify(colLabels)}[datum.c]`, as: "cl" },
+    ],
     width: cols * cell,
     height: rows * cell,
     mark: { type: "rect" },
