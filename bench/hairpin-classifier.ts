@@ -24,6 +24,7 @@
  */
 import { parseArgs } from "node:util";
 import { initBackend } from "../lib/src/backend";
+import { InputError } from "../lib/src/errors";
 import { HairpinSetMetrics } from "../lib/src/hairpin/evaluate";
 import { formatMeanSd, runHairpinClassifierExperiment } from "../lib/src/hairpin/experiment";
 
@@ -79,6 +80,7 @@ function printTable(seed: number, metrics: HairpinSetMetrics[]): void {
 }
 
 main().catch((e) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exitCode = 1;
+  // Bad input (missing data, unknown set) is a message, anything else a bug with its stack.
+  process.stderr.write(`${e instanceof InputError ? `error: ${e.message}` : ((e as Error).stack ?? String(e))}\n`);
+  process.exitCode = e instanceof InputError ? 2 : 1;
 });
