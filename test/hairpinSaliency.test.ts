@@ -99,6 +99,19 @@ test("a model that reads one pixel has the map 1 at that pixel and 0 elsewhere",
   model.dispose();
 });
 
+test("a saturated softmax (p = 1 exactly in float32) still gives its map: the logit difference is differentiated", () => {
+  const [row, col] = [3, 9];
+  const model = onePixelModel(row, col, 0, 500); // logit difference up to ±1000: p is exactly 0 or 1
+  const images = randomImages(3, 8);
+  const p = tf.tidy(() => (model.predict(tf.tensor4d(Float32Array.from(images, (v) => v / 255), [3, 25, 100, 3])) as tf.Tensor).dataSync());
+  assert.ok([...p].every((v) => v === 0 || v === 1), "the toy model saturates");
+  const maps = hairpinSaliencyMaps(model, images, [0, 1, 2], 1);
+  const expected = new Float32Array(SALIENCY_MAP_SIZE);
+  expected[row * 100 + col] = 1;
+  for (let k = 0; k < 3; k++) assert.deepEqual(maps.subarray(k * SALIENCY_MAP_SIZE, (k + 1) * SALIENCY_MAP_SIZE), expected);
+  model.dispose();
+});
+
 test("a constant gradient gives an all-zero map", () => {
   // All-zero kernel: the output does not depend on the input, the gradient is 0 everywhere.
   const model = onePixelModel(0, 0, 0, 0);

@@ -23,17 +23,17 @@ export interface HairpinSaliencyOptions {
 
 /**
  * Per-image saliency maps as keras-vis `visualize_saliency` makes them: the gradient of the
- * softmax probability of class `classIndex` (0 = not a pre-miRNA, 1 = pre-miRNA) with
- * respect to the input image (floats in [0, 1], {@link imagesToTensor}), absolute value, max
- * over the 3 colour channels, then normalised per image to [0, 1] by (g − min) / (max − min).
- * A map whose gradient is the same at every pixel (e.g. a softmax saturated to exactly 0 or 1
- * in float32) is all zeros. keras-vis adds ε = 1e-7 to the denominator, so its maxima are
- * 1 − O(1e-7) where ours are exactly 1.
+ * score of class `classIndex` (0 = not a pre-miRNA, 1 = pre-miRNA) with respect to the input
+ * image (floats in [0, 1], {@link imagesToTensor}), absolute value, max over the 3 colour
+ * channels, then normalised per image to [0, 1] by (g − min) / (max − min); a map whose
+ * gradient is the same at every pixel is all zeros. keras-vis adds ε = 1e-7 to the
+ * denominator, so its maxima are 1 − O(1e-7) where ours are exactly 1.
  *
- * With two classes p₁ = sigmoid(z₁ − z₀), so ∂p₁/∂x = p₀ p₁ ∂(z₁ − z₀)/∂x (and ∂p₀/∂x is its
- * negative): a per-image scale factor, which the normalisation removes. The map is therefore
- * the same for either class, and the same as that of the logit difference (keras-vis'
- * recommended "swap softmax for linear"), up to float32 rounding and saturation.
+ * The score is the logit difference z_class − z_other for a softmax classifier (classScore),
+ * else the class probability. With two classes p₁ = sigmoid(z₁ − z₀), so
+ * ∂p₁/∂x = p₀ p₁ ∂(z₁ − z₀)/∂x: a per-image factor, which the normalisation removes, so both
+ * give the same map, except where the softmax saturates to exactly 0 or 1 in float32 and the
+ * probability's gradient vanishes. The map is the same for either class.
  *
  * `images`: [N, 25, 100, 3] bytes; `indices`: which images (0-based, any order, repeats
  * allowed). The model runs in inference mode (dropout off), `batchSize` images at a time.
@@ -57,12 +57,10 @@ export function hairpinSaliencyMaps(
     if (!Number.isInteger(i) || i < 0 || i >= n) throw new InputError(`image index ${i} (position ${k}) is out of range: there are ${n} images`);
   }
 
-  // Sum of the batch's class probabilities: in inference mode every output row depends only
-  // on its own image, so the gradient of the sum is each image's own gradient.
-  const gradient = tf.grad((x: tf.Tensor) => {
-    const y = model.apply(x, { training: false }) as tf.Tensor2D;
-    return y.slice([0, classIndex], [-1, 1]).sum();
-  });
+  // Gradient of the sum over the batch: in inference mode every output row depends only on its
+  // own image, so the gradient of the sum is each image's own gradient.
+  const { score, dispose } = classScore(model, classIndex);
+  const gradient = tf.grad((x: tf.Tensor) => score(x).sum());
   const out = new Float32Array(count * SALIENCY_MAP_SIZE);
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
@@ -72,7 +70,38 @@ export function hairpinSaliencyMaps(
     absMax.dispose();
     for (let k = 0; k < size; k++) normaliseInto(raw.subarray(k * SALIENCY_MAP_SIZE, (k + 1) * SALIENCY_MAP_SIZE), out, (start + k) * SALIENCY_MAP_SIZE);
   }
+  dispose();
   return out;
+}
+
+/**
+ * The per-image quantity whose gradient makes the map. When the last layer is a 2-unit softmax
+ * Dense (the deepMir classifier), the logit difference z_class − z_other, computed from the
+ * penultimate layer's output and the last layer's weights: a trained classifier drives many
+ * softmax outputs to exactly 0 or 1 in float32, where ∂p/∂x vanishes and the image would give
+ * an empty map, while the logit difference keeps its gradient (keras-vis, too, recommends
+ * swapping the final softmax for a linear activation). Otherwise the softmax probability.
+ */
+function classScore(model: tf.LayersModel, classIndex: 0 | 1): { score: (x: tf.Tensor) => tf.Tensor; dispose: () => void } {
+  const last = model.layers[model.layers.length - 1]!;
+  const config = last.getConfig();
+  const weights = last.getWeights();
+  if (last.getClassName() === "Dense" && config.activation === "softmax" && weights.length === 2 && model.layers.length >= 2) {
+    const features = tf.model({ inputs: model.inputs, outputs: model.layers[model.layers.length - 2]!.output as tf.SymbolicTensor });
+    const [kernel, bias] = weights as [tf.Tensor2D, tf.Tensor1D];
+    const sign = classIndex === 1 ? tf.tensor1d([-1, 1]) : tf.tensor1d([1, -1]);
+    const direction = tf.tidy(() => tf.matMul(kernel, sign.reshape([2, 1]))); // [features, 1]
+    const offset = tf.tidy(() => tf.dot(bias, sign));
+    sign.dispose();
+    return {
+      score: (x) => {
+        const h = features.apply(x, { training: false }) as tf.Tensor;
+        return tf.add(tf.matMul(h.reshape([h.shape[0]!, -1]), direction).reshape([-1]), offset);
+      },
+      dispose: () => tf.dispose([direction, offset]),
+    };
+  }
+  return { score: (x) => (model.apply(x, { training: false }) as tf.Tensor2D).slice([0, classIndex], [-1, 1]).reshape([-1]), dispose: () => {} };
 }
 
 /** InputError unless `model` maps [batch, 25, 100, 3] images to [batch, 2] (one output). */
