@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "mirna_native",
-      "sources": ["src/addon.cc", "src/conv.cc", "src/elementwise.cc", "src/dense.cc", "src/encode.cc"],
+      "sources": ["src/addon.cc", "src/conv.cc", "src/elementwise.cc", "src/dense.cc", "src/encode.cc", "src/dropout.cc"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp", "-march=native"],
       "ldflags": ["-fopenmp"],

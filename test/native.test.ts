@@ -28,6 +28,16 @@ import { binaryLayout, reduceLayout } from "../lib/src/native/nativeElementwise"
 import { replacedKernelNames } from "../lib/src/native/nativeKernelUtil";
 import { buildArch00b } from "../lib/src/models/arch00b";
 import { createAdam, NativeAdamOptimizer } from "../lib/src/native/nativeAdam";
+import {
+  BATCH_NORM_TRAINING_KERNEL,
+  batchNormTraining,
+  batchNormTrainingUsable,
+  registerNativeBatchNorm,
+  unregisterNativeBatchNorm,
+} from "../lib/src/native/nativeBatchNorm";
+import { FusedBatchNormalization } from "../lib/src/models/batchNormalization";
+import { DROPOUT_KERNEL, nativeDropout, nativeDropoutUsable, registerNativeDropout, unregisterNativeDropout } from "../lib/src/native/nativeDropout";
+import { SeededDropout } from "../lib/src/models/seededDropout";
 
 const REPO = path.resolve(__dirname, "..");
 const REL_TOLERANCE = 1e-4;
@@ -343,6 +353,211 @@ describe("native matrix products and batch norm agree with the cpu backend", () 
     await assertAgrees([input(shape, 136), ...vectors.slice(0, 2)], (x, mean, variance) =>
       tf.batchNorm(x as tf.Tensor4D, mean, variance.abs(), undefined, undefined, 1e-3),
     );
+  });
+});
+
+describe("native training-mode batch norm", () => {
+  const EPSILON = 1e-3;
+  const SHAPES = [[32, 50, 20, 32], [32, 25, 10, 64], [32, 12, 5, 128], [32, 128], [32, 64], [5, 3]];
+
+  /** x (shifted and scaled, so the moments are not 0/1), gamma, beta and dy of a case. */
+  function caseInputs(shape: number[], seed: number): Input[] {
+    const c = shape[shape.length - 1];
+    const x = input(shape, seed);
+    x.values = x.values.map((v, i) => 2.5 * v + 3 + (i % c) * 0.1);
+    return [x, input([c], seed + 1), input([c], seed + 2), input(shape, seed + 3)];
+  }
+
+  /**
+   * Runs `reference` on cpu and `fused` on wasm (native) on the same inputs; returns
+   * both lists of results and checks that the native run leaked no tensor or buffer.
+   */
+  async function bothBackends(
+    inputs: Input[],
+    reference: (...xs: tf.Tensor[]) => tf.Tensor[],
+    fused: (...xs: tf.Tensor[]) => tf.Tensor[],
+  ): Promise<{ cpu: Float32Array[]; native: Float32Array[] }> {
+    const out: Record<string, Float32Array[]> = {};
+    for (const backend of ["cpu", "wasm"]) {
+      await tf.setBackend(backend);
+      const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
+      const tensorsBefore = tf.memory().numTensors;
+      const idsBefore = backend === "wasm" ? wasmDataIds() : 0;
+      const results = tf.tidy(() => (backend === "cpu" ? reference : fused)(...xs));
+      out[backend] = results.map((r) => Float32Array.from(r.dataSync()));
+      tf.dispose(results);
+      assert.equal(tf.memory().numTensors, tensorsBefore, `${backend}: tensors leaked`);
+      if (backend === "wasm") assert.equal(wasmDataIds(), idsBefore, "wasm heap buffers leaked");
+      xs.forEach((x) => x.dispose());
+    }
+    await tf.setBackend("wasm");
+    return { cpu: out.cpu, native: out.wasm };
+  }
+
+  function assertClose(cpu: Float32Array[], native: Float32Array[], names: string[]): void {
+    names.forEach((name, i) => {
+      const rel = relativeDifference(cpu[i], native[i]);
+      assert.ok(rel < REL_TOLERANCE, `${name}: relative difference ${rel.toExponential(2)}`);
+    });
+  }
+
+  /** tfjs-layers' training-mode computation (regularNormalizeBatchInTraining). */
+  function referenceForward(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor[] {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const { mean, variance } = tf.moments(x, axes);
+    return [tf.batchNorm(x, mean, variance, beta, gamma, EPSILON), mean, variance];
+  }
+
+  for (const shape of SHAPES) {
+    test(`forward y, batch mean and variance [${shape}]`, async (t) => {
+      if (!needNative(t)) return;
+      const { cpu, native } = await bothBackends(
+        caseInputs(shape, 170).slice(0, 3),
+        referenceForward,
+        (x, gamma, beta) => {
+          assert.ok(batchNormTrainingUsable(x));
+          const { y, mean, variance } = batchNormTraining(x, gamma, beta, EPSILON);
+          assert.deepEqual(y.shape, x.shape);
+          return [y, mean, variance];
+        },
+      );
+      assertClose(cpu, native, ["y", "mean", "variance"]);
+    });
+
+    test(`gradients dx, dgamma, dbeta [${shape}]`, async (t) => {
+      if (!needNative(t)) return;
+      const grads = (forward: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
+        (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, dy: tf.Tensor) =>
+          tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => forward(a, g, b).mul(dy).sum())([x, gamma, beta]);
+      const { cpu, native } = await bothBackends(
+        caseInputs(shape, 180),
+        grads((x, g, b) => referenceForward(x, g, b)[0]),
+        grads((x, g, b) => batchNormTraining(x, g, b, EPSILON).y),
+      );
+      assertClose(cpu, native, ["dx", "dgamma", "dbeta"]);
+    });
+  }
+
+  test("arch_00b: layers are FusedBatchNormalization, class name BatchNormalization, also when deserialised", async (t) => {
+    if (!needNative(t)) return;
+    const model = buildArch00b({ seed: 5 });
+    const bn = model.layers.filter((l) => l.name.startsWith("batch_normalization"));
+    assert.equal(bn.length, 6);
+    for (const l of bn) {
+      assert.ok(l instanceof FusedBatchNormalization);
+      assert.equal(l.getClassName(), "BatchNormalization");
+    }
+    const copy = await tf.models.modelFromJSON({ modelTopology: model.toJSON(undefined, false) as tf.io.ModelJSON["modelTopology"] });
+    assert.ok(copy.getLayer("batch_normalization_3") instanceof FusedBatchNormalization);
+    copy.dispose();
+    model.dispose();
+  });
+
+  test("arch_00b training steps: the fused path gives tfjs' losses and moving statistics, leaks nothing", async (t) => {
+    if (!needNative(t)) return;
+    const load = loadNativeAddon();
+    assert.ok(load.ok);
+    const x = tf.tidy(() => tf.randomUniform([32, 50, 20, 1], 0, 1, "float32", 21).greater(0.8).cast("float32"));
+    const y = tf.tidy(() => tf.randomUniform([32, 1], 0, 1, "float32", 22).greater(0.5).cast("float32"));
+    const run = async (fused: boolean) => {
+      if (fused) registerNativeBatchNorm(load.addon);
+      else unregisterNativeBatchNorm();
+      const model = buildArch00b({ seed: 11 });
+      const losses: number[] = [];
+      const info = await tf.profile(async () => {
+        losses.push(Number(await model.trainOnBatch(x, y).then((r) => (Array.isArray(r) ? r[0] : r))));
+      });
+      assert.equal(info.kernelNames.includes(BATCH_NORM_TRAINING_KERNEL), fused, `fused kernel used: ${fused}`);
+      const tensors = tf.memory().numTensors;
+      const ids = wasmDataIds();
+      for (let step = 1; step < 4; step++) {
+        const r = await model.trainOnBatch(x, y);
+        losses.push(Number(Array.isArray(r) ? r[0] : r));
+        assert.equal(tf.memory().numTensors, tensors, `step ${step}: tensors leaked`);
+        assert.equal(wasmDataIds(), ids, `step ${step}: wasm heap buffers leaked`);
+      }
+      const moving = model.layers
+        .filter((l) => l.name.startsWith("batch_normalization"))
+        .flatMap((l) => l.getWeights().slice(2).map((w) => Float32Array.from(w.dataSync())));
+      const probs = tf.tidy(() => Float32Array.from((model.predict(x) as tf.Tensor).dataSync()));
+      model.dispose();
+      return { losses, moving, probs };
+    };
+    try {
+      const plain = await run(false);
+      const fused = await run(true);
+      plain.losses.forEach((l, i) => {
+        assert.ok(Math.abs(l - fused.losses[i]) <= 1e-4 * Math.abs(l), `step ${i}: loss ${fused.losses[i]} vs tfjs ${l}`);
+      });
+      plain.moving.forEach((m, i) => {
+        const rel = relativeDifference(m, fused.moving[i]);
+        assert.ok(rel < REL_TOLERANCE, `moving statistic ${i}: relative difference ${rel.toExponential(2)}`);
+      });
+      const rel = relativeDifference(plain.probs, fused.probs);
+      assert.ok(rel < REL_TOLERANCE, `predictions after training: relative difference ${rel.toExponential(2)}`);
+    } finally {
+      registerNativeBatchNorm(load.addon);
+      tf.dispose([x, y]);
+    }
+  });
+});
+
+describe("native seeded dropout", () => {
+  const CASES: [number[], number, string][] = [
+    [[32, 25, 10, 32], 0.25, "1793/0"],
+    [[32, 128], 0.25, "1797/41"],
+    [[7, 3], 0.5, "seed"],
+    [[1000], 0.9, "ünïcode ✓/3"],
+  ];
+  for (const [shape, rate, seed] of CASES) {
+    test(`MirnaDropout equals tf.dropout bit for bit, and its gradient [${shape}] rate ${rate} seed '${seed}'`, async (t) => {
+      if (!needNative(t)) return;
+      const xValues = seededValues(shape, 190);
+      const dyValues = seededValues(shape, 191);
+      const results: Record<string, Float32Array[]> = {};
+      for (const backend of ["cpu", "wasm"]) {
+        await tf.setBackend(backend);
+        const [x, dy] = [tf.tensor(xValues, shape), tf.tensor(dyValues, shape)];
+        const tensorsBefore = tf.memory().numTensors;
+        const f = (v: tf.Tensor) => (backend === "cpu" ? tf.dropout(v, rate, undefined, seed) : nativeDropout(v, rate, seed));
+        if (backend === "wasm") assert.ok(nativeDropoutUsable(x));
+        const outs = tf.tidy(() => [f(x), tf.grad((v: tf.Tensor) => f(v).mul(dy).sum())(x)]);
+        results[backend] = outs.map((o) => Float32Array.from(o.dataSync()));
+        tf.dispose(outs);
+        assert.equal(tf.memory().numTensors, tensorsBefore, `${backend}: tensors leaked`);
+        tf.dispose([x, dy]);
+      }
+      await tf.setBackend("wasm");
+      assert.deepEqual(results.wasm[0], results.cpu[0], "y");
+      assert.deepEqual(results.wasm[1], results.cpu[1], "dx");
+    });
+  }
+
+  test("SeededDropout uses it in training, with tf.dropout's masks (same seed and step, same output)", async (t) => {
+    if (!needNative(t)) return;
+    const load = loadNativeAddon();
+    assert.ok(load.ok);
+    const x = tf.tensor(seededValues([32, 64], 192), [32, 64]);
+    const outputs: Float32Array[] = [];
+    try {
+      for (const native of [true, false]) {
+        if (native) registerNativeDropout(load.addon);
+        else unregisterNativeDropout();
+        const layer = new SeededDropout({ rate: 0.25, seed: 17 });
+        layer.step = 5;
+        const info = await tf.profile(() => {
+          const y = layer.apply(x, { training: true }) as tf.Tensor;
+          outputs.push(Float32Array.from(y.dataSync()));
+          y.dispose();
+        });
+        assert.equal(info.kernelNames.includes(DROPOUT_KERNEL), native);
+        assert.equal(layer.step, 6);
+      }
+    } finally {
+      registerNativeDropout(load.addon);
+      x.dispose();
+    }
+    assert.deepEqual(outputs[0], outputs[1]);
   });
 });
 

@@ -1,5 +1,5 @@
 // Entry point of the mirna-dl native addon: argument helpers, threads, version,
-// and the export table (kernels live in conv.cc, elementwise.cc and dense.cc; the binding-matrix encoder in encode.cc).
+// and the export table (kernels live in conv.cc, elementwise.cc, dense.cc and dropout.cc; the binding-matrix encoder in encode.cc).
 #include "common.h"
 
 #include <omp.h>
@@ -97,7 +97,10 @@ napi_value ReduceRows(napi_env env, napi_callback_info info);
 napi_value Select(napi_env env, napi_callback_info info);
 napi_value MatMul(napi_env env, napi_callback_info info);
 napi_value BatchNorm(napi_env env, napi_callback_info info);
+napi_value BatchNormTrain(napi_env env, napi_callback_info info);
+napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info);
 napi_value EncodeBindingMatrix(napi_env env, napi_callback_info info);  // encode.cc
+napi_value Dropout(napi_env env, napi_callback_info info);              // dropout.cc
 
 /** version(): "oneDNN 2.6.3 (OpenMP)". */
 static napi_value Version(napi_env env, napi_callback_info) {
@@ -147,7 +150,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"encodeBindingMatrix", nullptr, EncodeBindingMatrix, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"dropout", nullptr, Dropout, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,11 +1,13 @@
 // Matrix products (OpenBLAS cblas_sgemm; oneDNN's dnnl_sgemm aborted with heap
 // corruption under `node --cpu-prof`) with optional bias + activation, and batch
-// normalisation with per-channel vectors, on float32 arrays owned by TensorFlow.js.
+// normalisation with per-channel vectors (inference; training with batch moments,
+// and its gradient), on float32 arrays owned by TensorFlow.js.
 #include "common.h"
 
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -100,6 +102,149 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
 #pragma omp parallel for schedule(static) if (rows * c >= kParallelMin)
     for (int64_t r = 0; r < rows; r++)
       for (int64_t j = 0; j < c; j++) o[r * c + j] = (xs[r * c + j] - ms[j]) * mul[j] + add[j];
+    return undefinedValue(env);
+  });
+}
+
+namespace {
+
+/**
+ * Per-channel sums over the rows of [rows, C] arrays in double precision:
+ * `body(r, acc)` adds row r's contributions to acc (`width` doubles). Rows are split
+ * into one contiguous block per thread when rows·c ≥ kParallelMin; the blocks'
+ * partial sums are added in thread order, so the result does not depend on timing.
+ */
+template <typename Body>
+std::vector<double> channelSums(int64_t rows, int64_t width, Body body) {
+  const int threads = (rows * width >= kParallelMin) ? omp_get_max_threads() : 1;
+  std::vector<double> partial(static_cast<size_t>(threads) * width, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    const int nt = omp_get_num_threads();
+    double* acc = partial.data() + static_cast<size_t>(t) * width;
+    const int64_t begin = rows * t / nt, end = rows * (t + 1) / nt;
+    for (int64_t r = begin; r < end; r++) body(r, acc);
+  }
+  std::vector<double> total(partial.begin(), partial.begin() + width);
+  for (int t = 1; t < threads; t++)
+    for (int64_t k = 0; k < width; k++) total[k] += partial[static_cast<size_t>(t) * width + k];
+  return total;
+}
+
+}  // namespace
+
+/**
+ * batchNormTrain(x, scale | null, offset | null, y, mean, variance, channels, epsilon):
+ * batch normalisation in training mode over x [rows, C] (C = channels, the last axis):
+ * mean [C] and variance [C] (biased, ÷ rows, as Keras/tfjs in training) of the
+ * batch, and y = (x − mean) · scale / sqrt(variance + epsilon) + offset.
+ * Two passes: moments, then y.
+ */
+napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value argv[8];
+    getArgs(env, info, argv, 8, 8);
+    F32 x = getF32(env, argv[0], "x");
+    F32 scale = getF32(env, argv[1], "scale", true), offset = getF32(env, argv[2], "offset", true);
+    F32 y = getF32(env, argv[3], "y"), mean = getF32(env, argv[4], "mean"), variance = getF32(env, argv[5], "variance");
+    const int64_t c = static_cast<int64_t>(getNumber(env, argv[6], "channels"));
+    const float epsilon = static_cast<float>(getNumber(env, argv[7], "epsilon"));
+    if (c < 1 || x.length == 0 || x.length % c != 0) throw ArgError("x is not a whole number of channel rows");
+    if (scale.data) expectLength(scale, c, "scale");
+    if (offset.data) expectLength(offset, c, "offset");
+    expectLength(y, x.length, "y");
+    expectLength(mean, c, "mean");
+    expectLength(variance, c, "variance");
+    const int64_t rows = static_cast<int64_t>(x.length) / c;
+    const float* xs = x.data;
+    // Sums of (x − x[0]) and its square in double: one pass, and the shift by the
+    // first row keeps E[d²] − E[d]² free of cancellation when |mean| ≫ std.
+    std::vector<float> shift(xs, xs + c);
+    const float* sh = shift.data();
+    std::vector<double> sums = channelSums(rows, 2 * c, [&](int64_t r, double* acc) {
+      const float* row = xs + r * c;
+      for (int64_t k = 0; k < c; k++) {
+        const double d = static_cast<double>(row[k]) - sh[k];
+        acc[k] += d;
+        acc[c + k] += d * d;
+      }
+    });
+    std::vector<float> mul(c), add(c);
+    for (int64_t k = 0; k < c; k++) {
+      const double md = sums[k] / rows;
+      const double var = std::max(0.0, sums[c + k] / rows - md * md);
+      mean.data[k] = static_cast<float>(sh[k] + md);
+      variance.data[k] = static_cast<float>(var);
+      // Same order of operations as tfjs' FusedBatchNorm: (x − mean) · scale / √(var + ε) + offset.
+      mul[k] = (scale.data ? scale.data[k] : 1.f) / std::sqrt(variance.data[k] + epsilon);
+      add[k] = offset.data ? offset.data[k] : 0.f;
+    }
+    const float* ms = mean.data;
+    float* o = y.data;
+#pragma omp parallel for schedule(static) if (rows * c >= kParallelMin)
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t k = 0; k < c; k++) o[r * c + k] = (xs[r * c + k] - ms[k]) * mul[k] + add[k];
+    return undefinedValue(env);
+  });
+}
+
+/**
+ * batchNormTrainGrad(dy, x, mean, variance, scale | null, dx, dscale, doffset, channels,
+ * epsilon): gradients of batchNormTrain's y with respect to x, scale and offset, with
+ * mean and variance the batch moments of x (so dx includes the paths through them).
+ * With M = rows, σ⁻¹ = 1/sqrt(variance + ε), x̂ = (x − mean)·σ⁻¹:
+ *   doffset = Σ dy,  dscale = Σ dy·x̂,
+ *   dx = scale·σ⁻¹ · (dy − doffset/M − x̂·dscale/M).
+ * dy, x, dx [rows, C]; the rest [C]. Two passes: the sums, then dx.
+ */
+napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value argv[10];
+    getArgs(env, info, argv, 10, 10);
+    F32 dy = getF32(env, argv[0], "dy"), x = getF32(env, argv[1], "x");
+    F32 mean = getF32(env, argv[2], "mean"), variance = getF32(env, argv[3], "variance");
+    F32 scale = getF32(env, argv[4], "scale", true);
+    F32 dx = getF32(env, argv[5], "dx"), dscale = getF32(env, argv[6], "dscale"), doffset = getF32(env, argv[7], "doffset");
+    const int64_t c = static_cast<int64_t>(getNumber(env, argv[8], "channels"));
+    const float epsilon = static_cast<float>(getNumber(env, argv[9], "epsilon"));
+    if (c < 1 || x.length == 0 || x.length % c != 0) throw ArgError("x is not a whole number of channel rows");
+    expectLength(dy, x.length, "dy");
+    expectLength(dx, x.length, "dx");
+    for (const F32* v : {&mean, &variance, &dscale, &doffset}) expectLength(*v, c, "mean/variance/dscale/doffset");
+    if (scale.data) expectLength(scale, c, "scale");
+    const int64_t rows = static_cast<int64_t>(x.length) / c;
+    const float* dys = dy.data;
+    const float* xs = x.data;
+    const float* ms = mean.data;
+    // Σ dy and Σ dy·(x − mean) per channel.
+    std::vector<double> sums = channelSums(rows, 2 * c, [&](int64_t r, double* acc) {
+      const float* g = dys + r * c;
+      const float* row = xs + r * c;
+      for (int64_t k = 0; k < c; k++) {
+        acc[k] += g[k];
+        acc[c + k] += static_cast<double>(g[k]) * (row[k] - ms[k]);
+      }
+    });
+    // dx = a·dy + b·(x − mean) + d per channel.
+    std::vector<float> a(c), b(c), d(c);
+    for (int64_t k = 0; k < c; k++) {
+      const double invStd = 1.0 / std::sqrt(static_cast<double>(variance.data[k] + epsilon));
+      const double g = scale.data ? scale.data[k] : 1.0;
+      const double sumDy = sums[k], sumDyXhat = sums[c + k] * invStd;
+      doffset.data[k] = static_cast<float>(sumDy);
+      dscale.data[k] = static_cast<float>(sumDyXhat);
+      a[k] = static_cast<float>(g * invStd);
+      b[k] = static_cast<float>(-g * invStd * invStd * sumDyXhat / rows);
+      d[k] = static_cast<float>(-g * invStd * sumDy / rows);
+    }
+    float* o = dx.data;
+#pragma omp parallel for schedule(static) if (rows * c >= kParallelMin)
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t k = 0; k < c; k++) {
+        const int64_t i = r * c + k;
+        o[i] = a[k] * dys[i] + b[k] * (xs[i] - ms[k]) + d[k];
+      }
     return undefinedValue(env);
   });
 }

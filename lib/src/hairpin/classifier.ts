@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { createAdam } from "../native/nativeAdam";
 import { InputError } from "../errors";
 import { SeededDropout } from "../models/seededDropout";
 import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
@@ -79,7 +80,7 @@ export function buildDeepMirClassifier(opts: DeepMirClassifierOptions = {}): tf.
   }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output, name: `deepmir_vgg_${modules}x${kernelSize}_dense${denseUnits}` });
   model.compile({
-    optimizer: tf.train.adam(opts.learningRate ?? 1e-3, 0.9, 0.999, 1e-7),
+    optimizer: createAdam(opts.learningRate ?? 1e-3, 0.9, 0.999, 1e-7),
     loss: "categoricalCrossentropy",
     metrics: ["accuracy"],
   });

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { createAdam } from "../native/nativeAdam";
 import { describeBackend } from "../backend";
 import { InputError } from "../errors";
 import { writeFileAtomic } from "../fileio";
@@ -151,7 +152,7 @@ export async function runHairpinClassifierExperiment(opts: HairpinExperimentOpti
         pretraining = { report, n: data.n, history: pre.history };
         // Fine-tuning starts with a fresh Adam, as a reloaded Keras model would.
         model.optimizer.dispose();
-        model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+        model.compile({ optimizer: createAdam(1e-3, 0.9, 0.999, 1e-7), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
       }
       const testCurve = new Map<number, number>();
       const curveFile = path.join(seedDir, "test-curve.json");

@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
+import { createAdam } from "../native/nativeAdam";
 import { MIRNA_LENGTH, SITE_LENGTH } from "../sequences";
+import { batchNormalization, type FusedBatchNormalization } from "./batchNormalization";
 import { SeededDropout } from "./seededDropout";
 
 export interface Arch00bOptions {
@@ -22,9 +24,11 @@ export const ARCH00B_LEAKY_ALPHA = 0.3;
  * Three conv blocks Conv2D(32/64/128, 3×3, same, linear) → LeakyReLU(0.3) → BatchNorm(ε 1e-3,
  * momentum 0.99) → MaxPool 2×2 → Dropout 0.25 (50×20 → 25×10 → 12×5 → 6×2), Flatten (1,536),
  * three dense blocks Dense(128/64/32) → LeakyReLU → BatchNorm → Dropout 0.25, Dense(1, sigmoid).
- * Dropout is {@link SeededDropout} (a fresh, reproducible mask per training step).
+ * Dropout is {@link SeededDropout} (a fresh, reproducible mask per training step); batch norm is
+ * {@link FusedBatchNormalization} (tfjs' layer, with fused native kernels in training on the
+ * native backend).
  * Layer names follow the published Keras model so its weights load by name. Compiled with
- * Adam(lr, 0.9, 0.999, ε 1e-7) and binary cross-entropy.
+ * Adam(lr, 0.9, 0.999, ε 1e-7; one native kernel per variable on the native backend, createAdam) and binary cross-entropy.
  */
 export function buildArch00b(opts: Arch00bOptions = {}): tf.LayersModel {
   const seed = opts.seed ?? 1789;
@@ -42,7 +46,7 @@ export function buildArch00b(opts: Arch00bOptions = {}): tf.LayersModel {
       kernelInitializer: tf.initializers.glorotUniform({ seed: takeSeed() }),
     }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.leakyReLU({ name: `leaky_re_lu${suffix}`, alpha: ARCH00B_LEAKY_ALPHA }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `batch_normalization${suffix}`, axis: 3, momentum: 0.99, epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
+    x = batchNormalization({ name: `batch_normalization${suffix}`, axis: 3, momentum: 0.99, epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.maxPooling2d({ name: `Max_${i + 1}`, poolSize: 2, strides: 2, padding: "valid" }).apply(x) as tf.SymbolicTensor;
     x = new SeededDropout({ name: `dropout${suffix}`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
   });
@@ -56,7 +60,7 @@ export function buildArch00b(opts: Arch00bOptions = {}): tf.LayersModel {
       kernelInitializer: tf.initializers.glorotUniform({ seed: takeSeed() }),
     }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.leakyReLU({ name: `leaky_re_lu${blockSuffix}`, alpha: ARCH00B_LEAKY_ALPHA }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `batch_normalization${blockSuffix}`, momentum: 0.99, epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
+    x = batchNormalization({ name: `batch_normalization${blockSuffix}`, momentum: 0.99, epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
     x = new SeededDropout({ name: `dropout${blockSuffix}`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
   });
   const output = tf.layers.dense({
@@ -72,7 +76,7 @@ export function buildArch00b(opts: Arch00bOptions = {}): tf.LayersModel {
 /** Adam(lr, β1 0.9, β2 0.999, ε 1e-7) + binary cross-entropy + accuracy, as the original. */
 export function compileArch00b(model: tf.LayersModel, learningRate = 1e-3): void {
   model.compile({
-    optimizer: tf.train.adam(learningRate, 0.9, 0.999, 1e-7),
+    optimizer: createAdam(learningRate, 0.9, 0.999, 1e-7),
     loss: "binaryCrossentropy",
     metrics: ["accuracy"],
   });

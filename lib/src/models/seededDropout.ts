@@ -1,12 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
+import { nativeDropout, nativeDropoutUsable } from "../native/nativeDropout";
 
 /**
  * Dropout whose masks are reproducible: the mask of a training call is drawn from the seed
  * string `"<seed>/<step>"`. `step` counts training calls and can be set from outside
  * ({@link setDropoutStep}) so a resumed run draws the same masks as an uninterrupted one.
  * (tfjs' own `dropout({seed})` draws the SAME mask on every call when given a seed.)
- * Inference calls pass the input through.
+ * Inference calls pass the input through. On the native backend the mask and product are
+ * one native kernel (lib/src/native/nativeDropout.ts) giving the same values as tf.dropout.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = "SeededDropout";
@@ -31,7 +33,7 @@ export class SeededDropout extends tf.layers.Layer {
     if (!kwargs.training || this.rate === 0) return tf.clone(x);
     const seed = `${this.seed}/${this.step}`;
     this.step++;
-    return tf.dropout(x, this.rate, undefined, seed);
+    return nativeDropoutUsable(x) ? nativeDropout(x, this.rate, seed) : tf.dropout(x, this.rate, undefined, seed);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

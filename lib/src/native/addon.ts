@@ -89,6 +89,27 @@ export interface NativeAddon {
     x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
     scale: Float32Array | null, out: Float32Array, channels: number, epsilon: number,
   ): void;
+  /**
+   * Training-mode batch norm of x [rows, channels]: the batch mean and biased variance
+   * (÷ rows) into mean/variance [channels], and y = offset + (x − mean)·scale/√(variance + ε).
+   */
+  batchNormTrain(
+    x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array,
+    mean: Float32Array, variance: Float32Array, channels: number, epsilon: number,
+  ): void;
+  /**
+   * Gradient of batchNormTrain's y (mean/variance being x's batch moments): dx [rows, channels],
+   * dscale = Σ dy·x̂ and doffset = Σ dy [channels].
+   */
+  batchNormTrainGrad(
+    dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,
+    dx: Float32Array, dscale: Float32Array, doffset: Float32Array, channels: number, epsilon: number,
+  ): void;
+  /**
+   * tf.dropout's float32 ops with seedrandom's Alea(seed) uniforms (tfjs' randomUniform):
+   * mask = floor(u + keep)/keep, keep = 1 − rate; y = x·mask. Optional: addons built before it lack it.
+   */
+  dropout?(x: Float32Array, y: Float32Array, mask: Float32Array, seed: string, rate: number): void;
 }
 
 export type NativeAddonLoad =

@@ -6,7 +6,9 @@
  * Each native kernel falls back to the kernel registered before it for
  * arguments it does not handle (see nativeConv.ts, nativeDense.ts,
  * nativeElementwise.ts). Also registers the fused Adam kernel used by
- * NativeAdamOptimizer (nativeAdam.ts).
+ * NativeAdamOptimizer (nativeAdam.ts), the training-mode batch norm kernels
+ * used by FusedBatchNormalization (nativeBatchNorm.ts) and the seeded dropout
+ * kernel used by SeededDropout (nativeDropout.ts).
  */
 import type { NativeAddon } from "./addon";
 import {
@@ -18,6 +20,8 @@ import {
   nativeMaxPoolGrad,
 } from "./nativeConv";
 import { registerNativeAdam } from "./nativeAdam";
+import { registerNativeBatchNorm } from "./nativeBatchNorm";
+import { registerNativeDropout } from "./nativeDropout";
 import { registerBroadcastingReduceGradients } from "./nativeGradients";
 import { nativeBatchMatMul, nativeFusedBatchNorm, nativeFusedMatMul } from "./nativeDense";
 import { nativeBinary, nativeReduce, nativeSelect, nativeUnary, sharedIdentity } from "./nativeElementwise";
@@ -66,6 +70,8 @@ export const NATIVE_KERNELS: ReadonlyArray<readonly [string, NativeKernelFactory
 export function registerNativeKernels(addon: NativeAddon, threads?: number): string[] {
   if (threads !== undefined) addon.setThreads(threads);
   registerNativeAdam(addon);
+  registerNativeBatchNorm(addon);
+  registerNativeDropout(addon);
   registerBroadcastingReduceGradients();
   for (const [name, make] of NATIVE_KERNELS) replaceWithNative(name, addon, make);
   return replacedKernelNames();
