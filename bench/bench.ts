@@ -6,7 +6,10 @@
  *   (b) the NumPy reference encoder (bench/reference/encode_numpy.py --bench 200000, one core);
  *   (c) our arch_00b: inference samples/s at batch 256 and training samples/s at batch 32 on the
  *       backend initBackend() picks;
- *   (d) the PyTorch arch_00b (bench/reference/arch00b_torch.py bench, 2 threads).
+ *   (d) the PyTorch arch_00b (bench/reference/arch00b_torch.py bench, 2 threads);
+ *   (e) our deepMir pre-miRNA classifier (lib/src/hairpin/classifier.ts): training samples/s at
+ *       batch 128 (the paper's) and inference at batch 256, on random hairpin-like images;
+ *   (f) the same classifier in PyTorch (bench/reference/deepmir_torch.py bench, 2 threads).
  *
  * Run: npm run --silent bench -- [--json] [--seconds S] [--pairs N] [--no-python]
  * Progress goes to stderr, a table to stdout; with --json the last stdout line is one JSON object.
@@ -23,6 +26,7 @@ import { describeBackend, initBackend } from "../lib/src/backend";
 import { loadNativeAddon } from "../lib/src/native/addon";
 import { replacedKernelNames } from "../lib/src/native/nativeKernelUtil";
 import { encodeBindingMatrix, encoderImplementation } from "../lib/src/encoding";
+import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import { writeFileAtomic } from "../lib/src/fileio";
 import { buildArch00b } from "../lib/src/models/arch00b";
 import { mulberry32, randomSequence } from "../lib/src/random";
@@ -156,6 +160,52 @@ async function benchModel(seconds: number, predictBatch = 256, trainBatch = 32) 
   };
 }
 
+/** Random hairpin-like images [n, 25, 100, 3] in [0, 1] (the six colours of the encoding, mostly white) and one-hot labels [n, 2]. */
+function randomHairpinBatch(n: number, random: () => number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const palette = [[1, 1, 1], [1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 0]];
+  const values = new Float32Array(n * 25 * 100 * 3);
+  for (let p = 0; p < n * 25 * 100; p++) {
+    const colour = palette[random() < 0.7 ? 0 : 1 + Math.floor(random() * 5)]!;
+    values.set(colour, p * 3);
+  }
+  const labels = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) labels[i * 2 + (random() < 0.5 ? 1 : 0)] = 1;
+  return { x: tf.tensor4d(values, [n, 25, 100, 3]), y: tf.tensor2d(labels, [n, 2]) };
+}
+
+/** (e) Our deepMir classifier: training samples/s at batch `trainBatch`, predict samples/s at `predictBatch`. */
+async function benchDeepMir(seconds: number, predictBatch = 256, trainBatch = 128) {
+  const random = mulberry32(SEED + 2);
+  const model = buildDeepMirClassifier({ seed: SEED });
+  const trainData = Array.from({ length: 4 }, () => randomHairpinBatch(trainBatch, random));
+  let next = 0;
+  const trainStep = async () => {
+    const { x, y } = trainData[next++ % trainData.length]!;
+    await model.trainOnBatch(x, y);
+  };
+  await trainStep(); // warm-up
+  progress(`deepMir train: timing ${seconds}s at batch ${trainBatch}`);
+  const trained = await timedLoop(trainStep, seconds);
+  const predictData = randomHairpinBatch(predictBatch, random);
+  const predictStep = async () => {
+    const out = model.predict(predictData.x, { batchSize: predictBatch }) as tf.Tensor;
+    await out.data();
+    out.dispose();
+  };
+  await predictStep();
+  progress(`deepMir predict: timing ${seconds}s at batch ${predictBatch}`);
+  const predicted = await timedLoop(predictStep, seconds);
+  for (const d of [predictData, ...trainData]) tf.dispose([d.x, d.y]);
+  model.optimizer.dispose();
+  model.dispose();
+  return {
+    deepmir_train_samples_per_s: (trained.steps * trainBatch) / trained.elapsed,
+    deepmir_predict_samples_per_s: (predicted.steps * predictBatch) / predicted.elapsed,
+    deepmir_train_batch: trainBatch,
+    deepmir_predict_batch: predictBatch,
+  };
+}
+
 /** The first Python interpreter that imports `modules`, or a reason why there is none. */
 function findPython(modules: readonly string[]): { python: string } | { reason: string } {
   const candidates = process.env.MIRNA_DL_PYTHON ? [process.env.MIRNA_DL_PYTHON] : ["python3", "/usr/bin/python3"];
@@ -229,6 +279,7 @@ const ratio = (a: number | null, b: number | null): string => (a !== null && b !
 /** Markdown table of one run (used on stdout and in BENCHMARKS.md). */
 function markdownTable(r: Results): string {
   const torchWhy = r.pytorch_train_samples_per_s === null ? ` (${String(r.pytorch_reason ?? "not run")})` : "";
+  const deepMirWhy = r.pytorch_deepmir_train_samples_per_s === null ? ` (${String(r.pytorch_deepmir_reason ?? "not run")})` : "";
   const numpyWhy = r.numpy_encode_pairs_per_s === null ? ` (${String(r.numpy_reason ?? "not run")})` : "";
   const lines = [
     `Measured ${String(r.date)} on ${String(r.cpu_model)} (${String(r.cores)} cores), Node ${String(r.node_version)}, ` +
@@ -242,6 +293,8 @@ function markdownTable(r: Results): string {
     ]),
     `| arch_00b inference, samples/s, batch ${String(r.predict_batch)} | ${fmt(r.predict_samples_per_s)} | ${fmt(r.pytorch_predict_samples_per_s)} (PyTorch, ${String(r.pytorch_threads ?? "n/a")} threads)${torchWhy} | ${ratio(r.predict_samples_per_s, r.pytorch_predict_samples_per_s)} |`,
     `| arch_00b training, samples/s, batch ${String(r.train_batch)} | ${fmt(r.train_samples_per_s)} | ${fmt(r.pytorch_train_samples_per_s)} (PyTorch, ${String(r.pytorch_threads ?? "n/a")} threads)${torchWhy} | ${ratio(r.train_samples_per_s, r.pytorch_train_samples_per_s)} |`,
+    `| deepMir classifier inference, images/s, batch ${String(r.deepmir_predict_batch)} | ${fmt(r.deepmir_predict_samples_per_s as number)} | ${fmt(r.pytorch_deepmir_predict_samples_per_s as number | null)} (PyTorch)${deepMirWhy} | ${ratio(r.deepmir_predict_samples_per_s as number, r.pytorch_deepmir_predict_samples_per_s as number | null)} |`,
+    `| deepMir classifier training, images/s, batch ${String(r.deepmir_train_batch)} | ${fmt(r.deepmir_train_samples_per_s as number)} | ${fmt(r.pytorch_deepmir_train_samples_per_s as number | null)} (PyTorch)${deepMirWhy} | ${ratio(r.deepmir_train_samples_per_s as number, r.pytorch_deepmir_train_samples_per_s as number | null)} |`,
   ];
   return lines.join("\n");
 }
@@ -308,6 +361,22 @@ async function main(): Promise<void> {
     }
   }
 
+  progress(`(e) our deepMir classifier on backend '${backend}'`);
+  const oursDeepMir = await benchDeepMir(options.seconds);
+  let torchDeepMir: Record<string, unknown> | undefined;
+  let torchDeepMirReason: string | null = options.python ? null : "skipped (--no-python)";
+  if (options.python && torchPython !== null) {
+    progress(`(f) PyTorch deepMir classifier, 2 threads, ${options.seconds}s per phase`);
+    const run = runPythonJson(torchPython, [
+      "bench/reference/deepmir_torch.py", "bench", "--threads", String(BENCH_THREADS), "--train-batch", "128",
+      "--predict-batch", "256", "--seconds", String(options.seconds), "--seed", String(SEED),
+    ], 600_000);
+    if ("reason" in run) torchDeepMirReason = run.reason;
+    else torchDeepMir = run.value;
+  } else if (options.python) {
+    torchDeepMirReason = torchReason;
+  }
+
   const results: Results = {
     backend,
     encode_pairs_per_s: encoder.pairs_per_s,
@@ -318,6 +387,10 @@ async function main(): Promise<void> {
     train_samples_per_s: ours.train_samples_per_s,
     pytorch_train_samples_per_s: numberField(torch, "pytorch_train_samples_per_s"),
     pytorch_predict_samples_per_s: numberField(torch, "pytorch_predict_samples_per_s"),
+    ...oursDeepMir,
+    pytorch_deepmir_train_samples_per_s: numberField(torchDeepMir, "pytorch_train_samples_per_s"),
+    pytorch_deepmir_predict_samples_per_s: numberField(torchDeepMir, "pytorch_predict_samples_per_s"),
+    pytorch_deepmir_reason: torchDeepMirReason,
     encode_pairs: options.pairs,
     predict_batch: ours.predict_batch,
     train_batch: ours.train_batch,
