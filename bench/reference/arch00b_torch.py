@@ -306,9 +306,17 @@ def command_bench(args):
         return torch.from_numpy(x), torch.from_numpy(y)
 
     model = Arch00b()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
-    loss_fn = nn.BCELoss()
     train_batches = [random_batch(args.train_batch) for _ in range(16)]
+    predict_x, _ = random_batch(args.predict_batch)
+    print(json.dumps(time_training_and_inference(model, nn.BCELoss(), train_batches, predict_x, args)))
+    return 0
+
+
+def time_training_and_inference(model, loss_fn, train_batches, predict_x, args):
+    """Training samples/s (Adam 1e-3, eps 1e-7, cycling through `train_batches` of (x, y)) and
+    inference samples/s on `predict_x`, each timed for `args.seconds` after a warm-up; the JSON
+    fields of the `bench` commands. Shared with deepmir_torch.py."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
     position = [0]
 
     def train_step():
@@ -324,7 +332,6 @@ def command_bench(args):
     train_steps, train_elapsed = _timed_loop(train_step, args.seconds)
 
     model.eval()
-    predict_x, _ = random_batch(args.predict_batch)
 
     def predict_step():
         with torch.inference_mode():
@@ -332,8 +339,7 @@ def command_bench(args):
 
     _timed_loop(predict_step, min(1.0, args.seconds / 4))  # warm-up
     predict_steps, predict_elapsed = _timed_loop(predict_step, args.seconds)
-
-    print(json.dumps({
+    return {
         "pytorch_train_samples_per_s": train_steps * args.train_batch / train_elapsed,
         "pytorch_predict_samples_per_s": predict_steps * args.predict_batch / predict_elapsed,
         "torch_version": torch.__version__,
@@ -341,8 +347,7 @@ def command_bench(args):
         "train_batch": args.train_batch,
         "predict_batch": args.predict_batch,
         "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-    }))
-    return 0
+    }
 
 
 def main(argv=None):

@@ -17,11 +17,12 @@ CLI:
 import argparse
 import json
 import sys
-import time
 
 import numpy as np
 import torch
 from torch import nn
+
+from arch00b_torch import time_training_and_inference  # same timing as the arch_00b comparator
 
 
 class DeepMirVgg(nn.Module):
@@ -44,17 +45,6 @@ class DeepMirVgg(nn.Module):
         return self.head(self.features(x_nhwc.permute(0, 3, 1, 2)))
 
 
-def _timed_loop(step, seconds, min_steps=3):
-    steps = 0
-    start = time.perf_counter()
-    while True:
-        step()
-        steps += 1
-        elapsed = time.perf_counter() - start
-        if steps >= min_steps and elapsed >= seconds:
-            return steps, elapsed
-
-
 def command_bench(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -69,41 +59,11 @@ def command_bench(args):
         return torch.from_numpy(x), torch.from_numpy(y)
 
     model = DeepMirVgg()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()  # softmax + categorical cross-entropy
     train_batches = [random_batch(args.train_batch) for _ in range(4)]
-    position = [0]
-
-    def train_step():
-        x, y = train_batches[position[0] % len(train_batches)]
-        position[0] += 1
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    model.train()
-    _timed_loop(train_step, min(1.0, args.seconds / 4))
-    train_steps, train_elapsed = _timed_loop(train_step, args.seconds)
-
-    model.eval()
     predict_x, _ = random_batch(args.predict_batch)
-
-    def predict_step():
-        with torch.inference_mode():
-            torch.softmax(model(predict_x), dim=1)
-
-    _timed_loop(predict_step, min(1.0, args.seconds / 4))
-    predict_steps, predict_elapsed = _timed_loop(predict_step, args.seconds)
-    print(json.dumps({
-        "pytorch_train_samples_per_s": train_steps * args.train_batch / train_elapsed,
-        "pytorch_predict_samples_per_s": predict_steps * args.predict_batch / predict_elapsed,
-        "torch_version": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "train_batch": args.train_batch,
-        "predict_batch": args.predict_batch,
-        "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-    }))
+    # CrossEntropyLoss = softmax + categorical cross-entropy; inference times the logits (the
+    # softmax over 2 columns is negligible).
+    print(json.dumps(time_training_and_inference(model, nn.CrossEntropyLoss(), train_batches, predict_x, args)))
     return 0
 
 
