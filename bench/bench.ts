@@ -125,21 +125,29 @@ function randomBatch(n: number, random: () => number): { x: tf.Tensor4D; y: tf.T
   return { x: tf.tensor4d(values, [n, SITE_LENGTH, MIRNA_LENGTH, 1]), y: tf.tensor2d(labels, [n, 1]) };
 }
 
-/** (c) Our arch_00b: predict samples/s at batch `predictBatch`, training samples/s at batch `trainBatch`. */
-async function benchModel(seconds: number, predictBatch = 256, trainBatch = 32) {
-  const random = mulberry32(SEED + 1);
-  const model = buildArch00b({ seed: SEED });
-  const predictData = randomBatch(predictBatch, random);
+/** A batch of model inputs and labels. */
+interface Batch {
+  x: tf.Tensor;
+  y: tf.Tensor;
+}
+
+/**
+ * Inference samples/s on `predictData` and training samples/s (trainOnBatch, cycling through
+ * `trainData`), each after a warm-up and timed for `seconds`. Disposes the data and the model
+ * (with its optimizer's slots).
+ */
+async function timeTrainingAndInference(label: string, model: tf.LayersModel, trainData: Batch[], predictData: Batch, seconds: number) {
+  const predictBatch = predictData.x.shape[0]!;
+  const trainBatch = trainData[0]!.x.shape[0]!;
   const predictStep = async () => {
     const out = model.predict(predictData.x, { batchSize: predictBatch }) as tf.Tensor;
     await out.data();
     out.dispose();
   };
   await predictStep(); // warm-up (kernel compilation, weight upload)
-  progress(`predict: timing ${seconds}s at batch ${predictBatch}`);
+  progress(`${label} predict: timing ${seconds}s at batch ${predictBatch}`);
   const predicted = await timedLoop(predictStep, seconds);
 
-  const trainData = Array.from({ length: 8 }, () => randomBatch(trainBatch, random));
   let next = 0;
   const trainStep = async () => {
     const { x, y } = trainData[next++ % trainData.length]!;
@@ -147,10 +155,11 @@ async function benchModel(seconds: number, predictBatch = 256, trainBatch = 32) 
   };
   await trainStep(); // warm-up
   await trainStep();
-  progress(`train: timing ${seconds}s at batch ${trainBatch}`);
+  progress(`${label} train: timing ${seconds}s at batch ${trainBatch}`);
   const trained = await timedLoop(trainStep, seconds);
 
   for (const d of [predictData, ...trainData]) tf.dispose([d.x, d.y]);
+  model.optimizer?.dispose();
   model.dispose();
   return {
     predict_samples_per_s: (predicted.steps * predictBatch) / predicted.elapsed,
@@ -158,6 +167,14 @@ async function benchModel(seconds: number, predictBatch = 256, trainBatch = 32) 
     predict_batch: predictBatch,
     train_batch: trainBatch,
   };
+}
+
+/** (c) Our arch_00b: predict samples/s at batch `predictBatch`, training samples/s at batch `trainBatch`. */
+async function benchModel(seconds: number, predictBatch = 256, trainBatch = 32) {
+  const random = mulberry32(SEED + 1);
+  const predictData = randomBatch(predictBatch, random);
+  const trainData = Array.from({ length: 8 }, () => randomBatch(trainBatch, random));
+  return timeTrainingAndInference("arch_00b", buildArch00b({ seed: SEED }), trainData, predictData, seconds);
 }
 
 /** Random hairpin-like images [n, 25, 100, 3] in [0, 1] (the six colours of the encoding, mostly white) and one-hot labels [n, 2]. */
@@ -176,33 +193,14 @@ function randomHairpinBatch(n: number, random: () => number): { x: tf.Tensor4D; 
 /** (e) Our deepMir classifier: training samples/s at batch `trainBatch`, predict samples/s at `predictBatch`. */
 async function benchDeepMir(seconds: number, predictBatch = 256, trainBatch = 128) {
   const random = mulberry32(SEED + 2);
-  const model = buildDeepMirClassifier({ seed: SEED });
   const trainData = Array.from({ length: 4 }, () => randomHairpinBatch(trainBatch, random));
-  let next = 0;
-  const trainStep = async () => {
-    const { x, y } = trainData[next++ % trainData.length]!;
-    await model.trainOnBatch(x, y);
-  };
-  await trainStep(); // warm-up
-  progress(`deepMir train: timing ${seconds}s at batch ${trainBatch}`);
-  const trained = await timedLoop(trainStep, seconds);
   const predictData = randomHairpinBatch(predictBatch, random);
-  const predictStep = async () => {
-    const out = model.predict(predictData.x, { batchSize: predictBatch }) as tf.Tensor;
-    await out.data();
-    out.dispose();
-  };
-  await predictStep();
-  progress(`deepMir predict: timing ${seconds}s at batch ${predictBatch}`);
-  const predicted = await timedLoop(predictStep, seconds);
-  for (const d of [predictData, ...trainData]) tf.dispose([d.x, d.y]);
-  model.optimizer.dispose();
-  model.dispose();
+  const timed = await timeTrainingAndInference("deepMir", buildDeepMirClassifier({ seed: SEED }), trainData, predictData, seconds);
   return {
-    deepmir_train_samples_per_s: (trained.steps * trainBatch) / trained.elapsed,
-    deepmir_predict_samples_per_s: (predicted.steps * predictBatch) / predicted.elapsed,
-    deepmir_train_batch: trainBatch,
-    deepmir_predict_batch: predictBatch,
+    deepmir_train_samples_per_s: timed.train_samples_per_s,
+    deepmir_predict_samples_per_s: timed.predict_samples_per_s,
+    deepmir_train_batch: timed.train_batch,
+    deepmir_predict_batch: timed.predict_batch,
   };
 }
 
