@@ -23,7 +23,7 @@
  * Needs the data ($MIRNA_DL_DATA/premirna).
  */
 import { parseArgs } from "node:util";
-import { initBackend } from "../lib/src/backend";
+import { initBackend } from "../lib/src/ops/backend";
 import { InputError } from "../lib/src/errors";
 import { HairpinSetMetrics } from "../lib/src/hairpin/evaluate";
 import { formatMeanSd, runHairpinClassifierExperiment } from "../lib/src/hairpin/experiment";

@@ -19,7 +19,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "../lib/src/fileio";
+import { writeFileAtomic } from "../lib/src/io/files";
 import { mulberry32, randomInteger, randomSequence } from "../lib/src/random";
 import { indexFasta } from "../lib/src/preprocess/genome";
 import { runPreprocessing } from "../lib/src/preprocess/pipeline";

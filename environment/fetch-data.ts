@@ -6,7 +6,7 @@
  *
  * Exit status: 0 success; 1 a file failed; 2 bad usage.
  */
-import { runDataFetchCli } from "../lib/src/dataFetch";
+import { runDataFetchCli } from "../lib/src/data/fetch";
 
 runDataFetchCli(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -14,13 +14,13 @@
 #   lib     `tsc -p lib` when a file under lib/src (or lib's tsconfig/package
 #           file) is newer than the last build; builds into a temporary folder
 #           and swaps it in, so lib/dist is never half-written.
-#   native  builds the native TensorFlow.js kernels (native/: N-API addon over
-#           oneDNN and OpenBLAS, see lib/src/native/) with node-gyp into
-#           native/build/ when a source is newer than the built addon. Needs g++,
+#   native  builds the native TensorFlow.js kernels (lib/native/: N-API addon over
+#           oneDNN and OpenBLAS, see lib/src/ops/native/) with node-gyp into
+#           lib/native/build/ when a source is newer than the built addon. Needs g++,
 #           make, libdnnl-dev, libopenblas-dev and
 #           Node's headers (no download); without them, or when the build
 #           fails, it prints one notice and the wasm backend is used instead.
-#           A failed build is not retried until native/ changes.
+#           A failed build is not retried until lib/native/ changes.
 #   kernel  registers the tslab kernel into .jupyter/ of this checkout (see
 #           spec/toolchain.md, "tslab recipe") unless the registered kernel
 #           already runs this checkout's node_modules/.bin/tslab.
@@ -271,13 +271,13 @@ step_lib() {
 }
 
 # ------------------------------------------------------------- native ------
-native_addon=native/build/Release/mirna_native.node
-native_failed=native/build/.mirna-dl-build-failed
-native_log=native/build/build.log
+native_addon=lib/native/build/Release/mirna_native.node
+native_failed=lib/native/build/.mirna-dl-build-failed
+native_log=lib/native/build/build.log
 
 # Hash of everything the native build reads, to remember a failed build.
 native_sources_hash() {
-  cat native/binding.gyp native/src/* 2> /dev/null | sha256sum | cut -d' ' -f1
+  cat lib/native/binding.gyp lib/native/src/* 2> /dev/null | sha256sum | cut -d' ' -f1
 }
 
 # One line, printed even with --quiet: the native backend is not available.
@@ -286,12 +286,12 @@ native_notice() {
 }
 
 step_native() {
-  if [ ! -f native/binding.gyp ]; then
-    say "native: no native/binding.gyp, nothing to build"
+  if [ ! -f lib/native/binding.gyp ]; then
+    say "native: no lib/native/binding.gyp, nothing to build"
     return
   fi
   if [ -f "$native_addon" ] &&
-    [ -z "$(find native/binding.gyp native/src -newer "$native_addon" -print -quit)" ]; then
+    [ -z "$(find lib/native/binding.gyp lib/native/src -newer "$native_addon" -print -quit)" ]; then
     say "native: $native_addon is up to date"
     return
   fi
@@ -327,15 +327,15 @@ step_native() {
     return
   fi
   act "native: building $native_addon (node-gyp, oneDNN)"
-  # node-gyp rebuild empties native/build: log outside it, move the log in afterwards.
+  # node-gyp rebuild empties lib/native/build: log outside it, move the log in afterwards.
   local log
   log="$(mktemp)"
-  if (cd native && node "$gyp" rebuild --nodedir="$nodedir") > "$log" 2>&1 &&
+  if (cd lib/native && node "$gyp" rebuild --nodedir="$nodedir") > "$log" 2>&1 &&
     node -e 'require(require("path").resolve(process.argv[1])).version()' "$native_addon" >> "$log" 2>&1; then
     mv "$log" "$native_log"
     rm -f "$native_failed"
   else
-    mkdir -p native/build
+    mkdir -p lib/native/build
     mv "$log" "$native_log"
     rm -f "$native_addon"
     printf '%s\n' "$hash" > "$native_failed"

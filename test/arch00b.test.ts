@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { buildArch00b } from "../lib/src/models/arch00b";
-import { SeededDropout } from "../lib/src/models/seededDropout";
+import { buildArch00b } from "../lib/src/binding/arch00b";
+import { SeededDropout } from "../lib/src/ops/seededDropout";
 
 test("arch_00b: 301,569 parameters, [n,50,20,1] → [n,1], Keras layer names", () => {
   const model = buildArch00b();

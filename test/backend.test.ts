@@ -24,10 +24,10 @@ import {
   BackendUnavailableError,
   describeBackend,
   initBackend,
-} from "../lib/src/backend";
+} from "../lib/src/ops/backend";
 import { InputError } from "../lib/src/errors";
-import { tileIsWholeRepeat } from "../lib/src/kernels/wasmTile";
-import { NATIVE_ADDON_ENV_VAR } from "../lib/src/native/addon";
+import { tileIsWholeRepeat } from "../lib/src/ops/wasm/wasmTile";
+import { NATIVE_ADDON_ENV_VAR } from "../lib/src/ops/native/addon";
 
 const REPO = path.resolve(__dirname, "..");
 /** Max |a−b| over max |a|, the agreement measure of every comparison here. */

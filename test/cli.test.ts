@@ -3,14 +3,15 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildArch00b } from "../lib/src/models/arch00b";
-import { saveTfjsModel } from "../lib/src/models/tfjsFormat";
-import { predictScores } from "../lib/src/predict";
-import { readPairTable } from "../lib/src/tables";
-import { seedMatchScores } from "../lib/src/seedMatch";
+import { buildArch00b } from "../lib/src/binding/arch00b";
+import { saveTfjsModel } from "../lib/src/io/tfjsModel";
+import { predictScores } from "../lib/src/binding/predict";
+import { readPairTable } from "../lib/src/binding/tables";
+import { seedMatchScores } from "../lib/src/binding/seedMatch";
 import { rankMetrics } from "../lib/src/metrics";
-import { missingData, testSetPath } from "../lib/src/data";
-import { strideSubset } from "../lib/src/evaluation";
+import { testSetPath } from "../lib/src/binding/paths";
+import { missingData } from "../lib/src/data/paths";
+import { strideSubset } from "../lib/src/binding/evaluation";
 import { tempDir, writeFixture, MIRNA, SITE } from "./helpers";
 
 // The installed command (the shim npm links as node_modules/.bin/mirna-dl; it runs lib/dist).

@@ -12,7 +12,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { dataRoot, missingData } from "../lib/src/data";
+import { dataRoot, missingData } from "../lib/src/data/paths";
 import {
   checkManifest,
   fetchData,
@@ -22,10 +22,8 @@ import {
   manifestFiles,
   matchesSelector,
   readManifest,
-  readTar,
-  readZipMember,
   verifyData,
-} from "../lib/src/dataFetch";
+} from "../lib/src/data/fetch";
 import { tempDir } from "./helpers";
 
 const REPO = path.join(__dirname, "..");
@@ -492,21 +490,6 @@ describe("pieces", () => {
     assert.ok(matchesSelector("mirna_binding/data/models/iterative.h5", "*.h5"));
     assert.ok(!matchesSelector("mirna_binding/data/models/iterative.h5", "mirna_binding/*.h5"));
     assert.ok(!matchesSelector("mirbind2/x", "mirbind"));
-  });
-
-  test("tar reader: members of an archive written by tar", () => {
-    const tar = execFileSync("xz", ["-dc"], { input: SET_ARCHIVE });
-    const members = readTar(tar);
-    assert.deepEqual(members.map((m) => m.name), ["README", "set_test_set.tsv"]);
-    assert.deepEqual(members[1].data, SET_TSV);
-    assert.throws(() => readTar(tar.subarray(0, 1024), "t.tar"), /t\.tar: truncated tar archive \(no end-of-archive block after byte 1024\)/);
-    assert.throws(() => readTar(tar.subarray(0, 1024 + 600), "t.tar"), /t\.tar: truncated tar archive \(member at byte 1024 needs [\d]+ bytes\)/);
-  });
-
-  test("zip reader: picks the named member; errors list the members", () => {
-    assert.deepEqual(readZipMember(FAMILY_ZIP, "Family_Info.txt").data, FAMILIES);
-    assert.throws(() => readZipMember(FAMILY_ZIP, "*.csv", "f.zip"), /f\.zip: expected exactly one member matching '\*\.csv', found 0 \(members: README\.txt, Family_Info\.txt\)/);
-    assert.throws(() => readZipMember(Buffer.from("not a zip"), "x", "n.zip"), /n\.zip: not a zip archive/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { nucleotideShares, pairsPerMirna, positionalComposition, seedMatchClassShares } from "../lib/src/datasetStats";
+import { nucleotideShares, pairsPerMirna, positionalComposition, seedMatchClassShares } from "../lib/src/binding/datasetStats";
 import { MIRNA, SITE_8MER } from "./helpers";
 
 test("seed-match class shares per label", () => {

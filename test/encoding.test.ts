@@ -1,9 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeBindingMatrix, encoderImplementation } from "../lib/src/encoding";
+import { encodeBindingMatrix, encoderImplementation } from "../lib/src/binding/encoding";
 import { mulberry32 } from "../lib/src/random";
 import { needNative } from "./tfHelpers";
-import { reverseComplement } from "../lib/src/sequences";
+import { reverseComplement } from "../lib/src/binding/sequences";
 
 const MIRNA = "TGAGGTAGTAGGTTGTATAG"; // let-7a, 20 nt
 /** Value at [pair k, site row i, miRNA column j, channel c]. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { curvesFor, evaluateScorers, strideSubset } from "../lib/src/evaluation";
-import { seedMatchScorer } from "../lib/src/scorer";
+import { curvesFor, evaluateScorers, strideSubset } from "../lib/src/binding/evaluation";
+import { seedMatchScorer } from "../lib/src/binding/scorer";
 import { MIRNA, SITE_8MER } from "./helpers";
 
 test("strideSubset keeps every k-th of each class from the first, in order", () => {

@@ -3,20 +3,22 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { initBackend } from "../lib/src/backend";
-import { buildArch00b } from "../lib/src/models/arch00b";
+import { initBackend } from "../lib/src/ops/backend";
+import { buildArch00b } from "../lib/src/binding/arch00b";
 import { InputError } from "../lib/src/errors";
 import { buildDeepMirClassifier, predictHairpinImages } from "../lib/src/hairpin/classifier";
-import { encodePng, parseFasta, readImagesNpz, writeImagesNpz, writeNamesNpz } from "../lib/src/hairpin/cli";
+import { readImagesNpz, writeImagesNpz, writeNamesNpz } from "../lib/src/hairpin/datasets";
+import { parseHairpinFasta } from "../lib/src/hairpin/fastaImages";
+import { encodePng } from "../lib/src/io/png";
 import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
-import { readTsv } from "../lib/src/tables";
-import { readNpzSingle } from "../lib/src/npy";
-import { loadTfjsModel, saveTfjsModel } from "../lib/src/models/tfjsFormat";
+import { readTsv } from "../lib/src/io/tsv";
+import { readNpzSingle } from "../lib/src/io/npy";
+import { loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { decodePng, tempDir, writeFixture } from "./helpers";
 
 // These run the real RNAfold (environment/setup.sh installs Debian's vienna-rna) and the CLI
-// from source: node --import tsx lib/src/cli.ts hairpin …
-const CLI = path.join(__dirname, "..", "lib", "src", "cli.ts");
+// from source: node --import tsx lib/src/cli/main.ts hairpin …
+const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
 const FASTA = path.join(__dirname, "fixtures", "hairpin", "hairpins.fa");
 const dir = tempDir();
 
@@ -138,7 +140,7 @@ test("bad FASTA input: clear errors naming the file, line and record (library an
   ];
   for (const [name, text, pattern] of cases) {
     const file = writeFixture(dir, name, text);
-    assert.throws(() => parseFasta(text, file), (e: unknown) => e instanceof InputError && pattern.test(e.message), name);
+    assert.throws(() => parseHairpinFasta(text, file), (e: unknown) => e instanceof InputError && pattern.test(e.message), name);
   }
   const cli = run("hairpin", "encode", "--input", path.join(dir, "letters.fa"), "--out", path.join(dir, "never"));
   assert.equal(cli.code, 2);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { missingData } from "../lib/src/data";
+import { missingData } from "../lib/src/data/paths";
 import { InputError } from "../lib/src/errors";
 import {
     DeepMirDataset,

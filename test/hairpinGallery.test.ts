@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hairpinGalleryPng } from "../lib/src/hairpin/gallery";
 import { HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
-import { pngSize } from "../lib/src/display";
+import { pngSize } from "../lib/src/figures/display";
 import { decodePng } from "./helpers";
 
 test("hairpinGalleryPng: grid size, grey gaps, each image at its place", () => {

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dataPath, missingData } from "../lib/src/data";
+import { dataPath, missingData } from "../lib/src/data/paths";
 import { InputError } from "../lib/src/errors";
-import { readMaybeGzip } from "../lib/src/fileio";
-import { readTsv } from "../lib/src/tables";
+import { readMaybeGzip } from "../lib/src/io/files";
+import { readTsv } from "../lib/src/io/tsv";
 import {
   HairpinColumn,
   HairpinColumns,

@@ -1,7 +1,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/src/backend";
+import { initBackend } from "../lib/src/ops/backend";
 import { InputError } from "../lib/src/errors";
 import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import { HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";

@@ -2,8 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadKerasH5, readKerasH5Info } from "../lib/src/models/kerasH5";
-import { missingData, publishedModelPath } from "../lib/src/data";
+import { loadKerasH5, readKerasH5Info } from "../lib/src/binding/kerasH5";
+import { publishedModelPath } from "../lib/src/binding/paths";
+import { missingData } from "../lib/src/data/paths";
 import { tempDir } from "./helpers";
 
 const dir = tempDir();

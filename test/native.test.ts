@@ -22,22 +22,22 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { nativeSkipReason, needNative, relativeDifference, seededValues, wasmDataIds } from "./tfHelpers";
-import { BACKEND_ENV_VAR, BackendUnavailableError, describeBackend, initBackend } from "../lib/src/backend";
-import { loadNativeAddon, NATIVE_ADDON_ENV_VAR } from "../lib/src/native/addon";
-import { binaryLayout, reduceLayout } from "../lib/src/native/nativeElementwise";
-import { replacedKernelNames } from "../lib/src/native/nativeKernelUtil";
-import { buildArch00b } from "../lib/src/models/arch00b";
-import { createAdam, NativeAdamOptimizer } from "../lib/src/native/nativeAdam";
+import { BACKEND_ENV_VAR, BackendUnavailableError, describeBackend, initBackend } from "../lib/src/ops/backend";
+import { loadNativeAddon, NATIVE_ADDON_ENV_VAR } from "../lib/src/ops/native/addon";
+import { binaryLayout, reduceLayout } from "../lib/src/ops/native/nativeElementwise";
+import { replacedKernelNames } from "../lib/src/ops/native/nativeKernelUtil";
+import { buildArch00b } from "../lib/src/binding/arch00b";
+import { createAdam, NativeAdamOptimizer } from "../lib/src/ops/native/nativeAdam";
 import {
   BATCH_NORM_TRAINING_KERNEL,
   batchNormTraining,
   batchNormTrainingUsable,
   registerNativeBatchNorm,
   unregisterNativeBatchNorm,
-} from "../lib/src/native/nativeBatchNorm";
-import { FusedBatchNormalization } from "../lib/src/models/batchNormalization";
-import { DROPOUT_KERNEL, nativeDropout, nativeDropoutUsable, registerNativeDropout, unregisterNativeDropout } from "../lib/src/native/nativeDropout";
-import { SeededDropout } from "../lib/src/models/seededDropout";
+} from "../lib/src/ops/native/nativeBatchNorm";
+import { FusedBatchNormalization } from "../lib/src/ops/batchNormalization";
+import { DROPOUT_KERNEL, nativeDropout, nativeDropoutUsable, registerNativeDropout, unregisterNativeDropout } from "../lib/src/ops/native/nativeDropout";
+import { SeededDropout } from "../lib/src/ops/seededDropout";
 
 const REPO = path.resolve(__dirname, "..");
 const REL_TOLERANCE = 1e-4;

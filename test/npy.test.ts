@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NdArray, readNpy, readNpyFile, readNpz, readNpzSingle } from "../lib/src/npy";
+import { NdArray, readNpy, readNpyFile, readNpz, readNpzSingle } from "../lib/src/io/npy";
 import { InputError } from "../lib/src/errors";
 import { tempDir } from "./helpers";
 

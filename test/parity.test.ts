@@ -18,11 +18,11 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/src/backend";
-import { dataPath } from "../lib/src/data";
-import { loadKerasH5 } from "../lib/src/models/kerasH5";
-import { predictScores } from "../lib/src/predict";
-import { readPairTable } from "../lib/src/tables";
+import { initBackend } from "../lib/src/ops/backend";
+import { dataPath } from "../lib/src/data/paths";
+import { loadKerasH5 } from "../lib/src/binding/kerasH5";
+import { predictScores } from "../lib/src/binding/predict";
+import { readPairTable } from "../lib/src/binding/tables";
 import { makeSyntheticPairs } from "./fixtures/make_synthetic_pairs";
 
 const FIXTURES = path.join(__dirname, "fixtures");

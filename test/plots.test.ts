@@ -5,21 +5,16 @@ import os from "node:os";
 import path from "node:path";
 import {
   barSpec,
-  compileSpec,
   concatSpecs,
   downsampleCurve,
   heatmapSpec,
   lineSpec,
-  loadVega,
   prCurveSpec,
-  rasterizeSvg,
-  renderPng,
-  renderSvg,
   rocCurveSpec,
-  saveFigure,
   VEGA_LITE_SCHEMA,
   type VegaLiteSpec,
-} from "../lib/src/plots";
+} from "../lib/src/figures/specs";
+import { compileSpec, loadVega, rasterizeSvg, renderPng, renderSvg, saveFigure } from "../lib/src/figures/render";
 import {
   emitDisplay,
   figureBundle,
@@ -32,7 +27,7 @@ import {
   showTable,
   tableBundle,
   VEGA_LITE_MIME,
-} from "../lib/src/display";
+} from "../lib/src/figures/display";
 
 /** Seeded uniform [0, 1) generator (LCG), so every run sees the same data. */
 function uniform(seed: number): () => number {

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { buildArch00b } from "../lib/src/models/arch00b";
-import { predictScores } from "../lib/src/predict";
-import { encodeBindingMatrix } from "../lib/src/encoding";
+import { buildArch00b } from "../lib/src/binding/arch00b";
+import { predictScores } from "../lib/src/binding/predict";
+import { encodeBindingMatrix } from "../lib/src/binding/encoding";
 import { MIRNA, SITE, SITE_8MER } from "./helpers";
 
 test("predictScores: chunking does not change scores, equals a direct predict, leaks nothing", async () => {

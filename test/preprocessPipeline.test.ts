@@ -1,6 +1,6 @@
 /**
  * The preprocessing steps and pipeline (lib/src/preprocess/{steps,windows,negatives,pipeline,outputs}.ts)
- * on the synthetic fixtures of test/fixtures/preprocess (rows and expected counts in its README),
+ * on the synthetic fixtures of lib/fixtures/preprocess (rows and expected counts in its README),
  * under both coordinate readings; and the miRNA-negative acceptance check of issue 4 on the real
  * chr1 positives (skipped without data).
  */
@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import pl from "nodejs-polars";
 import { InputError } from "../lib/src/errors";
-import { dataPath, missingData } from "../lib/src/data";
-import { readPairTable } from "../lib/src/tables";
+import { dataPath, missingData } from "../lib/src/data/paths";
+import { readPairTable } from "../lib/src/binding/tables";
 import { mulberry32, randomInteger } from "../lib/src/random";
 import { readEncoriTargets } from "../lib/src/preprocess/encori";
 import { readGtfFeatures } from "../lib/src/preprocess/gtf";
@@ -36,13 +36,13 @@ import { writePreprocessOutputs } from "../lib/src/preprocess/outputs";
 import { tempDir } from "./helpers";
 import { parseFasta } from "./helpers";
 
-const FIXTURES = path.join(__dirname, "fixtures", "preprocess");
+const FIXTURES = path.join(__dirname, "..", "lib", "fixtures", "preprocess");
 const fixture = (name: string) => path.join(FIXTURES, name);
 const ENCORI_FILE = fixture("encori_mirna_target.tsv");
 const INPUTS = { encori: ENCORI_FILE, gtf: fixture("annotation.gtf"), targetscan: fixture("miR_Family_Info.txt"), genome: fixture("genome.fa") };
 const dir = tempDir("mirna-dl-preprocess-pipeline-");
 
-/** Expected rows after each step, from test/fixtures/preprocess/README.md ("Rows left after each step"). */
+/** Expected rows after each step, from lib/fixtures/preprocess/README.md ("Rows left after each step"). */
 const EXPECTED: Record<CoordinateMode, Record<string, number>> = {
   exact: { "ENCORI rows": 64, AGO2: 61, "overlapping a UTR": 58, "unique site": 54, "window inside the chromosome": 53, "in TargetScan": 51, "test (chr1)": 18, "train (other chromosomes)": 33 },
   faithful: { "ENCORI rows": 64, AGO2: 61, "overlapping a UTR": 56, "unique site": 52, "window inside the chromosome": 51, "in TargetScan": 49, "test (chr1)": 18, "train (other chromosomes)": 31 },

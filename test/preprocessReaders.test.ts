@@ -1,6 +1,6 @@
 /**
  * Readers of the preprocessing inputs (ENCORI table, GTF, TargetScan families, indexed /
- * bgzipped genome) on the synthetic fixtures of test/fixtures/preprocess (make_fixtures.ts),
+ * bgzipped genome) on the synthetic fixtures of lib/fixtures/preprocess (make_fixtures.ts),
  * plus every bad input they must reject with a message naming file, row and problem.
  */
 import { test } from "node:test";
@@ -15,11 +15,11 @@ import { UTR_FEATURES, readGtfFeatures } from "../lib/src/preprocess/gtf";
 import { HUMAN_SPECIES_ID, readTargetScanFamilies, targetScanFamiliesFrame } from "../lib/src/preprocess/targetscan";
 import { indexFasta, openGenome } from "../lib/src/preprocess/genome";
 import { mulberry32, randomInteger } from "../lib/src/random";
-import { FIXTURE_CHROMOSOMES, buildPreprocessFixtures, writePreprocessFixtures } from "./fixtures/preprocess/make_fixtures";
+import { FIXTURE_CHROMOSOMES, buildPreprocessFixtures, writePreprocessFixtures } from "../lib/fixtures/preprocess/make_fixtures";
 import { tempDir, writeFixture } from "./helpers";
 import { parseFasta } from "./helpers";
 
-const FIXTURES = path.join(__dirname, "fixtures", "preprocess");
+const FIXTURES = path.join(__dirname, "..", "lib", "fixtures", "preprocess");
 const fixture = (name: string) => path.join(FIXTURES, name);
 const dir = tempDir("mirna-dl-preprocess-");
 

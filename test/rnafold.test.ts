@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dataPath, missingData } from "../lib/src/data";
+import { dataPath, missingData } from "../lib/src/data/paths";
 import { InputError } from "../lib/src/errors";
-import { readMaybeGzip } from "../lib/src/fileio";
+import { readMaybeGzip } from "../lib/src/io/files";
 import { foldSequences, parseRnafoldOutput, rnafoldVersion } from "../lib/src/hairpin/rnafold";
 
 // These tests run the real RNAfold (environment/setup.sh installs Debian's vienna-rna); without

@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { seedMatchClass, seedMatchScores } from "../lib/src/seedMatch";
+import { seedMatchClass, seedMatchScores } from "../lib/src/binding/seedMatch";
 import { rankMetrics } from "../lib/src/metrics";
-import { readPairTable } from "../lib/src/tables";
-import { missingData, testSetPath } from "../lib/src/data";
+import { readPairTable } from "../lib/src/binding/tables";
+import { testSetPath } from "../lib/src/binding/paths";
+import { missingData } from "../lib/src/data/paths";
 import { MIRNA } from "./helpers";
 
 // let-7a TGAGGTAGTAGGTTGTATAG: nt 2–8 = GAGGTAG, rc = CTACCTC; nt 2–7 = GAGGTA, rc = TACCTC.

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fitMirnaLength, normaliseSequence, reverseComplement, validateSequence } from "../lib/src/sequences";
+import { fitMirnaLength, normaliseSequence, reverseComplement, validateSequence } from "../lib/src/binding/sequences";
 import { InputError } from "../lib/src/errors";
 
 test("normaliseSequence upper-cases, trims and reads U as T", () => {

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readPairTable, writeTsv } from "../lib/src/tables";
+import { readPairTable } from "../lib/src/binding/tables";
+import { writeTsv } from "../lib/src/io/tsv";
 import { InputError } from "../lib/src/errors";
 import { MIRNA, SITE, tempDir, writeFixture } from "./helpers";
 

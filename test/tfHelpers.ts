@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { TestContext } from "node:test";
-import { loadNativeAddon } from "../lib/src/native/addon";
+import { loadNativeAddon } from "../lib/src/ops/native/addon";
 
 /** Why this project's native addon cannot be used here, or null when it loads. */
 export const nativeSkipReason: string | null = (() => {

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { buildArch00b } from "../lib/src/models/arch00b";
-import { loadTfjsModel, saveTfjsModel } from "../lib/src/models/tfjsFormat";
+import { buildArch00b } from "../lib/src/binding/arch00b";
+import { loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { tempDir } from "./helpers";
 
 test("save and load in the tfjs format give the same predictions", async () => {

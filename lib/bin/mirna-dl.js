@@ -4,7 +4,7 @@
 "use strict";
 const path = require("node:path");
 const fs = require("node:fs");
-const cli = path.join(__dirname, "..", "dist", "cli.js");
+const cli = path.join(__dirname, "..", "dist", "cli", "main.js");
 if (!fs.existsSync(cli)) {
   process.stderr.write("mirna-dl: the library is not built yet (lib/dist missing); run `bash environment/setup.sh` or `npm run build` in the repository\n");
   process.exit(2);

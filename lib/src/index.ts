@@ -1,40 +1,68 @@
 /**
- * mirna-dl: miRNA–target binding matrices, the CEITEC arch_00b CNN, metrics, the seed-match
- * baseline and Vega-Lite figures, in TypeScript. One module per operation; this file re-exports
- * them for `import { … } from "mirna-dl"` (notebooks import the built package).
+ * mirna-dl: miRNA–target binding and pre-miRNA hairpin models in TypeScript. One module per
+ * operation, one folder per task; this file re-exports the library for
+ * `import { … } from "mirna-dl"` (notebooks import the built package). The command line
+ * (lib/src/cli/) is not part of it.
+ *
+ *   binding/     miRNA–site pairs: sequences, binding matrices, seed matches, arch_00b, Keras
+ *                import, scoring, evaluation
+ *   hairpin/     pre-miRNA hairpins: RNAfold, 25 × 100 images, deepMir data, classifier
+ *   preprocess/  ENCORI + genome + GENCODE + TargetScan → training and test sets
+ *   training/    the task-independent training loop and its checkpoints
+ *   ops/         TensorFlow.js backends and the layers / optimizer that use native kernels
+ *   io/          files, TSV, FASTA, PNG, NumPy, archives, saved models
+ *   data/        the data folder and the public data manifest
+ *   figures/     Vega-Lite specs, rendering, notebook display
+ *   predict, saliency, metrics, random, progress, errors: shared by every task
  */
 export * from "./errors";
-export * from "./sequences";
-export * from "./encoding";
-export * from "./fileio";
 export * from "./random";
-export * from "./tables";
-export * from "./data";
-export { fetchData, listData, verifyData, readManifest, DEFAULT_MANIFEST } from "./dataFetch";
-export type { DataFetchOptions, FetchReport, FileCheck, Manifest, ManifestFile } from "./dataFetch";
-export * from "./metrics";
-export * from "./seedMatch";
-export * from "./backend";
-export * from "./models/arch00b";
-export * from "./models/seededDropout";
-export * from "./models/kerasH5";
-export * from "./models/tfjsFormat";
-export * from "./predict";
 export * from "./progress";
-export * from "./scorer";
-export * from "./evaluation";
-export * from "./plots";
-export * from "./display";
+export * from "./metrics";
+
+export * from "./io/files";
+export * from "./io/tsv";
+export * from "./io/fasta";
+export * from "./io/png";
+export * from "./io/npy";
+export * from "./io/archives";
+export * from "./io/tfjsModel";
+
+export * from "./data/paths";
+export { fetchData, listData, verifyData, readManifest, DEFAULT_MANIFEST } from "./data/fetch";
+export type { DataFetchOptions, FetchReport, FileCheck, Manifest, ManifestFile } from "./data/fetch";
+
+export * from "./ops/backend";
+export * from "./ops/seededDropout";
+
+export * from "./figures/specs";
+export * from "./figures/render";
+export * from "./figures/display";
+
+export * from "./binding/sequences";
+export * from "./binding/encoding";
+export * from "./binding/tables";
+export * from "./binding/paths";
+export * from "./binding/seedMatch";
+export * from "./binding/arch00b";
+export * from "./binding/kerasH5";
+export * from "./binding/predict";
+export * from "./binding/scorer";
+export * from "./binding/evaluation";
+export * from "./binding/datasetStats";
+
 export * from "./hairpin/rna";
 export * from "./hairpin/rnafold";
 export * from "./hairpin/image";
-export { readNpy, readNpyFile, readNpz, readNpzSingle, shapeSize } from "./npy";
-export type { NdArray, NdData, ReadNpyOptions } from "./npy";
+export * from "./hairpin/fastaImages";
 export * from "./hairpin/datasets";
 export * from "./hairpin/classifier";
 export * from "./hairpin/train";
 export * from "./hairpin/evaluate";
-export * from "./hairpin/cli";
+export * from "./hairpin/experiment";
+export * from "./hairpin/saliency";
+export * from "./hairpin/gallery";
+
 export * from "./preprocess/encori";
 export * from "./preprocess/gtf";
 export * from "./preprocess/targetscan";
@@ -45,7 +73,3 @@ export * from "./preprocess/negatives";
 export * from "./preprocess/pipeline";
 export * from "./preprocess/outputs";
 export * from "./preprocess/inputs";
-export * from "./datasetStats";
-export * from "./hairpin/experiment";
-export * from "./hairpin/saliency";
-export * from "./hairpin/gallery";

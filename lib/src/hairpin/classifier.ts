@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { createAdam } from "../native/nativeAdam";
+import { createAdam } from "../ops/native/nativeAdam";
 import { InputError } from "../errors";
-import { SeededDropout } from "../models/seededDropout";
+import { SeededDropout } from "../ops/seededDropout";
 import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
 
 /**

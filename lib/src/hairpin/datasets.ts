@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { dataPath } from "../data";
+import { dataPath } from "../data/paths";
 import { InputError } from "../errors";
-import { NdArray, readNpzSingle } from "../npy";
-import { readTsv } from "../tables";
+import { NdArray, readNpzSingle, writeNpz } from "../io/npy";
+import { readTsv } from "../io/tsv";
 import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
 
 /**
@@ -395,4 +395,33 @@ export function readImagesColumns(file: string = imagesColumnsPath()): ImageColu
     };
   }
   return rows;
+}
+
+/** Writes images [N, 25, 100, 3] bytes as a deepMir-style `.npz` (uint8 `|u1`, member `arr_0`), atomically. */
+export function writeImagesNpz(file: string, images: Uint8Array): void {
+  if (images.length % HAIRPIN_IMAGE_SIZE !== 0) throw new Error(`image bytes ${images.length} are not whole 25 × 100 × 3 images`);
+  const n = images.length / HAIRPIN_IMAGE_SIZE;
+  writeNpz(file, { arr_0: { dtype: "|u1", shape: [n, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_CHANNELS], data: images } });
+}
+
+/** Writes names as a deepMir-style `.npz` of a NumPy unicode array `<U{max length}`, atomically. */
+export function writeNamesNpz(file: string, names: readonly string[]): void {
+  writeNpz(file, { arr_0: { dtype: "<U", shape: [names.length], data: [...names] } });
+}
+
+/** Images [N, 25, 100, 3] bytes and names from a deepMir-style `.npz` (`<prefix>_images.npz`, names from a sibling `<prefix>_names.npz` when there is one, else the 0-based row number). */
+export function readImagesNpz(file: string): { images: Uint8Array; names: string[] } {
+  const array = readNpzSingle(file);
+  const images = imagesFrom(array, file);
+  const n = images.length / HAIRPIN_IMAGE_SIZE;
+  const namesFile = /_images\.npz$/.test(file) ? file.replace(/_images\.npz$/, "_names.npz") : null;
+  let names = Array.from({ length: n! }, (_, i) => String(i));
+  if (namesFile && fs.existsSync(namesFile)) {
+    const namesArray = readNpzSingle(namesFile);
+    if (!Array.isArray(namesArray.data) || namesArray.data.length !== n) {
+      throw new InputError(`expected ${n} names (one per image), found ${namesArray.dtype} (${namesArray.shape.join(", ")})`, { file: namesFile });
+    }
+    names = namesArray.data.map((s) => s.replace(/^>+/, ""));
+  }
+  return { images, names };
 }

@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { createAdam } from "../native/nativeAdam";
-import { describeBackend } from "../backend";
+import { createAdam } from "../ops/native/nativeAdam";
+import { describeBackend } from "../ops/backend";
 import { InputError } from "../errors";
-import { writeFileAtomic } from "../fileio";
-import { saveTfjsModel } from "../models/tfjsFormat";
+import { writeFileAtomic } from "../io/files";
+import { saveTfjsModel } from "../io/tfjsModel";
 import { mulberry32 } from "../random";
 import { buildDeepMirClassifier } from "./classifier";
 import { DeepMirDataset, listDeepMirDatasets, loadDeepMirDataset } from "./datasets";

@@ -1,6 +1,6 @@
 import { InputError } from "../errors";
 import { imageCount } from "./classifier";
-import { encodePng } from "./cli";
+import { encodePng } from "../io/png";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
 
 /** Options of {@link hairpinGalleryPng}. */

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
-import { writeFileAtomic } from "../fileio";
-import { loadTfjsModel, saveTfjsModel } from "../models/tfjsFormat";
+import { writeFileAtomic } from "../io/files";
+import { loadTfjsModel, saveTfjsModel } from "../io/tfjsModel";
 import { mulberry32 } from "../random";
-import { setDropoutStep } from "../models/seededDropout";
+import { setDropoutStep } from "../ops/seededDropout";
 import { imageCount, imagesToTensor, predictHairpinImages } from "./classifier";
 import { HAIRPIN_IMAGE_SIZE } from "./image";
 

@@ -22,7 +22,7 @@
  */
 import pl from "nodejs-polars";
 import { InputError } from "../errors";
-import { readMaybeGzip } from "../fileio";
+import { readMaybeGzip } from "../io/files";
 
 /** The 22 columns of the ENCORI `miRNATarget` table, in API order. */
 export const ENCORI_COLUMNS = [

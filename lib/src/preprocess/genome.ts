@@ -11,8 +11,8 @@
  */
 import * as fs from "node:fs";
 import { InputError, InputLocation } from "../errors";
-import { writeFileAtomic } from "../fileio";
-import { reverseComplement } from "../sequences";
+import { writeFileAtomic } from "../io/files";
+import { reverseComplement } from "../binding/sequences";
 
 /** The part of `@gmod/indexedfasta` (v5) this module uses: 0-based, end-exclusive reads. */
 interface IndexedFastaReader {

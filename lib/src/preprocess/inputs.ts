@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT, dataPath } from "../data";
+import { LIB_ROOT, dataPath } from "../data/paths";
 
 /** Paths of the four preprocessing inputs (see PreprocessInputs in pipeline.ts). */
 export interface PreprocessInputPaths {
@@ -32,9 +32,9 @@ export function realPreprocessInputs(): { paths: PreprocessInputPaths } | { miss
   return missing.length ? { missing } : { paths: { encori, gtf, targetscan, genome, source: "real" } };
 }
 
-/** The small generated inputs in test/fixtures/preprocess (see its README and make_fixtures.ts). */
+/** The small generated inputs shipped in lib/fixtures/preprocess (see its README and make_fixtures.ts). */
 export function fixturePreprocessInputs(): PreprocessInputPaths {
-  const dir = path.join(REPO_ROOT, "test", "fixtures", "preprocess");
+  const dir = path.join(LIB_ROOT, "fixtures", "preprocess");
   return {
     encori: path.join(dir, "encori_mirna_target.tsv"),
     gtf: path.join(dir, "annotation.gtf"),

@@ -13,8 +13,8 @@
  */
 import * as path from "node:path";
 import pl from "nodejs-polars";
-import { writeFileAtomic } from "../fileio";
-import { writeTsv } from "../tables";
+import { writeFileAtomic } from "../io/files";
+import { writeTsv } from "../io/tsv";
 import type { PreprocessResult } from "./pipeline";
 
 /** Output file formats. */

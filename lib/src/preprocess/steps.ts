@@ -20,10 +20,10 @@
  *   UTR [start, end). This loses the first base of every site and of every UTR, so a site
  *   touching only a UTR's first base (or whose first base is a UTR's last) is dropped.
  *   Use it to reproduce the original counts (425,370 UTR rows, 202,890 unique sites).
- * On the fixtures the two differ by two rows at the UTR step (test/fixtures/preprocess/README.md).
+ * On the fixtures the two differ by two rows at the UTR step (lib/fixtures/preprocess/README.md).
  */
 import pl from "nodejs-polars";
-import { fitMirnaLength, normaliseSequence } from "../sequences";
+import { fitMirnaLength, normaliseSequence } from "../binding/sequences";
 import { HUMAN_SPECIES_ID, TargetScanFamily } from "./targetscan";
 
 /** How ENCORI and GTF coordinates are read; see the module comment. */

@@ -7,7 +7,7 @@
  */
 import pl from "nodejs-polars";
 import { InputError } from "../errors";
-import { readTsv } from "../tables";
+import { readTsv } from "../io/tsv";
 
 /** Header of `miR_Family_Info.txt`, in file order. */
 export const TARGETSCAN_FAMILY_COLUMNS = [

@@ -1,0 +1,122 @@
+import pl from "nodejs-polars";
+import { InputError } from "../errors";
+import { readTsv } from "../io/tsv";
+import { MIRNA_LENGTH, SITE_LENGTH, fitMirnaLength, normaliseSequence, validateSequence } from "./sequences";
+
+/** Column names of the two pair-table formats this project reads. */
+export const PAIR_FORMATS = {
+  /** CEITEC "lock" tables: label is `positive` / `negative`. */
+  lock: { mirna: "mirna_binding_sequence", site: "binding_sequence", label: "label" },
+  /** miRBind tables: label is `1` / `0`. */
+  mirbind: { mirna: "miRNA", site: "gene", label: "label" },
+} as const;
+export type PairFormat = keyof typeof PAIR_FORMATS;
+
+/** A table of miRNA–site pairs, validated: miRNAs 20 nt, sites 50 nt, alphabet ACGTN (U read as T). */
+export interface PairTable {
+  file: string;
+  format: PairFormat;
+  mirnas: string[];
+  sites: string[];
+  /** 1 = binds (positive), 0 = does not; null when the table has no label column. */
+  labels: Uint8Array | null;
+  /** The table as read (all columns as strings), for writing predictions next to the input columns. */
+  frame: pl.DataFrame;
+}
+
+export interface ReadPairTableOptions {
+  /** Demand a label column (evaluation). Default false. */
+  requireLabels?: boolean;
+  /**
+   * Pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths. Default: false for
+   * the lock format, true for the miRBind format (its CLASH tables hold 17–20 nt miRNAs, which
+   * miRBind itself pads with N).
+   */
+  fitMirna?: boolean;
+}
+
+/** Which pair format a set of column names is, or an error listing what is missing. */
+export function detectPairFormat(columns: readonly string[], file?: string): PairFormat {
+  for (const format of Object.keys(PAIR_FORMATS) as PairFormat[]) {
+    const names = PAIR_FORMATS[format];
+    if (columns.includes(names.mirna) && columns.includes(names.site)) return format;
+  }
+  const partial = (Object.keys(PAIR_FORMATS) as PairFormat[]).find((f) =>
+    [PAIR_FORMATS[f].mirna, PAIR_FORMATS[f].site].some((c) => columns.includes(c)),
+  );
+  if (partial) {
+    const names = PAIR_FORMATS[partial];
+    const missing = [names.mirna, names.site].filter((c) => !columns.includes(c));
+    throw new InputError(`missing column '${missing.join("', '")}' (${partial} format needs ${names.mirna}, ${names.site}, ${names.label}); found: ${columns.join(", ")}`, { file });
+  }
+  throw new InputError(
+    `missing columns: expected the lock format (mirna_binding_sequence, binding_sequence, label) or the miRBind format (miRNA, gene, label); found: ${columns.join(", ")}`,
+    { file },
+  );
+}
+
+/**
+ * Reads and validates a miRNA–site pair table in the lock or miRBind format (detected from the
+ * header). Rows are numbered from 1 = first line after the header.
+ */
+export async function readPairTable(file: string, opts: ReadPairTableOptions = {}): Promise<PairTable> {
+  const frame = readTsv(file);
+  const format = detectPairFormat(frame.columns, file);
+  const names = PAIR_FORMATS[format];
+  const hasLabels = frame.columns.includes(names.label);
+  if (opts.requireLabels && !hasLabels) {
+    throw new InputError(`missing column '${names.label}' (needed to evaluate; ${format} format)`, { file });
+  }
+  const mirnas = sequenceColumn(frame, names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna ?? format === "mirbind");
+  const sites = sequenceColumn(frame, names.site, "site", SITE_LENGTH, file, false);
+  const labels = hasLabels ? labelColumn(frame, names.label, format, file) : null;
+  return { file, format, mirnas, sites, labels, frame };
+}
+
+const CLEAN = /^[ACGTN]+$/;
+
+function sequenceColumn(
+  frame: pl.DataFrame,
+  column: string,
+  kind: "miRNA" | "site",
+  length: number,
+  file: string,
+  fit: boolean,
+): string[] {
+  const values = frame.getColumn(column).toArray() as (string | null)[];
+  const out = new Array<string>(values.length);
+  // Tables repeat the same miRNA many times: check each distinct string once.
+  const checked = new Map<string, string>();
+  for (let r = 0; r < values.length; r++) {
+    const raw = values[r];
+    if (raw === null || raw === undefined || raw.trim() === "") {
+      throw new InputError(`empty ${kind} sequence`, { file, row: r + 1, column });
+    }
+    const known = checked.get(raw);
+    if (known !== undefined) {
+      out[r] = known;
+      continue;
+    }
+    let value = CLEAN.test(raw) ? raw : normaliseSequence(raw);
+    if (fit) value = fitMirnaLength(value, length);
+    validateSequence(value, kind, length, { file, row: r + 1, column });
+    if (kind === "miRNA") checked.set(raw, value);
+    out[r] = value;
+  }
+  return out;
+}
+
+function labelColumn(frame: pl.DataFrame, column: string, format: PairFormat, file: string): Uint8Array {
+  const values = frame.getColumn(column).toArray() as (string | null)[];
+  const labels = new Uint8Array(values.length);
+  const [positive, negative] = format === "lock" ? ["positive", "negative"] : ["1", "0"];
+  for (let r = 0; r < values.length; r++) {
+    const value = values[r]?.trim();
+    if (value === positive) labels[r] = 1;
+    else if (value === negative) labels[r] = 0;
+    else {
+      throw new InputError(`bad label '${values[r] ?? ""}' (expected '${positive}' or '${negative}')`, { file, row: r + 1, column });
+    }
+  }
+  return labels;
+}

@@ -1,0 +1,62 @@
+import { InputError, InputLocation } from "../errors";
+import { FastaRecord, parseFasta, readFasta } from "../io/fasta";
+import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "./image";
+import { normaliseRnaSequence } from "./rna";
+import { foldSequences } from "./rnafold";
+
+/**
+ * Hairpins from FASTA: records read as RNA (T → U; a record may carry its own dot-bracket
+ * structure), folded with RNAfold where they carry none, and drawn as 25 × 100 images.
+ */
+
+const rna = (raw: string, where: InputLocation, label: string) => normaliseRnaSequence(raw, where, label);
+
+/** Parses FASTA text of RNA hairpins (see {@link parseFasta}; sequences as {@link normaliseRnaSequence}). */
+export function parseHairpinFasta(text: string, file?: string): FastaRecord[] {
+  return parseFasta(text, file, { normalise: rna });
+}
+
+/** Reads a FASTA file of RNA hairpins (gzip when named .gz); see {@link parseHairpinFasta}. */
+export function readHairpinFasta(file: string): FastaRecord[] {
+  return readFasta(file, { normalise: rna });
+}
+
+/** A record folded (or with its given structure) and drawn. */
+export interface EncodedHairpin {
+  name: string;
+  sequence: string;
+  structure: string;
+  /** kcal/mol from RNAfold; null when the structure came with the record. */
+  mfe: number | null;
+  /** 25 × 100 × 3 RGB bytes. */
+  image: Uint8Array;
+}
+
+/**
+ * Folds the records without a structure (one RNAfold batch) and encodes every record. An
+ * encoding failure (structure length ≠ sequence length, unbalanced brackets, no terminal
+ * loop) is an InputError naming the record and its line.
+ */
+export async function encodeFastaRecords(records: readonly FastaRecord[], file?: string): Promise<EncodedHairpin[]> {
+  const toFold = records.filter((r) => r.structure === null);
+  const folded = await foldSequences(toFold.map((r) => r.sequence), { names: toFold.map((r) => r.name), file });
+  const foldOf = new Map(toFold.map((r, k) => [r, folded[k]!]));
+  return records.map((r) => {
+    const fold = foldOf.get(r);
+    const structure = fold ? fold.structure : r.structure!;
+    try {
+      const image = encodeHairpinImage(r.sequence, structure).data;
+      return { name: r.name, sequence: r.sequence, structure, mfe: fold ? fold.mfe : null, image };
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`record '${r.name}': ${e.message}`, { file, row: r.line });
+      throw e;
+    }
+  });
+}
+
+/** Concatenates images into one [N, 25, 100, 3] byte array. */
+export function stackImages(images: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(images.length * HAIRPIN_IMAGE_SIZE);
+  images.forEach((image, k) => out.set(image, k * HAIRPIN_IMAGE_SIZE));
+  return out;
+}

@@ -1,0 +1,97 @@
+import { InputError, InputLocation } from "../errors";
+import { readMaybeGzip } from "./files";
+
+/**
+ * FASTA reading: records of a name, a sequence that may span lines and, optionally, a
+ * dot-bracket structure on the lines after it (as RNAfold prints it).
+ */
+
+/** One FASTA record. */
+export interface FastaRecord {
+  /** Header text after '>' up to the first whitespace. */
+  name: string;
+  /** The sequence, as the `normalise` option made it (default: upper case). */
+  sequence: string;
+  /** Dot-bracket structure given in the record, or null. */
+  structure: string | null;
+  /** 1-based line number of the header. */
+  line: number;
+}
+
+/** Options of {@link parseFasta} / {@link readFasta}. */
+export interface FastaOptions {
+  /**
+   * Turns a record's raw sequence (lines joined) into the stored one, or throws an InputError
+   * naming `where` and `label`. Default: trim and upper-case, letters only.
+   */
+  normalise?: (raw: string, where: InputLocation, label: string) => string;
+}
+
+/** A structure line as RNAfold prints it: dots and brackets, optionally ` (-12.30)`. */
+const STRUCTURE_LINE = /^([.()]+)(\s+\(\s*[-+]?\d+(?:\.\d+)?\))?$/;
+
+/** The default normalisation: upper case, letters only. */
+function lettersOnly(raw: string, where: InputLocation, label: string): string {
+  const sequence = raw.trim().toUpperCase();
+  const bad = /[^A-Z]/.exec(sequence);
+  if (bad) throw new InputError(`${label} has a character '${bad[0]}' at position ${bad.index + 1} that is not a letter`, where);
+  return sequence;
+}
+
+/**
+ * Parses FASTA text: records start with `>name`; the sequence may span lines; after it, lines
+ * of dots and brackets (optionally followed by an energy in parentheses) give the record's
+ * structure. Blank lines are skipped. InputErrors (naming `file` and the line as the row) for:
+ * text before the first header, a header without a name, a record without sequence, letters
+ * `normalise` rejects, duplicate names, no records at all.
+ */
+export function parseFasta(text: string, file?: string, opts: FastaOptions = {}): FastaRecord[] {
+  const normalise = opts.normalise ?? lettersOnly;
+  const records: FastaRecord[] = [];
+  const lines = text.split(/\r?\n/);
+  let current: { name: string; line: number; seq: string[]; structure: string[] } | null = null;
+  const seen = new Map<string, number>();
+  const finish = () => {
+    if (!current) return;
+    const { name, line } = current;
+    const raw = current.seq.join("");
+    if (raw.length === 0) throw new InputError(`record '${name}' has an empty sequence`, { file, row: line });
+    const sequence = normalise(raw, { file, row: line }, `sequence of record '${name}'`);
+    const structure = current.structure.length ? current.structure.join("") : null;
+    records.push({ name, sequence, structure, line });
+  };
+  for (let k = 0; k < lines.length; k++) {
+    const lineText = lines[k]!.trim();
+    const lineNo = k + 1;
+    if (lineText.length === 0) continue;
+    if (lineText.startsWith(">")) {
+      finish();
+      const name = lineText.slice(1).trim().split(/\s+/)[0] ?? "";
+      if (name.length === 0) throw new InputError("FASTA header '>' without a name", { file, row: lineNo });
+      const earlier = seen.get(name);
+      if (earlier !== undefined) throw new InputError(`duplicate record name '${name}' (first at line ${earlier})`, { file, row: lineNo });
+      seen.set(name, lineNo);
+      current = { name, line: lineNo, seq: [], structure: [] };
+      continue;
+    }
+    if (!current) {
+      throw new InputError(
+        `not FASTA: line ${lineNo} comes before any '>' header (each sequence needs a header line '>name')`,
+        { file, row: lineNo },
+      );
+    }
+    const structure = STRUCTURE_LINE.exec(lineText);
+    if (structure) current.structure.push(structure[1]!);
+    else if (current.structure.length) {
+      throw new InputError(`record '${current.name}': sequence text after its structure line`, { file, row: lineNo });
+    } else current.seq.push(lineText);
+  }
+  finish();
+  if (records.length === 0) throw new InputError("no FASTA records (expected '>name' lines followed by sequences)", { file });
+  return records;
+}
+
+/** Reads and parses a FASTA file (gzip when named .gz). */
+export function readFasta(file: string, opts: FastaOptions = {}): FastaRecord[] {
+  return parseFasta(readMaybeGzip(file).toString("utf8"), file, opts);
+}
