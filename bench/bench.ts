@@ -26,9 +26,10 @@ import { describeBackend, initBackend } from "../lib/src/ops/backend";
 import { loadNativeAddon } from "../lib/src/ops/native/addon";
 import { replacedKernelNames } from "../lib/src/ops/native/nativeKernelUtil";
 import { encodeBindingMatrix, encoderImplementation } from "../lib/src/binding/encoding";
-import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
+import { buildDeepMirClassifier, DEEPMIR_TRAINING } from "../lib/src/hairpin/classifier";
+import { compileModel, CompileSpec, disposeModel } from "../lib/src/ops/nn";
 import { writeFileAtomic } from "../lib/src/io/files";
-import { buildArch00b } from "../lib/src/binding/arch00b";
+import { ARCH00B_TRAINING, buildArch00b } from "../lib/src/binding/arch00b";
 import { mulberry32, randomSequence } from "../lib/src/random";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -136,7 +137,8 @@ interface Batch {
  * `trainData`), each after a warm-up and timed for `seconds`. Disposes the data and the model
  * (with its optimizer's slots).
  */
-async function timeTrainingAndInference(label: string, model: tf.LayersModel, trainData: Batch[], predictData: Batch, seconds: number) {
+async function timeTrainingAndInference(label: string, model: tf.LayersModel, training: CompileSpec, trainData: Batch[], predictData: Batch, seconds: number) {
+  compileModel(model, training);
   const predictBatch = predictData.x.shape[0]!;
   const trainBatch = trainData[0]!.x.shape[0]!;
   const predictStep = async () => {
@@ -159,8 +161,7 @@ async function timeTrainingAndInference(label: string, model: tf.LayersModel, tr
   const trained = await timedLoop(trainStep, seconds);
 
   for (const d of [predictData, ...trainData]) tf.dispose([d.x, d.y]);
-  model.optimizer?.dispose();
-  model.dispose();
+  disposeModel(model);
   return {
     predict_samples_per_s: (predicted.steps * predictBatch) / predicted.elapsed,
     train_samples_per_s: (trained.steps * trainBatch) / trained.elapsed,
@@ -174,7 +175,7 @@ async function benchModel(seconds: number, predictBatch = 256, trainBatch = 32) 
   const random = mulberry32(SEED + 1);
   const predictData = randomBatch(predictBatch, random);
   const trainData = Array.from({ length: 8 }, () => randomBatch(trainBatch, random));
-  return timeTrainingAndInference("arch_00b", buildArch00b({ seed: SEED }), trainData, predictData, seconds);
+  return timeTrainingAndInference("arch_00b", buildArch00b({ seed: SEED }), ARCH00B_TRAINING, trainData, predictData, seconds);
 }
 
 /** Random hairpin-like images [n, 25, 100, 3] in [0, 1] (the six colours of the encoding, mostly white) and one-hot labels [n, 2]. */
@@ -195,7 +196,7 @@ async function benchDeepMir(seconds: number, predictBatch = 256, trainBatch = 12
   const random = mulberry32(SEED + 2);
   const trainData = Array.from({ length: 4 }, () => randomHairpinBatch(trainBatch, random));
   const predictData = randomHairpinBatch(predictBatch, random);
-  const timed = await timeTrainingAndInference("deepMir", buildDeepMirClassifier({ seed: SEED }), trainData, predictData, seconds);
+  const timed = await timeTrainingAndInference("deepMir", buildDeepMirClassifier({ seed: SEED }), DEEPMIR_TRAINING, trainData, predictData, seconds);
   return {
     deepmir_train_samples_per_s: timed.train_samples_per_s,
     deepmir_predict_samples_per_s: timed.predict_samples_per_s,

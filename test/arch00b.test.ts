@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { buildArch00b } from "../lib/src/binding/arch00b";
+import { ARCH00B_TRAINING, buildArch00b } from "../lib/src/binding/arch00b";
+import { compileModel } from "../lib/src/ops/nn";
 import { SeededDropout } from "../lib/src/ops/seededDropout";
 
 test("arch_00b: 301,569 parameters, [n,50,20,1] → [n,1], Keras layer names", () => {
@@ -49,6 +50,7 @@ test("dropout draws a fresh mask every training step, reproducibly (SeededDropou
   /** Weights after two training steps on the same batch. */
   async function twoSteps(): Promise<Float32Array> {
     const model = buildArch00b({ seed: 3 });
+    compileModel(model, ARCH00B_TRAINING);
     assert.equal(model.layers.filter((l) => l instanceof SeededDropout).length, 6);
     await model.trainOnBatch(x, y);
     await model.trainOnBatch(x, y);

@@ -177,7 +177,7 @@ describe("initBackend", () => {
       const script = path.join(dir, "probe.ts");
       fs.writeFileSync(
         script,
-        `import { initBackend, describeBackend } from ${JSON.stringify(path.join(REPO, "lib", "src", "backend"))};\n` +
+        `import { initBackend, describeBackend } from ${JSON.stringify(path.join(REPO, "lib", "src", "ops", "backend"))};\n` +
           "(async () => {\n" +
           "  const forced = await initBackend({ preferred: 'node', quiet: true }).then(() => 'started', (e) => e.message);\n" +
           "  const auto = await initBackend({ quiet: false });\n" +

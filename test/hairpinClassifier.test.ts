@@ -6,19 +6,25 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/src/ops/backend";
 import { missingData } from "../lib/src/data/paths";
 import { InputError } from "../lib/src/errors";
-import { buildDeepMirClassifier, imagesToTensor, predictHairpinImages } from "../lib/src/hairpin/classifier";
+import { buildDeepMirClassifier, imagesToTensor, predictHairpinImages, DEEPMIR_TRAINING } from "../lib/src/hairpin/classifier";
 import { SeededDropout } from "../lib/src/ops/seededDropout";
 import { deepMirDatasetsFolder, loadDeepMirDataset } from "../lib/src/hairpin/datasets";
 import { evaluateHairpinClassifier, hairpinSetMetrics } from "../lib/src/hairpin/evaluate";
 import { HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
-import { HairpinEpochRecord, splitTrainValidation, trainDeepMirClassifier } from "../lib/src/hairpin/train";
+import { HairpinEpochRecord, trainDeepMirClassifier } from "../lib/src/hairpin/train";
+import { splitTrainValidation } from "../lib/src/training/batches";
+import { compileModel, KERAS_ADAM } from "../lib/src/ops/nn";
 import { rankMetrics, thresholdMetrics } from "../lib/src/metrics";
 import { loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { mulberry32 } from "../lib/src/random";
 import { tempDir } from "./helpers";
 
 /** A small model for fast tests: 1 module of 4 filters, 8 dense units, Adam lr 0.01. */
-const tiny = (seed: number) => buildDeepMirClassifier({ modules: 1, filters: [4], denseUnits: 8, seed, learningRate: 0.01 });
+const tiny = (seed: number) => {
+  const model = buildDeepMirClassifier({ modules: 1, filters: [4], denseUnits: 8, seed });
+  compileModel(model, { ...DEEPMIR_TRAINING, optimizer: { ...KERAS_ADAM, learningRate: 0.01 } });
+  return model;
+};
 
 before(async () => {
   await initBackend({ quiet: true });
@@ -142,8 +148,8 @@ test("training learns an easy synthetic task, deterministically, without leaking
   assert.deepEqual(history.map((h) => h.epoch), [1, 2, 3, 4, 5]);
   assert.equal(first.result.validationIndices.length, 48);
   assert.ok(history[4]!.loss < history[0]!.loss, `loss falls: ${history.map((h) => h.loss.toFixed(3))}`);
-  assert.ok(history[4]!.val_accuracy! >= 0.9, `validation accuracy ${history.map((h) => h.val_accuracy)}`);
-  for (const h of history) for (const k of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) assert.ok(Number.isFinite(h[k]), k);
+  assert.ok(history[4]!.valAccuracy! >= 0.9, `validation accuracy ${history.map((h) => h.valAccuracy)}`);
+  for (const h of history) for (const k of ["loss", "accuracy", "valLoss", "valAccuracy"] as const) assert.ok(Number.isFinite(h[k]), k);
   assert.deepEqual(counts.slice(1, 5), new Array(4).fill(counts[0]), `tensor counts per epoch: ${counts}`);
   const second = await run();
   assert.deepEqual(await weightsOf(second.model), await weightsOf(first.model));

@@ -6,7 +6,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/src/ops/backend";
 import { missingData } from "../lib/src/data/paths";
 import { deepMirDatasetsFolder, DeepMirDataset } from "../lib/src/hairpin/datasets";
-import { formatMeanSd, meanSd, runHairpinClassifierExperiment, spreadRows, summariseSeeds } from "../lib/src/hairpin/experiment";
+import { runHairpinClassifierExperiment, spreadRows, summariseSeeds } from "../lib/src/hairpin/experiment";
+import { formatMeanSd, meanSd } from "../lib/src/metrics";
 import { HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
 import { hairpinSetMetrics } from "../lib/src/hairpin/evaluate";
 import { tempDir } from "./helpers";
@@ -62,7 +63,7 @@ test("the experiment on real data: trains, evaluates, writes results.json, and a
   assert.deepEqual(first.summary.map((s) => s.name), ["modhsa_test", "hsaplus", "shuffled"]);
   assert.equal(first.trainSamples, 64);
   assert.equal(first.perSeed[0]!.history.length, 1);
-  assert.ok(Number.isFinite(first.perSeed[0]!.history[0]!.test_accuracy));
+  assert.ok(Number.isFinite(first.perSeed[0]!.history[0]!.testAccuracy));
   assert.equal(first.summary[0]!.accuracy!.sd, null, "one seed, no sd");
   assert.ok(fs.existsSync(path.join(outDir, "seed-5", "model", "model.json")));
   const saved = JSON.parse(fs.readFileSync(path.join(outDir, "results.json"), "utf8")) as { summary: unknown };

@@ -26,7 +26,8 @@ import { BACKEND_ENV_VAR, BackendUnavailableError, describeBackend, initBackend 
 import { loadNativeAddon, NATIVE_ADDON_ENV_VAR } from "../lib/src/ops/native/addon";
 import { binaryLayout, reduceLayout } from "../lib/src/ops/native/nativeElementwise";
 import { replacedKernelNames } from "../lib/src/ops/native/nativeKernelUtil";
-import { buildArch00b } from "../lib/src/binding/arch00b";
+import { ARCH00B_TRAINING, buildArch00b } from "../lib/src/binding/arch00b";
+import { compileModel } from "../lib/src/ops/nn";
 import { createAdam, NativeAdamOptimizer } from "../lib/src/ops/native/nativeAdam";
 import {
   BATCH_NORM_TRAINING_KERNEL,
@@ -137,7 +138,7 @@ describe("native backend start-up", () => {
     try {
       fs.writeFileSync(
         script,
-        `import { initBackend } from ${JSON.stringify(path.join(REPO, "lib", "src", "backend"))};\n` +
+        `import { initBackend } from ${JSON.stringify(path.join(REPO, "lib", "src", "ops", "backend"))};\n` +
           "(async () => {\n" +
           "  const forced = await initBackend({ preferred: 'native', quiet: true }).then(() => 'started', (e) => `${e.name}: ${e.message}`);\n" +
           "  const auto = await initBackend({});\n" +
@@ -463,6 +464,7 @@ describe("native training-mode batch norm", () => {
       if (fused) registerNativeBatchNorm(load.addon);
       else unregisterNativeBatchNorm();
       const model = buildArch00b({ seed: 11 });
+      compileModel(model, ARCH00B_TRAINING);
       const losses: number[] = [];
       const info = await tf.profile(async () => {
         losses.push(Number(await model.trainOnBatch(x, y).then((r) => (Array.isArray(r) ? r[0] : r))));
@@ -648,6 +650,7 @@ describe("native training", () => {
   test("an arch_00b training epoch leaks no tensors and no wasm buffers", async (t) => {
     if (!needNative(t)) return;
     const model = buildArch00b({ seed: 7 });
+    compileModel(model, ARCH00B_TRAINING);
     const x = tf.tidy(() => tf.randomUniform([64, 50, 20, 1], 0, 1, "float32", 8).greater(0.8).cast("float32"));
     const y = tf.tidy(() => tf.randomUniform([64, 1], 0, 1, "float32", 9).greater(0.5).cast("float32"));
     await model.fit(x, y, { epochs: 1, batchSize: 32, shuffle: false, verbose: 0 }); // warm-up: optimizer state

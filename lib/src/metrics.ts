@@ -176,3 +176,48 @@ export function thresholdMetrics(labels: ArrayLike<number>, scores: ArrayLike<nu
     f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
   };
 }
+
+/** Mean and sample standard deviation (null for one value). */
+export interface MeanSd {
+  mean: number;
+  sd: number | null;
+}
+
+/** Mean and sample standard deviation of `xs` (sd null for one value); an InputError for none. */
+export function meanSd(xs: readonly number[]): MeanSd {
+  if (xs.length === 0) throw new InputError("mean of no values");
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : null;
+  return { mean, sd };
+}
+
+/** "0.9290 ± 0.0040" (or just the mean for one seed, "—" for null). */
+export function formatMeanSd(x: MeanSd | null, digits = 4): string {
+  if (!x) return "—";
+  return x.sd === null ? x.mean.toFixed(digits) : `${x.mean.toFixed(digits)} ± ${x.sd.toFixed(digits)}`;
+}
+
+/**
+ * Pearson correlation of two equally long series, in float64 with centred sums (two passes,
+ * no cancellation). NaN when either series is constant.
+ */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i]! - ma, db = b[i]! - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  if (saa === 0 || sbb === 0) return NaN;
+  // Clamp: rounding can push |r| a hair past 1 for (anti)proportional series.
+  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
+}

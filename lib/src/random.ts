@@ -26,3 +26,25 @@ export function randomSequence(random: () => number, length: number, alphabet = 
   for (let i = 0; i < length; i++) chars[i] = alphabet[Math.floor(random() * alphabet.length)]!;
   return chars.join("");
 }
+
+/** The seed of every random choice unless one is given: 1789, as in the original work. */
+export const DEFAULT_SEED = 1789;
+
+/**
+ * A seed derived from a run seed and a counter (an epoch, an iteration): a fixed mix, so the
+ * randomness of any step is known from the run seed alone and a checkpoint needs no
+ * generator state.
+ */
+export function derivedSeed(seed: number, counter: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(counter + 1, 0x85ebca6b)) >>> 0;
+}
+
+/** A Fisher–Yates shuffle of `values` in place, drawing from `random`. */
+export function shuffleInPlace<T>(values: { length: number; [index: number]: T }, random: () => number): void {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = values[i]!;
+    values[i] = values[j]!;
+    values[j] = t;
+  }
+}

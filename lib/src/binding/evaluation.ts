@@ -1,5 +1,5 @@
 import { prCurve, rankMetrics, rocCurve, RankMetrics } from "../metrics";
-import { PredictOptions } from "./predict";
+import { ScorePairsOptions } from "./predict";
 import { PairScorer } from "./scorer";
 
 /** A labelled set of pairs to score. */
@@ -65,7 +65,7 @@ export interface EvaluationResult {
 export async function evaluateScorers(
   scorers: readonly PairScorer[],
   testSets: readonly LabelledPairs[],
-  opts: PredictOptions & { onStart?: (model: string, testSet: string) => PredictOptions["onProgress"] } = {},
+  opts: ScorePairsOptions & { onStart?: (model: string, testSet: string) => ScorePairsOptions["onProgress"] } = {},
 ): Promise<EvaluationResult> {
   const rows: EvaluationRow[] = [];
   const scores = new Map<string, Float32Array>();

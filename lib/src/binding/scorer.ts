@@ -4,7 +4,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { loadKerasH5 } from "./kerasH5";
 import { loadTfjsModel } from "../io/tfjsModel";
-import { predictScores, PredictOptions } from "./predict";
+import { predictScores, ScorePairsOptions } from "./predict";
 import { seedMatchScores } from "./seedMatch";
 
 /** Something that scores miRNA–site pairs: a loaded network or the seed-match baseline. */
@@ -14,7 +14,7 @@ export interface PairScorer {
   kind: "keras-h5" | "tfjs" | "seed-match";
   /** The network, when there is one. */
   model: tf.LayersModel | null;
-  score(mirnas: readonly string[], sites: readonly string[], opts?: PredictOptions): Promise<Float32Array>;
+  score(mirnas: readonly string[], sites: readonly string[], opts?: ScorePairsOptions): Promise<Float32Array>;
   /** Frees the model's tensors. */
   dispose(): void;
 }

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import { createAdam } from "../ops/native/nativeAdam";
 import { InputError } from "../errors";
-import { SeededDropout } from "../ops/seededDropout";
+import { CompileSpec, dropout, KERAS_ADAM } from "../ops/nn";
+import { predict } from "../predict";
+import { DEFAULT_SEED } from "../random";
 import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
 
 /**
@@ -28,18 +29,19 @@ export interface DeepMirClassifierOptions {
   firstConvPadding?: "valid" | "same";
   /** Seed for weight initialisers and dropout masks; layers take seed, seed + 1, … Default 1789. */
   seed?: number;
-  /** Adam learning rate. Default 1e-3 (Keras' default). */
-  learningRate?: number;
 }
 
+/** How deepMir was trained: Adam(1e-3, 0.9, 0.999, ε 1e-7; Keras' defaults), categorical cross-entropy, accuracy. */
+export const DEEPMIR_TRAINING: Readonly<CompileSpec> = Object.freeze({ optimizer: KERAS_ADAM, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+
 /**
- * Builds and compiles the deepMir VGG-style classifier (spec §3, released
+ * Builds the deepMir VGG-style classifier (spec §3, released
  * `vgg_model_generator.py`): per module 2 × Conv2D(filters[i], k × k, ReLU; the first one of
  * the network "valid", all others "same") → MaxPool 2×2 → Dropout 0.25; then Flatten →
  * Dense(denseUnits, ReLU) → Dropout 0.5 → Dense(2, softmax). Input [batch, 25, 100, 3] floats
  * in [0, 1] ({@link imagesToTensor}); output [batch, 2] probabilities (column 1 = pre-miRNA).
- * Glorot-uniform kernels and zero biases (Keras defaults) seeded from `seed`; Adam(lr, 0.9,
- * 0.999, ε 1e-7); categorical cross-entropy; accuracy. With the defaults: 2 modules →
+ * Glorot-uniform kernels and zero biases (Keras defaults) seeded from `seed`. Returned
+ * uncompiled: the trainer compiles it ({@link DEEPMIR_TRAINING}). With the defaults: 2 modules →
  * 23 × 98 → 11 × 49 → 5 × 24 × 60 = 7,200 features, 1,002,554 parameters.
  */
 export function buildDeepMirClassifier(opts: DeepMirClassifierOptions = {}): tf.LayersModel {
@@ -52,7 +54,7 @@ export function buildDeepMirClassifier(opts: DeepMirClassifierOptions = {}): tf.
   if (filters.length < modules) throw new InputError(`${modules} modules need ${modules} filter counts, got ${filters.length}`);
   if (!Number.isInteger(kernelSize) || kernelSize < 1) throw new InputError(`kernelSize must be a positive integer, got ${kernelSize}`);
   if (!Number.isInteger(denseUnits) || denseUnits < 1) throw new InputError(`denseUnits must be a positive integer, got ${denseUnits}`);
-  let nextSeed = opts.seed ?? 1789;
+  let nextSeed = opts.seed ?? DEFAULT_SEED;
   const takeSeed = () => nextSeed++;
 
   const input = tf.input({ shape: [HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_CHANNELS], name: "hairpin_image" });
@@ -66,25 +68,19 @@ export function buildDeepMirClassifier(opts: DeepMirClassifierOptions = {}): tf.
       }).apply(x) as tf.SymbolicTensor;
     }
     x = tf.layers.maxPooling2d({ name: `module${m + 1}_pool`, poolSize: 2, strides: 2, padding: "valid" }).apply(x) as tf.SymbolicTensor;
-    x = new SeededDropout({ name: `module${m + 1}_dropout`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
+    x = dropout({ name: `module${m + 1}_dropout`, rate: 0.25, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
   }
   x = tf.layers.flatten({ name: "flatten" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({
     name: "dense", units: denseUnits, activation: "relu",
     kernelInitializer: tf.initializers.glorotUniform({ seed: takeSeed() }),
   }).apply(x) as tf.SymbolicTensor;
-  x = new SeededDropout({ name: "dense_dropout", rate: 0.5, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
+  x = dropout({ name: "dense_dropout", rate: 0.5, seed: takeSeed() }).apply(x) as tf.SymbolicTensor;
   const output = tf.layers.dense({
     name: "logits_layer", units: 2, activation: "softmax",
     kernelInitializer: tf.initializers.glorotUniform({ seed: takeSeed() }),
   }).apply(x) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: output, name: `deepmir_vgg_${modules}x${kernelSize}_dense${denseUnits}` });
-  model.compile({
-    optimizer: createAdam(opts.learningRate ?? 1e-3, 0.9, 0.999, 1e-7),
-    loss: "categoricalCrossentropy",
-    metrics: ["accuracy"],
-  });
-  return model;
+  return tf.model({ inputs: input, outputs: output, name: `deepmir_vgg_${modules}x${kernelSize}_dense${denseUnits}` });
 }
 
 /** byte → byte / 255 in float32 (as NumPy's float64 division, then cast). */
@@ -113,23 +109,22 @@ export function imageCount(images: Uint8Array): number {
   return images.length / HAIRPIN_IMAGE_SIZE;
 }
 
+/** Rows `indices` of `images` ([N, 25, 100, 3] bytes) as an input source for {@link predict}. */
+export function imageSource(images: Uint8Array, indices?: ArrayLike<number>): { n: number; make(start: number, end: number): tf.Tensor } {
+  const rows = indices ?? { length: imageCount(images) };
+  const n = rows.length;
+  return {
+    n,
+    make: (start, end) => imagesToTensor(images, indices ? Array.from({ length: end - start }, (_, k) => indices[start + k]!) : Array.from({ length: end - start }, (_, k) => start + k)),
+  };
+}
+
 /**
  * Probability of "pre-miRNA" (softmax column 1) for each image of `images` ([N, 25, 100, 3]
- * bytes), computed in batches of `batchSize` (default 256). Returns Float32Array [N].
+ * bytes), computed in batches of `batchSize` (default 256) by the shared {@link predict}.
+ * Returns shape=(N,).
  */
 export function predictHairpinImages(model: tf.LayersModel, images: Uint8Array, batchSize = 256): Float32Array {
-  const n = imageCount(images);
-  const out = new Float32Array(n);
-  for (let start = 0; start < n; start += batchSize) {
-    const count = Math.min(batchSize, n - start);
-    const indices = Array.from({ length: count }, (_, k) => start + k);
-    const probs = tf.tidy(() => {
-      const x = imagesToTensor(images, indices);
-      const y = model.predict(x) as tf.Tensor2D;
-      return y.slice([0, 1], [count, 1]);
-    });
-    out.set(probs.dataSync() as Float32Array, start);
-    probs.dispose();
-  }
-  return out;
+  imageCount(images);
+  return predict(model, imageSource(images), { batchSize, select: (y) => y.slice([0, 1], [-1, 1]) }).values;
 }

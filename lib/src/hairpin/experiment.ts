@@ -1,13 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { createAdam } from "../ops/native/nativeAdam";
 import { describeBackend } from "../ops/backend";
 import { InputError } from "../errors";
 import { writeFileAtomic } from "../io/files";
 import { saveTfjsModel } from "../io/tfjsModel";
-import { mulberry32 } from "../random";
-import { buildDeepMirClassifier } from "./classifier";
+import { formatMeanSd, MeanSd, meanSd } from "../metrics";
+import { compileModel, disposeModel } from "../ops/nn";
+import { mulberry32, shuffleInPlace } from "../random";
+import { buildDeepMirClassifier, DEEPMIR_TRAINING } from "./classifier";
 import { DeepMirDataset, listDeepMirDatasets, loadDeepMirDataset } from "./datasets";
 import { evaluateHairpinClassifier, HairpinSetMetrics } from "./evaluate";
 import { decodeHairpinImage, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
@@ -57,18 +58,12 @@ export interface HairpinExperimentOptions {
   progress?: (line: string) => void;
 }
 
-/** Mean and sample standard deviation (null for one value). */
-export interface MeanSd {
-  mean: number;
-  sd: number | null;
-}
-
 /** One seed's run. */
 export interface HairpinSeedResult {
   seed: number;
   pretraining: { report: Record<string, { n: number; removed: number }>; n: number; history: HairpinEpochRecord[] } | null;
   /** Per epoch, with the test set's accuracy after that epoch. */
-  history: (HairpinEpochRecord & { test_accuracy: number })[];
+  history: (HairpinEpochRecord & { testAccuracy: number })[];
   /** Test set first, then the other sets. */
   metrics: HairpinSetMetrics[];
   secondsPerEpoch: number;
@@ -151,8 +146,7 @@ export async function runHairpinClassifierExperiment(opts: HairpinExperimentOpti
         });
         pretraining = { report, n: data.n, history: pre.history };
         // Fine-tuning starts with a fresh Adam, as a reloaded Keras model would.
-        model.optimizer.dispose();
-        model.compile({ optimizer: createAdam(1e-3, 0.9, 0.999, 1e-7), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+        compileModel(model, DEEPMIR_TRAINING);
       }
       const testCurve = new Map<number, number>();
       const curveFile = path.join(seedDir, "test-curve.json");
@@ -171,14 +165,12 @@ export async function runHairpinClassifierExperiment(opts: HairpinExperimentOpti
       await saveTfjsModel(model, modelDir);
       const metrics: HairpinSetMetrics[] = [evaluateHairpinClassifier(model, test).metrics];
       for (const prefix of others) metrics.push(evaluateHairpinClassifier(model, loadDeepMirDataset(prefix)).metrics);
-      const history = result.history.map((h) => ({ ...h, test_accuracy: testCurve.get(h.epoch) ?? NaN }));
+      const history = result.history.map((h) => ({ ...h, testAccuracy: testCurve.get(h.epoch) ?? NaN }));
       const secondsPerEpoch = history.length ? meanSd(history.map((h) => h.seconds)).mean : NaN;
       perSeed.push({ seed, pretraining, history, metrics, secondsPerEpoch, modelDir });
       progress(`seed ${seed}: ${testSet} accuracy ${metrics[0]!.accuracy.toFixed(4)}`);
     } finally {
-      // compile() was given the optimizer, so model.dispose() leaves its slots (Adam m, v).
-      model.optimizer?.dispose();
-      model.dispose();
+      disposeModel(model);
     }
   }
 
@@ -207,19 +199,6 @@ export function summariseSeeds(perSeed: readonly Pick<HairpinSeedResult, "metric
     };
     return { name: m.name, n: m.n, accuracy: pick("accuracy"), sensitivity: pick("sensitivity"), specificity: pick("specificity"), f1: pick("f1"), rocAuc: pick("rocAuc") };
   });
-}
-
-export function meanSd(xs: readonly number[]): MeanSd {
-  if (xs.length === 0) throw new InputError("mean of no values");
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : null;
-  return { mean, sd };
-}
-
-/** "0.9290 ± 0.0040" (or just the mean for one seed, "—" for null). */
-export function formatMeanSd(x: MeanSd | null, digits = 4): string {
-  if (!x) return "—";
-  return x.sd === null ? x.mean.toFixed(digits) : `${x.mean.toFixed(digits)} ± ${x.sd.toFixed(digits)}`;
 }
 
 /**
@@ -252,10 +231,7 @@ export function pretrainingSet(test: DeepMirDataset, seed: number): { data: Deep
   const random = mulberry32(seed);
   const take = (rows: typeof kept, count: number) => {
     const copy = rows.slice();
-    for (let i = copy.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-    }
+    shuffleInPlace(copy, random);
     return copy.slice(0, count);
   };
   const size = Math.min(positives.length, negatives.length);

@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
-import { imageCount, imagesToTensor } from "./classifier";
+import { pearson } from "../metrics";
+import { inputGradients, targetScore } from "../saliency";
+import { imageCount, imageSource } from "./classifier";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "./image";
 
 /**
@@ -29,8 +31,8 @@ export interface HairpinSaliencyOptions {
  * gradient is the same at every pixel is all zeros. keras-vis adds ε = 1e-7 to the
  * denominator, so its maxima are 1 − O(1e-7) where ours are exactly 1.
  *
- * The score is the logit difference z_class − z_other for a softmax classifier (classScore),
- * else the class probability. With two classes p₁ = sigmoid(z₁ − z₀), so
+ * The score is the logit difference z_class − z_other for a softmax classifier
+ * ({@link targetScore}), else the class probability. With two classes p₁ = sigmoid(z₁ − z₀), so
  * ∂p₁/∂x = p₀ p₁ ∂(z₁ − z₀)/∂x: a per-image factor, which the normalisation removes, so both
  * give the same map, except where the softmax saturates to exactly 0 or 1 in float32 and the
  * probability's gradient vanishes. The map is the same for either class.
@@ -57,51 +59,23 @@ export function hairpinSaliencyMaps(
     if (!Number.isInteger(i) || i < 0 || i >= n) throw new InputError(`image index ${i} (position ${k}) is out of range: there are ${n} images`);
   }
 
-  // Gradient of the sum over the batch: in inference mode every output row depends only on its
-  // own image, so the gradient of the sum is each image's own gradient.
-  const { score, dispose } = classScore(model, classIndex);
-  const gradient = tf.grad((x: tf.Tensor) => score(x).sum());
+  const target = targetScore(model, classIndex);
+  let gradients: Float32Array;
+  try {
+    gradients = inputGradients(target.score, imageSource(images, indices), { batchSize }).values; // [count, 25, 100, 3]
+  } finally {
+    target.dispose();
+  }
   const out = new Float32Array(count * SALIENCY_MAP_SIZE);
-  for (let start = 0; start < count; start += batchSize) {
-    const size = Math.min(batchSize, count - start);
-    const batch = Array.from({ length: size }, (_, k) => indices[start + k]!);
-    const absMax = tf.tidy(() => gradient(imagesToTensor(images, batch)).abs().max(3)); // [size, 25, 100]
-    const raw = absMax.dataSync() as Float32Array;
-    absMax.dispose();
-    for (let k = 0; k < size; k++) normaliseInto(raw.subarray(k * SALIENCY_MAP_SIZE, (k + 1) * SALIENCY_MAP_SIZE), out, (start + k) * SALIENCY_MAP_SIZE);
+  const absMax = new Float32Array(SALIENCY_MAP_SIZE);
+  for (let k = 0; k < count; k++) {
+    const base = k * SALIENCY_MAP_SIZE * 3;
+    for (let p = 0; p < SALIENCY_MAP_SIZE; p++) {
+      absMax[p] = Math.max(Math.abs(gradients[base + 3 * p]!), Math.abs(gradients[base + 3 * p + 1]!), Math.abs(gradients[base + 3 * p + 2]!));
+    }
+    normaliseInto(absMax, out, k * SALIENCY_MAP_SIZE);
   }
-  dispose();
   return out;
-}
-
-/**
- * The per-image quantity whose gradient makes the map. When the last layer is a 2-unit softmax
- * Dense (the deepMir classifier), the logit difference z_class − z_other, computed from the
- * penultimate layer's output and the last layer's weights: a trained classifier drives many
- * softmax outputs to exactly 0 or 1 in float32, where ∂p/∂x vanishes and the image would give
- * an empty map, while the logit difference keeps its gradient (keras-vis, too, recommends
- * swapping the final softmax for a linear activation). Otherwise the softmax probability.
- */
-function classScore(model: tf.LayersModel, classIndex: 0 | 1): { score: (x: tf.Tensor) => tf.Tensor; dispose: () => void } {
-  const last = model.layers[model.layers.length - 1]!;
-  const config = last.getConfig();
-  const weights = last.getWeights();
-  if (last.getClassName() === "Dense" && config.activation === "softmax" && weights.length === 2 && model.layers.length >= 2) {
-    const features = tf.model({ inputs: model.inputs, outputs: model.layers[model.layers.length - 2]!.output as tf.SymbolicTensor });
-    const [kernel, bias] = weights as [tf.Tensor2D, tf.Tensor1D];
-    const sign = classIndex === 1 ? tf.tensor1d([-1, 1]) : tf.tensor1d([1, -1]);
-    const direction = tf.tidy(() => tf.matMul(kernel, sign.reshape([2, 1]))); // [features, 1]
-    const offset = tf.tidy(() => tf.dot(bias, sign));
-    sign.dispose();
-    return {
-      score: (x) => {
-        const h = features.apply(x, { training: false }) as tf.Tensor;
-        return tf.add(tf.matMul(h.reshape([h.shape[0]!, -1]), direction).reshape([-1]), offset);
-      },
-      dispose: () => tf.dispose([direction, offset]),
-    };
-  }
-  return { score: (x) => (model.apply(x, { training: false }) as tf.Tensor2D).slice([0, classIndex], [-1, 1]).reshape([-1]), dispose: () => {} };
 }
 
 /** InputError unless `model` maps [batch, 25, 100, 3] images to [batch, 2] (one output). */
@@ -213,29 +187,4 @@ function columnMeans(map: ArrayLike<number>): Float64Array {
   }
   for (let c = 0; c < HAIRPIN_IMAGE_WIDTH; c++) out[c]! /= HAIRPIN_IMAGE_HEIGHT;
   return out;
-}
-
-/**
- * Pearson correlation of two equally long series, in float64 with centred sums (two passes,
- * no cancellation). NaN when either series is constant. (lib/src/metrics.ts has none.)
- */
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma, db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  if (saa === 0 || sbb === 0) return NaN;
-  // Clamp: rounding can push |r| a hair past 1 for (anti)proportional series.
-  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
 }

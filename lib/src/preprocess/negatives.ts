@@ -11,7 +11,7 @@
  * miRNAs from the same pool, never its own and never one that forms a positive pair with the
  * same site sequence; negatives k·ratio … k·ratio + ratio − 1 belong to positive k.
  */
-import { mulberry32, randomInteger } from "../random";
+import { DEFAULT_SEED, mulberry32, randomInteger } from "../random";
 
 export interface MirnaNegativeOptions {
   /** Negatives per positive; default 20. */
@@ -45,7 +45,7 @@ export interface MirnaNegatives {
 export function mirnaNegatives(mirnas: readonly string[], sites: readonly string[], options: MirnaNegativeOptions = {}): MirnaNegatives {
   if (mirnas.length !== sites.length) throw new Error(`mirnaNegatives: ${mirnas.length} miRNAs but ${sites.length} sites`);
   const ratio = options.ratio ?? 20;
-  const random = mulberry32(options.seed ?? 1789);
+  const random = mulberry32(options.seed ?? DEFAULT_SEED);
   const pool = options.pool ? [...new Set(options.pool)] : [...new Set(mirnas)];
   const poolIndex = new Map(pool.map((m, i) => [m, i]));
 

@@ -6,6 +6,7 @@
  */
 import pl from "nodejs-polars";
 import { progressReporter } from "../progress";
+import { DEFAULT_SEED } from "../random";
 import { readEncoriTargets } from "./encori";
 import { Genome, openGenome } from "./genome";
 import { readGtfFeatures } from "./gtf";
@@ -65,7 +66,7 @@ export interface PreprocessConfig {
 }
 
 export const DEFAULT_PREPROCESS_CONFIG: Readonly<PreprocessConfig> = Object.freeze({
-  seed: 1789,
+  seed: DEFAULT_SEED,
   windowLength: 50,
   windowOffsetMin: 15,
   windowOffsetMax: 29,

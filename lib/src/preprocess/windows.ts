@@ -15,7 +15,7 @@
  */
 import pl from "nodejs-polars";
 import { InputError } from "../errors";
-import { mulberry32, randomInteger } from "../random";
+import { DEFAULT_SEED, mulberry32, randomInteger } from "../random";
 import type { Genome } from "./genome";
 import { CoordinateMode, encoriRows, keepRows, siteInterval } from "./steps";
 
@@ -73,7 +73,7 @@ function unknownChromosome(genome: Genome, chrom: string, file: string | undefin
  * at index windowLength − 1 − r). Off-chromosome windows: see the module comment.
  */
 export async function cutSiteWindows(frame: pl.DataFrame, genome: Genome, options: SiteWindowOptions = {}): Promise<SiteWindowResult> {
-  const seed = options.seed ?? 1789;
+  const seed = options.seed ?? DEFAULT_SEED;
   const length = options.windowLength ?? 50;
   const offsetMin = options.offsetMin ?? 15;
   const offsetMax = options.offsetMax ?? 29;

@@ -1,0 +1,207 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../errors";
+import { withAtomicFolder, writeFileAtomic } from "../io/files";
+import { loadTfjsModel, saveTfjsModel } from "../io/tfjsModel";
+
+/**
+ * Training checkpoints, one versioned format for every task. A checkpoint folder holds
+ * `epoch-NNNN/` (the last complete epoch or iteration) and `latest.json` naming it:
+ *
+ *   epoch-NNNN/model/          weights (tfjs layers format)
+ *   epoch-NNNN/optimizer.bin   the optimizer's slots (Adam's m and v, iteration count), raw
+ *   epoch-NNNN/state.json      {@link CheckpointState}: format, task, counters, history, the
+ *                              options that must agree on resume, the task's own state
+ *   best/model/                with early stopping that restores the best weights: those
+ *
+ * Every file and folder is written atomically, and `latest.json` last, so a run killed at any
+ * moment resumes from the last complete epoch.
+ */
+
+/** The current format. */
+export const CHECKPOINT_FORMAT = "mirna-dl checkpoint 2";
+/** The hairpin classifier's format before the training loop was shared (read, converted). */
+const HAIRPIN_FORMAT_1 = "mirna-dl hairpin checkpoint 1";
+
+const LATEST = "latest.json";
+
+/** One row of a training history: epoch, seconds, training and validation metrics, task fields. */
+export type EpochRecord = {
+  /** 1-based epoch (or iteration). */
+  epoch: number;
+  /** Wall-clock seconds of the epoch (training + validation, without the checkpoint). */
+  seconds: number;
+} & Record<string, number | null>;
+
+/** Early-stopping bookkeeping, carried across a resume. */
+export interface EarlyStoppingState {
+  best: number | null;
+  bestEpoch: number;
+  /** Epochs since the best one. */
+  wait: number;
+  stopped: boolean;
+}
+
+/** What `state.json` holds. */
+export interface CheckpointState {
+  format: typeof CHECKPOINT_FORMAT;
+  /** What was trained, e.g. "hairpin-classifier", "binding-iterative". */
+  task: string;
+  /** Epochs (iterations) completed. */
+  epoch: number;
+  /** Optimizer steps taken (= training calls of the dropout layers). */
+  step: number;
+  history: EpochRecord[];
+  /** Options that must be the same to resume (seed, batch size, data size, …). */
+  key: Record<string, unknown>;
+  /** The task's own state (e.g. the iterative trainer's ratio and positives used); JSON. */
+  taskState: unknown;
+  earlyStopping: EarlyStoppingState | null;
+  /** Adam's β₁ᵗ and β₂ᵗ accumulators, restored bit-exactly (setWeights recomputes them with pow). */
+  adamAccBeta: [number, number] | null;
+  /** Layout of `optimizer.bin`: optimizer weights in getWeights() order. */
+  optimizerWeights: { name: string; shape: number[]; dtype: "float32" | "int32" }[];
+}
+
+/** The fields of a checkpoint the training loop provides; the optimizer parts are read off the model. */
+export type CheckpointContent = Omit<CheckpointState, "format" | "adamAccBeta" | "optimizerWeights">;
+
+/** Adam's private β-power accumulators (tfjs AdamOptimizer fields); null for other optimizers. */
+function adamAccumulators(optimizer: tf.Optimizer): { accBeta1: tf.Variable; accBeta2: tf.Variable } | null {
+  const fields = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return optimizer instanceof tf.AdamOptimizer && fields.accBeta1 && fields.accBeta2
+    ? { accBeta1: fields.accBeta1, accBeta2: fields.accBeta2 }
+    : null;
+}
+
+/** The name of epoch `epoch`'s checkpoint folder. */
+function folderName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(4, "0")}`;
+}
+
+/**
+ * Writes the checkpoint of `content.epoch` (model weights, optimizer slots, state) into
+ * `dir/epoch-NNNN/`, then points `latest.json` at it and removes older ones. The model must be
+ * compiled (its optimizer is saved).
+ */
+export async function writeCheckpoint(dir: string, model: tf.LayersModel, content: CheckpointContent): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const name = folderName(content.epoch);
+  await withAtomicFolder(path.join(dir, name), async (temp) => {
+    await saveTfjsModel(model, path.join(temp, "model"));
+    const weights = await model.optimizer.getWeights();
+    const chunks: Buffer[] = [];
+    const layout: CheckpointState["optimizerWeights"] = [];
+    for (const w of weights) {
+      const dtype = w.tensor.dtype === "int32" ? "int32" : "float32";
+      const data = w.tensor.dataSync();
+      const typed = dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data);
+      chunks.push(Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength));
+      layout.push({ name: w.name, shape: w.tensor.shape.slice(), dtype });
+    }
+    const acc = adamAccumulators(model.optimizer);
+    const adamAccBeta: [number, number] | null = acc ? [acc.accBeta1.dataSync()[0]!, acc.accBeta2.dataSync()[0]!] : null;
+    // getWeights returns the moment variables themselves plus a new scalar for the iteration count.
+    for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+    writeFileAtomic(path.join(temp, "optimizer.bin"), Buffer.concat(chunks));
+    const state: CheckpointState = { format: CHECKPOINT_FORMAT, ...content, adamAccBeta, optimizerWeights: layout };
+    writeFileAtomic(path.join(temp, "state.json"), JSON.stringify(state, null, 1));
+  });
+  writeFileAtomic(path.join(dir, LATEST), JSON.stringify({ checkpoint: name, epoch: content.epoch }));
+  for (const entry of fs.readdirSync(dir)) {
+    const stale = (/^epoch-\d+$/.test(entry) && entry !== name) || /^\.epoch-\d+\.\d+\.tmp$/.test(entry);
+    if (stale) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+}
+
+/** Saves the best weights so far (early stopping with restoreBest) into `dir/best/model/`. */
+export async function writeBestWeights(dir: string, model: tf.LayersModel): Promise<void> {
+  await withAtomicFolder(path.join(dir, "best"), (temp) => saveTfjsModel(model, path.join(temp, "model")));
+}
+
+/** Copies the weights saved by {@link writeBestWeights} into `model`. */
+export async function restoreBestWeights(dir: string, model: tf.LayersModel): Promise<void> {
+  await copyWeightsFrom(path.join(dir, "best", "model"), model);
+}
+
+/** Loads the weights of a saved model folder into `model` (same layers and shapes, else an InputError). */
+async function copyWeightsFrom(folder: string, model: tf.LayersModel): Promise<void> {
+  const saved = await loadTfjsModel(folder);
+  try {
+    const savedWeights = saved.getWeights();
+    const own = model.getWeights();
+    if (savedWeights.length !== own.length || savedWeights.some((w, i) => w.shape.join() !== own[i]!.shape.join())) {
+      throw new InputError("the checkpoint's model has other layers or shapes than the model being trained", { file: folder });
+    }
+    model.setWeights(savedWeights);
+  } finally {
+    saved.dispose();
+  }
+}
+
+/**
+ * The checkpoint `dir/latest.json` names, or null when there is none. A checkpoint of the
+ * hairpin classifier's first format is converted; any other format is an InputError naming it.
+ */
+export function readLatestCheckpoint(dir: string): { folder: string; state: CheckpointState } | null {
+  const latest = path.join(dir, LATEST);
+  if (!fs.existsSync(latest)) return null;
+  let folder: string;
+  let raw: Record<string, unknown>;
+  try {
+    folder = path.join(dir, (JSON.parse(fs.readFileSync(latest, "utf8")) as { checkpoint: string }).checkpoint);
+    raw = JSON.parse(fs.readFileSync(path.join(folder, "state.json"), "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`cannot read the checkpoint: ${(e as Error).message}`, { file: latest });
+  }
+  if (raw.format === HAIRPIN_FORMAT_1) return { folder, state: fromHairpinFormat1(raw) };
+  if (raw.format !== CHECKPOINT_FORMAT) {
+    throw new InputError(`unknown checkpoint format '${String(raw.format)}' (this version reads '${CHECKPOINT_FORMAT}' and '${HAIRPIN_FORMAT_1}'); use another checkpoint folder`, { file: folder });
+  }
+  return { folder, state: raw as unknown as CheckpointState };
+}
+
+/** A "mirna-dl hairpin checkpoint 1" state as the current format (history fields renamed to camelCase). */
+function fromHairpinFormat1(raw: Record<string, unknown>): CheckpointState {
+  const old = raw as {
+    epoch: number; step: number; seed: number; batchSize: number; validationFraction: number; samples: number;
+    history: { epoch: number; loss: number; accuracy: number; val_loss: number | null; val_accuracy: number | null; seconds: number }[];
+    adamAccBeta: [number, number] | null; optimizerWeights: CheckpointState["optimizerWeights"];
+  };
+  return {
+    format: CHECKPOINT_FORMAT,
+    task: "hairpin-classifier",
+    epoch: old.epoch,
+    step: old.step,
+    history: old.history.map((h) => ({ epoch: h.epoch, loss: h.loss, accuracy: h.accuracy, valLoss: h.val_loss, valAccuracy: h.val_accuracy, seconds: h.seconds })),
+    key: { seed: old.seed, batchSize: old.batchSize, validationFraction: old.validationFraction, samples: old.samples },
+    taskState: null,
+    earlyStopping: null,
+    adamAccBeta: old.adamAccBeta,
+    optimizerWeights: old.optimizerWeights,
+  };
+}
+
+/** Loads the weights and optimizer state of a checkpoint into `model` (compiled with the same optimizer). */
+export async function restoreCheckpoint(model: tf.LayersModel, folder: string, state: CheckpointState): Promise<void> {
+  await copyWeightsFrom(path.join(folder, "model"), model);
+  const bytes = fs.readFileSync(path.join(folder, "optimizer.bin"));
+  let offset = 0;
+  const named: { name: string; tensor: tf.Tensor }[] = state.optimizerWeights.map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const slice = bytes.subarray(offset, offset + size * 4);
+    offset += size * 4;
+    const copy = new Uint8Array(slice).buffer;
+    const values = spec.dtype === "int32" ? new Int32Array(copy) : new Float32Array(copy);
+    return { name: spec.name, tensor: tf.tensor(values, spec.shape, spec.dtype) };
+  });
+  if (offset !== bytes.length) throw new InputError(`optimizer.bin has ${bytes.length} bytes, state.json describes ${offset}`, { file: folder });
+  await model.optimizer.setWeights(named);
+  tf.dispose(named.map((w) => w.tensor));
+  const acc = adamAccumulators(model.optimizer);
+  if (acc && state.adamAccBeta) {
+    acc.accBeta1.assign(tf.scalar(state.adamAccBeta[0]));
+    acc.accBeta2.assign(tf.scalar(state.adamAccBeta[1]));
+  }
+}
