@@ -13,6 +13,8 @@ import { encodePng } from "../lib/src/io/png";
 import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
 import { readTsv } from "../lib/src/io/tsv";
 import { readNpzSingle } from "../lib/src/io/npy";
+import { missingData } from "../lib/src/data/paths";
+import { deepMirDatasetsFolder } from "../lib/src/hairpin/datasets";
 import { loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { decodePng, tempDir, writeFixture } from "./helpers";
 
@@ -44,18 +46,31 @@ before(async () => {
   model.dispose();
 });
 
-test("help: hairpin, encode, classify", () => {
+test("help: hairpin, encode, classify, train", () => {
   const main = run("--help");
   assert.equal(main.code, 0);
   assert.match(main.stdout, /hairpin +pre-miRNA hairpin images/);
   const hairpin = run("hairpin", "--help");
   assert.equal(hairpin.code, 0);
-  assert.match(hairpin.stdout, /encode[\s\S]*classify/);
-  for (const [command, pattern] of [["encode", /--input FASTA --out DIR/], ["classify", /--model DIR --input FASTA\|NPZ/]] as const) {
+  assert.match(hairpin.stdout, /encode[\s\S]*classify[\s\S]*train[\s\S]*help/);
+  assert.equal(run("hairpin").stdout, hairpin.stdout);
+  const commands = [
+    ["encode", /^Usage: mirna-dl hairpin encode --input FASTA --out DIR \[--scale N\]/],
+    ["classify", /^Usage: mirna-dl hairpin classify --model DIR --input FASTA\|NPZ/],
+    ["train", /^Usage: mirna-dl hairpin train \[--seeds S,S,…\] \[--epochs N\] \[--out DIR\] \[options\]/],
+  ] as const;
+  for (const [command, pattern] of commands) {
     const r = run("hairpin", command, "--help");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, pattern);
+    assert.equal(run("hairpin", "help", command).stdout, r.stdout, `hairpin help ${command}`);
   }
+  const train = run("hairpin", "train", "-h").stdout;
+  for (const option of ["seeds", "epochs", "out", "modules", "dense-units", "kernel-size", "batch-size", "max-train", "pretrain-epochs", "train-set", "test-set"]) {
+    assert.match(train, new RegExp(`--${option} `), option);
+  }
+  assert.match(train, /--epochs N +training epochs per seed \(default 100\)/);
+  assert.match(train, /--train-set PREFIX .*\(default modhsa_train\)/);
   const unknown = run("hairpin", "draw");
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown hairpin command 'draw'/);
@@ -188,4 +203,75 @@ test("PNG and .npz writers: scale, CRCs, round trip through the .npz reader", ()
   assert.deepEqual(back.images, images);
   assert.deepEqual(back.names, ["a", "ß-mir-1", "c"]);
   assert.throws(() => readImagesNpz(path.join(__dirname, "fixtures", "npy", "nonexistent.npz")), InputError);
+});
+
+test("classify and encode: --threshold, --batch-size and --scale are validated (exit 2)", () => {
+  const cases: [string[], RegExp][] = [
+    [["classify", "--model", modelDir, "--input", FASTA, "--threshold", "high"], /--threshold must be a number, got 'high'/],
+    [["classify", "--model", modelDir, "--input", FASTA, "--batch-size", "0"], /--batch-size must be a positive integer, got '0'/],
+    [["encode", "--input", FASTA, "--out", path.join(dir, "never"), "--scale", "33"], /--scale must be an integer 1–32, got '33'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run("hairpin", ...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, pattern);
+  }
+  assert.ok(!fs.existsSync(path.join(dir, "never")));
+});
+
+test("train: options are validated before any data is read (exit 2)", () => {
+  const out = path.join(dir, "train-never");
+  const cases: [string[], RegExp][] = [
+    [["--seeds", "1,x"], /--seeds must be distinct comma-separated integers, got '1,x'/],
+    [["--seeds", "2,2"], /--seeds must be distinct comma-separated integers, got '2,2'/],
+    [["--epochs", "-1"], /--epochs must be an integer ≥ 0, got '-1'/],
+    [["--modules", "5"], /--modules must be an integer 1–4, got '5'/],
+    [["--dense-units", "0"], /--dense-units must be a positive integer, got '0'/],
+    [["--kernel-size", "2.5"], /--kernel-size must be a positive integer, got '2\.5'/],
+    [["--batch-size", "x"], /--batch-size must be a positive integer, got 'x'/],
+    [["--max-train", "0"], /--max-train must be a positive integer, got '0'/],
+    [["--pretrain-epochs", "one"], /--pretrain-epochs must be an integer ≥ 0, got 'one'/],
+    [["--train-set", ""], /--train-set must not be empty/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run("hairpin", "train", "--out", out, ...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, pattern);
+  }
+  assert.ok(!fs.existsSync(out));
+});
+
+test("train on the deepMir data with tiny settings: tables on stdout, options in results.json", (t) => {
+  const skip = missingData(deepMirDatasetsFolder());
+  if (skip) return t.skip(skip);
+  const out = path.join(dir, "train");
+  const r = run(
+    "hairpin", "train", "--seeds", "3", "--epochs", "1", "--max-train", "64", "--out", out,
+    "--modules", "1", "--dense-units", "8", "--kernel-size", "5", "--batch-size", "32", "--test-set", "hsapseudo_test",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const results = JSON.parse(fs.readFileSync(path.join(out, "results.json"), "utf8")) as {
+    epochs: number; seeds: number[]; trainSamples: number; trainSet: string; testSet: string; pretrainEpochs: number;
+    model: { modules: number; denseUnits: number; kernelSize: number; batchSize: number };
+    perSeed: { seed: number; history: unknown[]; metrics: { name: string }[] }[]; summary: { name: string }[];
+  };
+  assert.equal(results.epochs, 1);
+  assert.deepEqual(results.seeds, [3]);
+  assert.equal(results.trainSamples, 64);
+  assert.equal(results.trainSet, "modhsa_train");
+  assert.equal(results.testSet, "hsapseudo_test");
+  assert.equal(results.pretrainEpochs, 0);
+  assert.deepEqual(
+    { modules: results.model.modules, denseUnits: results.model.denseUnits, kernelSize: results.model.kernelSize, batchSize: results.model.batchSize },
+    { modules: 1, denseUnits: 8, kernelSize: 5, batchSize: 32 },
+  );
+  assert.equal(results.perSeed.length, 1);
+  assert.equal(results.perSeed[0]!.history.length, 1);
+  assert.equal(results.summary[0]!.name, "hsapseudo_test", "the test set first");
+  assert.ok(results.summary.some((s) => s.name === "modhsa_test"), "other sets evaluated too");
+  assert.ok(fs.existsSync(path.join(out, "seed-3", "model", "model.json")));
+  assert.match(r.stdout, /^seed 3\nset +n +pos +neg +accuracy/m);
+  assert.match(r.stdout, /^hsapseudo_test +1129 +564 +565 /m);
+  assert.match(r.stdout, /^mean ± sd over seeds 3 \(1 epochs, /m);
+  assert.ok(r.stdout.trimEnd().endsWith(`results in ${path.join(out, "results.json")}`), r.stdout);
 });
