@@ -30,7 +30,7 @@ import {
   withEncoriRows,
 } from "../lib/src/preprocess/steps";
 import { cutSiteWindows, scanNegatives } from "../lib/src/preprocess/windows";
-import { mirnaNegatives } from "../lib/src/preprocess/negatives";
+import { mirnaNegatives } from "../lib/src/binding/negatives";
 import { DEFAULT_PREPROCESS_CONFIG, PreprocessResult, runPreprocessing } from "../lib/src/preprocess/pipeline";
 import { writePreprocessOutputs } from "../lib/src/preprocess/outputs";
 import { tempDir } from "./helpers";

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readPairTable } from "../lib/src/binding/tables";
-import { writeTsv } from "../lib/src/io/tsv";
+import { pairsFromLockFrame, readPairChunks, readPairTable } from "../lib/src/binding/tables";
+import { readTsvChunks, writeTsv } from "../lib/src/io/tsv";
 import { InputError } from "../lib/src/errors";
 import { MIRNA, SITE, tempDir, writeFixture } from "./helpers";
 
@@ -76,4 +76,41 @@ test("writeTsv writes atomically and round-trips", async () => {
   const back = await readPairTable(out);
   assert.deepEqual(back.sites, [SITE]);
   assert.deepEqual(fs.readdirSync(path.dirname(out)), ["out.tsv.gz"], "no temp file left");
+});
+
+test("streamed in chunks: rows numbered across chunks, gzip, the same pairs as a whole read", async () => {
+  const rows = Array.from({ length: 10 }, (_, i) => `${MIRNA}\t${SITE}\t${i % 3 === 0 ? "positive" : "negative"}`);
+  for (const name of ["chunks.tsv", "chunks.tsv.gz"]) {
+    const file = writeFixture(dir, name, LOCK_HEADER + rows.join("\n") + "\n");
+    const chunks = [];
+    for await (const c of readPairChunks(file, { rows: 3 })) chunks.push(c);
+    assert.deepEqual(chunks.map((c) => [c.firstRow, c.mirnas.length]), [[1, 3], [4, 3], [7, 3], [10, 1]], name);
+    const whole = await readPairTable(file);
+    assert.deepEqual(chunks.flatMap((c) => Array.from(c.labels!)), Array.from(whole.labels!));
+    assert.deepEqual(chunks.flatMap((c) => c.sites), whole.sites);
+  }
+  // No final newline: the last row still counts.
+  const noNewline = writeFixture(dir, "nonl.tsv", LOCK_HEADER + rows.slice(0, 4).join("\n"));
+  let n = 0;
+  for await (const c of readTsvChunks(noNewline, { rows: 3 })) n += c.frame.height;
+  assert.equal(n, 4);
+  // A bad row in a later chunk is reported with its row number in the whole table.
+  const bad = [...rows];
+  bad[7] = `${MIRNA}\t${SITE.slice(0, 40)}\tnegative`;
+  const badFile = writeFixture(dir, "badchunk.tsv", LOCK_HEADER + bad.join("\n") + "\n");
+  await assert.rejects(async () => {
+    for await (const _ of readPairChunks(badFile, { rows: 3 })) void _;
+  }, (e: unknown) => e instanceof InputError && /badchunk\.tsv, row 8, column 'binding_sequence'/.test(e.message));
+  for (const [name, text, pattern] of [["empty.tsv", "", /empty file/], ["head.tsv", LOCK_HEADER, /header but no data rows/]] as const) {
+    await assert.rejects(async () => {
+      for await (const _ of readTsvChunks(writeFixture(dir, name, text))) void _;
+    }, pattern, name);
+  }
+});
+
+test("pairsFromLockFrame: labelled pairs of a lock frame, validated", async () => {
+  const t = await readPairTable(writeFixture(dir, "lf.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tnegative\n`));
+  const pairs = pairsFromLockFrame(t.frame, "frame");
+  assert.deepEqual([pairs.name, pairs.mirnas, Array.from(pairs.labels)], ["frame", [MIRNA, MIRNA], [1, 0]]);
+  assert.throws(() => pairsFromLockFrame(t.frame.withColumn(t.frame.getColumn("label").str.replace("positive", "maybe")), "x"), /x, row 1, column 'label': bad label 'maybe'/);
 });

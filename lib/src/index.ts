@@ -44,6 +44,7 @@ export * from "./binding/encoding";
 export * from "./binding/tables";
 export * from "./binding/paths";
 export * from "./binding/seedMatch";
+export * from "./binding/negatives";
 export * from "./binding/arch00b";
 export * from "./binding/kerasH5";
 export * from "./binding/predict";
@@ -69,7 +70,7 @@ export * from "./preprocess/targetscan";
 export * from "./preprocess/genome";
 export * from "./preprocess/steps";
 export * from "./preprocess/windows";
-export * from "./preprocess/negatives";
+
 export * from "./preprocess/pipeline";
 export * from "./preprocess/outputs";
 export * from "./preprocess/inputs";

@@ -1,4 +1,8 @@
 import { SEED_MATCH_CLASSES, seedMatchClass } from "./seedMatch";
+import type { LabelledPairs } from "./tables";
+
+/** The parts of labelled pairs the statistics read (a {@link LabelledPairs} fits). */
+export type PairsForStats = Pick<LabelledPairs, "mirnas" | "sites"> & { labels: ArrayLike<number> };
 
 /** Labels as the lock format writes them. */
 export type PairLabelName = "positive" | "negative";
@@ -8,7 +12,7 @@ function labelName(label: number): PairLabelName {
 }
 
 /** Share of each seed-match class (8mer … none) among positives and among negatives. */
-export function seedMatchClassShares(mirnas: readonly string[], sites: readonly string[], labels: ArrayLike<number>) {
+export function seedMatchClassShares({ mirnas, sites, labels }: PairsForStats) {
   const counts = new Map<string, number>();
   const totals = { positive: 0, negative: 0 };
   for (let i = 0; i < mirnas.length; i++) {
@@ -29,7 +33,7 @@ export function seedMatchClassShares(mirnas: readonly string[], sites: readonly 
  * Nucleotide shares per site position (1-based, 5'→3') for positives and negatives: rows
  * {label, position, nucleotide, share}, 2 × length × 4 rows (N is counted in no letter).
  */
-export function positionalComposition(sites: readonly string[], labels: ArrayLike<number>) {
+export function positionalComposition({ sites, labels }: Pick<PairsForStats, "sites" | "labels">) {
   const length = sites.length ? sites[0]!.length : 0;
   const letters = ["A", "C", "G", "T"] as const;
   const counts = { positive: new Float64Array(length * 4), negative: new Float64Array(length * 4) };
@@ -56,7 +60,7 @@ export function positionalComposition(sites: readonly string[], labels: ArrayLik
 }
 
 /** Positives and negatives per miRNA, most positives first. */
-export function pairsPerMirna(mirnas: readonly string[], labels: ArrayLike<number>) {
+export function pairsPerMirna({ mirnas, labels }: Pick<PairsForStats, "mirnas" | "labels">) {
   const byMirna = new Map<string, { mirna: string; positives: number; negatives: number }>();
   for (let i = 0; i < mirnas.length; i++) {
     let row = byMirna.get(mirnas[i]!);
@@ -68,8 +72,8 @@ export function pairsPerMirna(mirnas: readonly string[], labels: ArrayLike<numbe
 }
 
 /** Overall nucleotide shares of the sites, per label: rows {label, nucleotide, share}. */
-export function nucleotideShares(sites: readonly string[], labels: ArrayLike<number>) {
-  const positional = positionalComposition(sites, labels);
+export function nucleotideShares({ sites, labels }: Pick<PairsForStats, "sites" | "labels">) {
+  const positional = positionalComposition({ sites, labels });
   const length = sites.length ? sites[0]!.length : 1;
   const sums = new Map<string, number>();
   for (const row of positional) sums.set(`${row.label}|${row.nucleotide}`, (sums.get(`${row.label}|${row.nucleotide}`) ?? 0) + row.share / length);

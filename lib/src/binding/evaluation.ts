@@ -1,15 +1,7 @@
 import { prCurve, rankMetrics, rocCurve, RankMetrics } from "../metrics";
 import { ScorePairsOptions } from "./predict";
+import type { LabelledPairs } from "./tables";
 import { PairScorer } from "./scorer";
-
-/** A labelled set of pairs to score. */
-export interface LabelledPairs {
-  name: string;
-  mirnas: string[];
-  sites: string[];
-  /** 1 = positive, 0 = negative. */
-  labels: Uint8Array;
-}
 
 export interface SubsetOptions {
   /** Keep every k-th positive, starting with the first. Default 1 (all). */

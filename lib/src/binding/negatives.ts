@@ -1,6 +1,7 @@
 /**
- * Step 8 of the ENCORI preprocessing (spec binding.md §1.8): miRNA negatives, i.e. real
- * positive sites re-paired with other miRNA family representatives.
+ * miRNA negatives: real positive sites re-paired with other miRNA family representatives. They
+ * make step 8 of the ENCORI preprocessing (spec binding.md §1.8) and the training negatives of
+ * the standard and iterative trainers (§3, §4).
  *
  * The original (`negative_class_generator`) built the full cross product of the unique family
  * sequences of the positives × the positive rows, removed the pairs whose miRNA equals the row's
@@ -23,6 +24,11 @@ export interface MirnaNegativeOptions {
    * appearance (the original's pool: `df.mirna_binding_sequence.unique()`).
    */
   pool?: readonly string[];
+  /**
+   * More positive pairs that no negative may equal, besides the positives given (e.g. every
+   * positive of the training table when only a subset is being re-paired).
+   */
+  knownPositives?: { mirnas: readonly string[]; sites: readonly string[] };
 }
 
 export interface MirnaNegatives {
@@ -40,7 +46,8 @@ export interface MirnaNegatives {
  * Pairs each positive (mirnas[k], sites[k]) with `ratio` different miRNAs drawn from the pool
  * with mulberry32(seed): for positive k in order, draws uniform pool indices, rejecting a miRNA
  * already chosen for k, the row's own, or any miRNA m with (m, sites[k]) among the positive pairs
- * (sites compared as sequences). Throws when a positive has fewer than `ratio` allowed miRNAs.
+ * or `knownPositives` (sites compared as sequences). Throws when a positive has fewer than
+ * `ratio` allowed miRNAs.
  */
 export function mirnaNegatives(mirnas: readonly string[], sites: readonly string[], options: MirnaNegativeOptions = {}): MirnaNegatives {
   if (mirnas.length !== sites.length) throw new Error(`mirnaNegatives: ${mirnas.length} miRNAs but ${sites.length} sites`);
@@ -51,12 +58,16 @@ export function mirnaNegatives(mirnas: readonly string[], sites: readonly string
 
   // Positive miRNAs of every site sequence (as pool indices; miRNAs outside the pool cannot be drawn anyway).
   const positiveMirnas = new Map<string, number[]>();
-  for (let k = 0; k < sites.length; k++) {
-    const m = poolIndex.get(mirnas[k]!);
-    if (m === undefined) continue;
-    const list = positiveMirnas.get(sites[k]!);
-    if (list === undefined) positiveMirnas.set(sites[k]!, [m]);
-    else if (!list.includes(m)) list.push(m);
+  const known = options.knownPositives;
+  if (known && known.mirnas.length !== known.sites.length) throw new Error(`mirnaNegatives: ${known.mirnas.length} known positive miRNAs but ${known.sites.length} sites`);
+  for (const [pairMirnas, pairSites] of [[mirnas, sites], ...(known ? [[known.mirnas, known.sites] as const] : [])] as const) {
+    for (let k = 0; k < pairSites.length; k++) {
+      const m = poolIndex.get(pairMirnas[k]!);
+      if (m === undefined) continue;
+      const list = positiveMirnas.get(pairSites[k]!);
+      if (list === undefined) positiveMirnas.set(pairSites[k]!, [m]);
+      else if (!list.includes(m)) list.push(m);
+    }
   }
 
   const n = mirnas.length;

@@ -1,6 +1,6 @@
 import pl from "nodejs-polars";
 import { InputError } from "../errors";
-import { readTsv } from "../io/tsv";
+import { readTsv, readTsvChunks } from "../io/tsv";
 import { MIRNA_LENGTH, SITE_LENGTH, fitMirnaLength, normaliseSequence, validateSequence } from "./sequences";
 
 /** Column names of the two pair-table formats this project reads. */
@@ -12,14 +12,27 @@ export const PAIR_FORMATS = {
 } as const;
 export type PairFormat = keyof typeof PAIR_FORMATS;
 
-/** A table of miRNA–site pairs, validated: miRNAs 20 nt, sites 50 nt, alphabet ACGTN (U read as T). */
-export interface PairTable {
-  file: string;
-  format: PairFormat;
+/**
+ * miRNA–site pairs, the one shape every binding function takes: parallel arrays, miRNAs 20 nt,
+ * sites 50 nt, alphabet ACGTN (U read as T).
+ */
+export interface Pairs {
   mirnas: string[];
   sites: string[];
-  /** 1 = binds (positive), 0 = does not; null when the table has no label column. */
+  /** 1 = binds (positive), 0 = does not; null when not known. */
   labels: Uint8Array | null;
+}
+
+/** Pairs with labels and a name (a test set, a training set). */
+export interface LabelledPairs extends Pairs {
+  name: string;
+  labels: Uint8Array;
+}
+
+/** A table of pairs as read from a file, validated. */
+export interface PairTable extends Pairs {
+  file: string;
+  format: PairFormat;
   /** The table as read (all columns as strings), for writing predictions next to the input columns. */
   frame: pl.DataFrame;
 }
@@ -62,15 +75,42 @@ export function detectPairFormat(columns: readonly string[], file?: string): Pai
 export async function readPairTable(file: string, opts: ReadPairTableOptions = {}): Promise<PairTable> {
   const frame = readTsv(file);
   const format = detectPairFormat(frame.columns, file);
+  return { file, format, ...pairsOfFrame(frame, format, file, opts, 1), frame };
+}
+
+/**
+ * Streams a pair table in chunks of `rows` pairs (see readTsvChunks), each validated as
+ * {@link readPairTable} validates a whole table; memory holds one chunk. Every chunk's format
+ * is the header's.
+ */
+export async function* readPairChunks(file: string, opts: ReadPairTableOptions & { rows?: number } = {}): AsyncGenerator<Pairs & { firstRow: number }> {
+  let format: PairFormat | null = null;
+  for await (const chunk of readTsvChunks(file, { rows: opts.rows })) {
+    format ??= detectPairFormat(chunk.frame.columns, file);
+    yield { ...pairsOfFrame(chunk.frame, format, file, opts, chunk.firstRow), firstRow: chunk.firstRow };
+  }
+}
+
+/** The validated pairs of a frame in `format`; `firstRow` = the 1-based row of its first line. */
+function pairsOfFrame(frame: pl.DataFrame, format: PairFormat, file: string, opts: ReadPairTableOptions, firstRow: number): Pairs {
   const names = PAIR_FORMATS[format];
   const hasLabels = frame.columns.includes(names.label);
   if (opts.requireLabels && !hasLabels) {
     throw new InputError(`missing column '${names.label}' (needed to evaluate; ${format} format)`, { file });
   }
-  const mirnas = sequenceColumn(frame, names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna ?? format === "mirbind");
-  const sites = sequenceColumn(frame, names.site, "site", SITE_LENGTH, file, false);
-  const labels = hasLabels ? labelColumn(frame, names.label, format, file) : null;
-  return { file, format, mirnas, sites, labels, frame };
+  const mirnas = sequenceColumn(frame, names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna ?? format === "mirbind", firstRow);
+  const sites = sequenceColumn(frame, names.site, "site", SITE_LENGTH, file, false, firstRow);
+  const labels = hasLabels ? labelColumn(frame, names.label, format, file, firstRow) : null;
+  return { mirnas, sites, labels };
+}
+
+/**
+ * Pairs of a lock-format frame (as the preprocessing writes them), labelled from its `label`
+ * column, validated; `name` names them (and the source in errors).
+ */
+export function pairsFromLockFrame(frame: pl.DataFrame, name: string): LabelledPairs {
+  const pairs = pairsOfFrame(frame, "lock", name, { requireLabels: true }, 1);
+  return { name, mirnas: pairs.mirnas, sites: pairs.sites, labels: pairs.labels! };
 }
 
 const CLEAN = /^[ACGTN]+$/;
@@ -82,6 +122,7 @@ function sequenceColumn(
   length: number,
   file: string,
   fit: boolean,
+  firstRow: number,
 ): string[] {
   const values = frame.getColumn(column).toArray() as (string | null)[];
   const out = new Array<string>(values.length);
@@ -90,7 +131,7 @@ function sequenceColumn(
   for (let r = 0; r < values.length; r++) {
     const raw = values[r];
     if (raw === null || raw === undefined || raw.trim() === "") {
-      throw new InputError(`empty ${kind} sequence`, { file, row: r + 1, column });
+      throw new InputError(`empty ${kind} sequence`, { file, row: firstRow + r, column });
     }
     const known = checked.get(raw);
     if (known !== undefined) {
@@ -99,14 +140,14 @@ function sequenceColumn(
     }
     let value = CLEAN.test(raw) ? raw : normaliseSequence(raw);
     if (fit) value = fitMirnaLength(value, length);
-    validateSequence(value, kind, length, { file, row: r + 1, column });
+    validateSequence(value, kind, length, { file, row: firstRow + r, column });
     if (kind === "miRNA") checked.set(raw, value);
     out[r] = value;
   }
   return out;
 }
 
-function labelColumn(frame: pl.DataFrame, column: string, format: PairFormat, file: string): Uint8Array {
+function labelColumn(frame: pl.DataFrame, column: string, format: PairFormat, file: string, firstRow: number): Uint8Array {
   const values = frame.getColumn(column).toArray() as (string | null)[];
   const labels = new Uint8Array(values.length);
   const [positive, negative] = format === "lock" ? ["positive", "negative"] : ["1", "0"];
@@ -115,7 +156,7 @@ function labelColumn(frame: pl.DataFrame, column: string, format: PairFormat, fi
     if (value === positive) labels[r] = 1;
     else if (value === negative) labels[r] = 0;
     else {
-      throw new InputError(`bad label '${values[r] ?? ""}' (expected '${positive}' or '${negative}')`, { file, row: r + 1, column });
+      throw new InputError(`bad label '${values[r] ?? ""}' (expected '${positive}' or '${negative}')`, { file, row: firstRow + r, column });
     }
   }
   return labels;

@@ -10,7 +10,7 @@ import { DEFAULT_SEED } from "../random";
 import { readEncoriTargets } from "./encori";
 import { Genome, openGenome } from "./genome";
 import { readGtfFeatures } from "./gtf";
-import { mirnaNegatives } from "./negatives";
+import { mirnaNegatives } from "../binding/negatives";
 import {
   CoordinateMode,
   FamilyRepresentative,
