@@ -3,49 +3,66 @@
  * `.jupyter/` (see environment/setup.sh) and writes the executed copies to an
  * output folder; sources are only overwritten with `--update`.
  *
- *   node --import tsx environment/run-notebooks.ts [--out DIR] [--update] [notebook.ipynb ...]
+ *   node --import tsx environment/run-notebooks.ts [options] [notebook.ipynb ...]
  *
- * Without notebook arguments: every `notebooks/*.ipynb`, sorted by name.
- * Runs stop at the first failing notebook (later notebooks usually read what
- * earlier ones wrote); a failed notebook leaves `<out>/<name>.ipynb.log` (the
- * full nbconvert output) instead of an executed copy.
+ * Without notebook arguments: the notebooks of `notebooks/`, in the order of
+ * NOTEBOOKS in environment/notebook-data.ts (preprocess, model_train_lock,
+ * interpret, cvae_generate; missing ones are skipped, others follow by name).
+ * Notebook arguments run in that order too.
+ *
+ * Before the first cell runs, the data the selected notebooks read (NOTEBOOKS)
+ * is checked in the data folder and what is missing is fetched as
+ * `npm run data:fetch` does; when that fails, nothing runs and one message says
+ * what is missing and how to provide it (exit status 2).
+ *
+ * Runs stop at the first failing notebook (later notebooks read what earlier
+ * ones wrote); a failed notebook leaves `<out>/<name>.ipynb.log` (the full
+ * nbconvert output) instead of an executed copy. Progress: notebook k/n, cell
+ * i/m, elapsed time and the duration of the last successful run with the same
+ * profile, kept in `<out>/timings.json`.
  *
  * Environment:
- *   MIRNA_DL_PROFILE       `ci` or `full` (default `full`), passed to notebooks
+ *   MIRNA_DL_PROFILE       `ci` or `full` (default `full`; --profile overrides), passed to notebooks
  *   MIRNA_DL_DATA          data folder, passed on as an absolute path
  *                          (relative paths resolve against the repo root;
  *                          default `<repo>/data`)
  *   MIRNA_DL_CELL_TIMEOUT  seconds a single cell may run (default 1800; -1: no limit)
  *
- * Exit status: 0 all notebooks ran; 1 a notebook failed; 2 bad usage or setup.
+ * Exit status: 0 all notebooks ran; 1 a notebook failed; 2 bad usage, set-up or missing data.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { checkKernel, jupyterPath, type Profile, repoRoot, resolveDataDir, resolveProfile, runScript, UsageError } from "./common";
+import { dataSelectors, dataStatus, ensureData, NOTEBOOKS, notebookName, runOrder } from "./notebook-data";
+import { DEFAULT_MANIFEST } from "../lib/src/data/fetch";
 
-const repoRoot = path.resolve(__dirname, "..");
-const jupyterPath = path.join(repoRoot, ".jupyter", "share", "jupyter");
-const kernelSpecFile = path.join(jupyterPath, "kernels", "tslab", "kernel.json");
-const profiles = ["ci", "full"] as const;
-type Profile = (typeof profiles)[number];
-
-const usage = `usage: node --import tsx environment/run-notebooks.ts [--out DIR] [--update] [notebook.ipynb ...]
-  --out DIR   folder for executed copies (default out/notebooks/ in the repo)
-  --update    after a successful run, copy the executed notebook over its source
+const usage = `usage: npm run notebooks [-- options] [notebook.ipynb ...]
+       node --import tsx environment/run-notebooks.ts [options] [notebook.ipynb ...]
+  --only NAME       run only this notebook of notebooks/ (or of the arguments); NAME with or
+                    without .ipynb; repeatable or a comma list (--only preprocess,cvae_generate)
+  --profile P       ci (small, fast runs) or full (the real analysis); overrides MIRNA_DL_PROFILE
+  --out DIR         folder for executed copies, logs and timings.json (default out/notebooks/)
+  --update          after a successful run, copy the executed notebook over its source
+  --list            show the notebooks that would run, in order, and the state of their data; run nothing
+  --manifest FILE   data manifest to check and fetch with (default data/manifest.json)
+Order: ${NOTEBOOKS.map((n) => n.name).join(", ")} (those present), then any other by name.
+Missing data is fetched before the first cell runs (as npm run data:fetch does).
 env: MIRNA_DL_PROFILE=ci|full (default full), MIRNA_DL_DATA (default <repo>/data),
      MIRNA_DL_CELL_TIMEOUT seconds per cell (default 1800, -1 = no limit)`;
 
-/** Bad arguments or environment: reported without a stack, exit status 2. */
-class UsageError extends Error {}
-
 interface RunOptions {
   notebooks: string[];
+  /** Known notebooks that are not in the folder (reported, not an error). */
+  absent: string[];
   outDir: string;
   update: boolean;
+  list: boolean;
   profile: Profile;
   dataDir: string;
+  manifestFile: string;
   cellTimeoutSeconds: number;
 }
 
@@ -60,13 +77,27 @@ interface NotebookFailure {
   error: string;
 }
 
+const failureMarker = "MIRNA-DL-CELL-ERROR ";
+const cellStartMarker = "MIRNA-DL-CELL-START ";
+const cellDoneMarker = "MIRNA-DL-CELL-DONE ";
+
 /**
- * nbclient hook (loaded through `--config`): when a cell fails, print its index
- * and the text it wrote to stderr — tslab reports thrown errors only there, the
- * CellExecutionError itself carries no error name or message for tslab.
+ * nbclient hooks (loaded through `--config`). nbconvert reports no progress by itself: these
+ * print a line when a code cell starts and when it has finished, which the runner turns into
+ * its progress display. When a cell fails, the error hook prints its index and the text it wrote
+ * to stderr — tslab reports thrown errors only there, the CellExecutionError itself carries no
+ * error name or message for tslab.
  */
-const cellErrorHookConfig = `
+const nbconvertConfig = `
 import json, sys
+
+def _mirna_dl_on_cell_execute(cell, cell_index):
+    sys.stderr.write("\\n${cellStartMarker}%d\\n" % cell_index)
+    sys.stderr.flush()
+
+def _mirna_dl_on_cell_executed(cell, cell_index, execute_reply):
+    sys.stderr.write("\\n${cellDoneMarker}%d\\n" % cell_index)
+    sys.stderr.flush()
 
 def _mirna_dl_on_cell_error(cell, cell_index, execute_reply):
     texts = []
@@ -78,15 +109,13 @@ def _mirna_dl_on_cell_error(cell, cell_index, execute_reply):
     content = execute_reply.get("content", {}) if execute_reply else {}
     report = {"cell_index": cell_index, "source": cell.get("source", ""), "stderr": "".join(texts),
               "ename": content.get("ename"), "evalue": content.get("evalue")}
-    sys.stderr.write("\\n${failureMarker()}" + json.dumps(report) + "\\n")
+    sys.stderr.write("\\n${failureMarker}" + json.dumps(report) + "\\n")
     sys.stderr.flush()
 
+c.ExecutePreprocessor.on_cell_execute = _mirna_dl_on_cell_execute
+c.ExecutePreprocessor.on_cell_executed = _mirna_dl_on_cell_executed
 c.ExecutePreprocessor.on_cell_error = _mirna_dl_on_cell_error
 `;
-
-function failureMarker(): string {
-  return "MIRNA-DL-CELL-ERROR ";
-}
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "help" {
   let parsed;
@@ -97,6 +126,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
       options: {
         out: { type: "string" },
         update: { type: "boolean", default: false },
+        only: { type: "string", multiple: true },
+        profile: { type: "string" },
+        list: { type: "boolean", default: false },
+        manifest: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -105,19 +138,20 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
   }
   if (parsed.values.help) return "help";
 
-  const profile = env.MIRNA_DL_PROFILE ?? "full";
-  if (!(profiles as readonly string[]).includes(profile)) {
-    throw new UsageError(`MIRNA_DL_PROFILE must be one of ${profiles.join(", ")}; got "${profile}"`);
-  }
+  const profile = resolveProfile(parsed.values.profile, env);
   const timeoutText = env.MIRNA_DL_CELL_TIMEOUT ?? "1800";
   const cellTimeoutSeconds = Number(timeoutText);
   if (!/^(-1|[1-9][0-9]*)$/.test(timeoutText.trim())) {
     throw new UsageError(`MIRNA_DL_CELL_TIMEOUT must be a whole number of seconds > 0 (or -1 for no limit); got "${timeoutText}"`);
   }
-  const dataDir = path.resolve(repoRoot, env.MIRNA_DL_DATA || "data");
+  const dataDir = resolveDataDir(env);
   const outDir = path.resolve(parsed.values.out ?? path.join(repoRoot, "out", "notebooks"));
+  const manifestFile = path.resolve(parsed.values.manifest ?? DEFAULT_MANIFEST);
+  if (!existsSync(manifestFile)) throw new UsageError(`--manifest ${manifestFile}: no such file`);
 
   let notebooks: string[];
+  let absent: string[] = [];
+  const folder = path.join(repoRoot, "notebooks");
   if (parsed.positionals.length > 0) {
     notebooks = parsed.positionals.map((p) => path.resolve(p));
     for (const nb of notebooks) {
@@ -125,13 +159,25 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
       if (!existsSync(nb) || !statSync(nb).isFile()) throw new UsageError(`${nb}: no such notebook`);
     }
   } else {
-    const folder = path.join(repoRoot, "notebooks");
     notebooks = existsSync(folder)
       ? readdirSync(folder)
           .filter((f) => f.endsWith(".ipynb"))
-          .sort()
           .map((f) => path.join(folder, f))
       : [];
+    const names = new Set(notebooks.map(notebookName));
+    absent = NOTEBOOKS.map((n) => n.name).filter((n) => !names.has(n));
+  }
+  const only = (parsed.values.only ?? []).flatMap((o) => o.split(",")).map((o) => o.trim().replace(/\.ipynb$/, "")).filter((o) => o !== "");
+  if (only.length > 0) {
+    const available = notebooks.map(notebookName);
+    for (const name of only) {
+      if (!available.includes(name)) {
+        const where = parsed.positionals.length > 0 ? "the notebook arguments" : path.relative(repoRoot, folder) + "/";
+        throw new UsageError(`--only ${name}: no such notebook in ${where} (there: ${available.join(", ") || "none"})`);
+      }
+    }
+    notebooks = notebooks.filter((nb) => only.includes(notebookName(nb)));
+    absent = [];
   }
   const byName = new Map<string, string>();
   for (const nb of notebooks) {
@@ -141,19 +187,17 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
     }
     byName.set(path.basename(nb), nb);
   }
-  return { notebooks, outDir, update: parsed.values.update, profile: profile as Profile, dataDir, cellTimeoutSeconds };
-}
-
-/** Fails with a setup hint unless jupyter and this checkout's tslab kernel are there. */
-function checkKernel(): void {
-  if (!existsSync(kernelSpecFile)) {
-    throw new UsageError(`tslab kernel not registered (${kernelSpecFile} missing); run: bash environment/setup.sh`);
-  }
-  const argv0 = (JSON.parse(readFileSync(kernelSpecFile, "utf8")) as { argv?: string[] }).argv?.[0];
-  const ownTslab = path.join(repoRoot, "node_modules", ".bin", "tslab");
-  if (argv0 !== ownTslab) {
-    throw new UsageError(`${kernelSpecFile} runs ${argv0}, not this checkout's ${ownTslab}; run: bash environment/setup.sh`);
-  }
+  return {
+    notebooks: runOrder(notebooks),
+    absent,
+    outDir,
+    update: parsed.values.update,
+    list: parsed.values.list,
+    profile,
+    dataDir,
+    manifestFile,
+    cellTimeoutSeconds,
+  };
 }
 
 /** Writes `data` to `file` through a temporary file in the same folder and a rename. */
@@ -163,22 +207,132 @@ function writeFileAtomic(file: string, data: string | Buffer): void {
   renameSync(tmp, file);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Timings of earlier runs: <out>/timings.json
+
+interface NotebookTiming {
+  /** Wall time of the whole run (kernel start included), seconds. */
+  seconds: number;
+  /** Seconds per cell index (null: not executed, e.g. markdown). */
+  cells: (number | null)[];
+  finished: string;
+}
+
+/** notebook file name → profile → timing of its last successful run. */
+type Timings = Record<string, Partial<Record<Profile, NotebookTiming>>>;
+
+function readTimings(file: string): Timings {
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as { notebooks?: Timings };
+    return parsed.notebooks ?? {};
+  } catch {
+    return {}; // none yet, or unreadable: no estimates
+  }
+}
+
+function writeTimings(file: string, timings: Timings): void {
+  writeFileAtomic(file, JSON.stringify({ note: "durations of the last successful run of each notebook, per profile (npm run notebooks)", notebooks: timings }, null, 1) + "\n");
+}
+
+/** 75 s → "1:15", 3725 s → "1:02:05". */
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+/**
+ * Progress of one notebook. On a terminal: one line rewritten every second. Otherwise (CI logs,
+ * tests): a line when the kernel starts and one per code cell.
+ */
+class Progress {
+  private readonly tty = Boolean(process.stdout.isTTY);
+  private readonly started = Date.now();
+  private cell: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly cellCount: number,
+    private readonly last: NotebookTiming | undefined,
+    private readonly profile: Profile,
+  ) {
+    if (this.tty) {
+      this.timer = setInterval(() => this.draw(), 1000);
+      this.draw();
+    } else {
+      process.stdout.write(`${this.prefix} · starting kernel${this.estimate()}\n`);
+    }
+  }
+
+  elapsed(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+
+  private estimate(): string {
+    return this.last ? ` · last ${this.profile} run ${clock(this.last.seconds)}` : "";
+  }
+
+  private text(): string {
+    const where = this.cell === undefined ? "starting kernel" : `cell ${this.cell + 1}/${this.cellCount}`;
+    return `${this.prefix} · ${where} · ${clock(this.elapsed())}${this.estimate()}`;
+  }
+
+  private draw(): void {
+    process.stdout.write(`\r\x1b[K${this.text()}`);
+  }
+
+  cellStarted(index: number): void {
+    this.cell = index;
+    if (this.tty) this.draw();
+    else process.stdout.write(`${this.text()}\n`);
+  }
+
+  /** Ends the display with the notebook's result line. */
+  finish(line: string): void {
+    if (this.timer) clearInterval(this.timer);
+    process.stdout.write(this.tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running nbconvert
+
 interface ProcessResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
+  /** stdout and stderr, without the progress marker lines. */
   output: string;
 }
 
-function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<ProcessResult> {
+/** Runs a command; `onLine` sees each progress marker line of its stderr as it comes (they are left out of `output`). */
+function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => chunks.push(c));
+    const chunks: string[] = [];
+    let pending = "";
+    child.stdout.on("data", (c: Buffer) => chunks.push(c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => {
+      pending += c.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith(cellStartMarker) || line.startsWith(cellDoneMarker)) onLine(line);
+        else chunks.push(line + "\n");
+      }
+    });
     child.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" ? new UsageError(`'${command}' not found on PATH; run: bash environment/setup.sh`) : e),
     );
-    child.on("close", (exitCode, signal) => resolve({ exitCode, signal, output: Buffer.concat(chunks).toString("utf8") }));
+    child.on("close", (exitCode, signal) => {
+      if (pending !== "") chunks.push(pending);
+      resolve({ exitCode, signal, output: chunks.join("").replace(/\n{3,}/g, "\n\n") });
+    });
   });
 }
 
@@ -199,19 +353,23 @@ function conciseError(text: string, maxLines = 8): string {
   return lines.slice(0, maxLines).join("\n") + (lines.length > maxLines ? "\n…" : "");
 }
 
-/** Condenses nbconvert's output after a failed run (see cellErrorHookConfig). */
-function describeFailure(output: string, notebookFile: string): NotebookFailure {
-  let cellSources: string[] | undefined;
+/** Sources of a notebook's cells, or undefined when it cannot be read. */
+function cellSources(notebookFile: string): string[] | undefined {
   try {
     const nb = JSON.parse(readFileSync(notebookFile, "utf8")) as { cells: { source: string | string[] }[] };
-    cellSources = nb.cells.map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source));
+    return nb.cells.map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source));
   } catch {
-    cellSources = undefined;
+    return undefined;
   }
-  const cellCount = cellSources?.length;
-  const markerLine = output.split("\n").find((l) => l.startsWith(failureMarker()));
+}
+
+/** Condenses nbconvert's output after a failed run (see nbconvertConfig). */
+function describeFailure(output: string, notebookFile: string): NotebookFailure {
+  const sources = cellSources(notebookFile);
+  const cellCount = sources?.length;
+  const markerLine = output.split("\n").find((l) => l.startsWith(failureMarker));
   if (markerLine !== undefined) {
-    const report = JSON.parse(markerLine.slice(failureMarker().length)) as {
+    const report = JSON.parse(markerLine.slice(failureMarker.length)) as {
       cell_index: number;
       source: string;
       stderr: string;
@@ -240,8 +398,8 @@ function describeFailure(output: string, notebookFile: string): NotebookFailure 
   const sourceMatch = /(?:executing the following cell|preview of the cell contents):\n-{5,}\n([\s\S]*?)\n-{5,}\n/.exec(text);
   const cellSource = sourceMatch?.[1];
   let cellNumber: number | undefined;
-  if (cellSource !== undefined && cellSources !== undefined) {
-    const index = cellSources.findIndex((s) => cellSource.trim() !== "" && s.startsWith(cellSource.trim()));
+  if (cellSource !== undefined && sources !== undefined) {
+    const index = sources.findIndex((s) => cellSource.trim() !== "" && s.startsWith(cellSource.trim()));
     if (index >= 0) cellNumber = index + 1;
   }
   return { cellNumber, cellCount, cellSource, error: errorLines.join("\n").trim() };
@@ -262,28 +420,63 @@ function formatFailure(name: string, failure: NotebookFailure, logFile: string):
   return parts.join("\n");
 }
 
+// ---------------------------------------------------------------------------------------------
+// The run
+
+/** `--list`: the plan, and the state of each notebook's data. */
+async function listPlan(opts: RunOptions): Promise<number> {
+  console.log(`profile ${opts.profile} · data ${opts.dataDir} · output ${opts.outDir}`);
+  const statuses = await dataStatus(opts.notebooks, opts.dataDir, opts.manifestFile);
+  const timings = readTimings(path.join(opts.outDir, "timings.json"));
+  opts.notebooks.forEach((nb, i) => {
+    const s = statuses[i]!;
+    const selectors = dataSelectors(nb);
+    const data =
+      selectors.length === 0
+        ? "no data"
+        : `data ${selectors.join(", ")}: ${s.required.length} files, ` +
+          (s.missing.length + s.wrong.length === 0 ? "all present" : `${s.missing.length} missing, ${s.wrong.length} wrong`);
+    const last = timings[path.basename(nb)]?.[opts.profile];
+    console.log(`[${i + 1}/${opts.notebooks.length}] ${path.basename(nb)} · ${data}${last ? ` · last ${opts.profile} run ${clock(last.seconds)}` : ""}`);
+  });
+  if (opts.absent.length > 0) console.log(`not in notebooks/ (skipped): ${opts.absent.join(", ")}`);
+  return 0;
+}
+
 async function runAll(opts: RunOptions): Promise<number> {
+  if (opts.list) return listPlan(opts);
   if (opts.notebooks.length === 0) {
     console.log(`no notebooks in ${path.join(repoRoot, "notebooks")}; nothing to run`);
     return 0;
   }
   checkKernel();
+  // Everything the notebooks read is there before the first cell runs: a run that would stop
+  // for lack of data after an hour of earlier notebooks stops now instead.
+  await ensureData(opts.notebooks, { dataDir: opts.dataDir, manifestFile: opts.manifestFile });
+
   mkdirSync(opts.outDir, { recursive: true });
+  const timingsFile = path.join(opts.outDir, "timings.json");
+  const timings = readTimings(timingsFile);
   const configDir = mkdtempSync(path.join(tmpdir(), "mirna-dl-nbconvert-"));
   const configFile = path.join(configDir, "mirna_dl_nbconvert_config.py");
-  writeFileSync(configFile, cellErrorHookConfig);
+  writeFileSync(configFile, nbconvertConfig);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     JUPYTER_PATH: jupyterPath,
     MIRNA_DL_PROFILE: opts.profile,
     MIRNA_DL_DATA: opts.dataDir,
   };
-  console.log(`profile ${opts.profile}, data ${opts.dataDir}, output ${opts.outDir}`);
+  const skipped = opts.absent.length > 0 ? ` · not present, skipped: ${opts.absent.join(", ")}` : "";
+  console.log(`profile ${opts.profile} · data ${opts.dataDir} · output ${opts.outDir}${skipped}`);
+  const runStarted = Date.now();
   try {
     for (const [i, notebook] of opts.notebooks.entries()) {
       const name = path.basename(notebook);
-      process.stdout.write(`[${i + 1}/${opts.notebooks.length}] ${name} … `);
-      const started = process.hrtime.bigint();
+      const prefix = `[${i + 1}/${opts.notebooks.length}] ${name}`;
+      const cellCount = cellSources(notebook)?.length ?? 0;
+      const progress = new Progress(prefix, cellCount, timings[name]?.[opts.profile], opts.profile);
+      const cellSeconds: (number | null)[] = Array.from({ length: cellCount }, () => null);
+      let cellStarted = 0;
       const partialDir = mkdtempSync(path.join(opts.outDir, ".running-"));
       let result: ProcessResult;
       try {
@@ -303,14 +496,23 @@ async function runAll(opts: RunOptions): Promise<number> {
           ],
           path.dirname(notebook),
           env,
+          (line) => {
+            const index = Number(line.slice(line.indexOf(" ") + 1));
+            if (line.startsWith(cellStartMarker)) {
+              cellStarted = Date.now();
+              progress.cellStarted(index);
+            } else if (index < cellSeconds.length) {
+              cellSeconds[index] = (Date.now() - cellStarted) / 1000;
+            }
+          },
         );
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const seconds = progress.elapsed();
         const executed = path.join(partialDir, name);
         // Output folder = results of the latest run: no stale copy or log.
         const logFile = path.join(opts.outDir, `${name}.log`);
         rmSync(logFile, { force: true });
         if (result.exitCode !== 0 || !existsSync(executed)) {
-          process.stdout.write(`FAILED (${seconds.toFixed(1)} s)\n`);
+          progress.finish(`${prefix} … FAILED (${seconds.toFixed(1)} s)`);
           rmSync(path.join(opts.outDir, name), { force: true });
           writeFileAtomic(logFile, result.output);
           const failure = describeFailure(result.output, notebook);
@@ -322,7 +524,9 @@ async function runAll(opts: RunOptions): Promise<number> {
         }
         renameSync(executed, path.join(opts.outDir, name));
         if (opts.update) writeFileAtomic(notebook, readFileSync(path.join(opts.outDir, name)));
-        process.stdout.write(`ok (${seconds.toFixed(1)} s)${opts.update ? ", source updated" : ""}\n`);
+        timings[name] = { ...timings[name], [opts.profile]: { seconds: Number(seconds.toFixed(1)), cells: cellSeconds.map((s) => (s === null ? null : Number(s.toFixed(2)))), finished: new Date().toISOString() } };
+        writeTimings(timingsFile, timings);
+        progress.finish(`${prefix} … ok (${seconds.toFixed(1)} s)${opts.update ? ", source updated" : ""}`);
       } finally {
         rmSync(partialDir, { recursive: true, force: true });
       }
@@ -330,32 +534,17 @@ async function runAll(opts: RunOptions): Promise<number> {
   } finally {
     rmSync(configDir, { recursive: true, force: true });
   }
+  if (opts.notebooks.length > 1) console.log(`${opts.notebooks.length} notebooks ran in ${clock((Date.now() - runStarted) / 1000)}`);
   return 0;
 }
 
 async function main(): Promise<number> {
-  try {
-    const opts = parseOptions(process.argv.slice(2), process.env);
-    if (opts === "help") {
-      console.log(usage);
-      return 0;
-    }
-    return await runAll(opts);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`run-notebooks: ${e.message}`);
-      return 2;
-    }
-    throw e;
+  const opts = parseOptions(process.argv.slice(2), process.env);
+  if (opts === "help") {
+    console.log(usage);
+    return 0;
   }
+  return runAll(opts);
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  },
-);
+runScript("run-notebooks", main);

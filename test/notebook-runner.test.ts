@@ -1,18 +1,26 @@
 /**
  * environment/run-notebooks.ts against the fixture notebooks in
- * test/fixtures/notebooks/ (passes.ipynb, throws.ipynb), on the real tslab
- * kernel through `jupyter nbconvert`. Each kernel run takes a few seconds.
+ * test/fixtures/notebooks/ (passes.ipynb, throws.ipynb, needs-data.ipynb), on
+ * the real tslab kernel through `jupyter nbconvert`. Each kernel run takes a
+ * few seconds. Data is fetched from a loopback HTTP server started here, with a
+ * temporary manifest (--manifest) and data folder (MIRNA_DL_DATA); fixtures
+ * copied under a name of the runner's table (e.g. cvae_generate.ipynb) get that
+ * notebook's data requirements.
  *
  * The kernel tests need jupyter on PATH and the tslab kernel registered in
  * this checkout's .jupyter/ (bash environment/setup.sh). Without them they
  * are skipped, or fail when MIRNA_DL_REQUIRE_DATA=1 (CI).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
+import { NOTEBOOKS } from "../environment/notebook-data";
 
 const repoRoot = path.resolve(__dirname, "..");
 const runnerScript = path.join(repoRoot, "environment", "run-notebooks.ts");
@@ -36,6 +44,48 @@ function runRunner(args: string[], env: Record<string, string | undefined> = {})
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Like runRunner, without blocking this process (needed while it serves HTTP to the runner). */
+function runRunnerAsync(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", runnerScript, ...args],
+      { cwd: repoRoot, env: { ...process.env, MIRNA_DL_PROFILE: undefined, MIRNA_DL_DATA: undefined, ...env }, encoding: "utf8" },
+      (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A fresh folder under the test's temporary root. */
+function freshDir(name: string): string {
+  const dir = path.join(tempRoot, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Copies fixture `fixture` into `dir` under the name `as` (e.g. a name of the runner's table). */
+function fixtureAs(fixture: string, dir: string, as: string): string {
+  const file = path.join(dir, as);
+  copyFileSync(path.join(fixtures, fixture), file);
+  return file;
+}
+
+/** The notebooks `--list` shows, in order. */
+function listed(stdout: string): string[] {
+  return [...stdout.matchAll(/^\[\d+\/\d+\] (\S+\.ipynb)/gm)].map((m) => m[1]!);
+}
+
+/** A port on 127.0.0.1 that nothing listens on (taken, then released). */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
 /** Text of every stream output of every cell of an executed notebook. */
 function streamOutputText(notebookFile: string): string {
@@ -97,6 +147,57 @@ describe("run-notebooks: arguments and environment", () => {
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /no-such\.ipynb: no such notebook/);
   });
+
+  test("--profile overrides MIRNA_DL_PROFILE; a bad --profile is rejected with exit status 2", () => {
+    const nb = path.join(fixtures, "passes.ipynb");
+    const r = runRunner(["--list", "--profile", "ci", nb], { MIRNA_DL_PROFILE: "full" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^profile ci · /m);
+    const bad = runRunner(["--list", "--profile", "quick", nb]);
+    assert.equal(bad.status, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, /^run-notebooks: --profile must be one of ci, full; got "quick"$/m);
+  });
+
+  test("order: preprocess, model_train_lock, interpret, cvae_generate, then the others by name", () => {
+    const dir = freshDir("order");
+    const names = ["zeta.ipynb", "cvae_generate.ipynb", "alpha.ipynb", "model_train_lock.ipynb", "preprocess.ipynb"];
+    const files = names.map((n) => fixtureAs("passes.ipynb", dir, n));
+    const r = runRunner(["--list", ...files], { MIRNA_DL_DATA: freshDir("order-data") });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(listed(r.stdout), ["preprocess.ipynb", "model_train_lock.ipynb", "cvae_generate.ipynb", "alpha.ipynb", "zeta.ipynb"]);
+    assert.deepEqual(NOTEBOOKS.map((n) => n.name), ["preprocess", "model_train_lock", "interpret", "cvae_generate"]);
+  });
+
+  test("without arguments: the notebooks of notebooks/ in the table's order; absent ones are skipped", () => {
+    const r = runRunner(["--list"], { MIRNA_DL_DATA: freshDir("default-data") });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const present = readdirSync(path.join(repoRoot, "notebooks")).filter((f) => f.endsWith(".ipynb"));
+    const known = NOTEBOOKS.map((n) => `${n.name}.ipynb`);
+    const expected = [...known.filter((f) => present.includes(f)), ...present.filter((f) => !known.includes(f)).sort()];
+    assert.deepEqual(listed(r.stdout), expected);
+    const absent = NOTEBOOKS.map((n) => n.name).filter((n) => !present.includes(`${n}.ipynb`));
+    if (absent.length > 0) assert.match(r.stdout, new RegExp(`^not in notebooks/ \\(skipped\\): ${absent.join(", ")}$`, "m"));
+    // What each needs is shown: nothing for preprocess, the published models for model_train_lock.
+    assert.match(r.stdout, /preprocess\.ipynb · no data/);
+    assert.match(r.stdout, /model_train_lock\.ipynb · data mirna_binding\/data\/models, .*mirbind: \d+ files, \d+ missing/);
+  });
+
+  test("--only: repeatable or a comma list, run order kept; an unknown name is exit status 2", () => {
+    const dir = freshDir("only");
+    const files = ["cvae_generate.ipynb", "preprocess.ipynb", "other.ipynb"].map((n) => fixtureAs("passes.ipynb", dir, n));
+    const env = { MIRNA_DL_DATA: freshDir("only-data") };
+    const comma = runRunner(["--list", "--only", "cvae_generate,preprocess.ipynb", ...files], env);
+    assert.equal(comma.status, 0, comma.stdout + comma.stderr);
+    assert.deepEqual(listed(comma.stdout), ["preprocess.ipynb", "cvae_generate.ipynb"]);
+    const repeated = runRunner(["--list", "--only", "other", "--only", "cvae_generate", ...files], env);
+    assert.deepEqual(listed(repeated.stdout), ["cvae_generate.ipynb", "other.ipynb"]);
+    const unknown = runRunner(["--list", "--only", "interpret", ...files], env);
+    assert.equal(unknown.status, 2, unknown.stdout + unknown.stderr);
+    assert.match(unknown.stderr, /^run-notebooks: --only interpret: no such notebook in the notebook arguments \(there: cvae_generate, preprocess, other\)$/m);
+    const fromFolder = runRunner(["--list", "--only", "no_such_notebook"], env);
+    assert.equal(fromFolder.status, 2);
+    assert.match(fromFolder.stderr, /--only no_such_notebook: no such notebook in notebooks\//);
+  });
 });
 
 describe("run-notebooks: executing on the tslab kernel", () => {
@@ -111,6 +212,10 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /\[1\/1\] passes\.ipynb … ok \(\d+\.\d s\)/);
+    // Progress: kernel start, then each cell with the elapsed time (not a terminal: one line each).
+    assert.match(r.stdout, /^\[1\/1\] passes\.ipynb · starting kernel$/m);
+    assert.match(r.stdout, /^\[1\/1\] passes\.ipynb · cell 1\/2 · \d+:\d\d$/m);
+    assert.match(r.stdout, /^\[1\/1\] passes\.ipynb · cell 2\/2 · \d+:\d\d$/m);
     const printed = streamOutputText(path.join(outDir, "passes.ipynb"));
     assert.match(printed, /runner-fixture-ok/);
     assert.match(printed, /^profile=ci$/m);
@@ -118,16 +223,29 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     assert.ok(printed.includes(`data=${path.join(repoRoot, "test", "fixtures")}\n`), printed);
     assert.ok(printed.includes(`cwd=${fixtures}\n`), printed);
     assert.equal(readFileSync(source, "utf8"), sourceBefore, "the source notebook must not be modified");
-    assert.deepEqual(readdirSync(outDir), ["passes.ipynb"], "only the executed copy is left in --out");
+    assert.deepEqual(readdirSync(outDir).sort(), ["passes.ipynb", "timings.json"], "only the executed copy and the timings are left in --out");
+    const timing = (JSON.parse(readFileSync(path.join(outDir, "timings.json"), "utf8")) as {
+      notebooks: Record<string, Record<string, { seconds: number; cells: (number | null)[] }>>;
+    }).notebooks["passes.ipynb"]?.ci;
+    assert.ok(timing && timing.seconds > 0 && timing.cells.length === 2 && timing.cells.every((c) => c !== null && c >= 0), JSON.stringify(timing));
+
+    // The next run with this profile shows the last run's duration as the estimate.
+    const again = runRunner(["--out", outDir, "--profile", "ci", "test/fixtures/notebooks/passes.ipynb"]);
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /^\[1\/1\] passes\.ipynb · cell 2\/2 · \d+:\d\d · last ci run \d+:\d\d$/m);
   });
 
   test("a failing notebook: non-zero exit naming the notebook, the cell and the error", (t) => {
     if (!kernelAvailable(t)) return;
     const outDir = path.join(tempRoot, "fail-out");
-    const r = runRunner(["--out", outDir, path.join(fixtures, "throws.ipynb")], { MIRNA_DL_PROFILE: "ci" });
+    // A later notebook (by name after throws.ipynb) that must not run.
+    const later = fixtureAs("passes.ipynb", freshDir("fail-later"), "zz-later.ipynb");
+    const r = runRunner(["--out", outDir, later, path.join(fixtures, "throws.ipynb")], { MIRNA_DL_PROFILE: "ci" });
     const all = r.stdout + r.stderr;
-    assert.notEqual(r.status, 0, all);
-    assert.match(r.stdout, /\[1\/1\] throws\.ipynb … FAILED/);
+    assert.equal(r.status, 1, all);
+    assert.match(r.stdout, /\[1\/2\] throws\.ipynb … FAILED/);
+    assert.match(r.stderr, /^stopped: 1 later notebook\(s\) not run$/m);
+    assert.doesNotMatch(r.stdout, /zz-later/, "the first failure stops the run");
     assert.match(r.stderr, /throws\.ipynb failed in cell 2 of 3/);
     assert.match(r.stderr, /\| throw new Error\("boom-42"\);/, "shows the failing cell's source");
     // The error itself (from the kernel's stderr), not only the cell source.
@@ -152,5 +270,104 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     assert.match(updated, /^profile=full$/m);
     assert.match(updated, new RegExp(`^cwd=${sourceDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
     assert.deepEqual(readdirSync(sourceDir), ["passes.ipynb"], "no temporary files left next to the source");
+  });
+});
+
+describe("run-notebooks: the data the notebooks read, before the first cell", () => {
+  test("missing data that cannot be downloaded: exit 2 before any cell, one message with the three ways", async (t) => {
+    if (!kernelAvailable(t)) return;
+    const dir = freshDir("nodata");
+    const port = await closedPort(); // like no network: the connection is refused
+    const manifest = path.join(dir, "manifest.json");
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        sources: [
+          {
+            name: "test",
+            origin: "test",
+            files: [
+              { path: "premirna/jacordero-deepmir/fixture.txt", bytes: 3, sha256: sha256("abc"), url: `http://127.0.0.1:${port}/fixture.txt` },
+              { path: "premirna/jacordero-deepmir/other.txt", bytes: 3, sha256: sha256("def"), url: `http://127.0.0.1:${port}/other.txt` },
+            ],
+          },
+        ],
+      }),
+    );
+    const notebook = fixtureAs("needs-data.ipynb", dir, "cvae_generate.ipynb");
+    const outDir = path.join(dir, "out");
+    const data = path.join(dir, "data");
+    const r = await runRunnerAsync(["--out", outDir, "--manifest", manifest, notebook], { MIRNA_DL_DATA: data, MIRNA_DL_PROFILE: "ci" });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    const message = r.stderr.slice(r.stderr.indexOf("run-notebooks: "));
+    assert.match(message, new RegExp(`^run-notebooks: the notebooks need data that is not in ${data.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(MIRNA_DL_DATA\\) and could not be fetched; no notebook was run\\.$`, "m"));
+    assert.match(message, /^ {2}cvae_generate\.ipynb: 2 of 2 files missing: premirna\/jacordero-deepmir\/fixture\.txt, premirna\/jacordero-deepmir\/other\.txt$/m);
+    assert.match(message, /^ {2}why: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED/m);
+    assert.match(message, /^ {2}npm run data:fetch {2,}/m);
+    assert.match(message, /^ {2}npm run data:fetch -- --from DIR {2,}/m);
+    assert.match(message, /^ {2}MIRNA_DL_DATA=DIR npm run notebooks {2,}/m);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+    // Tried once: the second file from the unreachable host is not attempted.
+    assert.equal((r.stderr.match(/^data: \[\d\/2\]/gm) ?? []).length, 1, r.stderr);
+    assert.doesNotMatch(r.stdout, /starting kernel|cell \d/, "no notebook started");
+    assert.ok(!existsSync(outDir), "nothing written to --out");
+  });
+
+  test("missing data is fetched from the manifest's URLs (loopback server) before the first cell runs", async (t) => {
+    if (!kernelAvailable(t)) return;
+    const dir = freshDir("fetch");
+    const served: Record<string, Buffer> = { "/fixture.txt": Buffer.from("fetched-before-run-7\n"), "/extra.bin": Buffer.from("unused") };
+    const requests: string[] = [];
+    const server = http.createServer((req, res) => {
+      requests.push(req.url ?? "");
+      const body = served[req.url ?? ""];
+      if (!body) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-length": body.length }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const manifest = path.join(dir, "manifest.json");
+    const fixtureBytes = served["/fixture.txt"]!;
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        sources: [
+          {
+            name: "test",
+            origin: "loopback",
+            files: [
+              { path: "premirna/jacordero-deepmir/fixture.txt", bytes: fixtureBytes.length, sha256: sha256(fixtureBytes), url: `${base}/fixture.txt` },
+              // No checksum: an upstream extra no notebook relies on; never fetched before a run.
+              { path: "premirna/jacordero-deepmir/extra.bin", bytes: null, sha256: null, url: `${base}/extra.bin` },
+              // Not selected by cvae_generate's data.
+              { path: "mirbind/unrelated.tsv", bytes: 3, sha256: sha256("xyz"), url: `${base}/unrelated.tsv` },
+            ],
+          },
+        ],
+      }),
+    );
+    const notebook = fixtureAs("needs-data.ipynb", dir, "cvae_generate.ipynb");
+    const outDir = path.join(dir, "out");
+    const data = path.join(dir, "data");
+    const r = await runRunnerAsync(["--out", outDir, "--manifest", manifest, "--profile", "ci", notebook], { MIRNA_DL_DATA: data });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(requests, ["/fixture.txt"], "only the missing file the notebook needs is requested");
+    assert.match(r.stderr, /^data: 1 file that cvae_generate\.ipynb needs is not in .*; fetching/m);
+    assert.match(r.stderr, /^data: \[1\/1\] premirna\/jacordero-deepmir\/fixture\.txt$/m);
+    assert.match(r.stderr, /^fetched premirna\/jacordero-deepmir\/fixture\.txt$/m);
+    assert.equal(readFileSync(path.join(data, "premirna", "jacordero-deepmir", "fixture.txt"), "utf8"), "fetched-before-run-7\n");
+    // The cell read the fetched file: it was there before the first cell ran.
+    assert.match(streamOutputText(path.join(outDir, "cvae_generate.ipynb")), /^fixture data: fetched-before-run-7$/m);
+    assert.match(r.stdout, /\[1\/1\] cvae_generate\.ipynb … ok/);
+
+    // Present and checked: the next run fetches nothing.
+    const again = await runRunnerAsync(["--out", outDir, "--manifest", manifest, "--profile", "ci", notebook], { MIRNA_DL_DATA: data });
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    assert.deepEqual(requests, ["/fixture.txt"]);
+    assert.doesNotMatch(again.stderr, /^data: /m);
   });
 });

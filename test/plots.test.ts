@@ -206,12 +206,12 @@ test("barSpec and lineSpec: valid specs; a missing field names the row and field
   assert.throws(() => barSpec([{ a: 1 }, { b: 2 }], { x: "a", y: "b" }), /row 1 has no field "a" \(it has: b\)/);
   assert.throws(() => barSpec([], { x: "a", y: "b" }), /no rows/);
 
-  const history = Array.from({ length: 30 }, (_, e) => ({ epoch: e + 1, loss: 1 / (e + 1), val_loss: 1.2 / (e + 1) }));
-  await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: ["loss", "val_loss"], logY: true }));
+  const history = Array.from({ length: 30 }, (_, e) => ({ epoch: e + 1, loss: 1 / (e + 1), valLoss: 1.2 / (e + 1) }));
+  await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: ["loss", "valLoss"], logY: true }));
   await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: "loss" }));
   const long = history.flatMap((r) => [
     { epoch: r.epoch, auc: 1 - r.loss / 2, split: "train" },
-    { epoch: r.epoch, auc: 1 - r.val_loss / 2, split: "validation" },
+    { epoch: r.epoch, auc: 1 - r.valLoss / 2, split: "validation" },
   ]);
   await assertCompilesCleanly(lineSpec(long, { x: "epoch", y: "auc", color: "split", yTitle: "AUC" }));
   assert.throws(() => lineSpec(long, { x: "epoch", y: ["auc", "loss"], color: "split" }), /not both/);
@@ -291,12 +291,33 @@ test("renderPng draws text with the system fonts", async () => {
 // Notebook bundles
 // -------------------------------------------------------------------------------------------
 
+test("the MIME type of figures and the $schema of specs name the same Vega-Lite version (5: what JupyterLab 4 renders)", async () => {
+  // JupyterLab 4 draws Vega-Lite only under v3/v4/v5 MIME types, with Vega-Lite 5.
+  assert.equal(VEGA_LITE_MIME, "application/vnd.vegalite.v5+json");
+  assert.equal(VEGA_LITE_SCHEMA, "https://vega.github.io/schema/vega-lite/v5.json");
+  const mimeVersion = /^application\/vnd\.vegalite\.v(\d+)\+json$/.exec(VEGA_LITE_MIME)?.[1];
+  const schemaVersion = /\/vega-lite\/v(\d+)(?:\.\d+)*\.json$/.exec(VEGA_LITE_SCHEMA)?.[1];
+  assert.ok(mimeVersion !== undefined && mimeVersion === schemaVersion, `MIME v${mimeVersion} vs $schema v${schemaVersion}`);
+  // Every builder declares it, and Vega-Lite 6 (our renderer) compiles the v5 specs without a warning.
+  const rows = [{ k: "a", v: 1, s: "x" }, { k: "b", v: 2, s: "y" }];
+  const specs: VegaLiteSpec[] = [
+    rocCurveSpec([{ name: "m", fpr: rocA.fpr, tpr: rocA.tpr, auc: rocA.auc }]),
+    prCurveSpec([{ name: "m", recall: rocA.recall, precision: rocA.precision, prevalence: rocA.prevalence }]),
+    barSpec(rows, { x: "k", y: "v", color: "s" }),
+    lineSpec(rows.map((r, i) => ({ epoch: i + 1, loss: r.v })), { x: "epoch", y: "loss" }),
+    heatmapSpec({ values: Float32Array.from([0, 1, 2, 3]), rows: 2, cols: 2 }),
+  ];
+  specs.push(concatSpecs(specs.slice(2, 4)));
+  for (const spec of specs) await assertCompilesCleanly(spec);
+  const shown = await showFigure(specs[2]!, { scale: 1 });
+  assert.equal((shown?.data[VEGA_LITE_MIME] as VegaLiteSpec).$schema, VEGA_LITE_SCHEMA, "the bundle carries the v5 spec");
+});
+
 test("figureBundle carries the Vega-Lite spec and a PNG shown at CSS size", async () => {
   const svg = await renderSvg(rocSpec);
   const raster = rasterizeSvg(svg, { scale: 2 });
   const bundle = figureBundle(rocSpec, raster, 2);
   assert.deepEqual(Object.keys(bundle.data).sort(), [VEGA_LITE_MIME, "image/png", "text/plain"].sort());
-  assert.equal(VEGA_LITE_MIME, "application/vnd.vegalite.v5+json");
   assert.equal(bundle.data[VEGA_LITE_MIME], rocSpec);
   const png = Buffer.from(bundle.data["image/png"] as string, "base64");
   assert.deepEqual(pngSize(png), { width: raster.width, height: raster.height });

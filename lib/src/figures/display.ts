@@ -22,8 +22,9 @@ import type { VegaLiteSpec } from "./specs";
 
 /**
  * MIME type of the interactive chart. JupyterLab 4 (and Notebook 7) render Vega-Lite under
- * v3/v4/v5 MIME types only; our specs declare the v6 schema but use grammar v5 shares, so its
- * vega-embed draws them (at most logging a version warning in the browser console).
+ * v3/v4/v5 MIME types only (with Vega-Lite 5; there is no v6 renderer), so figures use v5 and
+ * specs declare the matching v5 `$schema` (specs.ts VEGA_LITE_SCHEMA). The classic Notebook
+ * has no Vega-Lite renderer: it shows the PNG of the same bundle (test/browser.test.ts).
  */
 export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
 

@@ -2,16 +2,17 @@
  * Figures: Vega-Lite specs built from plain data (pure functions). Rendering to SVG / PNG is
  * render.ts, notebook display display.ts.
  *
- * Specs declare the Vega-Lite 6 schema (the version this package compiles them with). They use
- * only grammar that Vega-Lite 5 shares, so JupyterLab 4 (whose renderer takes the MIME type
- * `application/vnd.vegalite.v5+json`, see display.ts) draws them too.
+ * Specs declare the Vega-Lite 5 schema: notebooks show them under the MIME type
+ * `application/vnd.vegalite.v5+json` (display.ts), which JupyterLab 4 draws with Vega-Lite 5,
+ * and the two versions must agree. They are written in grammar that Vega-Lite 5 and 6 share:
+ * this package compiles them with Vega-Lite 6 (render.ts) for the SVG / PNG, without warnings.
  */
 
 /** A Vega-Lite specification (JSON-serialisable). */
 export type VegaLiteSpec = Record<string, unknown>;
 
-/** `$schema` of every spec built here. */
-export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+/** `$schema` of every spec built here: the version of `VEGA_LITE_MIME` in display.ts. */
+export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 
 /** Default upper bound on points kept per curve (ROC/PR), see {@link downsampleCurve}. */
 export const DEFAULT_MAX_CURVE_POINTS = 500;
@@ -392,7 +393,7 @@ export interface LineSpecOptions {
   /** x field (quantitative), e.g. "epoch". */
   x: string;
   /**
-   * y field(s) (quantitative). Several fields, e.g. ["loss", "val_loss"], become one line each,
+   * y field(s) (quantitative). Several fields, e.g. ["loss", "valLoss"], become one line each,
    * coloured by field name (then `color` must not be given).
    */
   y: string | string[];
