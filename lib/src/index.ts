@@ -19,6 +19,13 @@ export * from "./errors";
 export * from "./random";
 export * from "./progress";
 export * from "./metrics";
+export * from "./predict";
+export * from "./saliency";
+
+export * from "./training/loop";
+export * from "./training/batches";
+export * from "./training/checkpoint";
+export * from "./ops/nn";
 
 export * from "./io/files";
 export * from "./io/tsv";
@@ -51,6 +58,11 @@ export * from "./binding/predict";
 export * from "./binding/scorer";
 export * from "./binding/evaluation";
 export * from "./binding/datasetStats";
+export * from "./binding/split";
+export * from "./binding/trainingData";
+export * from "./binding/trainStandard";
+export * from "./binding/trainIterative";
+export * from "./binding/trainStream";
 
 export * from "./hairpin/rna";
 export * from "./hairpin/rnafold";

@@ -3,6 +3,7 @@ import { isInputError } from "../errors";
 import { CommandGroup, defineGroup, runCommandLine, UsageError } from "./args";
 import { evaluateCommand, predictCommand } from "./binding";
 import { hairpinGroup } from "./hairpin";
+import { splitCommand, trainCommand } from "./train";
 
 /**
  * The `mirna-dl` command line. Commands are declared with cli/args.ts (options, help, handler)
@@ -20,7 +21,7 @@ Models: a Keras .h5 file (the published CEITEC models), a folder saved by mirna-
 
 Environment: MIRNA_DL_BACKEND = node-gpu | node | wasm | cpu overrides the automatic choice.
 Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure.`,
-  commands: [predictCommand, evaluateCommand, hairpinGroup],
+  commands: [predictCommand, evaluateCommand, splitCommand, trainCommand, hairpinGroup],
 });
 
 /**

@@ -58,6 +58,8 @@ export interface CheckpointState {
   /** The task's own state (e.g. the iterative trainer's ratio and positives used); JSON. */
   taskState: unknown;
   earlyStopping: EarlyStoppingState | null;
+  /** The epoch after which early stopping or the task ended training (a resume trains no more), or null. */
+  stoppedAfterEpoch: number | null;
   /** Adam's β₁ᵗ and β₂ᵗ accumulators, restored bit-exactly (setWeights recomputes them with pow). */
   adamAccBeta: [number, number] | null;
   /** Layout of `optimizer.bin`: optimizer weights in getWeights() order. */
@@ -178,6 +180,7 @@ function fromHairpinFormat1(raw: Record<string, unknown>): CheckpointState {
     key: { seed: old.seed, batchSize: old.batchSize, validationFraction: old.validationFraction, samples: old.samples },
     taskState: null,
     earlyStopping: null,
+    stoppedAfterEpoch: null,
     adamAccBeta: old.adamAccBeta,
     optimizerWeights: old.optimizerWeights,
   };

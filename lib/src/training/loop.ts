@@ -127,6 +127,7 @@ export async function trainModel(model: tf.LayersModel, task: TrainingTask, opts
   let step = 0;
   let resumedFromEpoch = 0;
   let stopping: EarlyStoppingState | null = early ? { best: null, bestEpoch: 0, wait: 0, stopped: false } : null;
+  let resumedStop: number | null = null;
   if (opts.checkpointDir) {
     fs.mkdirSync(opts.checkpointDir, { recursive: true });
     const found = readLatestCheckpoint(opts.checkpointDir);
@@ -146,10 +147,11 @@ export async function trainModel(model: tf.LayersModel, task: TrainingTask, opts
       resumedFromEpoch = state.epoch;
       if (state.taskState !== null && state.taskState !== undefined) task.restoreState?.(state.taskState);
       if (early) stopping = state.earlyStopping ?? stopping;
+      resumedStop = state.stoppedAfterEpoch ?? null;
     }
   }
 
-  let stoppedAfterEpoch: number | null = stopping?.stopped ? resumedFromEpoch : null;
+  let stoppedAfterEpoch: number | null = resumedStop ?? (stopping?.stopped ? resumedFromEpoch : null);
   for (let epoch = resumedFromEpoch + 1; epoch <= opts.epochs && stoppedAfterEpoch === null; epoch++) {
     const started = performance.now();
     const data = await task.epoch(epoch);
@@ -199,7 +201,7 @@ export async function trainModel(model: tf.LayersModel, task: TrainingTask, opts
     }
     history = [...history, record];
     if (opts.checkpointDir) {
-      const content: CheckpointContent = { task: task.name, epoch, step, history, key, taskState: task.saveState?.() ?? null, earlyStopping: stopping };
+      const content: CheckpointContent = { task: task.name, epoch, step, history, key, taskState: task.saveState?.() ?? null, earlyStopping: stopping, stoppedAfterEpoch };
       await writeCheckpoint(opts.checkpointDir, model, content);
     }
     await opts.onEpoch?.(record);

@@ -1,0 +1,120 @@
+import type * as tf from "@tensorflow/tfjs";
+import { InputError } from "../errors";
+import { compileModel } from "../ops/nn";
+import { DEFAULT_SEED, derivedSeed, mulberry32, shuffleInPlace } from "../random";
+import { shuffledEpoch } from "../training/batches";
+import type { EpochRecord } from "../training/checkpoint";
+import { EarlyStoppingOptions, trainModel } from "../training/loop";
+import { ARCH00B_TRAINING } from "./arch00b";
+import { mirnaNegatives } from "./negatives";
+import type { Pairs } from "./tables";
+import { labelledUnion, pairBatch, uniqueMirnas, validateBinding } from "./trainingData";
+
+/**
+ * Standard training of a binding model (spec binding.md §3): P positives and ratio·P
+ * re-paired negatives, shuffled once, the last part held out for validation (as Keras'
+ * validation_split), then epochs of seeded shuffles in batches, each encoded on the fly.
+ * The original: 1,000 positives, ratio 10, 10 epochs, batch 32, the last 5% as validation.
+ */
+
+/** Options of {@link trainStandard}. */
+export interface StandardTrainingOptions {
+  /** Positives to train on, drawn from the given ones by a seeded permutation. Default: all. */
+  positives?: number;
+  /** Negatives per positive (re-paired with other miRNAs of the pool). Default 10. */
+  ratio?: number;
+  /** Default 10. */
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** The last part of the shuffled data held out for validation. Default 0.05. */
+  validationFraction?: number;
+  /** Seed of the choice of positives, the negatives, the shuffles and the dropout masks (with the model's). */
+  seed?: number;
+  /** Stop when `valLoss` (or `monitor`) has not improved for `patience` epochs; the best weights are kept. */
+  earlyStopping?: Partial<EarlyStoppingOptions> & { patience: number };
+  /** Checkpoint folder; an existing checkpoint is resumed (see lib/src/training/). */
+  checkpointDir?: string;
+  onEpoch?: (record: EpochRecord) => void | Promise<void>;
+  onStep?: (epoch: number, done: number, total: number | undefined) => void;
+}
+
+/** Result of {@link trainStandard}. */
+export interface StandardTrainingResult {
+  history: EpochRecord[];
+  resumedFromEpoch: number;
+  positivesUsed: number;
+  negativesUsed: number;
+  trainRows: number;
+  validationRows: number;
+  /** The epoch whose weights the model holds (early stopping), or the last. */
+  bestEpoch: number | null;
+}
+
+/**
+ * Trains `model` (arch_00b from buildArch00b; compiled with {@link ARCH00B_TRAINING} when it is
+ * not compiled yet) the standard way on `train.mirnas`/`train.sites` as positives. Negatives
+ * pair each chosen positive's site with `ratio` other miRNAs of the training positives, never
+ * its own and never a pair that is a positive anywhere in `train`. History per epoch: loss,
+ * accuracy, valLoss, valAccuracy, valF1, valAp, valRocAuc, seconds.
+ */
+export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "mirnas" | "sites">, opts: StandardTrainingOptions = {}): Promise<StandardTrainingResult> {
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const ratio = opts.ratio ?? 10;
+  const epochs = opts.epochs ?? 10;
+  const batchSize = opts.batchSize ?? 32;
+  const validationFraction = opts.validationFraction ?? 0.05;
+  const available = train.mirnas.length;
+  const positives = opts.positives ?? available;
+  if (!Number.isInteger(positives) || positives < 1) throw new InputError(`positives must be a positive integer, got ${positives}`);
+  if (positives > available) throw new InputError(`${positives} positives asked for, the training set has ${available}`);
+  if (!Number.isInteger(ratio) || ratio < 0) throw new InputError(`ratio must be a non-negative integer, got ${ratio}`);
+  if (!(validationFraction >= 0 && validationFraction < 1)) throw new InputError(`validationFraction must be in [0, 1), got ${validationFraction}`);
+
+  const order = Uint32Array.from({ length: available }, (_, i) => i);
+  shuffleInPlace(order, mulberry32(seed));
+  const chosen = Array.from(order.subarray(0, positives));
+  const positivePairs = { mirnas: chosen.map((i) => train.mirnas[i]!), sites: chosen.map((i) => train.sites[i]!) };
+  const negatives = ratio > 0
+    ? mirnaNegatives(positivePairs.mirnas, positivePairs.sites, {
+      ratio, seed: derivedSeed(seed, 0), pool: uniqueMirnas(train.mirnas), knownPositives: train,
+    })
+    : { mirnas: [], sites: [] };
+  const data = labelledUnion(positivePairs, negatives);
+  // Shuffled once, then the last part is validation (as model.fit(validation_split) on shuffled data).
+  const rows = Uint32Array.from({ length: data.labels.length }, (_, i) => i);
+  shuffleInPlace(rows, mulberry32(derivedSeed(seed, -1)));
+  const nValidation = Math.round(rows.length * validationFraction);
+  const trainRows = rows.slice(0, rows.length - nValidation);
+  const validationRows = Array.from(rows.subarray(rows.length - nValidation));
+  const validation = {
+    mirnas: validationRows.map((r) => data.mirnas[r]!),
+    sites: validationRows.map((r) => data.sites[r]!),
+    labels: Uint8Array.from(validationRows, (r) => data.labels[r]!),
+  };
+  if (!model.optimizer) compileModel(model, ARCH00B_TRAINING);
+
+  const early = opts.earlyStopping;
+  if (early && nValidation === 0) throw new InputError("early stopping needs a validation part (validationFraction > 0)");
+  const result = await trainModel(model, {
+    name: "binding-standard",
+    epoch: (epoch) => shuffledEpoch(trainRows, batchSize, seed, epoch, (batchRows) => pairBatch(data, batchRows)),
+    validate: async () => (nValidation > 0 ? { ...(await validateBinding(model, validation)) } : {}),
+  }, {
+    epochs,
+    checkpointDir: opts.checkpointDir,
+    key: { seed, positives, ratio, batchSize, validationFraction, trainingPositives: available },
+    earlyStopping: early ? { monitor: early.monitor ?? "valLoss", mode: early.mode ?? "min", patience: early.patience, minDelta: early.minDelta, restoreBest: early.restoreBest ?? opts.checkpointDir !== undefined } : undefined,
+    onEpoch: opts.onEpoch,
+    onStep: opts.onStep,
+  });
+  return {
+    history: result.history,
+    resumedFromEpoch: result.resumedFromEpoch,
+    positivesUsed: positives,
+    negativesUsed: negatives.mirnas.length,
+    trainRows: trainRows.length,
+    validationRows: nValidation,
+    bestEpoch: result.bestEpoch,
+  };
+}

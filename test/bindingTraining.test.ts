@@ -1,0 +1,267 @@
+/**
+ * The binding trainers (lib/src/binding/{trainStandard,trainIterative,trainStream}.ts), the
+ * negatives they draw (binding/negatives.ts) and the chr1 split (binding/split.ts), on small
+ * synthetic sets with planted seed matches (fast, a tiny network) and, when the data is there,
+ * the split of the real chr1 sets. The CLI runs of `mirna-dl train` (kill -9 and --resume) are
+ * here too.
+ */
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { mirnaNegatives } from "../lib/src/binding/negatives";
+import { testSetPath } from "../lib/src/binding/paths";
+import { siteLeakFilter, splitChr1Positives, withoutLeaks } from "../lib/src/binding/split";
+import { readPairTable } from "../lib/src/binding/tables";
+import { trainIterative } from "../lib/src/binding/trainIterative";
+import { trainStandard } from "../lib/src/binding/trainStandard";
+import { trainStandardStream } from "../lib/src/binding/trainStream";
+import { missingData } from "../lib/src/data/paths";
+import { initBackend } from "../lib/src/ops/backend";
+import { mulberry32, randomSequence } from "../lib/src/random";
+import { tempDir, writeFixture } from "./helpers";
+
+before(async () => {
+  await initBackend({ quiet: true });
+});
+
+const COMPLEMENT: Record<string, string> = { A: "T", C: "G", G: "C", T: "A" };
+const rc = (s: string) => Array.from(s).reverse().map((c) => COMPLEMENT[c]!).join("");
+
+/** `n` positives over `miRNAs` random miRNAs: random 50-mers with an 8mer seed match (rc(2–8) + A) planted. */
+function plantedPositives(n: number, mirnaCount: number, seed: number) {
+  const random = mulberry32(seed);
+  const pool = Array.from({ length: mirnaCount }, () => randomSequence(random, 20));
+  const mirnas: string[] = [];
+  const sites: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const mirna = pool[Math.floor(random() * pool.length)]!;
+    const plant = rc(mirna.slice(1, 8)) + "A";
+    const at = Math.floor(random() * (50 - plant.length));
+    const site = randomSequence(random, 50);
+    mirnas.push(mirna);
+    sites.push(site.slice(0, at) + plant + site.slice(at + plant.length));
+  }
+  return { mirnas, sites };
+}
+
+/** A small network with arch_00b's input and output, fast to train. */
+function tinyModel(seed = 1, filters = 4, learningRate = 0.05): tf.LayersModel {
+  const input = tf.input({ shape: [50, 20, 1] });
+  // A 7×7 filter sees a planted seed match's diagonal; the maximum over the matrix says "somewhere".
+  let x = tf.layers.conv2d({ filters, kernelSize: 7, padding: "same", activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.globalMaxPooling2d({}).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: "binaryCrossentropy", metrics: ["accuracy"] });
+  return model;
+}
+
+const weightsOf = (model: tf.LayersModel) => Float32Array.from(model.getWeights().flatMap((w) => Array.from(w.dataSync())));
+
+test("negatives: never the site's own miRNA, never a known positive pair, exactly `ratio` per positive, seeded", () => {
+  const all = plantedPositives(300, 12, 3);
+  // The same site with two miRNAs: both pairs are positives.
+  all.mirnas.push(all.mirnas[1]!);
+  all.sites.push(all.sites[0]!);
+  const current = { mirnas: all.mirnas.slice(0, 50), sites: all.sites.slice(0, 50) };
+  const positiveKeys = new Set(all.mirnas.map((m, i) => `${m}|${all.sites[i]}`));
+  const draw = (seed: number) => mirnaNegatives(current.mirnas, current.sites, { ratio: 5, seed, pool: [...new Set(all.mirnas)], knownPositives: all });
+  const negatives = draw(7);
+  assert.equal(negatives.mirnas.length, 250);
+  for (let i = 0; i < negatives.mirnas.length; i++) {
+    const k = negatives.positiveIndex[i]!;
+    assert.notEqual(negatives.mirnas[i], current.mirnas[k], "own miRNA");
+    assert.equal(negatives.sites[i], current.sites[k]);
+    assert.ok(!positiveKeys.has(`${negatives.mirnas[i]}|${negatives.sites[i]}`), `negative ${i} is a known positive pair`);
+  }
+  assert.ok(!negatives.mirnas.slice(0, 5).includes(all.mirnas[1]!), "site 0's other positive miRNA (from knownPositives) is not drawn");
+  assert.deepEqual(draw(7).mirnas, negatives.mirnas);
+  assert.notDeepEqual(draw(8).mirnas, negatives.mirnas);
+});
+
+test("standard training: ratio·P negatives, the last 5% validates, history per epoch, same seed same weights", async () => {
+  const train = plantedPositives(300, 20, 5);
+  const run = async () => {
+    const model = tinyModel(3, 16, 0.01);
+    const r = await trainStandard(model, train, { positives: 200, ratio: 1, epochs: 5, batchSize: 16, seed: 11 });
+    return { r, weights: weightsOf(model) };
+  };
+  const a = await run();
+  assert.equal(a.r.positivesUsed, 200);
+  assert.equal(a.r.negativesUsed, 200);
+  assert.equal(a.r.validationRows, 20);
+  assert.equal(a.r.trainRows, 380);
+  assert.equal(a.r.history.length, 5);
+  for (const h of a.r.history) for (const k of ["loss", "accuracy", "valLoss", "valAp", "valF1"]) assert.ok(Number.isFinite(h[k]), `${k} recorded`);
+  assert.ok(a.r.history[4]!.valAp! > 0.9, `learns the planted seeds: val AP ${a.r.history.map((h) => h.valAp)}`);
+  assert.deepEqual((await run()).weights, a.weights);
+  await assert.rejects(trainStandard(tinyModel(), train, { positives: 500 }), /500 positives asked for, the training set has 300/);
+});
+
+test("faithful iterative schedule: ratio +1 and fresh positives after an F1 > 0.7, identical negatives while the ratio stays", async () => {
+  const train = plantedPositives(800, 30, 9);
+  const model = tinyModel(5);
+  const r = await trainIterative(model, train, { variant: "faithful", iterations: 12, positivesPerIteration: 80, minibatches: 20, seed: 2 });
+  const h = r.history;
+  assert.equal(h.length, 12);
+  assert.deepEqual([h[0]!.ratio, h[0]!.positivesUsed], [1, 80]);
+  let raised = 0;
+  let kept = 0;
+  for (let i = 1; i < h.length; i++) {
+    const prev = h[i - 1]!;
+    const passed = typeof prev.valF1 === "number" && prev.valF1 > 0.7;
+    assert.equal(prev.metricPassed, passed ? 1 : 0);
+    if (passed) {
+      raised++;
+      assert.equal(h[i]!.ratio, (prev.ratio as number) + 1, `iteration ${i + 1}: ratio raised`);
+      assert.equal(h[i]!.positivesUsed, (prev.positivesUsed as number) + 80, `iteration ${i + 1}: fresh positives`);
+      assert.ok((h[i]!.distinctNegatives as number) > (prev.distinctNegatives as number), "new negatives with the new positives");
+    } else {
+      kept++;
+      assert.equal(h[i]!.ratio, prev.ratio);
+      assert.equal(h[i]!.positivesUsed, prev.positivesUsed);
+      assert.equal(h[i]!.distinctNegatives, prev.distinctNegatives, `iteration ${i + 1}: the same negatives again (fixed seed)`);
+    }
+  }
+  assert.ok(raised >= 2 && kept >= 1, `the run should both raise and keep the ratio (raised ${raised}, kept ${kept}): ${h.map((x) => `${x.ratio}/${x.valF1}`).join(" ")}`);
+  assert.equal(r.stoppedBy, "iterations");
+  await assert.rejects(trainIterative(tinyModel(), train, { variant: "faithful", positivesPerIteration: 80, minibatches: 100 }), /minibatches \(100\) must not exceed the positives per iteration \(80\)/);
+});
+
+test("improved iterative: fresh negatives every iteration, a fixed validation slice, ratio cap and stopping rule", async () => {
+  const train = plantedPositives(1000, 30, 13);
+  const model = tinyModel(7);
+  const r = await trainIterative(model, train, {
+    variant: "improved", iterations: 12, positivesPerIteration: 100, validationPositives: 100, batchSize: 16, maxRatio: 3, patience: 2, metric: "ap", metricThreshold: 0.55, seed: 4,
+  });
+  const h = r.history;
+  for (let i = 1; i < h.length; i++) {
+    assert.ok(h[i]!.ratio! <= 3, "ratio capped");
+    if (h[i]!.ratio === h[i - 1]!.ratio && h[i]!.positivesUsed === h[i - 1]!.positivesUsed) {
+      assert.ok((h[i]!.distinctNegatives as number) > (h[i - 1]!.distinctNegatives as number), `iteration ${i + 1}: fresh negatives`);
+    }
+  }
+  assert.ok(h.some((x) => x.ratio === 3), `reaches the cap: ${h.map((x) => x.ratio)}`);
+  assert.ok(["stopping rule", "positives exhausted", "iterations"].includes(r.stoppedBy));
+  if (r.stoppedBy === "stopping rule") assert.ok(h.length < 12);
+});
+
+test("streamed standard training: the same weights whatever the chunk size; memory holds a chunk and the buffer", async () => {
+  const pos = plantedPositives(120, 15, 21);
+  const neg = mirnaNegatives(pos.mirnas, pos.sites, { ratio: 2, seed: 3 });
+  const random = mulberry32(5);
+  const rows = [...pos.mirnas.map((m, i) => `${m}\t${pos.sites[i]}\tpositive`), ...neg.mirnas.map((m, i) => `${m}\t${neg.sites[i]}\tnegative`)];
+  for (let i = rows.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+  }
+  const file = writeFixture(tempDir(), "stream.tsv", "mirna_binding_sequence\tbinding_sequence\tlabel\n" + rows.join("\n") + "\n");
+  const run = async (chunkRows: number) => {
+    const model = tinyModel(9);
+    const r = await trainStandardStream(model, file, { epochs: 2, batchSize: 16, shuffleBuffer: 50, chunkRows, seed: 3 });
+    return { r, weights: weightsOf(model) };
+  };
+  const small = await run(7);
+  const large = await run(1000);
+  assert.equal(small.r.rows, 360);
+  assert.equal(small.r.validationRows, 18);
+  assert.deepEqual(small.weights, large.weights);
+  assert.ok(small.r.history.every((x) => Number.isFinite(x.valLoss)));
+});
+
+test("split of synthetic chr1-like sets: site-disjoint, deterministic, held-out negatives with their positives", () => {
+  // A random "chromosome"; positives are windows at random places (some overlap), each with its
+  // 1,050-nt scan region cut into 21 windows.
+  const random = mulberry32(17);
+  const chromosome = randomSequence(random, 60_000);
+  const n = 60;
+  const mirnaPool = Array.from({ length: 25 }, () => randomSequence(random, 20));
+  const starts = Array.from({ length: n }, () => 500 + Math.floor(random() * (chromosome.length - 1100)));
+  const mirnas = starts.map(() => mirnaPool[Math.floor(random() * mirnaPool.length)]!);
+  const windowsOf = (s: number) => Array.from({ length: 21 }, (_, w) => chromosome.slice(s - 500 + 50 * w, s - 450 + 50 * w));
+  const positiveSites = starts.map((s) => windowsOf(s)[10]!);
+  const scanNegSites = starts.flatMap((s) => windowsOf(s).filter((_, w) => w !== 10));
+  const negMirnas = mirnas.flatMap((m) => Array.from({ length: 20 }, () => m));
+  const mnNeg = mirnaNegatives(mirnas, positiveSites, { ratio: 20, seed: 1 });
+  const sets = {
+    scan: { name: "scan", mirnas: [...mirnas, ...negMirnas], sites: [...positiveSites, ...scanNegSites], labels: Uint8Array.from({ length: n * 21 }, (_, i) => (i < n ? 1 : 0)) },
+    mirnaNeg: { name: "neg", mirnas: [...mirnas, ...mnNeg.mirnas], sites: [...positiveSites, ...mnNeg.sites], labels: Uint8Array.from({ length: n * 21 }, (_, i) => (i < n ? 1 : 0)) },
+  };
+  const split = splitChr1Positives(sets, { testFraction: 0.25, seed: 3 });
+  const again = splitChr1Positives(sets, { testFraction: 0.25, seed: 3 });
+  assert.deepEqual(again.positiveRows.heldOut, split.positiveRows.heldOut, "deterministic");
+  assert.notDeepEqual(splitChr1Positives(sets, { testFraction: 0.25, seed: 4 }).positiveRows.heldOut, split.positiveRows.heldOut);
+  const held = Array.from(split.positiveRows.heldOut).flatMap((h, k) => (h ? [k] : []));
+  const trained = Array.from(split.positiveRows.heldOut).flatMap((h, k) => (h ? [] : [k]));
+  assert.equal(split.train.mirnas.length + held.length, n);
+  // Independent check: no training window overlaps a held-out region on the chromosome.
+  for (const t of trained) for (const h of held) assert.ok(Math.abs(starts[t]! - starts[h]!) >= 550 - 24, `positives ${t} (train) and ${h} (held out) overlap`);
+  assert.equal(split.heldOutScan.labels.length, held.length * 21);
+  assert.deepEqual(split.heldOutScan.sites.slice(held.length, held.length + 20), windowsOf(starts[held[0]!]!).filter((_, w) => w !== 10));
+  assert.equal(split.heldOutMirnaNeg.labels.length, held.length * 21);
+  const leaks = siteLeakFilter(split.heldOutWindows);
+  assert.ok(positiveSites.every((s, k) => leaks(s) === Boolean(split.positiveRows.heldOut[k])), "the leak guard flags exactly the held-out sites");
+  assert.equal(withoutLeaks({ mirnas, sites: positiveSites, labels: null }, leaks).dropped, held.length);
+});
+
+test("split of the real chr1 sets: nothing of a held-out site in training (data)", async (t) => {
+  const skip = missingData(testSetPath("scan"), testSetPath("mirnaNeg"));
+  if (skip) return t.skip(skip);
+  const read = async (file: string) => {
+    const table = await readPairTable(file, { requireLabels: true });
+    return { name: file, mirnas: table.mirnas, sites: table.sites, labels: table.labels! };
+  };
+  const split = splitChr1Positives({ scan: await read(testSetPath("scan")), mirnaNeg: await read(testSetPath("mirnaNeg")) });
+  const s = split.summary;
+  assert.equal(s.positives, 21385);
+  assert.equal(s.trainPositives + s.heldOutPositives, 21385);
+  assert.ok(Math.abs(s.heldOutPositives / 21385 - 0.2) < 0.01, `held out ${s.heldOutPositives}`);
+  assert.equal(s.heldOutScanNegatives, 20 * s.heldOutPositives);
+  const trainSites = new Set(split.train.sites);
+  const heldSites = split.heldOutScan.sites;
+  assert.equal(heldSites.filter((site) => trainSites.has(site)).length, 0, "no held-out window (positive or scan negative) is a training site");
+  assert.equal(split.heldOutMirnaNeg.sites.filter((site) => trainSites.has(site)).length, 0, "no held-out miRNA-neg site is a training site");
+  // Held-out miRNA negatives pair held-out sites only.
+  const heldPositiveSites = new Set(heldSites.slice(0, s.heldOutPositives));
+  assert.ok(split.heldOutMirnaNeg.sites.every((site) => heldPositiveSites.has(site)));
+});
+
+/** Runs the CLI from source. */
+function cli(args: string[]) {
+  return spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "lib", "src", "cli", "main.ts"), ...args], { encoding: "utf8", env: { ...process.env } });
+}
+
+test("mirna-dl train --mode iterative: kill -9 mid-run, then --resume, ends in the uninterrupted run's weights", async () => {
+  const dir = tempDir();
+  const pos = plantedPositives(300, 20, 31);
+  const table = writeFixture(dir, "train.tsv", "mirna_binding_sequence\tbinding_sequence\tlabel\n" + pos.mirnas.map((m, i) => `${m}\t${pos.sites[i]}\tpositive`).join("\n") + "\n");
+  const args = (out: string) => ["train", "--mode", "iterative", "--variant", "faithful", "--train", table, "--out", out, "--iterations", "6", "--positives-per-iteration", "40", "--minibatches", "10", "--seed", "3", "-q"];
+  const straight = cli(args(path.join(dir, "straight")));
+  assert.equal(straight.status, 0, straight.stderr);
+  // A second process, killed once its third iteration is checkpointed.
+  const killedOut = path.join(dir, "killed");
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "lib", "src", "cli", "main.ts"), ...args(killedOut)], { stdio: "ignore" });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  const latest = path.join(killedOut, "checkpoint", "latest.json");
+  const timer = setInterval(() => {
+    try {
+      if (JSON.parse(fs.readFileSync(latest, "utf8")).epoch >= 3) child.kill("SIGKILL");
+    } catch { /* not written yet */ }
+  }, 20);
+  const signal = await exited;
+  clearInterval(timer);
+  assert.equal(signal, "SIGKILL", "the run was killed before it finished");
+  assert.ok(!fs.existsSync(path.join(killedOut, "training.json")), "no training log of a finished run");
+  const refused = cli(args(killedOut));
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /holds a checkpoint of an earlier run; add --resume/);
+  const resumed = cli([...args(killedOut), "--resume"]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(fs.readFileSync(path.join(killedOut, "model", "weights.bin")), fs.readFileSync(path.join(dir, "straight", "model", "weights.bin")));
+  const log = JSON.parse(fs.readFileSync(path.join(killedOut, "training.json"), "utf8"));
+  assert.ok(log.resumedFromEpoch >= 3, `resumed after iteration ${log.resumedFromEpoch}`);
+  assert.equal(log.history.length, 6);
+});
