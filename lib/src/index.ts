@@ -63,6 +63,7 @@ export * from "./binding/trainingData";
 export * from "./binding/trainStandard";
 export * from "./binding/trainIterative";
 export * from "./binding/trainStream";
+export * from "./binding/experiment";
 
 export * from "./hairpin/rna";
 export * from "./hairpin/rnafold";

@@ -1,0 +1,346 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../errors";
+import { dataPath, LIB_ROOT } from "../data/paths";
+import { writeFileAtomic } from "../io/files";
+import { formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
+import { initBackend } from "../ops/backend";
+import { formatDuration } from "../progress";
+import type { EpochRecord } from "../training/checkpoint";
+import { strideSubset, SubsetOptions } from "./evaluation";
+import { PUBLISHED_MODELS, publishedModelPath, testSetPath } from "./paths";
+import { openScorer, PairScorer } from "./scorer";
+import { readLeakGuard, splitChr1Positives, SPLIT_FILES, SplitSummary, writeSplit } from "./split";
+import { LabelledPairs, readPairTable } from "./tables";
+
+/**
+ * The binding experiment of the model_train_lock notebook (issue: does iterative training match
+ * a model trained on 5× more positives?): the chr1 split, every training configuration over
+ * several seeds, and every model — ours, the published ones and the seed-match baseline —
+ * scored on the same held-out rows and on the CLASH test sets.
+ *
+ * Training runs as `mirna-dl train` worker processes (by default two at a time, one OpenMP
+ * thread each: on two cores that trains about 1.6× faster than one process on both), each into
+ * its own folder with checkpoints, so the notebook shows the commands a user would type and an
+ * interrupted experiment resumes. Scores are cached next to each model.
+ */
+
+/** One training configuration. */
+export interface BindingConfig {
+  /** Folder and table name, e.g. "standard_1k_ratio10". */
+  name: string;
+  mode: "standard" | "iterative";
+  /** standard */
+  positives?: number;
+  ratio?: number;
+  epochs?: number;
+  /** iterative */
+  variant?: "faithful" | "improved";
+  iterations?: number;
+  positivesPerIteration?: number;
+  minibatches?: number;
+  validationPositives?: number;
+  maxRatio?: number;
+  /** Train on the CLASH training positives too (leak-guarded against the held-out chr1 sequence). */
+  withClash?: boolean;
+}
+
+/** Options of {@link runBindingExperiment}. */
+export interface BindingExperimentOptions {
+  /** Folder of the split, the models and results.json. */
+  outDir: string;
+  configs: readonly BindingConfig[];
+  seeds: readonly number[];
+  /** Seed of the split (one split for every training seed). Default 1789. */
+  splitSeed?: number;
+  /** Which held-out rows are scored: every k-th positive and negative (default: all positives, every 4th negative). */
+  heldOutSubset?: SubsetOptions;
+  /** The same for the CLASH test sets (default all rows). */
+  clashSubset?: SubsetOptions;
+  /** `mirna-dl train` processes at a time. Default 2. */
+  workers?: number;
+  /** OpenMP threads per worker. Default 1. */
+  threadsPerWorker?: number;
+  /** Progress lines (default stderr). */
+  progress?: (line: string) => void;
+}
+
+/** Metrics of one model on one test set. */
+export interface BindingScore {
+  model: string;
+  /** The configuration, or "published" / "baseline". */
+  config: string;
+  seed: number | null;
+  testSet: string;
+  n: number;
+  positives: number;
+  rocAuc: number;
+  averagePrecision: number;
+}
+
+/** One trained model: its configuration, seed, folder and training log. */
+export interface TrainedModel {
+  config: string;
+  seed: number;
+  dir: string;
+  command: string[];
+  seconds: number;
+  /** What training.json says: history, positivesUsed, distinctNegatives, stoppedBy, … */
+  log: { history: EpochRecord[]; positivesUsed?: number; negativesUsed?: number; distinctNegatives?: number; stoppedBy?: string; seconds: number; backend: string };
+}
+
+/** Mean ± sd over seeds of one configuration on one test set. */
+export interface BindingSummaryRow {
+  config: string;
+  testSet: string;
+  seeds: number;
+  rocAuc: MeanSd;
+  averagePrecision: MeanSd;
+  positivesUsed: MeanSd | null;
+}
+
+/** What results.json holds. */
+export interface BindingExperimentResults {
+  split: SplitSummary;
+  /** Training sources and their sizes. */
+  training: { chr1Positives: number; clashPositives: number; clashDroppedAsLeaks: number };
+  testSets: { name: string; n: number; positives: number }[];
+  trained: TrainedModel[];
+  scores: BindingScore[];
+  summary: BindingSummaryRow[];
+  seconds: number;
+  date: string;
+}
+
+/** The CLASH (miRBind) tables under the data folder. */
+export function clashPath(name: "train" | "test_1_1" | "test_1_10"): string {
+  const file = { train: "train_set_1_1_CLASH2013_paper.tsv.gz", test_1_1: "test_set_1_1_CLASH2013_paper.tsv.gz", test_1_10: "test_set_1_10_CLASH2013_paper.tsv.gz" }[name];
+  return dataPath("mirbind", file);
+}
+
+/** How to run `mirna-dl`: the built CLI, or the sources through tsx when this module runs from source. */
+function cliCommand(): string[] {
+  return __filename.endsWith(".ts")
+    ? [process.execPath, "--import", "tsx", path.join(LIB_ROOT, "src", "cli", "main.ts")]
+    : [process.execPath, path.join(LIB_ROOT, "bin", "mirna-dl.js")];
+}
+
+/** The `mirna-dl train` arguments of a configuration and seed. */
+export function trainArguments(config: BindingConfig, seed: number, tables: { chr1: string; clash: string; splitDir: string }, outDir: string): string[] {
+  const args = ["train", "--mode", config.mode, "--seed", String(seed), "--out", outDir, "--resume", "-q"];
+  const add = (flag: string, value: number | string | undefined) => {
+    if (value !== undefined) args.push(flag, String(value));
+  };
+  add("--train", config.withClash ? `${tables.chr1},${tables.clash}` : tables.chr1);
+  if (config.withClash) add("--leak-guard", tables.splitDir);
+  if (config.mode === "standard") {
+    add("--positives", config.positives);
+    add("--ratio", config.ratio);
+    add("--epochs", config.epochs);
+  } else {
+    add("--variant", config.variant ?? "improved");
+    add("--iterations", config.iterations);
+    add("--positives-per-iteration", config.positivesPerIteration);
+    add("--minibatches", config.minibatches);
+    add("--validation-positives", config.validationPositives);
+    add("--max-ratio", config.maxRatio);
+  }
+  return args;
+}
+
+/** Runs one `mirna-dl train` process; its output goes to `log`. Rejects with the log's tail on failure. */
+function runWorker(command: string[], log: string, threads: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    const out = fs.openSync(log, "a");
+    const child = spawn(command[0]!, command.slice(1), {
+      stdio: ["ignore", out, out],
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), MIRNA_DL_PROFILE: process.env.MIRNA_DL_PROFILE ?? "full" },
+    });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      fs.closeSync(out);
+      if (code === 0) return resolve();
+      const tail = fs.readFileSync(log, "utf8").trim().split("\n").slice(-8).join("\n");
+      reject(new Error(`mirna-dl ${command.slice(command.indexOf("train")).join(" ")} failed (${signal ?? `exit ${code}`}); end of ${log}:\n${tail}`));
+    });
+  });
+}
+
+/** Reads a test set, keeping the subset's rows. */
+async function readSubset(file: string, name: string, subset: SubsetOptions | undefined): Promise<LabelledPairs> {
+  const t = await readPairTable(file, { requireLabels: true });
+  const all: LabelledPairs = { name, mirnas: t.mirnas, sites: t.sites, labels: t.labels! };
+  return subset ? strideSubset(all, subset) : all;
+}
+
+/** Scores `set` with `scorer`, cached in `cacheDir` (the scores as float32, keyed by the set's name and size). */
+async function cachedScores(scorer: PairScorer, set: LabelledPairs, cacheDir: string): Promise<Float32Array> {
+  const file = path.join(cacheDir, `scores-${set.name.replace(/[^A-Za-z0-9_-]+/g, "_")}-${set.labels.length}.f32`);
+  if (fs.existsSync(file)) {
+    const bytes = fs.readFileSync(file);
+    if (bytes.length === set.labels.length * 4) return new Float32Array(new Uint8Array(bytes).buffer);
+  }
+  const scores = await scorer.score(set.mirnas, set.sites, { batchSize: 512 });
+  writeFileAtomic(file, Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength));
+  return scores;
+}
+
+/**
+ * Runs (or resumes) the experiment: the split (written once to `outDir/split`), every
+ * configuration × seed trained by worker processes (skipped when its model exists), every
+ * model scored on the held-out scan and miRNA-neg sets and the CLASH test sets, the published
+ * models and the seed baseline on the same rows; mean ± sd over seeds; `outDir/results.json`.
+ */
+export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults> {
+  const started = performance.now();
+  const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  if (opts.seeds.length === 0) throw new InputError("no seeds");
+  const names = opts.configs.map((c) => c.name);
+  if (new Set(names).size !== names.length) throw new InputError(`configuration names must be distinct: ${names.join(", ")}`);
+  const splitDir = path.join(opts.outDir, "split");
+
+  // The split, once.
+  let split: SplitSummary;
+  const summaryFile = path.join(splitDir, SPLIT_FILES.summary);
+  if (fs.existsSync(summaryFile) && Object.values(SPLIT_FILES).every((f) => fs.existsSync(path.join(splitDir, f)))) {
+    split = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as SplitSummary;
+    progress(`split: found in ${splitDir}`);
+  } else {
+    const read = async (file: string) => {
+      const t = await readPairTable(file, { requireLabels: true });
+      return { name: file, mirnas: t.mirnas, sites: t.sites, labels: t.labels! };
+    };
+    const made = splitChr1Positives({ scan: await read(testSetPath("scan")), mirnaNeg: await read(testSetPath("mirnaNeg")) }, { seed: opts.splitSeed });
+    writeSplit(made, splitDir);
+    split = made.summary;
+    progress(`split: ${split.trainPositives} training and ${split.heldOutPositives} held-out positives (${split.clusters} clusters) written to ${splitDir}`);
+  }
+  const chr1Train = path.join(splitDir, SPLIT_FILES.train);
+  const clashTrain = clashPath("train");
+  let clashPositives = 0;
+  let clashDropped = 0;
+  if (opts.configs.some((c) => c.withClash)) {
+    const t = await readPairTable(clashTrain, { requireLabels: true });
+    const leaks = readLeakGuard(splitDir);
+    for (let i = 0; i < t.labels!.length; i++) {
+      if (t.labels![i] !== 1) continue;
+      if (leaks(t.sites[i]!)) clashDropped++;
+      else clashPositives++;
+    }
+  }
+
+  // Training: longest jobs first, `workers` at a time.
+  const jobs = opts.configs.flatMap((config) => opts.seeds.map((seed) => ({ config, seed, dir: path.join(opts.outDir, config.name, `seed-${seed}`) })));
+  const weight = (c: BindingConfig) => (c.mode === "standard" ? (c.positives ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10) : (c.iterations ?? 28) * 10_000);
+  const queue = [...jobs].sort((a, b) => weight(b.config) - weight(a.config));
+  const command = cliCommand();
+  const trainingStarted = performance.now();
+  let done = 0;
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const model = path.join(job.dir, "model", "model.json");
+      const log = path.join(job.dir, "training.json");
+      if (fs.existsSync(model) && fs.existsSync(log)) {
+        done++;
+        continue;
+      }
+      const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir);
+      const t0 = performance.now();
+      await runWorker([...command, ...args], path.join(job.dir, "train.log"), opts.threadsPerWorker ?? 1);
+      done++;
+      progress(`trained ${job.config.name} seed ${job.seed} in ${formatDuration((performance.now() - t0) / 1000)} (${done}/${jobs.length}; ${formatDuration((performance.now() - trainingStarted) / 1000)} so far)`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.workers ?? 2, jobs.length) }, worker));
+  const trained: TrainedModel[] = jobs.map((job) => {
+    const log = JSON.parse(fs.readFileSync(path.join(job.dir, "training.json"), "utf8")) as TrainedModel["log"];
+    return { config: job.config.name, seed: job.seed, dir: job.dir, command: ["mirna-dl", ...trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir)], seconds: log.seconds, log };
+  });
+
+  // Evaluation.
+  const testSets = [
+    await readSubset(path.join(splitDir, SPLIT_FILES.heldOutScan), "held-out scan", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
+    await readSubset(path.join(splitDir, SPLIT_FILES.heldOutMirnaNeg), "held-out miRNA-neg", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
+    await readSubset(clashPath("test_1_1"), "CLASH 1:1", opts.clashSubset),
+    await readSubset(clashPath("test_1_10"), "CLASH 1:10", opts.clashSubset),
+  ];
+  await initBackend();
+  const scores: BindingScore[] = [];
+  const score = async (scorer: PairScorer, meta: Omit<BindingScore, "testSet" | "n" | "positives" | "rocAuc" | "averagePrecision">, cacheDir: string) => {
+    for (const set of testSets) {
+      const s = await cachedScores(scorer, set, cacheDir);
+      const m = rankMetrics(set.labels, s);
+      scores.push({ ...meta, testSet: set.name, n: m.n, positives: m.positives, rocAuc: m.rocAuc, averagePrecision: m.averagePrecision });
+    }
+  };
+  for (const t of trained) {
+    const scorer = await openScorer(path.join(t.dir, "model"));
+    try {
+      await score(scorer, { model: `${t.config} (seed ${t.seed})`, config: t.config, seed: t.seed }, t.dir);
+    } finally {
+      scorer.dispose();
+    }
+  }
+  for (const name of PUBLISHED_MODELS) {
+    const scorer = await openScorer(publishedModelPath(name));
+    try {
+      await score(scorer, { model: name, config: "published", seed: null }, path.join(opts.outDir, "published", name));
+    } finally {
+      scorer.dispose();
+    }
+  }
+  await score(await openScorer("seed"), { model: "seed-match", config: "baseline", seed: null }, path.join(opts.outDir, "published", "seed-match"));
+  progress(`scored ${trained.length + PUBLISHED_MODELS.length + 1} models on ${testSets.map((s) => `${s.name} (${s.labels.length})`).join(", ")}`);
+
+  const summary: BindingSummaryRow[] = opts.configs.flatMap((config) =>
+    testSets.map((set) => {
+      const rows = scores.filter((s) => s.config === config.name && s.testSet === set.name);
+      const used = trained.filter((t) => t.config === config.name).map((t) => t.log.positivesUsed).filter((x): x is number => typeof x === "number");
+      return {
+        config: config.name, testSet: set.name, seeds: rows.length,
+        rocAuc: meanSd(rows.map((r) => r.rocAuc)), averagePrecision: meanSd(rows.map((r) => r.averagePrecision)),
+        positivesUsed: used.length ? meanSd(used) : null,
+      };
+    }),
+  );
+  const results: BindingExperimentResults = {
+    split,
+    training: { chr1Positives: split.trainPositives, clashPositives, clashDroppedAsLeaks: clashDropped },
+    testSets: testSets.map((s) => ({ name: s.name, n: s.labels.length, positives: s.labels.reduce((a, b) => a + b, 0) })),
+    trained, scores, summary,
+    seconds: (performance.now() - started) / 1000,
+    date: new Date().toISOString(),
+  };
+  writeFileAtomic(path.join(opts.outDir, "results.json"), JSON.stringify(results, null, 1) + "\n");
+  return results;
+}
+
+/** A results table row per configuration (and published model / baseline): mean ± sd of AP and ROC-AUC per test set. */
+export function bindingResultsTable(results: BindingExperimentResults): Record<string, string | number>[] {
+  const sets = results.testSets.map((s) => s.name);
+  const rows: Record<string, string | number>[] = [];
+  const configs = [...new Set(results.summary.map((s) => s.config))];
+  for (const config of configs) {
+    const row: Record<string, string | number> = { model: config };
+    const first = results.summary.find((s) => s.config === config)!;
+    row["positives used"] = first.positivesUsed ? formatMeanSd(first.positivesUsed, 0) : "—";
+    for (const set of sets) {
+      const s = results.summary.find((r) => r.config === config && r.testSet === set)!;
+      row[`${set} AP`] = formatMeanSd(s.averagePrecision);
+      row[`${set} ROC-AUC`] = formatMeanSd(s.rocAuc);
+    }
+    rows.push(row);
+  }
+  for (const model of [...new Set(results.scores.filter((s) => s.seed === null).map((s) => s.model))]) {
+    const row: Record<string, string | number> = { model: model === "seed-match" ? "seed-match baseline" : `published ${model}`, "positives used": "—" };
+    for (const set of sets) {
+      const s = results.scores.find((r) => r.model === model && r.testSet === set)!;
+      row[`${set} AP`] = s.averagePrecision.toFixed(4);
+      row[`${set} ROC-AUC`] = s.rocAuc.toFixed(4);
+    }
+    rows.push(row);
+  }
+  return rows;
+}
