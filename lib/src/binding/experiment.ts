@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
-import { dataPath, LIB_ROOT } from "../data/paths";
+import { dataPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
 import { writeFileAtomic } from "../io/files";
 import { formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
 import { initBackend } from "../ops/backend";
@@ -111,6 +111,15 @@ export interface BindingExperimentResults {
   summary: BindingSummaryRow[];
   seconds: number;
   date: string;
+}
+
+/**
+ * Where the model_train_lock notebook keeps the experiment (split, models, results.json) and
+ * later notebooks (interpret) find it: `<repo>/out/binding` for the full profile,
+ * `<repo>/out/binding-ci` for the ci profile.
+ */
+export function bindingExperimentDir(p: Profile = profile()): string {
+  return path.join(REPO_ROOT, "out", p === "full" ? "binding" : "binding-ci");
 }
 
 /** The CLASH (miRBind) tables under the data folder. */
