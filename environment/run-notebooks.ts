@@ -17,9 +17,13 @@
  *
  * Runs stop at the first failing notebook (later notebooks read what earlier
  * ones wrote); a failed notebook leaves `<out>/<name>.ipynb.log` (the full
- * nbconvert output) instead of an executed copy. Progress: notebook k/n, cell
- * i/m, elapsed time and the duration of the last successful run with the same
- * profile, kept in `<out>/timings.json`.
+ * nbconvert output) instead of an executed copy, and the executed copy of an
+ * earlier run of it is removed. Failures name the notebook and the cell: an
+ * error in a cell (including a failed check cell, lib/src/checks.ts), a cell
+ * that outlasts MIRNA_DL_CELL_TIMEOUT, or nbconvert killed by a signal (the
+ * cell that was running). `--update` copies only successful runs. Progress:
+ * notebook k/n, cell i/m, elapsed time and the duration of the last successful
+ * run with the same profile, kept in `<out>/timings.json`.
  *
  * Environment:
  *   MIRNA_DL_PROFILE       `ci` or `full` (default `full`; --profile overrides), passed to notebooks
@@ -363,10 +367,41 @@ function cellSources(notebookFile: string): string[] | undefined {
   }
 }
 
+/** What the runner itself knows about a failed run, besides nbconvert's output. */
+interface FailureContext {
+  /** Signal that ended nbconvert, if any. */
+  signal: NodeJS.Signals | null;
+  /** Index of the cell that was running when nbconvert ended (from the progress hooks). */
+  runningCell: number | undefined;
+  cellTimeoutSeconds: number;
+}
+
 /** Condenses nbconvert's output after a failed run (see nbconvertConfig). */
-function describeFailure(output: string, notebookFile: string): NotebookFailure {
+function describeFailure(output: string, notebookFile: string, context: FailureContext): NotebookFailure {
   const sources = cellSources(notebookFile);
   const cellCount = sources?.length;
+  const running = context.runningCell;
+  const runningSource = running !== undefined ? sources?.[running] : undefined;
+  if (context.signal) {
+    // Killed from outside (the out-of-memory killer, a stop by hand, a CI time limit): the
+    // output has nothing but nbconvert's banner, the cell that was running is what we know.
+    return {
+      cellNumber: running !== undefined ? running + 1 : undefined,
+      cellCount,
+      cellSource: runningSource,
+      error:
+        `nbconvert was killed by signal ${context.signal}${running !== undefined ? ` while cell ${running + 1} was running` : ""}; ` +
+        "it was stopped from outside the notebook (e.g. by the out-of-memory killer, or by hand), not by an error in a cell",
+    };
+  }
+  if (/\bCellTimeoutError\b/.test(output)) {
+    return {
+      cellNumber: running !== undefined ? running + 1 : undefined,
+      cellCount,
+      cellSource: runningSource,
+      error: `the cell did not finish within ${context.cellTimeoutSeconds} s (MIRNA_DL_CELL_TIMEOUT; -1 for no limit) and was stopped`,
+    };
+  }
   const markerLine = output.split("\n").find((l) => l.startsWith(failureMarker));
   if (markerLine !== undefined) {
     const report = JSON.parse(markerLine.slice(failureMarker.length)) as {
@@ -477,6 +512,8 @@ async function runAll(opts: RunOptions): Promise<number> {
       const progress = new Progress(prefix, cellCount, timings[name]?.[opts.profile], opts.profile);
       const cellSeconds: (number | null)[] = Array.from({ length: cellCount }, () => null);
       let cellStarted = 0;
+      /** Index of the cell that started last and has not finished (undefined: none running). */
+      let runningCell: number | undefined;
       const partialDir = mkdtempSync(path.join(opts.outDir, ".running-"));
       let result: ProcessResult;
       try {
@@ -500,9 +537,11 @@ async function runAll(opts: RunOptions): Promise<number> {
             const index = Number(line.slice(line.indexOf(" ") + 1));
             if (line.startsWith(cellStartMarker)) {
               cellStarted = Date.now();
+              runningCell = index;
               progress.cellStarted(index);
-            } else if (index < cellSeconds.length) {
-              cellSeconds[index] = (Date.now() - cellStarted) / 1000;
+            } else {
+              runningCell = undefined;
+              if (index < cellSeconds.length) cellSeconds[index] = (Date.now() - cellStarted) / 1000;
             }
           },
         );
@@ -515,9 +554,9 @@ async function runAll(opts: RunOptions): Promise<number> {
           progress.finish(`${prefix} … FAILED (${seconds.toFixed(1)} s)`);
           rmSync(path.join(opts.outDir, name), { force: true });
           writeFileAtomic(logFile, result.output);
-          const failure = describeFailure(result.output, notebook);
-          if (result.signal) failure.error = `nbconvert was killed by ${result.signal}\n${failure.error}`;
+          const failure = describeFailure(result.output, notebook, { signal: result.signal, runningCell, cellTimeoutSeconds: opts.cellTimeoutSeconds });
           console.error(formatFailure(name, failure, logFile));
+          if (opts.update) console.error(`--update: ${notebook} left as it was (a failed run is never copied over its source)`);
           const notRun = opts.notebooks.length - i - 1;
           if (notRun > 0) console.error(`stopped: ${notRun} later notebook(s) not run`);
           return 1;

@@ -1,8 +1,10 @@
 /**
  * environment/run-notebooks.ts against the fixture notebooks in
- * test/fixtures/notebooks/ (passes.ipynb, throws.ipynb, needs-data.ipynb), on
- * the real tslab kernel through `jupyter nbconvert`. Each kernel run takes a
- * few seconds. Data is fetched from a loopback HTTP server started here, with a
+ * test/fixtures/notebooks/ (passes.ipynb, throws.ipynb, needs-data.ipynb;
+ * checks.ipynb with its reference table references/checks.json; sleeps.ipynb
+ * for a cell timeout; kills-nbconvert.ipynb, whose cell kills the nbconvert
+ * process running it), on the real tslab kernel through `jupyter nbconvert`.
+ * Each kernel run takes a few seconds. Data is fetched from a loopback HTTP server started here, with a
  * temporary manifest (--manifest) and data folder (MIRNA_DL_DATA); fixtures
  * copied under a name of the runner's table (e.g. cvae_generate.ipynb) get that
  * notebook's data requirements.
@@ -96,6 +98,18 @@ function streamOutputText(notebookFile: string): string {
     .flatMap((c) => c.outputs ?? [])
     .filter((o) => o.output_type === "stream")
     .map((o) => (Array.isArray(o.text) ? o.text.join("") : (o.text ?? "")))
+    .join("");
+}
+
+/** Text of every output of every cell (streams, and the text/plain of displays such as tables). */
+function outputText(notebookFile: string): string {
+  const nb = JSON.parse(readFileSync(notebookFile, "utf8")) as {
+    cells: { outputs?: { output_type: string; text?: string | string[]; data?: Record<string, string | string[]> }[] }[];
+  };
+  const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join("") : (t ?? ""));
+  return nb.cells
+    .flatMap((c) => c.outputs ?? [])
+    .map((o) => (o.output_type === "stream" ? join(o.text) : join(o.data?.["text/plain"])) + "\n")
     .join("");
 }
 
@@ -270,6 +284,89 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     assert.match(updated, /^profile=full$/m);
     assert.match(updated, new RegExp(`^cwd=${sourceDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
     assert.deepEqual(readdirSync(sourceDir), ["passes.ipynb"], "no temporary files left next to the source");
+  });
+});
+
+describe("run-notebooks: failures", () => {
+  test("a cell that outlasts MIRNA_DL_CELL_TIMEOUT fails the run, naming the cell and the limit; no executed copy", (t) => {
+    if (!kernelAvailable(t)) return;
+    const outDir = path.join(tempRoot, "timeout-out");
+    const started = Date.now();
+    const r = runRunner(["--out", outDir, path.join(fixtures, "sleeps.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_CELL_TIMEOUT: "2" });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.ok(Date.now() - started < 60_000, "stopped at the time limit, not after the cell's two minutes");
+    assert.match(r.stdout, /\[1\/1\] sleeps\.ipynb … FAILED/);
+    assert.match(r.stderr, /^sleeps\.ipynb failed in cell 2 of 3$/m);
+    assert.match(r.stderr, /^ {2}\| await new Promise\(\(resolve\) => setTimeout\(resolve, 120_000\)\);$/m);
+    assert.match(r.stderr, /^ {2}the cell did not finish within 2 s \(MIRNA_DL_CELL_TIMEOUT; -1 for no limit\) and was stopped$/m);
+    assert.ok(!existsSync(path.join(outDir, "sleeps.ipynb")), "no executed copy");
+    assert.match(readFileSync(path.join(outDir, "sleeps.ipynb.log"), "utf8"), /CellTimeoutError/);
+  });
+
+  test("nbconvert killed by a signal: reported as such with the running cell, exit 1, no executed copy", (t) => {
+    if (!kernelAvailable(t)) return;
+    const outDir = path.join(tempRoot, "killed-out");
+    // An executed copy of an earlier successful run under the same name must not survive.
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path.join(outDir, "kills-nbconvert.ipynb"), "{}");
+    const r = runRunner(["--out", outDir, path.join(fixtures, "kills-nbconvert.ipynb")], { MIRNA_DL_PROFILE: "ci" });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\[1\/1\] kills-nbconvert\.ipynb … FAILED/);
+    assert.match(r.stderr, /^kills-nbconvert\.ipynb failed in cell 2 of 3$/m);
+    assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while cell 2 was running; it was stopped from outside the notebook/m);
+    assert.ok(!existsSync(path.join(outDir, "kills-nbconvert.ipynb")), "no executed copy, not even the earlier one");
+    assert.deepEqual(readdirSync(outDir).sort(), ["kills-nbconvert.ipynb.log"], "no partial output left in --out");
+  });
+
+  test("--update never copies a failed run over its source", (t) => {
+    if (!kernelAvailable(t)) return;
+    const sourceDir = freshDir("update-fail-src");
+    const source = fixtureAs("throws.ipynb", sourceDir, "throws.ipynb");
+    const before = readFileSync(source);
+    const r = runRunner(["--update", "--out", path.join(tempRoot, "update-fail-out"), source], { MIRNA_DL_PROFILE: "ci" });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /source updated/);
+    assert.match(r.stderr, /^--update: .*throws\.ipynb left as it was \(a failed run is never copied over its source\)$/m);
+    assert.ok(readFileSync(source).equals(before), "the source is byte for byte what it was");
+    assert.deepEqual(readdirSync(sourceDir), ["throws.ipynb"]);
+  });
+
+  test("a check cell: passes within the tolerance; a reference moved beyond it fails the run and removes the earlier executed copy", (t) => {
+    if (!kernelAvailable(t)) return;
+    // Under the repository, so that the notebook's `import * as mdl from "mirna-dl"` resolves.
+    mkdirSync(path.join(repoRoot, "out"), { recursive: true });
+    const dir = mkdtempSync(path.join(repoRoot, "out", "runner-test-checks-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const notebook = fixtureAs("checks.ipynb", dir, "checks.ipynb");
+    mkdirSync(path.join(dir, "references"));
+    const tableFile = path.join(dir, "references", "checks.json");
+    const table = JSON.parse(readFileSync(path.join(fixtures, "references", "checks.json"), "utf8")) as {
+      checks: { answer: { ci: { value: number; tolerance: number } } };
+    };
+    assert.deepEqual(table.checks.answer.ci, { value: 42, tolerance: 0.5 }, "the fixture's reference: 42 ± 0.5 (the notebook measures 6 · 7)");
+    const withReference = (value: number) => {
+      table.checks.answer.ci.value = value;
+      writeFileSync(tableFile, JSON.stringify(table));
+    };
+    const outDir = path.join(dir, "out");
+
+    withReference(42.4); // moved, but within the tolerance
+    const ok = runRunner(["--out", outDir, "--profile", "ci", notebook]);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const shown = outputText(path.join(outDir, "checks.ipynb"));
+    assert.match(shown, /^checks: 2 checks against .*checks\.json \(profile ci\): all passed$/m);
+    assert.match(shown, /^answer +42 +42\.4 +± 0\.5 +yes$/m);
+    assert.match(shown, /^after the check$/m);
+
+    withReference(42.6); // moved by more than the tolerance
+    const bad = runRunner(["--out", outDir, "--profile", "ci", notebook]);
+    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /\[1\/1\] checks\.ipynb … FAILED/);
+    assert.match(bad.stderr, /^checks\.ipynb failed in cell 3 of 4$/m);
+    assert.match(bad.stderr, /ReferenceCheckError: checks: 1 of 2 checks failed against .*checks\.json \(profile ci\):/);
+    assert.match(bad.stderr, /- answer: measured 42, expected 42\.6 ± 0\.5/);
+    assert.ok(!existsSync(path.join(outDir, "checks.ipynb")), "the executed copy of the passing run is gone: --out holds the latest run's results");
+    assert.ok(existsSync(path.join(outDir, "checks.ipynb.log")));
   });
 });
 

@@ -6,6 +6,7 @@ import path from "node:path";
 import {
   barSpec,
   concatSpecs,
+  dotPlotSpec,
   downsampleCurve,
   heatmapSpec,
   lineSpec,
@@ -417,3 +418,155 @@ async function heatmapCells(spec: VegaLiteSpec): Promise<{ r: number; c: number;
   view.finalize();
   return rows.map((row) => ({ r: row.r as number, c: row.c as number, v: row.v as number | null, rl: row.rl as string, cl: row.cl as string }));
 }
+
+// -------------------------------------------------------------------------------------------
+// Figure polish: dot plots, zoomed curves, error bars, horizontal bars, sparse heatmap ticks
+// -------------------------------------------------------------------------------------------
+
+/** The layers of a spec, nested ones included. */
+function allLayers(spec: VegaLiteSpec): VegaLiteSpec[] {
+  const out: VegaLiteSpec[] = [];
+  const visit = (s: VegaLiteSpec) => {
+    out.push(s);
+    for (const key of ["layer", "hconcat", "concat"]) for (const child of (s[key] as VegaLiteSpec[] | undefined) ?? []) visit(child);
+  };
+  visit(spec);
+  return out;
+}
+
+const aucRows = [
+  { model: "standard_100k_ratio10", "test set": "scan", auc: 0.9843, sd: null, ref: 0.9853 },
+  { model: "standard_100k_ratio10", "test set": "miRNA-neg", auc: 0.9905, sd: null, ref: 0.9907 },
+  { model: "iterative (ours, 3 seeds)", "test set": "scan", auc: 0.9808, sd: 0.0012, ref: null },
+  { model: "iterative (ours, 3 seeds)", "test set": "miRNA-neg", auc: 0.989, sd: 0.0009, ref: null },
+  { model: "seed-match", "test set": "scan", auc: 0.973, sd: null, ref: 0.9744 },
+  { model: "seed-match", "test set": "miRNA-neg", auc: 0.9795, sd: null, ref: 0.9794 },
+];
+
+test("dotPlotSpec: a row per model in order, a zoomed axis from the data (not from 0), error bars and reference marks", async () => {
+  const spec = dotPlotSpec(aucRows, { y: "model", x: "auc", color: "test set", error: "sd", reference: "ref", referenceTitle: "published", title: "ROC-AUC" });
+  await assertCompilesCleanly(spec);
+  const [lo, hi] = ((spec.layer as VegaLiteSpec[]).at(-1)!.encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain;
+  // Data span: 0.973 … 0.9907 (the largest reference); 10 % margin on each side.
+  const span = 0.9907 - 0.973;
+  assert.ok(Math.abs(lo - (0.973 - 0.1 * span)) < 1e-9 && Math.abs(hi - (0.9907 + 0.1 * span)) < 1e-9, `domain ${lo} … ${hi}`);
+  assert.ok(lo > 0.95, "zoomed, not from 0");
+  const y = (spec.encoding as { y: { sort: unknown; axis: { labelLimit: number } } }).y;
+  assert.equal(y.sort, null, "rows in the order given");
+  assert.ok(y.axis.labelLimit >= 400, "labels in full");
+  const values = (spec.data as { values: Record<string, unknown>[] }).values;
+  assert.deepEqual(values.map((v) => [v.__lo, v.__hi]).slice(2, 4).map((p) => p.map((x) => Math.round((x as number) * 1e4) / 1e4)), [[0.9796, 0.982], [0.9881, 0.9899]]);
+  assert.equal(values[0]!.__lo, null, "no error bar without an sd");
+  // Colour and shape by test set on the dots; the key of the marks under the title.
+  const dots = (spec.layer as VegaLiteSpec[]).at(-1)!.encoding as Record<string, { field?: string }>;
+  assert.equal(dots.color!.field, "test set");
+  assert.equal(dots.shape!.field, "test set");
+  assert.deepEqual((spec.title as { subtitle: string }).subtitle, "bars: mean ± sd   ·   |: published");
+  const svg = await renderSvg(spec);
+  for (const label of ["standard_100k_ratio10", "iterative (ours, 3 seeds)", "seed-match", "scan", "miRNA-neg"]) assert.ok(svg.includes(`>${label}</text>`), label);
+});
+
+test("dotPlotSpec: clamp, a fixed domain, one group, and bad input", async () => {
+  const clamped = dotPlotSpec([{ m: "a", v: 0.999 }, { m: "b", v: 0.2 }], { y: "m", x: "v", clamp: [0, 1] });
+  await assertCompilesCleanly(clamped);
+  const domainOf = (s: VegaLiteSpec) => ((s.layer as VegaLiteSpec[]).at(-1)!.encoding as { x: { scale: { domain: number[] } } }).x.scale.domain;
+  assert.equal(domainOf(clamped)[1], 1);
+  assert.deepEqual(domainOf(dotPlotSpec([{ m: "a", v: 0.5 }], { y: "m", x: "v", domain: [0, 1] })), [0, 1]);
+  // One value: a small span around it, never an empty domain.
+  const [lo, hi] = domainOf(dotPlotSpec([{ m: "a", v: 0.5 }], { y: "m", x: "v" }));
+  assert.ok(lo < 0.5 && hi > 0.5);
+  assert.throws(() => dotPlotSpec([{ m: "a", v: "x" }], { y: "m", x: "v" }), /row 0: "v" must be a finite number/);
+  assert.throws(() => dotPlotSpec([{ m: "a", v: 1 }], { y: "m", x: "v", domain: [1, 0] }), /low < high/);
+  assert.throws(() => dotPlotSpec([{ m: "a" }], { y: "m", x: "v" }), /row 0 has no field "v"/);
+});
+
+test("rocCurveSpec / prCurveSpec zoom: the whole curve and a zoomed panel, one shared legend", async () => {
+  const curves = [
+    { name: "a", fpr: rocA.fpr, tpr: rocA.tpr, auc: rocA.auc },
+    { name: "b", fpr: rocB.fpr, tpr: rocB.tpr, auc: rocB.auc },
+  ];
+  const spec = rocCurveSpec(curves, { zoom: { x: [0, 0.1] } });
+  await assertCompilesCleanly(spec);
+  const panels = spec.hconcat as VegaLiteSpec[];
+  assert.equal(panels.length, 2);
+  assert.deepEqual(spec.resolve, { scale: { color: "shared", x: "independent", y: "independent" } });
+  const curveLayer = (p: VegaLiteSpec) => (p.layer as VegaLiteSpec[]).find((l) => Array.isArray(((l.data as { values: Record<string, unknown>[] }).values[0] ?? {}).fpr))!;
+  const zoomed = curveLayer(panels[1]!);
+  const x = (zoomed.encoding as { x: { scale: { domain: number[] } } }).x.scale.domain;
+  assert.deepEqual(x, [0, 0.1]);
+  // The zoomed panel's points lie in the window, bar the one point past each edge.
+  for (const row of (zoomed.data as { values: { fpr: number[] }[] }).values) {
+    assert.ok(row.fpr.filter((f) => f > 0.1).length <= 1, "at most one point past the window");
+    assert.ok(row.fpr.length > 100, "the window keeps its own resolution");
+  }
+  // Default y range: what the curves reach inside the window, rounded out to 0.05.
+  const yDomain = (zoomed.encoding as { y: { scale: { domain: number[] } } }).y.scale.domain;
+  assert.ok(yDomain[0]! >= 0 && yDomain[1]! <= 1 && (yDomain[0]! * 20) % 1 === 0, JSON.stringify(yDomain));
+  const svg = await renderSvg(spec);
+  assert.equal(svg.split(`>a (AUC ${rocA.auc.toFixed(3)})</text>`).length - 1, 1, "one legend for both panels");
+  assert.ok(svg.includes(">false positive rate 0–0.1</text>"));
+
+  const given = rocCurveSpec(curves, { zoom: { x: [0, 0.1], y: [0.5, 1] } });
+  assert.deepEqual((curveLayer((given.hconcat as VegaLiteSpec[])[1]!).encoding as { y: { scale: { domain: number[] } } }).y.scale.domain, [0.5, 1]);
+  assert.throws(() => rocCurveSpec(curves, { zoom: { x: [0.1, 0] } }), /zoom\.x must be \[low, high\]/);
+
+  const pr = prCurveSpec([{ name: "a", recall: rocA.recall, precision: rocA.precision, prevalence: rocA.prevalence }], { zoom: { x: [0.8, 1] } });
+  await assertCompilesCleanly(pr);
+  const prSvg = await renderSvg(pr);
+  assert.ok(prSvg.includes(">recall 0.8–1</text>") && prSvg.includes(">whole curve</text>"));
+  // Without zoom: one panel, as before.
+  assert.equal(rocCurveSpec(curves).hconcat, undefined);
+});
+
+test("barSpec: mean ± sd error bars, labels beyond them; horizontal bars keep long labels whole", async () => {
+  const rows = [
+    { set: "modhsa_test", accuracy: 0.9217, sd: 0.0069 },
+    { set: "chen", accuracy: 0.6616, sd: 0.0478 },
+    { set: "one seed only", accuracy: 0.5, sd: null },
+  ];
+  const spec = barSpec(rows, { x: "set", y: "accuracy", error: "sd", yDomain: [0, 1], xLabelAngle: -40 });
+  await assertCompilesCleanly(spec);
+  const values = (spec.data as { values: Record<string, number | null>[] }).values;
+  assert.deepEqual(values.map((v) => [v.__lo, v.__hi].map((x) => (x === null ? null : Math.round(x * 1e4) / 1e4))), [[0.9148, 0.9286], [0.6138, 0.7094], [null, null]]);
+  assert.deepEqual(values.map((v) => v.__end === null ? null : Math.round(v.__end! * 1e4) / 1e4), [0.9286, 0.7094, 0.5], "value labels sit beyond the error bar");
+  const layers = spec.layer as VegaLiteSpec[];
+  assert.equal(layers.filter((l) => (l.mark as { type: string }).type === "rule").length, 1);
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes(">0.922</text>") && svg.includes(">one seed only</text>"));
+
+  const long = "test positives with a scan region inside the chromosome";
+  const funnel = barSpec([{ step: "ENCORI rows", rows: 64 }, { step: long, rows: 18 }], { x: "step", y: "rows", horizontal: true, xTitle: null, labelFormat: ",d" });
+  await assertCompilesCleanly(funnel);
+  const enc = funnel.encoding as Record<string, { field: string; title?: unknown }>;
+  assert.equal(enc.y!.field, "step");
+  assert.equal(enc.x!.field, "rows");
+  assert.equal(enc.y!.title, null);
+  const funnelSvg = await renderSvg(funnel);
+  assert.ok(funnelSvg.includes(`>${long}</text>`), "the long label is drawn whole, not cut with …");
+  // Upright bars with angled labels do not cut them either (the default limit is generous).
+  assert.ok((await renderSvg(barSpec([{ step: long, rows: 18 }], { x: "step", y: "rows", xLabelAngle: -35 }))).includes(`>${long}</text>`));
+});
+
+test("heatmapSpec: sparse ticks on big maps, every label on small ones", async () => {
+  const big = heatmapSpec({ values: new Float32Array(25 * 100), rows: 25, cols: 100 }, { cellSize: 4 });
+  await assertCompilesCleanly(big);
+  const axis = (s: VegaLiteSpec, ch: "x" | "y") => (s.encoding as Record<string, { axis: { values?: number[]; labelFontSize: number } }>)[ch]!.axis;
+  const xs = axis(big, "x").values!;
+  assert.ok(xs.length <= 20 && xs.length >= 5, `${xs.length} column labels`);
+  assert.equal(xs[0], 0);
+  assert.ok(axis(big, "x").labelFontSize >= 9, "readable labels");
+  const explicit = heatmapSpec({ values: new Float32Array(25 * 100), rows: 25, cols: 100 }, { cellSize: 4, xTickEvery: 10, yTickEvery: 4 });
+  assert.deepEqual(axis(explicit, "x").values, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+  assert.deepEqual(axis(explicit, "y").values, [0, 4, 8, 12, 16, 20, 24]);
+  // A binding matrix (14 px cells, one-letter labels): every row and column labelled.
+  const small = heatmapSpec({ values: new Float32Array(50 * 20), rows: 50, cols: 20, rowLabels: Array(50).fill("A"), colLabels: Array(20).fill("C") });
+  assert.equal(axis(small, "x").values, undefined);
+  assert.equal(axis(small, "y").values, undefined);
+  assert.throws(() => heatmapSpec({ values: [1], rows: 1, cols: 1 }, { xTickEvery: 0 }), /xTickEvery must be a positive integer/);
+  // Panels with one colour scale: one legend for all.
+  const a = heatmapSpec({ values: [0, 1, 2, 3], rows: 2, cols: 2 }, { valueTitle: "saliency" });
+  const b = heatmapSpec({ values: [0, 5, 2, 3], rows: 2, cols: 2 }, { valueTitle: "saliency" });
+  const svg = await renderSvg(concatSpecs([a, b], { sharedColor: true }));
+  assert.equal(svg.split(">saliency</text>").length - 1, 1, "one shared legend");
+  assert.equal((await renderSvg(concatSpecs([a, b]))).split(">saliency</text>").length - 1, 2, "independent: one legend each");
+});

@@ -14,10 +14,12 @@
  *   data/        the data folder and the public data manifest
  *   figures/     Vega-Lite specs, rendering, notebook display
  *   predict, saliency, metrics, random, progress, errors: shared by every task
+ *   checks       notebooks check their headline numbers against notebooks/references/*.json
  */
 export * from "./errors";
 export * from "./random";
 export * from "./progress";
+export * from "./checks";
 export * from "./metrics";
 export * from "./predict";
 export * from "./saliency";

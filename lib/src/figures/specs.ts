@@ -146,11 +146,93 @@ export interface PrCurveSeries {
 /** Options shared by the curve figures. */
 export interface CurveSpecOptions {
   title?: string;
-  /** Plot area size in px (default 360 x 360). */
+  /** Plot area size in px (default 360 x 360); a zoomed panel has the same size. */
   width?: number;
   height?: number;
-  /** Upper bound on points kept per curve (default 1,000). */
+  /** Upper bound on points kept per curve (default 500; per panel). */
   maxPoints?: number;
+}
+
+/** A zoomed panel beside the whole curve: its x range and, optionally, its y range. */
+export interface CurveZoom {
+  /** x range of the panel, e.g. [0, 0.1] (FPR) or [0.8, 1] (recall). */
+  x: [number, number];
+  /**
+   * y range of the panel (default: from the curves inside the x range — the lowest and highest
+   * y they reach there, widened by 2 % of the span and rounded out to 0.05). Curves leaving
+   * it are cut at the panel's edge.
+   */
+  y?: [number, number];
+}
+
+/** Options of {@link rocCurveSpec}. */
+export interface RocCurveSpecOptions extends CurveSpecOptions {
+  /**
+   * Adds a panel beside the full curve showing only this part, so curves that overlap at full
+   * scale separate: e.g. `{ x: [0, 0.1] }` for false positive rates up to 0.1.
+   */
+  zoom?: CurveZoom;
+}
+
+/** Options of {@link prCurveSpec}. */
+export interface PrCurveSpecOptions extends CurveSpecOptions {
+  /** Adds a panel beside the full curve showing only this part, e.g. `{ x: [0.8, 1] }` (recall 0.8–1). */
+  zoom?: CurveZoom;
+}
+
+/**
+ * The part of a curve inside x ∈ [lo, hi], with the one point before and after it (so the line
+ * reaches the panel's edges; the panel clips it). Curves are monotone in x (ROC) or not (PR):
+ * points are kept in drawing order whenever they, or a neighbour, lie inside.
+ */
+function curveWindow(x: ArrayLike<number>, y: ArrayLike<number>, lo: number, hi: number): { x: number[]; y: number[] } {
+  const inside = (i: number) => x[i] >= lo && x[i] <= hi;
+  const xs: number[] = [], ys: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    if (inside(i) || (i > 0 && inside(i - 1)) || (i + 1 < x.length && inside(i + 1))) {
+      xs.push(x[i]);
+      ys.push(y[i]);
+    }
+  }
+  return { x: xs, y: ys };
+}
+
+/** The default y range of a zoomed panel: what the curves reach inside the x range (see {@link CurveZoom}). */
+function zoomYDomain(curves: { x: ArrayLike<number>; y: ArrayLike<number> }[], lo: number, hi: number): [number, number] {
+  let yMin = Infinity, yMax = -Infinity;
+  for (const c of curves) {
+    for (let i = 0; i < c.x.length; i++) {
+      if (c.x[i] < lo || c.x[i] > hi) continue;
+      yMin = Math.min(yMin, c.y[i]);
+      yMax = Math.max(yMax, c.y[i]);
+    }
+  }
+  if (!(yMax >= yMin)) return [0, 1];
+  const pad = Math.max(0.02 * (yMax - yMin), 0.005);
+  return [Math.max(0, Math.floor((yMin - pad) * 20) / 20), Math.min(1, Math.ceil((yMax + pad) * 20) / 20)];
+}
+
+function checkZoom(zoom: CurveZoom | undefined, what: string): void {
+  if (zoom === undefined) return;
+  for (const [axis, r] of [["x", zoom.x], ["y", zoom.y]] as const) {
+    if (r === undefined) continue;
+    if (!(Array.isArray(r) && r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] < r[1])) {
+      throw new RangeError(`${what}: zoom.${axis} must be [low, high] with low < high, got ${JSON.stringify(r)}`);
+    }
+  }
+}
+
+/**
+ * The whole curve and a zoomed copy side by side: one colour legend below both, each panel with
+ * its own axes. `panel(zoomed)` builds one panel (size and layers).
+ */
+function withZoom(title: string, panel: (zoomed: boolean) => VegaLiteSpec): VegaLiteSpec {
+  return {
+    ...baseSpec(title),
+    hconcat: [panel(false), panel(true)],
+    spacing: 28,
+    resolve: { scale: { color: "shared", x: "independent", y: "independent" } },
+  };
 }
 
 function curveLabel(name: string, metric: string, value: number | undefined): string {
@@ -185,51 +267,70 @@ function curveRows(
 /**
  * ROC curves, one line per model, with the chance diagonal. Axes: false positive rate (x) and
  * true positive rate (y), both [0, 1]; the legend shows "name (AUC 0.xxx)" in the given order.
+ * With `zoom`, a second panel shows only that range of false positive rates (e.g. [0, 0.1]),
+ * where the best models differ.
  */
-export function rocCurveSpec(curves: RocCurveSeries[], opts: CurveSpecOptions = {}): VegaLiteSpec {
+export function rocCurveSpec(curves: RocCurveSeries[], opts: RocCurveSpecOptions = {}): VegaLiteSpec {
   if (curves.length === 0) throw new RangeError("rocCurveSpec: no curves given");
+  checkZoom(opts.zoom, "rocCurveSpec");
   const labelled = curves.map((c) => ({ label: curveLabel(c.name, "AUC", c.auc), x: c.fpr, y: c.tpr }));
   checkUniqueNames(labelled.map((c) => c.label), "rocCurveSpec");
-  const values = curveRows(labelled, "fpr", "tpr", opts.maxPoints ?? DEFAULT_MAX_CURVE_POINTS);
-  const unit = { type: "quantitative", scale: { domain: [0, 1], nice: false } };
-  const xUnit = { ...unit, axis: { labelFlush: true } };
-  return {
-    ...baseSpec(opts.title ?? "ROC curve"),
-    width: opts.width ?? 360,
-    height: opts.height ?? 360,
-    layer: [
-      {
-        data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] },
-        mark: { type: "line", color: "#999", strokeDash: [5, 4], strokeWidth: 1 },
-        encoding: { x: { field: "fpr", ...xUnit }, y: { field: "tpr", ...unit } },
-      },
-      {
-        data: { values },
-        transform: [{ flatten: ["fpr", "tpr", "i"] }],
-        mark: { type: "line", strokeWidth: 2, clip: true },
-        encoding: {
-          x: { field: "fpr", ...xUnit, title: "False positive rate" },
-          y: { field: "tpr", ...unit, title: "True positive rate" },
-          color: {
-            field: "model",
-            type: "nominal",
-            scale: { domain: labelled.map((c) => c.label) },
-            legend: { title: null, orient: "bottom-right", fillColor: "white", padding: 6, strokeColor: "#ccc" },
+  const maxPoints = opts.maxPoints ?? DEFAULT_MAX_CURVE_POINTS;
+  const title = opts.title ?? "ROC curve";
+  const panel = (zoom: CurveZoom | undefined): VegaLiteSpec => {
+    const xDomain = zoom?.x ?? [0, 1];
+    const yDomain = zoom ? (zoom.y ?? zoomYDomain(labelled, zoom.x[0], zoom.x[1])) : [0, 1];
+    const source = zoom ? labelled.map((c) => ({ ...c, ...curveWindow(c.x, c.y, zoom.x[0], zoom.x[1]) })) : labelled;
+    const values = curveRows(source.filter((c) => c.x.length > 0), "fpr", "tpr", maxPoints);
+    const xUnit = { type: "quantitative", scale: { domain: xDomain, nice: false }, axis: { labelFlush: true } };
+    const yUnit = { type: "quantitative", scale: { domain: yDomain, nice: false } };
+    const lo = Math.max(xDomain[0], yDomain[0]), hi = Math.min(xDomain[1], yDomain[1]);
+    return {
+      ...(opts.zoom ? { title: { text: zoom ? `false positive rate ${xDomain[0]}–${xDomain[1]}` : "whole curve", fontSize: 12, fontWeight: "normal" } } : {}),
+      width: opts.width ?? 360,
+      height: opts.height ?? 360,
+      layer: [
+        ...(hi > lo
+          ? [{
+              data: { values: [{ fpr: lo, tpr: lo }, { fpr: hi, tpr: hi }] },
+              mark: { type: "line", color: "#999", strokeDash: [5, 4], strokeWidth: 1, clip: true },
+              encoding: { x: { field: "fpr", ...xUnit }, y: { field: "tpr", ...yUnit } },
+            }]
+          : []),
+        {
+          data: { values },
+          transform: [{ flatten: ["fpr", "tpr", "i"] }],
+          mark: { type: "line", strokeWidth: 2, clip: true },
+          encoding: {
+            x: { field: "fpr", ...xUnit, title: "False positive rate" },
+            y: { field: "tpr", ...yUnit, title: "True positive rate" },
+            color: {
+              field: "model",
+              type: "nominal",
+              scale: { domain: labelled.map((c) => c.label) },
+              legend: opts.zoom
+                ? { title: null, orient: "bottom", direction: "vertical" }
+                : { title: null, orient: "bottom-right", fillColor: "white", padding: 6, strokeColor: "#ccc" },
+            },
+            order: { field: "i", type: "quantitative" },
           },
-          order: { field: "i", type: "quantitative" },
         },
-      },
-    ],
+      ],
+    };
   };
+  if (opts.zoom) return withZoom(title, (zoomed) => panel(zoomed ? opts.zoom : undefined));
+  return { ...baseSpec(title), ...panel(undefined) };
 }
 
 /**
  * Precision-recall curves, one line per model. When curves give a prevalence, a dashed
  * horizontal line marks it (the precision of a random classifier): one grey line if all
- * prevalences agree, else one line per model in its colour.
+ * prevalences agree, else one line per model in its colour. With `zoom`, a second panel shows
+ * only that range of recall (e.g. [0.8, 1]).
  */
-export function prCurveSpec(curves: PrCurveSeries[], opts: CurveSpecOptions = {}): VegaLiteSpec {
+export function prCurveSpec(curves: PrCurveSeries[], opts: PrCurveSpecOptions = {}): VegaLiteSpec {
   if (curves.length === 0) throw new RangeError("prCurveSpec: no curves given");
+  checkZoom(opts.zoom, "prCurveSpec");
   const labelled = curves.map((c) => ({
     label: curveLabel(c.name, "AP", c.ap),
     x: c.recall,
@@ -242,9 +343,7 @@ export function prCurveSpec(curves: PrCurveSeries[], opts: CurveSpecOptions = {}
       throw new RangeError(`prCurveSpec: ${c.label}: prevalence must be in [0, 1], got ${c.prevalence}`);
     }
   }
-  const values = curveRows(labelled, "recall", "precision", opts.maxPoints ?? DEFAULT_MAX_CURVE_POINTS);
-  const unit = { type: "quantitative", scale: { domain: [0, 1], nice: false } };
-  const xUnit = { ...unit, axis: { labelFlush: true } };
+  const maxPoints = opts.maxPoints ?? DEFAULT_MAX_CURVE_POINTS;
   const domain = labelled.map((c) => c.label);
   const color = {
     field: "model",
@@ -253,49 +352,64 @@ export function prCurveSpec(curves: PrCurveSeries[], opts: CurveSpecOptions = {}
     // Below the plot: PR curves can pass through every corner of the plot area.
     legend: { title: null, orient: "bottom", direction: "vertical" },
   };
-  const layer: VegaLiteSpec[] = [];
   const withPrevalence = labelled.filter((c) => c.prevalence !== undefined);
   const distinct = new Set(withPrevalence.map((c) => c.prevalence));
-  if (distinct.size === 1) {
-    const p = round4(withPrevalence[0].prevalence as number);
-    layer.push({
-      data: { values: [{ prevalence: p, label: `chance level (prevalence ${p.toFixed(3)})` }] },
-      layer: [
-        { mark: { type: "rule", color: "#999", strokeDash: [5, 4] }, encoding: { y: { field: "prevalence", ...unit } } },
-        {
-          mark: { type: "text", align: "left", baseline: "bottom", dx: 4, dy: -3, color: "#666", fontSize: 10 },
-          encoding: {
-            x: { datum: 0, ...xUnit },
-            y: { field: "prevalence", ...unit },
-            text: { field: "label" },
+  const panel = (zoom: CurveZoom | undefined): VegaLiteSpec => {
+    const xDomain = zoom?.x ?? [0, 1];
+    const yDomain = zoom ? (zoom.y ?? zoomYDomain(labelled, zoom.x[0], zoom.x[1])) : [0, 1];
+    const source = zoom ? labelled.map((c) => ({ ...c, ...curveWindow(c.x, c.y, zoom.x[0], zoom.x[1]) })) : labelled;
+    const values = curveRows(source.filter((c) => c.x.length > 0), "recall", "precision", maxPoints);
+    const xUnit = { type: "quantitative", scale: { domain: xDomain, nice: false }, axis: { labelFlush: true } };
+    const yUnit = { type: "quantitative", scale: { domain: yDomain, nice: false } };
+    const visible = (p: number) => p >= yDomain[0] && p <= yDomain[1];
+    const layer: VegaLiteSpec[] = [];
+    if (distinct.size === 1 && visible(withPrevalence[0].prevalence as number)) {
+      const p = round4(withPrevalence[0].prevalence as number);
+      layer.push({
+        data: { values: [{ prevalence: p, label: `chance level (prevalence ${p.toFixed(3)})` }] },
+        layer: [
+          { mark: { type: "rule", color: "#999", strokeDash: [5, 4] }, encoding: { y: { field: "prevalence", ...yUnit } } },
+          {
+            mark: { type: "text", align: "left", baseline: "bottom", dx: 4, dy: -3, color: "#666", fontSize: 10 },
+            encoding: {
+              x: { datum: xDomain[0], ...xUnit },
+              y: { field: "prevalence", ...yUnit },
+              text: { field: "label" },
+            },
           },
-        },
-      ],
-    });
-  } else if (distinct.size > 1) {
+        ],
+      });
+    } else if (distinct.size > 1) {
+      const shown = withPrevalence.filter((c) => visible(c.prevalence as number));
+      if (shown.length > 0) {
+        layer.push({
+          data: { values: shown.map((c) => ({ model: c.label, prevalence: round4(c.prevalence as number) })) },
+          mark: { type: "rule", strokeDash: [5, 4], strokeWidth: 1 },
+          encoding: { y: { field: "prevalence", ...yUnit }, color },
+        });
+      }
+    }
     layer.push({
-      data: { values: withPrevalence.map((c) => ({ model: c.label, prevalence: round4(c.prevalence as number) })) },
-      mark: { type: "rule", strokeDash: [5, 4], strokeWidth: 1 },
-      encoding: { y: { field: "prevalence", ...unit }, color },
+      data: { values },
+      transform: [{ flatten: ["recall", "precision", "i"] }],
+      mark: { type: "line", strokeWidth: 2, clip: true },
+      encoding: {
+        x: { field: "recall", ...xUnit, title: "Recall" },
+        y: { field: "precision", ...yUnit, title: "Precision" },
+        color,
+        order: { field: "i", type: "quantitative" },
+      },
     });
-  }
-  layer.push({
-    data: { values },
-    transform: [{ flatten: ["recall", "precision", "i"] }],
-    mark: { type: "line", strokeWidth: 2, clip: true },
-    encoding: {
-      x: { field: "recall", ...xUnit, title: "Recall" },
-      y: { field: "precision", ...unit, title: "Precision" },
-      color,
-      order: { field: "i", type: "quantitative" },
-    },
-  });
-  return {
-    ...baseSpec(opts.title ?? "Precision-recall curve"),
-    width: opts.width ?? 360,
-    height: opts.height ?? 360,
-    layer,
+    return {
+      ...(opts.zoom ? { title: { text: zoom ? `recall ${xDomain[0]}–${xDomain[1]}` : "whole curve", fontSize: 12, fontWeight: "normal" } } : {}),
+      width: opts.width ?? 360,
+      height: opts.height ?? 360,
+      layer,
+    };
   };
+  const title = opts.title ?? "Precision-recall curve";
+  if (opts.zoom) return withZoom(title, (zoomed) => panel(zoomed ? opts.zoom : undefined));
+  return { ...baseSpec(title), ...panel(undefined) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,58 +446,260 @@ export interface BarSpecOptions {
   y: string;
   /** Optional grouping field: bars side by side within each x category, one colour each. */
   color?: string;
+  /**
+   * Optional field with the standard deviation of `y` (e.g. over seeds): an error bar from
+   * y − sd to y + sd on each bar; rows where it is null or missing get none.
+   */
+  error?: string;
+  /**
+   * Bars along the horizontal axis, categories down the vertical one in row order (default
+   * false). For long category names (a funnel of steps): labels are never rotated or cut.
+   */
+  horizontal?: boolean;
   title?: string;
-  xTitle?: string;
+  /** Title of the category axis (default: the field name; null: none). */
+  xTitle?: string | null;
+  /** Title of the value axis (default: the field name). */
   yTitle?: string;
   /** Fixed value axis domain, e.g. [0, 1] for metrics. */
   yDomain?: [number, number];
-  /** d3 format of the value printed above each bar (default ".3f"; "" for none). */
+  /** d3 format of the value printed at the end of each bar (default ".3f"; "" for none). */
   labelFormat?: string;
-  /** Width of one bar step in px (default 28 grouped, 40 single). */
+  /** Width (height when horizontal) of one bar step in px (default 28 grouped, 40 single; 22 / 26 horizontal). */
   step?: number;
-  /** Angle of the category labels in degrees (default 0; e.g. -35 for long labels). */
+  /** Angle of the category labels in degrees (default 0; e.g. -35 for long labels). Ignored when horizontal. */
   xLabelAngle?: number;
+  /** Longest category label in px before it is cut with "…" (default 600: in practice never). */
+  labelLimit?: number;
+  /** Length of the value axis in px (default 260 upright, 360 horizontal). */
   height?: number;
 }
 
 /**
- * A bar chart of a metric table: one bar per row, category `x`, height `y`; with `color`, bars
- * of a category stand side by side. Values are printed above the bars.
+ * A bar chart of a metric table: one bar per row, category `x`, length `y`; with `color`, bars
+ * of a category stand side by side; with `error`, mean ± sd error bars. Values are printed at
+ * the end of the bars (beyond the error bar). `horizontal` turns the chart so that long
+ * category names read left to right, in row order from the top.
  */
 export function barSpec(rows: readonly DataRow[], opts: BarSpecOptions): VegaLiteSpec {
   checkFields(rows, [opts.x, opts.y, opts.color], "barSpec");
+  const horizontal = opts.horizontal ?? false;
   const sortNone = null; // keep categories in the order of the rows
-  const labelAngle = opts.xLabelAngle ?? 0;
-  const xEnc = {
-    field: opts.x, type: "nominal", sort: sortNone, title: opts.xTitle ?? opts.x,
-    axis: { labelAngle, ...(labelAngle !== 0 ? { labelAlign: "right", labelLimit: 260 } : {}) },
+  const labelAngle = horizontal ? 0 : (opts.xLabelAngle ?? 0);
+  const labelLimit = opts.labelLimit ?? 600;
+  const catChannel = horizontal ? "y" : "x";
+  const valChannel = horizontal ? "x" : "y";
+  const catEnc = {
+    field: opts.x, type: "nominal", sort: sortNone, title: opts.xTitle === undefined ? opts.x : opts.xTitle,
+    axis: {
+      labelLimit,
+      ...(horizontal ? { labelPadding: 6 } : { labelAngle, ...(labelAngle !== 0 ? { labelAlign: "right", labelBaseline: "middle", labelPadding: 6 } : {}) }),
+    },
   };
-  const yEnc = {
+  const valEnc = {
     field: opts.y,
     type: "quantitative",
     title: opts.yTitle ?? opts.y,
     ...(opts.yDomain ? { scale: { domain: opts.yDomain } } : {}),
   };
+  const offsetChannel = horizontal ? "yOffset" : "xOffset";
   const group = opts.color
     ? {
         color: { field: opts.color, type: "nominal", sort: sortNone, title: opts.color },
-        xOffset: { field: opts.color, type: "nominal", sort: sortNone },
+        [offsetChannel]: { field: opts.color, type: "nominal", sort: sortNone },
       }
     : {};
   const labelFormat = opts.labelFormat ?? ".3f";
+  const picked = pickFields(rows, [opts.x, opts.y, opts.color, opts.error]).map((r) => {
+    if (opts.error === undefined) return r;
+    const sd = r[opts.error];
+    const y = r[opts.y];
+    const hasSd = typeof sd === "number" && Number.isFinite(sd) && typeof y === "number";
+    return { ...r, [opts.error]: hasSd ? sd : null, __lo: hasSd ? y - sd : null, __hi: hasSd ? y + sd : null, __end: hasSd ? y + sd : y };
+  });
   const layer: VegaLiteSpec[] = [{ mark: { type: "bar", ...(opts.color ? {} : { color: "#4c78a8" }) } }];
-  if (labelFormat) {
+  if (opts.error !== undefined) {
     layer.push({
-      mark: { type: "text", baseline: "bottom", dy: -2, fontSize: 9, color: "#333" },
-      encoding: { text: { field: opts.y, type: "quantitative", format: labelFormat } },
+      transform: [{ filter: "datum.__lo != null" }],
+      mark: { type: "rule", color: "#222", strokeWidth: 1.5 },
+      encoding: {
+        [valChannel]: { field: "__lo", type: "quantitative" },
+        [`${valChannel}2`]: { field: "__hi" },
+        color: { value: "#222" },
+      },
+    });
+    // Whiskers: short ticks at both ends.
+    for (const end of ["__lo", "__hi"]) {
+      layer.push({
+        transform: [{ filter: "datum.__lo != null" }],
+        mark: { type: "tick", color: "#222", thickness: 1.5, size: 8, orient: horizontal ? "vertical" : "horizontal" },
+        encoding: { [valChannel]: { field: end, type: "quantitative" }, color: { value: "#222" } },
+      });
+    }
+  }
+  if (labelFormat) {
+    const endField = opts.error !== undefined ? "__end" : opts.y;
+    layer.push({
+      mark: horizontal
+        ? { type: "text", align: "left", baseline: "middle", dx: 3, fontSize: 10, color: "#333" }
+        : { type: "text", baseline: "bottom", dy: -2, fontSize: 9, color: "#333" },
+      encoding: {
+        [valChannel]: { field: endField, type: "quantitative" },
+        text: { field: opts.y, type: "quantitative", format: labelFormat },
+        color: { value: "#333" },
+      },
     });
   }
+  const step = opts.step ?? (horizontal ? (opts.color ? 22 : 26) : opts.color ? 28 : 40);
   return {
     ...baseSpec(opts.title),
-    data: { values: pickFields(rows, [opts.x, opts.y, opts.color]) },
-    width: { step: opts.step ?? (opts.color ? 28 : 40) },
-    height: opts.height ?? 260,
-    encoding: { x: xEnc, y: yEnc, ...group },
+    data: { values: picked },
+    ...(horizontal ? { height: { step }, width: opts.height ?? 360 } : { width: { step }, height: opts.height ?? 260 }),
+    encoding: { [catChannel]: catEnc, [valChannel]: valEnc, ...group },
+    layer,
+  };
+}
+
+/** Options of {@link dotPlotSpec}. */
+export interface DotPlotSpecOptions {
+  /** Row label field (nominal), e.g. "model": one row per value, in the order of the rows. */
+  y: string;
+  /** Value field (quantitative), e.g. "ROC-AUC" (the mean, for results over seeds). */
+  x: string;
+  /** Group field, e.g. "test set": colour and shape; the dots of one row are spread slightly apart. */
+  color?: string;
+  /** Field with the standard deviation of x (results over seeds): an error bar mean ± sd; null: none. */
+  error?: string;
+  /** Field with a reference value per row (e.g. a published number): a black vertical mark; null: none. */
+  reference?: string;
+  /** Legend label of the reference marks (default "reference"). */
+  referenceTitle?: string;
+  title?: string;
+  /** Value axis title (default: the field name). */
+  xTitle?: string;
+  /** Row axis title (default none). */
+  yTitle?: string | null;
+  /**
+   * Value axis range. Default: from the data — the dots, error bars and reference marks —
+   * widened on each side by `margin` of that span, so that close values separate (not from 0).
+   */
+  domain?: [number, number];
+  /** Fraction of the data's span added on each side of the default domain (default 0.1). */
+  margin?: number;
+  /** Limits the default domain to this range, e.g. [0, 1] for metrics. */
+  clamp?: [number, number];
+  /** d3 format of the value axis and tooltips (default ".3f"). */
+  format?: string;
+  /** Width of the plot area in px (default 420). */
+  width?: number;
+  /** Height of one row in px (default 22; 12 per group + 8 with several groups). */
+  rowHeight?: number;
+}
+
+/** Field names used internally by {@link dotPlotSpec} (never clash with user fields). */
+const DOT = { lo: "__lo", hi: "__hi", ref: "__ref" } as const;
+
+/**
+ * A dot plot for comparing a metric across models: one row per model (labels in full, left),
+ * one dot per value on a zoomed value axis (the data's range with a small margin, not from 0),
+ * coloured and shaped by group (e.g. test set), with optional mean ± sd error bars (results
+ * over seeds) and reference marks (e.g. published values, a black "|").
+ */
+export function dotPlotSpec(rows: readonly DataRow[], opts: DotPlotSpecOptions): VegaLiteSpec {
+  checkFields(rows, [opts.y, opts.x, opts.color], "dotPlotSpec");
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const values = rows.map((r, i): DataRow => {
+    const x = num(r[opts.x]);
+    if (x === null) throw new RangeError(`dotPlotSpec: row ${i}: "${opts.x}" must be a finite number, got ${String(r[opts.x])}`);
+    const sd = opts.error !== undefined ? num(r[opts.error]) : null;
+    const ref = opts.reference !== undefined ? num(r[opts.reference]) : null;
+    return {
+      [opts.y]: r[opts.y],
+      [opts.x]: x,
+      ...(opts.color !== undefined ? { [opts.color]: r[opts.color] } : {}),
+      ...(opts.error !== undefined ? { [opts.error]: sd } : {}),
+      [DOT.lo]: sd !== null ? x - sd : null,
+      [DOT.hi]: sd !== null ? x + sd : null,
+      [DOT.ref]: ref,
+    };
+  });
+  let domain = opts.domain;
+  if (domain === undefined) {
+    const all = values.flatMap((v) => [v[opts.x], v[DOT.lo], v[DOT.hi], v[DOT.ref]]).filter((v): v is number => typeof v === "number");
+    if (opts.clamp) {
+      const [c0, c1] = opts.clamp;
+      if (!(c0 < c1)) throw new RangeError(`dotPlotSpec: clamp must be [low, high] with low < high, got ${JSON.stringify(opts.clamp)}`);
+    }
+    let lo = Math.min(...all), hi = Math.max(...all);
+    const span = hi - lo || Math.max(Math.abs(hi) * 0.01, 1e-3);
+    const pad = span * (opts.margin ?? 0.1);
+    lo -= pad;
+    hi += pad;
+    if (opts.clamp) {
+      lo = Math.max(lo, opts.clamp[0]);
+      hi = Math.min(hi, opts.clamp[1]);
+    }
+    domain = [lo, hi];
+  }
+  if (!(domain[0] < domain[1])) throw new RangeError(`dotPlotSpec: domain must be [low, high] with low < high, got ${JSON.stringify(domain)}`);
+  const format = opts.format ?? ".3f";
+  const groups = opts.color !== undefined ? new Set(rows.map((r) => String(r[opts.color!]))).size : 1;
+  const rowHeight = opts.rowHeight ?? Math.max(22, 12 * groups + 8);
+  const xScale = { domain, nice: false, zero: false };
+  const x = (field: string) => ({ field, type: "quantitative", scale: xScale, title: opts.xTitle ?? opts.x, axis: { format } });
+  const groupEnc =
+    opts.color !== undefined
+      ? {
+          color: { field: opts.color, type: "nominal", sort: null, title: opts.color },
+          yOffset: { field: opts.color, type: "nominal", sort: null, scale: { paddingOuter: 0.5 } },
+        }
+      : {};
+  const layer: VegaLiteSpec[] = [];
+  if (opts.error !== undefined) {
+    layer.push({
+      transform: [{ filter: `datum.${DOT.lo} != null` }],
+      mark: { type: "rule", strokeWidth: 2 },
+      encoding: { x: x(DOT.lo), x2: { field: DOT.hi }, ...groupEnc, ...(opts.color === undefined ? { color: { value: "#4c78a8" } } : {}) },
+    });
+  }
+  if (opts.reference !== undefined) {
+    layer.push({
+      transform: [{ filter: `datum.${DOT.ref} != null` }],
+      mark: { type: "point", shape: "M0,-1L0,1", strokeWidth: 2.5, size: 160, filled: false, color: "#111", opacity: 1 },
+      encoding: { x: x(DOT.ref), ...(opts.color !== undefined ? { yOffset: groupEnc.yOffset } : {}) },
+    });
+  }
+  layer.push({
+    mark: { type: "point", filled: true, size: 70, opacity: 0.95 },
+    encoding: {
+      x: x(opts.x),
+      ...groupEnc,
+      ...(opts.color !== undefined ? { shape: { field: opts.color, type: "nominal", sort: null, title: opts.color } } : { color: { value: "#4c78a8" } }),
+      tooltip: [
+        { field: opts.y, type: "nominal" },
+        ...(opts.color !== undefined ? [{ field: opts.color, type: "nominal" }] : []),
+        { field: opts.x, type: "quantitative", format: ".4f" },
+        ...(opts.error !== undefined ? [{ field: opts.error, type: "quantitative", format: ".4f", title: "sd" }] : []),
+        ...(opts.reference !== undefined ? [{ field: DOT.ref, type: "quantitative", format: ".4f", title: opts.referenceTitle ?? "reference" }] : []),
+      ],
+    },
+  });
+  // What the marks mean, under the title (the colour / shape legend names the groups).
+  const key = [
+    ...(opts.error !== undefined ? ["bars: mean ± sd"] : []),
+    ...(opts.reference !== undefined ? [`|: ${opts.referenceTitle ?? "reference"}`] : []),
+  ];
+  const title = key.length > 0 ? { text: opts.title ?? "", subtitle: key.join("   ·   "), subtitleFontSize: 11, subtitleColor: "#444" } : opts.title;
+  return {
+    ...baseSpec(undefined),
+    ...(title !== undefined ? { title } : {}),
+    data: { values },
+    width: opts.width ?? 420,
+    // With groups, the step is that of a whole row (the groups share it), not of one group.
+    height: opts.color !== undefined ? { step: rowHeight, for: "position" } : { step: rowHeight },
+    encoding: {
+      y: { field: opts.y, type: "nominal", sort: null, title: opts.yTitle ?? null, axis: { labelLimit: 600, labelFontSize: 12, labelPadding: 6, grid: true, gridColor: "#f0f0f0" } },
+    },
     layer,
   };
 }
@@ -481,6 +797,22 @@ export interface HeatmapSpecOptions {
   scheme?: string;
   /** Cell size in px (default: 14 px, smaller for big matrices so the figure stays <= ~700 px). */
   cellSize?: number;
+  /**
+   * Label every k-th column (default: every column when the labels fit, else the first of every
+   * 2, 5, 10, 20, 25, 50, … columns, whichever is the smallest that keeps labels apart).
+   */
+  xTickEvery?: number;
+  /** Label every k-th row (default: as for columns). */
+  yTickEvery?: number;
+}
+
+/** Steps a sparse axis may label every k-th cell by. */
+const TICK_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+
+/** The smallest tick step whose labels (of `longest` characters at ~6.5 px each) are `minGap` px apart. */
+function tickStep(cell: number, longest: number, horizontal: boolean, count: number): number {
+  const need = horizontal ? Math.max(12, 6.5 * longest + 6) : 13;
+  return TICK_STEPS.find((k) => k * cell >= need) ?? Math.max(1, count);
 }
 
 /**
@@ -507,6 +839,17 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
   const cell = opts.cellSize ?? Math.max(4, Math.min(14, Math.floor(700 / Math.max(rows, cols))));
   // Labels by index: an ordinal axis over labels would merge repeated ones.
   const labelAt = (labels: string[]) => `${JSON.stringify(labels)}[datum.value]`;
+  const longest = (labels: string[]) => Math.max(...labels.map((l) => l.length));
+  for (const [name, k] of [["xTickEvery", opts.xTickEvery], ["yTickEvery", opts.yTickEvery]] as const) {
+    if (k !== undefined && !(Number.isInteger(k) && k >= 1)) throw new RangeError(`heatmapSpec: ${name} must be a positive integer, got ${k}`);
+  }
+  const xStep = opts.xTickEvery ?? tickStep(cell, longest(colLabels), true, cols);
+  const yStep = opts.yTickEvery ?? tickStep(cell, longest(rowLabels), false, rows);
+  /** Axis properties: every `step`-th index labelled, at a readable size. */
+  const sparse = (step: number, count: number) => ({
+    ...(step > 1 ? { values: Array.from({ length: Math.ceil(count / step) }, (_, i) => i * step), ticks: true, tickSize: 3 } : {}),
+    labelFontSize: Math.max(7, Math.min(11, step * cell - 3)),
+  });
   const valueTitle = opts.valueTitle ?? "value";
   return {
     ...baseSpec(opts.title, { grid: false, ticks: false, domain: false }),
@@ -527,13 +870,13 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
         field: "c",
         type: "ordinal",
         title: opts.colTitle ?? "miRNA nucleotide",
-        axis: { labelExpr: labelAt(colLabels), labelAngle: 0, orient: "top", labelFontSize: Math.min(11, cell - 2) },
+        axis: { labelExpr: labelAt(colLabels), labelAngle: 0, orient: "top", ...sparse(xStep, cols) },
       },
       y: {
         field: "r",
         type: "ordinal",
         title: opts.rowTitle ?? "Target site nucleotide",
-        axis: { labelExpr: labelAt(rowLabels), labelFontSize: Math.min(11, cell - 2) },
+        axis: { labelExpr: labelAt(rowLabels), ...sparse(yStep, rows) },
       },
       color: {
         field: "v",
