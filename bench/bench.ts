@@ -9,9 +9,15 @@
  *   (d) the PyTorch arch_00b (bench/reference/arch00b_torch.py bench, 2 threads);
  *   (e) our deepMir pre-miRNA classifier (lib/src/hairpin/classifier.ts): training samples/s at
  *       batch 128 (the paper's) and inference at batch 256, on random hairpin-like images;
- *   (f) the same classifier in PyTorch (bench/reference/deepmir_torch.py bench, 2 threads).
+ *   (f) the same classifier in PyTorch (bench/reference/deepmir_torch.py bench, 2 threads);
+ *   (g) the whole `mirna-dl predict` command, end to end (a fresh process: start-up, reading the
+ *       449,085-pair scan test set .tsv.gz, loading iterative.h5, encoding, scoring at batch 256,
+ *       writing the scored table), pairs/s, beside (c)'s model-only inference rate of the same
+ *       run; needs the data ($MIRNA_DL_DATA), else null with a reason.
  *
- * Run: npm run --silent bench -- [--json] [--seconds S] [--pairs N] [--no-python]
+ * Run: npm run --silent bench -- [--json] [--seconds S] [--pairs N] [--no-python] [--parts LIST]
+ * --parts a,c,g runs only those parts (letters above) and prints them, without writing
+ * BENCHMARKS.md or bench/results/latest.json.
  * Progress goes to stderr, a table to stdout; with --json the last stdout line is one JSON object.
  * Also writes bench/results/latest.json and the table between the markers in BENCHMARKS.md.
  * Python: $MIRNA_DL_PYTHON, else the first of python3, /usr/bin/python3 that imports the needed
@@ -30,6 +36,7 @@ import { buildDeepMirClassifier, DEEPMIR_TRAINING } from "../lib/src/hairpin/cla
 import { compileModel, CompileSpec, disposeModel } from "../lib/src/ops/nn";
 import { writeFileAtomic } from "../lib/src/io/files";
 import { ARCH00B_TRAINING, buildArch00b } from "../lib/src/binding/arch00b";
+import { publishedModelPath, testSetPath } from "../lib/src/binding/paths";
 import { mulberry32, randomSequence } from "../lib/src/random";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -50,10 +57,14 @@ interface Options {
   /** Pairs for the encoder benchmarks. */
   pairs: number;
   python: boolean;
+  /** Parts to run (letters a–g); all when null. */
+  parts: Set<string> | null;
 }
 
+const ALL_PARTS = ["a", "b", "c", "d", "e", "f", "g"];
+
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { json: false, seconds: 10, pairs: 200_000, python: true };
+  const options: Options = { json: false, seconds: 10, pairs: 200_000, python: true, parts: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -65,8 +76,12 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === "--seconds") options.seconds = value();
     else if (arg === "--pairs") options.pairs = Math.round(value());
     else if (arg === "--no-python") options.python = false;
-    else if (arg === "--help" || arg === "-h") {
-      process.stdout.write("usage: npm run --silent bench -- [--json] [--seconds S=10] [--pairs N=200000] [--no-python]\n");
+    else if (arg === "--parts") {
+      const list = (argv[++i] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+      if (list.length === 0 || list.some((p) => !ALL_PARTS.includes(p))) throw new Error(`--parts takes letters of ${ALL_PARTS.join(", ")}, got '${argv[i] ?? ""}'`);
+      options.parts = new Set(list);
+    } else if (arg === "--help" || arg === "-h") {
+      process.stdout.write("usage: npm run --silent bench -- [--json] [--seconds S=10] [--pairs N=200000] [--no-python] [--parts a,b,…,g]\n");
       process.exit(0);
     } else throw new Error(`unknown option '${arg}' (try --help)`);
   }
@@ -205,6 +220,46 @@ async function benchDeepMir(seconds: number, predictBatch = 256, trainBatch = 12
   };
 }
 
+/** Pairs of the scan test set (the end-to-end row's input). */
+const SCAN_PAIRS = 449_085;
+
+/**
+ * (g) The whole `mirna-dl predict` command in a fresh process (from the sources through tsx, as
+ * the tests run it), on the scan test set with iterative.h5, `BENCH_THREADS` threads: pairs/s
+ * from the wall time, and the child's user / system CPU seconds (from /usr/bin/time when there).
+ */
+function benchPredictCli(): { pairs_per_s: number; seconds: number; user_s: number | null; system_s: number | null } | { reason: string } {
+  const model = publishedModelPath("iterative");
+  const input = testSetPath("scan");
+  const missing = [model, input].filter((f) => !fs.existsSync(f));
+  if (missing.length) return { reason: `data not found: ${missing.join(", ")} (set MIRNA_DL_DATA)` };
+  const out = path.join(os.tmpdir(), `mirna-dl-bench-${process.pid}.tsv`);
+  const cli = path.join(REPO_ROOT, "lib", "src", "cli", "main.ts");
+  const args = ["--import", "tsx", cli, "predict", "--model", model, "--input", input, "--output", out, "--batch-size", "256", "-q"];
+  const timeBinary = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+  const [command, commandArgs] = timeBinary ? [timeBinary, ["-f", "mirna-dl-bench-cpu %U %S", process.execPath, ...args]] : [process.execPath, args];
+  progress(`(g) mirna-dl predict end to end: ${SCAN_PAIRS.toLocaleString("en-US")} pairs, ${path.basename(model)}`);
+  const started = performance.now();
+  const run = spawnSync(command, commandArgs, {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    env: { ...process.env, OMP_NUM_THREADS: String(BENCH_THREADS), MIRNA_DL_BACKEND: process.env.MIRNA_DL_BACKEND ?? "" },
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: 3_600_000,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  try {
+    if (run.error) return { reason: `mirna-dl predict: ${run.error.message}` };
+    if (run.status !== 0) return { reason: `mirna-dl predict exited with ${run.status}: ${run.stderr.trim().split("\n").pop() ?? ""}` };
+    const lines = fs.readFileSync(out, "utf8").split("\n").length - 2;
+    if (lines !== SCAN_PAIRS) return { reason: `mirna-dl predict wrote ${lines} rows, expected ${SCAN_PAIRS}` };
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+  const cpu = /mirna-dl-bench-cpu ([\d.]+) ([\d.]+)/.exec(run.stderr);
+  return { pairs_per_s: SCAN_PAIRS / seconds, seconds, user_s: cpu ? Number(cpu[1]) : null, system_s: cpu ? Number(cpu[2]) : null };
+}
+
 /** The first Python interpreter that imports `modules`, or a reason why there is none. */
 function findPython(modules: readonly string[]): { python: string } | { reason: string } {
   const candidates = process.env.MIRNA_DL_PYTHON ? [process.env.MIRNA_DL_PYTHON] : ["python3", "/usr/bin/python3"];
@@ -263,10 +318,10 @@ function nativeThreads(): number | null {
 
 type Results = Record<string, unknown> & {
   backend: string;
-  encode_pairs_per_s: number;
+  encode_pairs_per_s: number | null;
   numpy_encode_pairs_per_s: number | null;
-  predict_samples_per_s: number;
-  train_samples_per_s: number;
+  predict_samples_per_s: number | null;
+  train_samples_per_s: number | null;
   pytorch_train_samples_per_s: number | null;
   pytorch_predict_samples_per_s: number | null;
 };
@@ -274,15 +329,21 @@ type Results = Record<string, unknown> & {
 const fmt = (v: number | null | undefined, digits = 0): string =>
   v === null || v === undefined ? "n/a" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (a: number | null, b: number | null): string => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
+const percent = (a: number | null | undefined, b: number | null | undefined): string =>
+  a !== null && a !== undefined && b !== null && b !== undefined && b > 0 ? `${((100 * a) / b).toFixed(0)}% of model-only` : "n/a";
 
 /** Markdown table of one run (used on stdout and in BENCHMARKS.md). */
 function markdownTable(r: Results): string {
   const torchWhy = r.pytorch_train_samples_per_s === null ? ` (${String(r.pytorch_reason ?? "not run")})` : "";
   const deepMirWhy = r.pytorch_deepmir_train_samples_per_s === null ? ` (${String(r.pytorch_deepmir_reason ?? "not run")})` : "";
   const numpyWhy = r.numpy_encode_pairs_per_s === null ? ` (${String(r.numpy_reason ?? "not run")})` : "";
+  const cliDetail = r.predict_cli_pairs_per_s === null || r.predict_cli_pairs_per_s === undefined
+    ? String(r.predict_cli_reason ?? "not run")
+    : `${fmt(r.predict_cli_seconds as number, 1)} s${r.predict_cli_user_s !== null && r.predict_cli_user_s !== undefined ? `, CPU ${fmt(r.predict_cli_user_s as number, 1)} s user + ${fmt(r.predict_cli_system_s as number, 1)} s system` : ""}`;
   const lines = [
     `Measured ${String(r.date)} on ${String(r.cpu_model)} (${String(r.cores)} cores), Node ${String(r.node_version)}, ` +
-      `tfjs ${String(r.tfjs_version)} backend \`${r.backend}\`, PyTorch ${String(r.torch_version ?? "n/a")}, NumPy ${String(r.numpy_version ?? "n/a")}.`,
+      `tfjs ${String(r.tfjs_version)} backend \`${r.backend}\`, PyTorch ${String(r.torch_version ?? "n/a")}, NumPy ${String(r.numpy_version ?? "n/a")}` +
+      `${Array.isArray(r.load_average) ? `; load average at the end ${(r.load_average as number[]).join(" / ")} (1 / 5 / 15 min)` : ""}.`,
     "",
     "| measurement | ours (TypeScript) | reference (Python) | ours / reference |",
     "|---|---:|---:|---:|",
@@ -294,6 +355,7 @@ function markdownTable(r: Results): string {
     `| arch_00b training, samples/s, batch ${String(r.train_batch)} | ${fmt(r.train_samples_per_s)} | ${fmt(r.pytorch_train_samples_per_s)} (PyTorch, ${String(r.pytorch_threads ?? "n/a")} threads)${torchWhy} | ${ratio(r.train_samples_per_s, r.pytorch_train_samples_per_s)} |`,
     `| deepMir classifier inference, images/s, batch ${String(r.deepmir_predict_batch)} | ${fmt(r.deepmir_predict_samples_per_s as number)} | ${fmt(r.pytorch_deepmir_predict_samples_per_s as number | null)} (PyTorch)${deepMirWhy} | ${ratio(r.deepmir_predict_samples_per_s as number, r.pytorch_deepmir_predict_samples_per_s as number | null)} |`,
     `| deepMir classifier training, images/s, batch ${String(r.deepmir_train_batch)} | ${fmt(r.deepmir_train_samples_per_s as number)} | ${fmt(r.pytorch_deepmir_train_samples_per_s as number | null)} (PyTorch)${deepMirWhy} | ${ratio(r.deepmir_train_samples_per_s as number, r.pytorch_deepmir_train_samples_per_s as number | null)} |`,
+    `| predict CLI, 449,085 pairs, pairs/s (\`mirna-dl predict\` end to end: start-up, read .tsv.gz, load iterative.h5, encode, score at batch 256, write; ${cliDetail}) | ${fmt(r.predict_cli_pairs_per_s as number | null)} | ${fmt(r.predict_samples_per_s)} (ours, model-only inference above) | ${percent(r.predict_cli_pairs_per_s as number | null, r.predict_samples_per_s)} |`,
   ];
   return lines.join("\n");
 }
@@ -312,23 +374,29 @@ function updateBenchmarksMd(table: string): void {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const want = (part: string) => options.parts === null || options.parts.has(part);
   const began = performance.now();
   const cpus = os.cpus();
+  const skipped = "skipped (--parts)";
 
   const encoderKind = encoderImplementation();
-  progress(`(a) our encoder (${encoderKind}): ${options.pairs} pairs, best of ${ENCODER_REPEATS}`);
-  const encoder = benchEncoder(options.pairs, encoderKind);
-  const jsEncoder = encoderKind === "js" ? encoder : benchEncoder(options.pairs, "js");
+  let encoder: { pairs_per_s: number } | null = null;
+  let jsEncoder: { pairs_per_s: number } | null = null;
+  if (want("a")) {
+    progress(`(a) our encoder (${encoderKind}): ${options.pairs} pairs, best of ${ENCODER_REPEATS}`);
+    encoder = benchEncoder(options.pairs, encoderKind);
+    jsEncoder = encoderKind === "js" ? encoder : benchEncoder(options.pairs, "js");
+  }
 
   let numpy: Record<string, unknown> | undefined;
-  let numpyReason: string | null = null;
+  let numpyReason: string | null = want("b") ? null : skipped;
   let torch: Record<string, unknown> | undefined;
-  let torchReason: string | null = null;
+  let torchReason: string | null = want("d") ? null : skipped;
   let numpyPython: string | null = null;
   let torchPython: string | null = null;
   if (!options.python) {
     numpyReason = torchReason = "skipped (--no-python)";
-  } else {
+  } else if (want("b")) {
     progress(`(b) NumPy reference encoder: ${options.pairs} pairs`);
     const found = findPython(["numpy"]);
     if ("reason" in found) numpyReason = found.reason;
@@ -342,29 +410,35 @@ async function main(): Promise<void> {
 
   // 2 threads, as the PyTorch comparator (used by the native backend's kernels).
   const backend = await initBackend({ threads: BENCH_THREADS });
-  progress(`(c) our arch_00b on backend '${backend}'`);
-  const ours = await benchModel(options.seconds);
-
-  if (options.python) {
-    progress(`(d) PyTorch arch_00b, 2 threads, ${options.seconds}s per phase`);
-    const found = findPython(["torch", "numpy", "h5py"]);
-    if ("reason" in found) torchReason = found.reason;
-    else {
-      torchPython = found.python;
-      const run = runPythonJson(found.python, [
-        "bench/reference/arch00b_torch.py", "bench", "--threads", String(BENCH_THREADS), "--train-batch", "32",
-        "--predict-batch", "256", "--seconds", String(options.seconds), "--seed", String(SEED),
-      ], 600_000);
-      if ("reason" in run) torchReason = run.reason;
-      else torch = run.value;
-    }
+  let ours: Awaited<ReturnType<typeof benchModel>> | null = null;
+  if (want("c")) {
+    progress(`(c) our arch_00b on backend '${backend}'`);
+    ours = await benchModel(options.seconds);
   }
 
-  progress(`(e) our deepMir classifier on backend '${backend}'`);
-  const oursDeepMir = await benchDeepMir(options.seconds);
+  if (options.python && (want("d") || want("f"))) {
+    const found = findPython(["torch", "numpy", "h5py"]);
+    if ("reason" in found) torchReason = found.reason;
+    else torchPython = found.python;
+  }
+  if (options.python && want("d") && torchPython !== null) {
+    progress(`(d) PyTorch arch_00b, 2 threads, ${options.seconds}s per phase`);
+    const run = runPythonJson(torchPython, [
+      "bench/reference/arch00b_torch.py", "bench", "--threads", String(BENCH_THREADS), "--train-batch", "32",
+      "--predict-batch", "256", "--seconds", String(options.seconds), "--seed", String(SEED),
+    ], 600_000);
+    if ("reason" in run) torchReason = run.reason;
+    else torch = run.value;
+  }
+
+  let oursDeepMir: Awaited<ReturnType<typeof benchDeepMir>> | null = null;
+  if (want("e")) {
+    progress(`(e) our deepMir classifier on backend '${backend}'`);
+    oursDeepMir = await benchDeepMir(options.seconds);
+  }
   let torchDeepMir: Record<string, unknown> | undefined;
-  let torchDeepMirReason: string | null = options.python ? null : "skipped (--no-python)";
-  if (options.python && torchPython !== null) {
+  let torchDeepMirReason: string | null = !options.python ? "skipped (--no-python)" : want("f") ? null : skipped;
+  if (options.python && want("f") && torchPython !== null) {
     progress(`(f) PyTorch deepMir classifier, 2 threads, ${options.seconds}s per phase`);
     const run = runPythonJson(torchPython, [
       "bench/reference/deepmir_torch.py", "bench", "--threads", String(BENCH_THREADS), "--train-batch", "128",
@@ -372,27 +446,39 @@ async function main(): Promise<void> {
     ], 600_000);
     if ("reason" in run) torchDeepMirReason = run.reason;
     else torchDeepMir = run.value;
-  } else if (options.python) {
+  } else if (options.python && want("f")) {
     torchDeepMirReason = torchReason;
   }
 
+  const cli = want("g") ? benchPredictCli() : { reason: skipped };
+
   const results: Results = {
     backend,
-    encode_pairs_per_s: encoder.pairs_per_s,
+    encode_pairs_per_s: encoder?.pairs_per_s ?? null,
     encode_implementation: encoderKind,
-    js_encode_pairs_per_s: jsEncoder.pairs_per_s,
+    js_encode_pairs_per_s: jsEncoder?.pairs_per_s ?? null,
     numpy_encode_pairs_per_s: numberField(numpy, "pairs_per_s"),
-    predict_samples_per_s: ours.predict_samples_per_s,
-    train_samples_per_s: ours.train_samples_per_s,
+    predict_samples_per_s: ours?.predict_samples_per_s ?? null,
+    train_samples_per_s: ours?.train_samples_per_s ?? null,
     pytorch_train_samples_per_s: numberField(torch, "pytorch_train_samples_per_s"),
     pytorch_predict_samples_per_s: numberField(torch, "pytorch_predict_samples_per_s"),
-    ...oursDeepMir,
+    deepmir_train_samples_per_s: oursDeepMir?.deepmir_train_samples_per_s ?? null,
+    deepmir_predict_samples_per_s: oursDeepMir?.deepmir_predict_samples_per_s ?? null,
+    deepmir_train_batch: oursDeepMir?.deepmir_train_batch ?? 128,
+    deepmir_predict_batch: oursDeepMir?.deepmir_predict_batch ?? 256,
     pytorch_deepmir_train_samples_per_s: numberField(torchDeepMir, "pytorch_train_samples_per_s"),
     pytorch_deepmir_predict_samples_per_s: numberField(torchDeepMir, "pytorch_predict_samples_per_s"),
     pytorch_deepmir_reason: torchDeepMirReason,
+    predict_cli_pairs_per_s: "reason" in cli ? null : cli.pairs_per_s,
+    predict_cli_seconds: "reason" in cli ? null : cli.seconds,
+    predict_cli_user_s: "reason" in cli ? null : cli.user_s,
+    predict_cli_system_s: "reason" in cli ? null : cli.system_s,
+    predict_cli_pairs: SCAN_PAIRS,
+    predict_cli_reason: "reason" in cli ? cli.reason : null,
+    predict_cli_fraction_of_model: "reason" in cli || !ours ? null : cli.pairs_per_s / ours.predict_samples_per_s,
     encode_pairs: options.pairs,
-    predict_batch: ours.predict_batch,
-    train_batch: ours.train_batch,
+    predict_batch: ours?.predict_batch ?? 256,
+    train_batch: ours?.train_batch ?? 32,
     seconds_per_phase: options.seconds,
     pytorch_threads: numberField(torch, "threads"),
     numpy_reason: numpyReason,
@@ -407,6 +493,7 @@ async function main(): Promise<void> {
     native_kernels: backend === "native" ? replacedKernelNames() : [],
     cpu_model: cpus[0]?.model.trim() ?? "unknown",
     cores: cpus.length,
+    load_average: os.loadavg().map((l) => Math.round(l * 100) / 100),
     total_memory_gb: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     node_version: process.version,
@@ -415,10 +502,14 @@ async function main(): Promise<void> {
   };
   results.total_seconds = Math.round((performance.now() - began) / 100) / 10;
 
-  writeFileAtomic(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
   const table = markdownTable(results);
-  updateBenchmarksMd(table);
-  progress(`done in ${results.total_seconds}s; wrote ${path.relative(REPO_ROOT, RESULTS_FILE)} and BENCHMARKS.md`);
+  if (options.parts === null) {
+    writeFileAtomic(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
+    updateBenchmarksMd(table);
+    progress(`done in ${results.total_seconds}s; wrote ${path.relative(REPO_ROOT, RESULTS_FILE)} and BENCHMARKS.md`);
+  } else {
+    progress(`done in ${results.total_seconds}s (parts ${[...options.parts].join(",")}: BENCHMARKS.md not updated)`);
+  }
   process.stdout.write(table + "\n");
   if (options.json) process.stdout.write(JSON.stringify(results) + "\n");
 }

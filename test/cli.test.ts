@@ -255,7 +255,11 @@ test("predict with a saved tfjs model writes the input columns plus score", asyn
   const r = run("predict", "--model", modelDir, "--input", FIXTURE, "--output", out, "--quiet");
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "", "the table goes to --output");
-  assert.match(r.stderr, /TensorFlow\.js backend/, "names the backend");
+  assert.equal(r.stderr, "", "-q: no progress, no backend line");
+  const loud = run("predict", "--model", modelDir, "--input", FIXTURE, "--output", out);
+  assert.equal(loud.code, 0, loud.stderr);
+  assert.match(loud.stderr, /^mirna-dl: TensorFlow\.js backend /m, "without -q the backend is named");
+  assert.match(loud.stderr, /^scoring with toy-model: 64\/64 \(100%/m, "and progress is shown");
   const scored = await readPairTable(out);
   assert.ok(scored.frame.columns.includes("score"));
   const table = await readPairTable(FIXTURE);

@@ -174,7 +174,7 @@ test("bad FASTA input: clear errors naming the file, line and record (library an
 
   const missingModel = run("hairpin", "classify", "--model", path.join(dir, "no-model"), "--input", FASTA);
   assert.equal(missingModel.code, 2);
-  assert.match(missingModel.stderr, /no model\.json found/);
+  assert.match(missingModel.stderr, /no-model: model not found\n$/);
 });
 
 test("classify refuses a model that is not a hairpin classifier", async () => {
@@ -274,4 +274,98 @@ test("train on the deepMir data with tiny settings: tables on stdout, options in
   assert.match(r.stdout, /^hsapseudo_test +1129 +564 +565 /m);
   assert.match(r.stdout, /^mean ± sd over seeds 3 \(1 epochs, /m);
   assert.ok(r.stdout.trimEnd().endsWith(`results in ${path.join(out, "results.json")}`), r.stdout);
+});
+
+// ---------------------------------------------------------------------------------------------
+// hardening (issue 14 items 3, 9, 10)
+
+test("encode: a record name too long for a file name gets a short unique PNG name; the TSV keeps the name", () => {
+  const long = "hsa-mir-" + "x".repeat(400);
+  const longer = long + "y";
+  const fasta = writeFixture(dir, "long-names.fa", `>${long}\nGGGGGGGGGGAAAACCCCCCCCCC\n((((((((((....))))))))))\n>${longer}\nGGGGGGGGGGAAAACCCCCCCCCC\n((((((((((....))))))))))\n`);
+  const out = path.join(dir, "long-out");
+  const r = run("hairpin", "encode", "--input", fasta, "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  const pngs = fs.readdirSync(out).filter((f) => f.endsWith(".png"));
+  assert.equal(pngs.length, 2, "two distinct files");
+  for (const png of pngs) assert.ok(Buffer.byteLength(png) <= 204, `${png.length} bytes`);
+  const table = readTsv(path.join(out, "hairpins.tsv"));
+  assert.deepEqual(table.getColumn("name").toArray(), [long, longer]);
+  assert.deepEqual([...(table.getColumn("png").toArray() as string[])].sort(), [...pngs].sort());
+});
+
+test("encode: a name holding quotes is written to hairpins.tsv as it is, and reads back the same", () => {
+  const fasta = writeFixture(dir, "quoted.fa", `>mir"1"x\nGGGGGGGGGGAAAACCCCCCCCCC\n((((((((((....))))))))))\n`);
+  const out = path.join(dir, "quoted-out");
+  const r = run("hairpin", "encode", "--input", fasta, "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  const text = fs.readFileSync(path.join(out, "hairpins.tsv"), "utf8");
+  assert.equal(text.split("\n")[1]!.split("\t")[0], "mir\"1\"x", "no CSV quoting");
+  assert.deepEqual(readTsv(path.join(out, "hairpins.tsv")).getColumn("name").toArray(), ["mir\"1\"x"]);
+});
+
+test("encode: --out an existing file is refused; a non-empty folder needs --force and is replaced whole (no stale PNGs)", () => {
+  const file = writeFixture(dir, "not-a-folder", "x");
+  const onFile = run("hairpin", "encode", "--input", FASTA, "--out", file);
+  assert.equal(onFile.code, 2);
+  assert.match(onFile.stderr, /^mirna-dl: .*not-a-folder: exists and is not a folder/);
+  assert.equal(fs.readFileSync(file, "utf8"), "x");
+
+  const out = path.join(dir, "rerun");
+  assert.equal(run("hairpin", "encode", "--input", FASTA, "--out", out).code, 0);
+  const one = writeFixture(dir, "one.fa", ">only\nGGGGGGGGGGAAAACCCCCCCCCC\n((((((((((....))))))))))\n");
+  const again = run("hairpin", "encode", "--input", one, "--out", out);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /rerun: folder is not empty \(7 entries\): give --force/);
+  assert.equal(fs.readdirSync(out).length, 7, "untouched");
+  const forced = run("hairpin", "encode", "--input", one, "--out", out, "--force");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.deepEqual(fs.readdirSync(out).sort(), ["hairpins.tsv", "hairpins_images.npz", "hairpins_names.npz", "only.png"], "no PNG of the earlier run");
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith(".rerun")), [], "no temporary folder left");
+
+  fs.writeFileSync(path.join(out, "my-notes.txt"), "keep");
+  const foreign = run("hairpin", "encode", "--input", one, "--out", out, "--force");
+  assert.equal(foreign.code, 2);
+  assert.match(foreign.stderr, /holds files 'hairpin encode' does not write \('my-notes\.txt'\): not replaced even with --force/);
+  assert.equal(fs.readFileSync(path.join(out, "my-notes.txt"), "utf8"), "keep");
+});
+
+test("encode: an RNAfold that fails or prints garbage is one clear message (no stack); the earlier output stays", () => {
+  const out = path.join(dir, "rnafold-fails");
+  assert.equal(run("hairpin", "encode", "--input", FASTA, "--out", out).code, 0);
+  const before = fs.readdirSync(out).sort();
+  const failing = writeFixture(dir, "failing-rnafold.sh", "#!/bin/sh\necho 'ERROR: cannot allocate memory' >&2\nexit 3\n");
+  const garbage = writeFixture(dir, "garbage-rnafold.sh", "#!/bin/sh\ncat > /dev/null\necho 'this is not RNAfold output'\n");
+  fs.chmodSync(failing, 0o755);
+  fs.chmodSync(garbage, 0o755);
+  const cases: [string, RegExp][] = [
+    [failing, /^mirna-dl: .*failing-rnafold\.sh --noPS .* failed \(exit code 3\): ERROR: cannot allocate memory\n$/],
+    [garbage, /^mirna-dl: RNAfold printed 1 lines for 3 sequences \(expected 6\); output starts: .*this is not RNAfold output.*\n$/],
+  ];
+  for (const [binary, pattern] of cases) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "hairpin", "encode", "--input", FASTA, "--out", out, "--force"], {
+      encoding: "utf8", env: { ...process.env, MIRNA_DL_RNAFOLD: binary },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    assert.deepEqual(fs.readdirSync(out).sort(), before, "the earlier output is untouched");
+  }
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith(".rnafold-fails")), [], "no temporary folder left");
+});
+
+test("a bad structure line is reported as a structure, not as a sequence letter; binary input is named", () => {
+  const bad = writeFixture(dir, "bad-structure.fa", ">hp\nGGGGAAACCCC\n((((...)))x\n");
+  const r = run("hairpin", "encode", "--input", bad, "--out", path.join(dir, "never"));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^mirna-dl: .*bad-structure\.fa, row 3: record 'hp': bad structure line '\(\(\(\(\.\.\.\)\)\)x' \(expected dots and round brackets only/);
+  assert.doesNotMatch(r.stderr, /non-RNA letter/);
+  const npy = path.join(__dirname, "fixtures", "npy");
+  const someNpy = fs.readdirSync(npy).find((f) => f.endsWith(".npy"));
+  if (someNpy) {
+    const b = run("hairpin", "encode", "--input", path.join(npy, someNpy), "--out", path.join(dir, "never"));
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /is a NumPy \.npy array, expected FASTA text\n$/);
+  }
+  assert.ok(!fs.existsSync(path.join(dir, "never")));
 });

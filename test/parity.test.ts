@@ -8,6 +8,11 @@
  * - The first three rows of the real scan test set (positives 0, 1, 2) scored by iterative.h5
  *   must be 0.82329, 0.01616, 0.68652 (± 1e-4), numbers from yet another implementation.
  *
+ * - The deepMir classifier (default configuration) with weights drawn from a seeded generator on
+ *   both sides (test/fixtures/make_deepmir_parity.ts, deepmir_torch.py parity-fixture) on 12
+ *   hairpin images (test/fixtures/deepmir_parity_images.npz): softmax within 1e-4 of PyTorch's
+ *   (test/fixtures/deepmir_reference_probabilities.json). Needs no data.
+ *
  * Needs the .h5 files under $MIRNA_DL_DATA (default <repo>/data). Without them the data tests
  * skip with a reason, or fail when MIRNA_DL_REQUIRE_DATA=1.
  * Run: node --import tsx --test test/parity.test.ts
@@ -24,6 +29,10 @@ import { loadKerasH5 } from "../lib/src/binding/kerasH5";
 import { predictScores } from "../lib/src/binding/predict";
 import { readPairTable } from "../lib/src/binding/tables";
 import { makeSyntheticPairs } from "./fixtures/make_synthetic_pairs";
+import { DEEPMIR_PARITY_SEED, fillDeepMirParityWeights, makeDeepMirParityImages } from "./fixtures/make_deepmir_parity";
+import { buildDeepMirClassifier, imageSource, predictHairpinImages } from "../lib/src/hairpin/classifier";
+import { readImagesNpz } from "../lib/src/hairpin/datasets";
+import { predict } from "../lib/src/predict";
 
 const FIXTURES = path.join(__dirname, "fixtures");
 const SYNTHETIC_TSV = path.join(FIXTURES, "synthetic_pairs.tsv");
@@ -133,6 +142,55 @@ describe("published models: our scores match the PyTorch reference", () => {
       const worst = worstDifference(ours, SCAN_FIRST_ROWS_ITERATIVE);
       assert.ok(worst.diff <= ROUNDED_TOLERANCE,
         `row ${worst.index}: ours ${ours[worst.index]} vs reference ${SCAN_FIRST_ROWS_ITERATIVE[worst.index]}`);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The deepMir pre-miRNA classifier against the PyTorch one (bench/reference/deepmir_torch.py):
+// the same seeded weights, the same images, the forward pass within 1e-4. No data needed.
+
+const DEEPMIR_IMAGES = path.join(FIXTURES, "deepmir_parity_images.npz");
+const DEEPMIR_JSON = path.join(FIXTURES, "deepmir_reference_probabilities.json");
+
+interface DeepMirFixture {
+  images_sha256: string;
+  seed: number;
+  parameters: number;
+  produced_by: string;
+  probabilities: [number, number][];
+}
+
+describe("deepMir classifier: our forward pass matches the PyTorch reference", () => {
+  const deepMir = JSON.parse(fs.readFileSync(DEEPMIR_JSON, "utf8")) as DeepMirFixture;
+
+  test("the parity images are what make_deepmir_parity.ts draws, and the fixture was made from them", () => {
+    const { images } = readImagesNpz(DEEPMIR_IMAGES);
+    assert.deepEqual(images, makeDeepMirParityImages(), "regenerate with: node --import tsx test/fixtures/make_deepmir_parity.ts (then the PyTorch fixture)");
+    const sha = createHash("sha256").update(fs.readFileSync(DEEPMIR_IMAGES)).digest("hex");
+    assert.equal(sha, deepMir.images_sha256, `fixture is stale; re-run: ${deepMir.produced_by}`);
+    assert.equal(deepMir.probabilities.length, 12);
+    assert.equal(deepMir.seed, DEEPMIR_PARITY_SEED);
+    // The images and weights give probabilities that differ between images (a real comparison).
+    const p = deepMir.probabilities.map((r) => r[1]);
+    assert.ok(Math.max(...p) - Math.min(...p) > 0.05, `spread ${Math.min(...p)}–${Math.max(...p)}`);
+  });
+
+  test(`default classifier, seeded weights, 12 hairpin images: softmax within ${TOLERANCE}`, async () => {
+    await initBackend({ quiet: true });
+    const model = buildDeepMirClassifier();
+    try {
+      assert.equal(fillDeepMirParityWeights(model, deepMir.seed), deepMir.parameters, "every weight set, as many as PyTorch has");
+      const { images } = readImagesNpz(DEEPMIR_IMAGES);
+      const ours = predict(model, imageSource(images), { batchSize: 5 }).values; // batches of 5: batching must not matter
+      const theirs = deepMir.probabilities.flat();
+      const worst = worstDifference(ours, theirs);
+      assert.ok(worst.diff <= TOLERANCE, `value ${worst.index} (image ${Math.floor(worst.index / 2)}): ours ${ours[worst.index]} vs PyTorch ${theirs[worst.index]} (|diff| ${worst.diff})`);
+      // The classifier's own entry point gives column 1.
+      const column = predictHairpinImages(model, images);
+      column.forEach((v, k) => assert.ok(Math.abs(v - theirs[2 * k + 1]!) <= TOLERANCE, `image ${k}`));
     } finally {
       model.dispose();
     }

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pairsFromLockFrame, readPairChunks, readPairTable } from "../lib/src/binding/tables";
-import { readTsvChunks, writeTsv } from "../lib/src/io/tsv";
+import pl from "nodejs-polars";
+import { frameToTsv, readTsv, readTsvChunks, writeTsv } from "../lib/src/io/tsv";
 import { InputError } from "../lib/src/errors";
 import { MIRNA, SITE, tempDir, writeFixture } from "./helpers";
 
@@ -113,4 +114,39 @@ test("pairsFromLockFrame: labelled pairs of a lock frame, validated", async () =
   const pairs = pairsFromLockFrame(t.frame, "frame");
   assert.deepEqual([pairs.name, pairs.mirnas, Array.from(pairs.labels)], ["frame", [MIRNA, MIRNA], [1, 0]]);
   assert.throws(() => pairsFromLockFrame(t.frame.withColumn(t.frame.getColumn("label").str.replace("positive", "maybe")), "x"), /x, row 1, column 'label': bad label 'maybe'/);
+});
+
+test("TSV is read and written symmetrically: cells with quotes survive any number of round trips byte for byte", async () => {
+  const text = `${LOCK_HEADER.trimEnd()}\tnote\n${MIRNA}\t${SITE}\tpositive\t"quoted"\n${MIRNA}\t${SITE}\tnegative\tsays "hi", twice ""\n${MIRNA}\t${SITE}\tnegative\t"\n`;
+  let file = writeFixture(dir, "quotes-0.tsv", text);
+  for (let round = 1; round <= 3; round++) {
+    const table = await readPairTable(file);
+    assert.deepEqual(table.frame.getColumn("note").toArray(), ["\"quoted\"", "says \"hi\", twice \"\"", "\""]);
+    const next = path.join(dir, `quotes-${round}.tsv`);
+    writeTsv(table.frame, next);
+    assert.equal(fs.readFileSync(next, "utf8"), text, `round ${round}: byte-identical`);
+    file = next;
+  }
+  assert.equal(frameToTsv(readTsv(file)), text);
+});
+
+test("ragged rows, empty lines between rows, duplicate column names: errors naming the row", async () => {
+  await rejectsWith(writeFixture(dir, "long-row.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tpositive\tsurplus\n`), "long-row.tsv, row 2: 4 tab-separated fields, the header has 3");
+  await rejectsWith(writeFixture(dir, "short-row.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\n`), "short-row.tsv, row 1: 2 tab-separated fields, the header has 3");
+  await rejectsWith(writeFixture(dir, "gap.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n\n${MIRNA}\t${SITE}\tpositive\n`), "gap.tsv, row 2: empty line (expected 3 tab-separated fields)");
+  await rejectsWith(writeFixture(dir, "dup.tsv", `label\t${LOCK_HEADER}${MIRNA}\t${MIRNA}\t${SITE}\tpositive\n`), "dup.tsv, header: duplicate column name 'label' (columns 1 and 4)");
+  await rejectsWith(writeFixture(dir, "empty-label.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\t\n`), "empty-label.tsv, row 1, column 'label': empty label (expected 'positive' or 'negative')");
+  // Trailing empty lines and CRLF line ends are fine.
+  const ok = await readPairTable(writeFixture(dir, "trailing.tsv", LOCK_HEADER.replace("\n", "\r\n") + `${MIRNA}\t${SITE}\tpositive\r\n\n\n`), { requireLabels: true });
+  assert.deepEqual(Array.from(ok.labels!), [1]);
+  // The chunked reader says the same.
+  await assert.rejects(async () => {
+    for await (const _ of readPairChunks(path.join(dir, "long-row.tsv"), { rows: 1 })) void _;
+  }, /long-row\.tsv, row 2: 4 tab-separated fields, the header has 3/);
+});
+
+test("writeTsv refuses a cell it could not write without quoting (a tab or a line break)", () => {
+  const frame = pl.DataFrame({ a: ["fine", "tab\there"] });
+  assert.throws(() => writeTsv(frame, path.join(dir, "never.tsv")), (e: unknown) => e instanceof InputError && /never\.tsv, row 2, column 'a': cell 'tab\\x09here' holds a tab/.test(e.message));
+  assert.ok(!fs.existsSync(path.join(dir, "never.tsv")));
 });

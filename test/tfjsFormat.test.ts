@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { buildArch00b } from "../lib/src/binding/arch00b";
 import { loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
+import { InputError } from "../lib/src/errors";
 import { tempDir } from "./helpers";
 
 test("save and load in the tfjs format give the same predictions", async () => {
@@ -31,4 +32,27 @@ test("bad input: no model.json, missing weights file", async () => {
   model.dispose();
   fs.rmSync(path.join(saved, "weights.bin"));
   await assert.rejects(loadTfjsModel(saved), /weights file '\.\/weights\.bin' is missing/);
+});
+
+test("broken model folders are InputErrors naming the file: truncated or oversized weights.bin, not JSON, a binary model.json", async () => {
+  const dir = path.join(tempDir(), "model");
+  const model = buildArch00b({ seed: 12 });
+  await saveTfjsModel(model, dir);
+  model.dispose();
+  const weights = path.join(dir, "weights.bin");
+  const whole = fs.readFileSync(weights);
+  const expectInputError = async (pattern: RegExp) =>
+    assert.rejects(loadTfjsModel(dir), (e: unknown) => e instanceof InputError && pattern.test(e.message));
+  fs.writeFileSync(weights, whole.subarray(0, 1000));
+  await expectInputError(/model\.json: \.\/weights\.bin holds 1,000 bytes, model\.json describes 1,206,276 \(truncated weights\?\)/);
+  fs.writeFileSync(weights, Buffer.concat([whole, Buffer.alloc(8)]));
+  await expectInputError(/holds 1,206,284 bytes, model\.json describes 1,206,276 \(another model's weights\?\)/);
+  fs.writeFileSync(weights, whole);
+  const json = fs.readFileSync(path.join(dir, "model.json"));
+  fs.writeFileSync(path.join(dir, "model.json"), "{ not json");
+  await expectInputError(/model\.json: not a valid model\.json/);
+  fs.writeFileSync(path.join(dir, "model.json"), Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]));
+  await expectInputError(/model\.json: is an HDF5 file \(a Keras \.h5 model\?\), expected a TensorFlow\.js model\.json/);
+  fs.writeFileSync(path.join(dir, "model.json"), json);
+  (await loadTfjsModel(dir)).dispose();
 });

@@ -15,7 +15,12 @@ if (!fs.existsSync(cli)) {
 if (newestMtime(path.join(lib, "src")) > fs.statSync(cli).mtimeMs) {
   process.stderr.write("mirna-dl: warning: lib/src is newer than lib/dist; run `npm run build` to use the current sources\n");
 }
-require(cli).main(process.argv.slice(2)).then((code) => {
+// In this process, never a child: signals sent to this PID reach the command itself, which
+// removes its temporary files and stops (lib/src/cli/process.ts). runCli installs that handling;
+// a build older than it only has main().
+const entry = require(cli);
+if (typeof entry.runCli === "function") entry.runCli(process.argv.slice(2));
+else entry.main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });
 

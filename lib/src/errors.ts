@@ -20,15 +20,41 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * An external program (RNAfold, xz) failed or printed something unreadable: not a bug here and
+ * not the user's input either. The CLI prints only the message and exits with code 1.
+ */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ToolError";
+  }
+}
+
 function formatLocation(where: InputLocation): string {
   const parts: string[] = [];
   if (where.file !== undefined) parts.push(where.file);
-  if (where.row !== undefined) parts.push(`row ${where.row}`);
-  if (where.column !== undefined) parts.push(`column '${where.column}'`);
+  if (where.row !== undefined) parts.push(where.row === 0 ? "header" : `row ${where.row}`);
+  if (where.column !== undefined) parts.push(`column '${shorten(where.column, 60)}'`);
   return parts.length ? parts.join(", ") + ": " : "";
 }
 
 /** True for errors that should be reported to the user as a message, not a stack trace. */
 export function isInputError(e: unknown): e is InputError {
   return e instanceof InputError;
+}
+
+/**
+ * Text for an error message: at most `max` characters (longer text is cut, with "… (N
+ * characters)" appended), control characters and bytes that are not printable shown as `\xNN` /
+ * `\uNNNN`, so a 10 MB sequence or a binary file never floods the terminal.
+ */
+export function shorten(text: string, max = 60): string {
+  const cut = text.length > max ? text.slice(0, max) : text;
+  // eslint-disable-next-line no-control-regex
+  const shown = cut.replace(/[\u0000-\u001f\u007f-\u009f\ufffd\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 256 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+  return text.length > max ? `${shown}… (${text.length.toLocaleString("en-US")} characters)` : shown;
 }

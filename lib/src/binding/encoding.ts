@@ -1,4 +1,4 @@
-import { InputError } from "../errors";
+import { InputError, shorten } from "../errors";
 import { loadNativeAddon } from "../ops/native/addon";
 import { INVALID_CODE, MIRNA_LENGTH, NUCLEOTIDE_CODES, SITE_LENGTH } from "./sequences";
 
@@ -185,13 +185,13 @@ function copyRows(site: string, pair: number, rowStart: number, rowDoubles: numb
 // Cold paths kept out of the loop so it stays small and inlined.
 function throwLengthError(mirna: string, site: string, pair: number): never {
   if (mirna.length !== MIRNA_LENGTH) {
-    throw new InputError(`pair ${pair}: miRNA '${mirna}' has length ${mirna.length}, expected ${MIRNA_LENGTH}`);
+    throw new InputError(`pair ${pair}: miRNA '${shorten(mirna)}' has length ${mirna.length}, expected ${MIRNA_LENGTH}`);
   }
-  throw new InputError(`pair ${pair}: site '${site}' has length ${site.length}, expected ${SITE_LENGTH}`);
+  throw new InputError(`pair ${pair}: site '${shorten(site)}' has length ${site.length}, expected ${SITE_LENGTH}`);
 }
 
 function throwLetterError(sequence: string, position: number, pair: number, kind: string): never {
   throw new InputError(
-    `pair ${pair}: ${kind} '${sequence}' has a non-nucleotide letter '${sequence[position]}' at position ${position + 1}`,
+    `pair ${pair}: ${kind} '${shorten(sequence)}' has a non-nucleotide letter '${shorten(sequence[position]!)}' at position ${position + 1}`,
   );
 }

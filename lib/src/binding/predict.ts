@@ -1,24 +1,31 @@
 import * as tf from "@tensorflow/tfjs";
-import { predict } from "../predict";
+import { predictAsync } from "../predict";
 import { bindingMatrixChannels, encodeBindingMatrix } from "./encoding";
 import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 
 export interface ScorePairsOptions {
   /** Samples per forward pass. Default 256. */
   batchSize?: number;
-  /** Pairs encoded at once (memory: chunk·4 KB per channel). Default 8,192. */
+  /**
+   * Pairs encoded and passed to the model at once (memory: chunk·4 KB per channel). Default =
+   * batchSize: one forward pass per tensor. (Larger chunks made tfjs slice every batch out of one
+   * big tensor and cost about 40% more time, most of it page faults: see BENCHMARKS.md.)
+   */
   chunkSize?: number;
   /** Encode with the G:U wobble channel (for models trained with two channels). Default: from the model's input shape. */
   wobbleChannel?: boolean;
   /** Called after each chunk with pairs done and total. */
   onProgress?: (done: number, total: number) => void;
+  /** Give the event loop a turn after a chunk when this many ms passed since the last turn. Default 50. */
+  yieldEveryMs?: number;
 }
 
 /**
  * Scores miRNA–site pairs with a binding model (input shape=(n, 50, 20, channels), output
- * shape=(n, 1)) through the shared batched {@link predict}: pairs are encoded chunk by chunk
- * into one reused buffer, so memory stays flat for any table size. Returns one probability
- * per pair, in input order, shape=(n,). Leaves no tensors behind.
+ * shape=(n, 1)) through the shared batched {@link predictAsync}: pairs are encoded batch by batch
+ * into one reused buffer, so memory stays flat for any table size, and the event loop gets a
+ * turn every 50 ms (Ctrl+C works during a long run). Returns one probability per pair, in input
+ * order, shape=(n,). Leaves no tensors behind.
  */
 export async function predictScores(
   model: tf.LayersModel,
@@ -28,7 +35,7 @@ export async function predictScores(
 ): Promise<Float32Array> {
   const n = mirnas.length;
   const batchSize = opts.batchSize ?? 256;
-  const chunkSize = Math.max(batchSize, opts.chunkSize ?? 8192);
+  const chunkSize = Math.max(batchSize, opts.chunkSize ?? batchSize);
   const wobbleChannel = opts.wobbleChannel ?? model.inputs[0]!.shape[3] === 2;
   const channels = bindingMatrixChannels({ wobbleChannel });
   const pairSize = SITE_LENGTH * MIRNA_LENGTH * channels;
@@ -41,5 +48,5 @@ export async function predictScores(
       return tf.tensor4d(view, [end - start, SITE_LENGTH, MIRNA_LENGTH, channels]);
     },
   };
-  return predict(model, inputs, { batchSize, chunkSize, onProgress: opts.onProgress }).values;
+  return (await predictAsync(model, inputs, { batchSize, chunkSize, onProgress: opts.onProgress, yieldEveryMs: opts.yieldEveryMs })).values;
 }

@@ -2,6 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
+import { binaryFileKind } from "../io/files";
+import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 import { loadKerasH5 } from "./kerasH5";
 import { loadTfjsModel } from "../io/tfjsModel";
 import { predictScores, ScorePairsOptions } from "./predict";
@@ -57,7 +59,50 @@ export async function openScorer(spec: string): Promise<PairScorer> {
   const isFolder = fs.statSync(spec).isDirectory();
   if (isFolder || spec.endsWith(".json")) {
     const name = path.basename(isFolder ? spec : path.dirname(spec));
-    return modelScorer(await loadTfjsModel(spec), name, "tfjs");
+    const model = await loadTfjsModel(spec);
+    try {
+      checkBindingModel(model, spec);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return modelScorer(model, name, "tfjs");
   }
-  throw new InputError("unknown model type (expected a Keras .h5 file, a tfjs model folder with model.json, or 'seed')", { file: spec });
+  const kind = binaryFileKind(readHead(spec));
+  throw new InputError(`unknown model type${kind ? ` (${kind})` : ""}: expected a Keras .h5 file, a tfjs model folder with model.json, or 'seed'`, { file: spec });
+}
+
+/** The first 16 bytes of a file (fewer when it is shorter; none when unreadable). */
+function readHead(file: string): Buffer {
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      const head = Buffer.alloc(16);
+      return head.subarray(0, fs.readSync(fd, head, 0, 16, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+/**
+ * Throws an InputError naming `file` unless `model` takes binding matrices (batch, 50, 20, 1 or
+ * 2) and gives one probability per pair (batch, 1): a hairpin classifier or any other network
+ * given to `predict` is refused by its shapes instead of failing deep inside tfjs.
+ */
+export function checkBindingModel(model: tf.LayersModel, file: string): void {
+  const show = (shape: readonly (number | null)[]) => `(${shape.map((d) => d ?? "batch").join(", ")})`;
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new InputError(`not a binding model: it has ${model.inputs.length} inputs and ${model.outputs.length} outputs, expected 1 and 1`, { file });
+  }
+  const input = model.inputs[0]!.shape;
+  const output = model.outputs[0]!.shape;
+  if (input.length !== 4 || input[1] !== SITE_LENGTH || input[2] !== MIRNA_LENGTH || (input[3] !== 1 && input[3] !== 2)) {
+    throw new InputError(`not a binding model: its input is ${show(input)}, expected (batch, ${SITE_LENGTH}, ${MIRNA_LENGTH}, 1) binding matrices${input.length === 4 && input[1] === 25 && input[2] === 100 ? " (this looks like a hairpin classifier: use 'mirna-dl hairpin classify')" : ""}`, { file });
+  }
+  if (output.length !== 2 || output[1] !== 1) {
+    throw new InputError(`not a binding model: its output is ${show(output)}, expected (batch, 1) probabilities`, { file });
+  }
 }

@@ -1,4 +1,4 @@
-import { InputError, InputLocation } from "../errors";
+import { InputError, InputLocation, shorten } from "../errors";
 
 /** Length of the miRNA axis of a binding matrix (nt). */
 export const MIRNA_LENGTH = 20;
@@ -69,7 +69,7 @@ export function validateSequence(
     const code = sequence.charCodeAt(i);
     if (code >= 128 || NUCLEOTIDE_CODES[code] === INVALID_CODE) {
       throw new InputError(
-        `${kind} '${sequence}' has a non-nucleotide letter '${sequence[i]}' at position ${i + 1} (allowed: A, C, G, T, U, N)`,
+        `${kind} '${shorten(sequence)}' has a non-nucleotide letter '${shorten(sequence[i]!)}' at position ${i + 1} (allowed: A, C, G, T, U, N)`,
         where,
       );
     }
@@ -80,7 +80,7 @@ export function validateSequence(
         ? " (pad with N or cut to 20 nt as the original pipeline did: --fit-mirna on the command line, fitMirnaLength() in code)"
         : "";
     throw new InputError(
-      `${kind} '${sequence}' has length ${sequence.length}, expected ${expectedLength}${hint}`,
+      `${kind} '${shorten(sequence)}' has length ${sequence.length}, expected ${expectedLength}${hint}`,
       where,
     );
   }

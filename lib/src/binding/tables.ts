@@ -1,6 +1,6 @@
 import pl from "nodejs-polars";
-import { InputError } from "../errors";
-import { readTsv, readTsvChunks } from "../io/tsv";
+import { InputError, shorten } from "../errors";
+import { readTsvChunks, readTsvTable, tableToFrame, TsvTable } from "../io/tsv";
 import { MIRNA_LENGTH, SITE_LENGTH, fitMirnaLength, normaliseSequence, validateSequence } from "./sequences";
 
 /** Column names of the two pair-table formats this project reads. */
@@ -33,8 +33,12 @@ export interface LabelledPairs extends Pairs {
 export interface PairTable extends Pairs {
   file: string;
   format: PairFormat;
-  /** The table as read (all columns as strings), for writing predictions next to the input columns. */
+  /** The table as read (all columns as strings), for writing predictions next to the input columns. Built on first use. */
   frame: pl.DataFrame;
+  /** The column names of the header, in file order. */
+  header: string[];
+  /** The data lines exactly as read (without line ends): predictions are written after them, the user's cells untouched. */
+  lines: string[];
 }
 
 export interface ReadPairTableOptions {
@@ -57,25 +61,49 @@ export function detectPairFormat(columns: readonly string[], file?: string): Pai
   const partial = (Object.keys(PAIR_FORMATS) as PairFormat[]).find((f) =>
     [PAIR_FORMATS[f].mirna, PAIR_FORMATS[f].site].some((c) => columns.includes(c)),
   );
+  const found = foundColumns(columns);
   if (partial) {
     const names = PAIR_FORMATS[partial];
     const missing = [names.mirna, names.site].filter((c) => !columns.includes(c));
-    throw new InputError(`missing column '${missing.join("', '")}' (${partial} format needs ${names.mirna}, ${names.site}, ${names.label}); found: ${columns.join(", ")}`, { file });
+    throw new InputError(`missing column '${missing.join("', '")}' (${partial} format needs ${names.mirna}, ${names.site}, ${names.label}); found: ${found}`, { file });
   }
   throw new InputError(
-    `missing columns: expected the lock format (mirna_binding_sequence, binding_sequence, label) or the miRBind format (miRNA, gene, label); found: ${columns.join(", ")}`,
+    `missing columns: expected the lock format (mirna_binding_sequence, binding_sequence, label) or the miRBind format (miRNA, gene, label); found: ${found}`,
     { file },
   );
 }
 
+/** Column names for an error message: each shortened, at most 12 of them. */
+function foundColumns(columns: readonly string[]): string {
+  const shown = columns.slice(0, 12).map((c) => shorten(c, 40));
+  return columns.length > 12 ? `${shown.join(", ")}, … (${columns.length} columns)` : shown.join(", ");
+}
+
 /**
  * Reads and validates a miRNA–site pair table in the lock or miRBind format (detected from the
- * header). Rows are numbered from 1 = first line after the header.
+ * header). Rows are numbered from 1 = first line after the header. Ragged rows (more or fewer
+ * fields than the header) are errors naming the row.
  */
 export async function readPairTable(file: string, opts: ReadPairTableOptions = {}): Promise<PairTable> {
-  const frame = readTsv(file);
-  const format = detectPairFormat(frame.columns, file);
-  return { file, format, ...pairsOfFrame(frame, format, file, opts, 1), frame };
+  const table = readTsvTable(file);
+  const format = detectPairFormat(table.header, file);
+  const pairs = pairsOf(tableColumns(table), table.header, format, file, opts, 1);
+  let frame: pl.DataFrame | undefined;
+  return {
+    file,
+    format,
+    ...pairs,
+    header: table.header,
+    lines: table.lines,
+    get frame() {
+      return (frame ??= tableToFrame(table));
+    },
+  };
+}
+
+/** Column accessor of a parsed table. */
+function tableColumns(table: Pick<TsvTable, "header" | "columns">): (name: string) => readonly (string | null)[] {
+  return (name) => table.columns[table.header.indexOf(name)]!;
 }
 
 /**
@@ -86,21 +114,33 @@ export async function readPairTable(file: string, opts: ReadPairTableOptions = {
 export async function* readPairChunks(file: string, opts: ReadPairTableOptions & { rows?: number } = {}): AsyncGenerator<Pairs & { firstRow: number }> {
   let format: PairFormat | null = null;
   for await (const chunk of readTsvChunks(file, { rows: opts.rows })) {
-    format ??= detectPairFormat(chunk.frame.columns, file);
-    yield { ...pairsOfFrame(chunk.frame, format, file, opts, chunk.firstRow), firstRow: chunk.firstRow };
+    format ??= detectPairFormat(chunk.table.header, file);
+    yield { ...pairsOf(tableColumns(chunk.table), chunk.table.header, format, file, opts, chunk.firstRow), firstRow: chunk.firstRow };
   }
 }
 
 /** The validated pairs of a frame in `format`; `firstRow` = the 1-based row of its first line. */
 function pairsOfFrame(frame: pl.DataFrame, format: PairFormat, file: string, opts: ReadPairTableOptions, firstRow: number): Pairs {
+  return pairsOf((name) => frame.getColumn(name).toArray() as (string | null)[], frame.columns, format, file, opts, firstRow);
+}
+
+/** The validated pairs of columns in `format`; `firstRow` = the 1-based row of the first value. */
+function pairsOf(
+  column: (name: string) => readonly (string | null)[],
+  columns: readonly string[],
+  format: PairFormat,
+  file: string,
+  opts: ReadPairTableOptions,
+  firstRow: number,
+): Pairs {
   const names = PAIR_FORMATS[format];
-  const hasLabels = frame.columns.includes(names.label);
+  const hasLabels = columns.includes(names.label);
   if (opts.requireLabels && !hasLabels) {
     throw new InputError(`missing column '${names.label}' (needed to evaluate; ${format} format)`, { file });
   }
-  const mirnas = sequenceColumn(frame, names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna ?? format === "mirbind", firstRow);
-  const sites = sequenceColumn(frame, names.site, "site", SITE_LENGTH, file, false, firstRow);
-  const labels = hasLabels ? labelColumn(frame, names.label, format, file, firstRow) : null;
+  const mirnas = sequenceColumn(column(names.mirna), names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna ?? format === "mirbind", firstRow);
+  const sites = sequenceColumn(column(names.site), names.site, "site", SITE_LENGTH, file, false, firstRow);
+  const labels = hasLabels ? labelColumn(column(names.label), names.label, format, file, firstRow) : null;
   return { mirnas, sites, labels };
 }
 
@@ -116,7 +156,7 @@ export function pairsFromLockFrame(frame: pl.DataFrame, name: string): LabelledP
 const CLEAN = /^[ACGTN]+$/;
 
 function sequenceColumn(
-  frame: pl.DataFrame,
+  values: readonly (string | null)[],
   column: string,
   kind: "miRNA" | "site",
   length: number,
@@ -124,7 +164,6 @@ function sequenceColumn(
   fit: boolean,
   firstRow: number,
 ): string[] {
-  const values = frame.getColumn(column).toArray() as (string | null)[];
   const out = new Array<string>(values.length);
   // Tables repeat the same miRNA many times: check each distinct string once.
   const checked = new Map<string, string>();
@@ -147,8 +186,7 @@ function sequenceColumn(
   return out;
 }
 
-function labelColumn(frame: pl.DataFrame, column: string, format: PairFormat, file: string, firstRow: number): Uint8Array {
-  const values = frame.getColumn(column).toArray() as (string | null)[];
+function labelColumn(values: readonly (string | null)[], column: string, format: PairFormat, file: string, firstRow: number): Uint8Array {
   const labels = new Uint8Array(values.length);
   const [positive, negative] = format === "lock" ? ["positive", "negative"] : ["1", "0"];
   for (let r = 0; r < values.length; r++) {
@@ -156,7 +194,9 @@ function labelColumn(frame: pl.DataFrame, column: string, format: PairFormat, fi
     if (value === positive) labels[r] = 1;
     else if (value === negative) labels[r] = 0;
     else {
-      throw new InputError(`bad label '${values[r] ?? ""}' (expected '${positive}' or '${negative}')`, { file, row: firstRow + r, column });
+      const raw = values[r] ?? "";
+      const what = raw.trim() === "" ? "empty label" : `bad label '${shorten(raw)}'`;
+      throw new InputError(`${what} (expected '${positive}' or '${negative}')`, { file, row: firstRow + r, column });
     }
   }
   return labels;

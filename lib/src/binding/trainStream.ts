@@ -30,6 +30,8 @@ export interface StreamTrainingOptions extends Pick<ReadPairTableOptions, "fitMi
   shuffleBuffer?: number;
   /** Rows per chunk read. Default 65,536. */
   chunkRows?: number;
+  /** At most this many steps per epoch (quick runs, benchmarks); default: the whole table. */
+  maxSteps?: number;
   seed?: number;
   checkpointDir?: string;
   onEpoch?: (record: EpochRecord) => void | Promise<void>;
@@ -77,6 +79,14 @@ export async function trainStandardStream(model: tf.LayersModel, file: string, o
 
   /** Batches of the training rows (before `cutoff`) through the shuffle buffer of this epoch. */
   async function* trainBatches(epoch: number): AsyncGenerator<TrainBatch> {
+    for await (const batch of allTrainBatches(epoch)) {
+      yield batch;
+      if (--stepsLeft <= 0) return;
+    }
+  }
+  let stepsLeft = Infinity;
+
+  async function* allTrainBatches(epoch: number): AsyncGenerator<TrainBatch> {
     const random = mulberry32(derivedSeed(seed, epoch));
     const buffer = { mirnas: [] as string[], sites: [] as string[], labels: [] as number[] };
     const batch = { mirnas: new Array<string>(), sites: new Array<string>(), labels: new Array<number>() };
@@ -149,12 +159,15 @@ export async function trainStandardStream(model: tf.LayersModel, file: string, o
   if (!model.optimizer) compileModel(model, ARCH00B_TRAINING);
   const result = await trainModel(model, {
     name: "binding-standard-stream",
-    epoch: (epoch) => ({ batches: trainBatches(epoch), steps: Math.ceil(cutoff / batchSize) }),
+    epoch: (epoch) => {
+      stepsLeft = opts.maxSteps ?? Infinity;
+      return { batches: trainBatches(epoch), steps: Math.min(Math.ceil(cutoff / batchSize), opts.maxSteps ?? Infinity) };
+    },
     validate,
   }, {
     epochs,
     checkpointDir: opts.checkpointDir,
-    key: { seed, batchSize, validationFraction, bufferSize, chunkRows, rows },
+    key: { seed, batchSize, validationFraction, bufferSize, chunkRows, rows, maxSteps: opts.maxSteps ?? null },
     onEpoch: opts.onEpoch,
     onStep: opts.onStep,
   });

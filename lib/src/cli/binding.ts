@@ -1,11 +1,12 @@
-import pl from "nodejs-polars";
 import { describeBackend, initBackend } from "../ops/backend";
+import { InputError } from "../errors";
 import { rankMetrics, thresholdMetrics } from "../metrics";
 import { progressReporter } from "../progress";
 import { openScorer, PairScorer } from "../binding/scorer";
-import { readPairTable } from "../binding/tables";
-import { writeTsv } from "../io/tsv";
-import { defineCommand, finiteNumber, flag, option, positiveInteger } from "./args";
+import { PairTable, readPairTable } from "../binding/tables";
+import { openOutput, OutputSink } from "../io/files";
+import { formatFloat32 } from "../io/tsv";
+import { defineCommand, finiteNumber, flag, option, positiveInteger, Validator, UsageError } from "./args";
 
 /** `mirna-dl predict` and `mirna-dl evaluate`: miRNA–site pairs scored by a network or the seed baseline. */
 
@@ -14,42 +15,97 @@ const SCORING_OPTIONS = {
   model: option({ short: "m", arg: "PATH", required: true, help: "Keras .h5 file, tfjs model folder, or 'seed'" }),
   input: option({ short: "i", arg: "TSV", required: true, help: "table of pairs (lock or miRBind format; the label column is optional)" }),
   "batch-size": option({ arg: "N", parse: positiveInteger, default: 256, help: "samples per forward pass" }),
-  "fit-mirna": flag("pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths"),
-  quiet: flag("no progress on standard error", { short: "q" }),
+  "fit-mirna": flag("pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths\n(lock format; miRBind-format miRNAs are always padded or cut to 20 nt)"),
+  quiet: flag("no progress and no backend line on standard error", { short: "q" }),
 };
 
 function isSeedModel(spec: string): boolean {
   return spec === "seed" || spec === "seed-match";
 }
 
-async function openWithBackend(modelSpec: string): Promise<{ scorer: PairScorer; backend: string }> {
+async function openWithBackend(modelSpec: string, quiet: boolean): Promise<{ scorer: PairScorer; backend: string }> {
   if (isSeedModel(modelSpec)) return { scorer: await openScorer(modelSpec), backend: "none" };
-  await initBackend(); // always names the backend on stderr; --quiet only silences progress
+  await initBackend({ quiet }); // names the backend on stderr unless --quiet
   return { scorer: await openScorer(modelSpec), backend: describeBackend() };
+}
+
+/** A column name: not empty, no tab or line break (it goes into a tab-separated header). */
+const columnName: Validator<string> = (raw, flag) => {
+  if (raw.length === 0 || /[\t\n\r]/.test(raw)) throw new UsageError(`${flag} must be a column name without tabs or line breaks, got '${raw.replace(/[\t\n\r]/g, " ")}'`);
+  return raw;
+};
+
+/** Lines of output per write: large enough to be cheap, small enough to let Ctrl+C through. */
+const LINES_PER_WRITE = 16_384;
+
+/**
+ * Writes the input table with the scores: the header and every data line exactly as read, plus
+ * a tab and the score (or, when `replace` is a column index, that cell replaced).
+ */
+async function writeScoredTable(sink: OutputSink, table: PairTable, scores: Float32Array, column: string, replace: number): Promise<void> {
+  const header = replace >= 0 ? table.header : [...table.header, column];
+  await sink.write(header.join("\t") + "\n");
+  const lines = table.lines;
+  for (let start = 0; start < lines.length; start += LINES_PER_WRITE) {
+    const end = Math.min(lines.length, start + LINES_PER_WRITE);
+    const out = new Array<string>(end - start);
+    for (let r = start; r < end; r++) {
+      const score = formatFloat32(scores[r]!);
+      if (replace < 0) out[r - start] = `${lines[r]!}\t${score}`;
+      else {
+        const cells = lines[r]!.split("\t");
+        cells[replace] = score;
+        out[r - start] = cells.join("\t");
+      }
+    }
+    await sink.write(out.join("\n") + "\n");
+  }
 }
 
 export const predictCommand = defineCommand({
   name: "predict",
   summary: "score miRNA–site pairs in a table, write the table with a 'score' column",
-  description: `Scores every miRNA–site pair of the input table; writes the input columns plus 'score'
-(probability of binding for networks, 0–4 for 'seed') to --output (.tsv or .tsv.gz, written
-atomically) or to standard output.`,
+  description: `Scores every miRNA–site pair of the input table; writes the input lines unchanged plus a
+'score' column (probability of binding for networks, 0–4 for 'seed') to --output (.tsv, or
+gzip when named .gz; written to a temporary file first and renamed into place when complete)
+or to standard output ('-', the default). An input that already has a 'score' column is refused
+unless --score-column names the column to write (an existing column named so is replaced).
+The output is checked before any scoring: a folder or an unwritable place fails at once.`,
   options: {
     model: SCORING_OPTIONS.model,
     input: SCORING_OPTIONS.input,
-    output: option({ short: "o", arg: "TSV", inUsage: true, help: "where to write (default: standard output)" }),
+    output: option({ short: "o", arg: "TSV", inUsage: true, help: "where to write; '-' = standard output (the default)" }),
+    "score-column": option({ arg: "NAME", parse: columnName, help: "name of the score column (default 'score'); an existing column of\nthat name is replaced" }),
     "batch-size": SCORING_OPTIONS["batch-size"],
     "fit-mirna": SCORING_OPTIONS["fit-mirna"],
     quiet: SCORING_OPTIONS.quiet,
   },
   async run(o) {
-    const table = await readPairTable(o.input, { fitMirna: o["fit-mirna"] });
-    const { scorer } = await openWithBackend(o.model);
-    const scores = await scorer.score(table.mirnas, table.sites, { batchSize: o["batch-size"], onProgress: progressReporter(`scoring with ${scorer.name}`, { quiet: o.quiet }) });
-    scorer.dispose();
-    const out = table.frame.withColumn(pl.Series("score", scores, pl.Float32));
-    if (o.output !== undefined) writeTsv(out, o.output);
-    else process.stdout.write(out.writeCSV({ separator: "\t", includeHeader: true }) as Buffer);
+    // The output first: a folder, a read-only folder or a full disk fails before any work.
+    const sink = await openOutput(o.output ?? "-");
+    try {
+      const table = await readPairTable(o.input, { fitMirna: o["fit-mirna"] });
+      const column = o["score-column"] ?? "score";
+      const replace = table.header.indexOf(column);
+      if (replace >= 0 && o["score-column"] === undefined) {
+        throw new InputError(
+          "already has a 'score' column (a scored table?): it is not overwritten; name the new column with --score-column NAME (an existing column given by name is replaced)",
+          { file: o.input, column: "score" },
+        );
+      }
+      const { scorer } = await openWithBackend(o.model, o.quiet);
+      let scores: Float32Array;
+      try {
+        scores = await scorer.score(table.mirnas, table.sites, { batchSize: o["batch-size"], onProgress: progressReporter(`scoring with ${scorer.name}`, { quiet: o.quiet }) });
+      } finally {
+        scorer.dispose();
+      }
+      await writeScoredTable(sink, table, scores, column, replace);
+      await sink.commit();
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
   },
 });
 
@@ -72,9 +128,13 @@ precision (step-wise, as scikit-learn), and precision / recall / F1 / accuracy a
     const threshold = o.threshold ?? (isSeedModel(o.model) ? 1 : 0.5);
     const started = performance.now();
     const table = await readPairTable(o.input, { requireLabels: true, fitMirna: o["fit-mirna"] });
-    const { scorer, backend } = await openWithBackend(o.model);
-    const scores = await scorer.score(table.mirnas, table.sites, { batchSize: o["batch-size"], onProgress: progressReporter(`scoring with ${scorer.name}`, { quiet: o.quiet }) });
-    scorer.dispose();
+    const { scorer, backend } = await openWithBackend(o.model, o.quiet);
+    let scores: Float32Array;
+    try {
+      scores = await scorer.score(table.mirnas, table.sites, { batchSize: o["batch-size"], onProgress: progressReporter(`scoring with ${scorer.name}`, { quiet: o.quiet }) });
+    } finally {
+      scorer.dispose();
+    }
     const labels = table.labels!;
     const rank = rankMetrics(labels, scores);
     const at = thresholdMetrics(labels, scores, threshold);

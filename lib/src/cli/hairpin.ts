@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import pl from "nodejs-polars";
 import { initBackend } from "../ops/backend";
-import { InputError } from "../errors";
-import { writeFileAtomic } from "../io/files";
+import { InputError, shorten } from "../errors";
+import { withAtomicFolder } from "../io/files";
 import { encodePng } from "../io/png";
 import { loadTfjsModel } from "../io/tfjsModel";
 import { writeTsv } from "../io/tsv";
@@ -21,10 +22,46 @@ import { defineCommand, defineGroup, finiteNumber, flag, integerInRange, integer
  * deepMir classifier, and its training experiment from the command line.
  */
 
-/** A file name for a record: letters, digits, '.', '_', '-' kept, anything else '_'. */
-function fileNameFor(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
-  return safe.length > 0 ? safe : "_";
+/** Longest file name stem written (file systems allow 255 bytes; ".png" and margin for the temp name). */
+const MAX_STEM = 200;
+
+/**
+ * A file name stem for a record: letters, digits, '.', '_', '-' kept, anything else '_'; a name
+ * longer than 200 characters is cut to 191 and given '_' plus 8 hex digits of its SHA-1, so it
+ * stays unique and fits every file system.
+ */
+export function fileNameFor(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_") || "_";
+  if (safe.length <= MAX_STEM) return safe;
+  return `${safe.slice(0, MAX_STEM - 9)}_${createHash("sha1").update(name).digest("hex").slice(0, 8)}`;
+}
+
+/** What `hairpin encode` writes besides the PNGs. */
+const ENCODE_FILES = ["hairpins.tsv", "hairpins_images.npz", "hairpins_names.npz"];
+
+/**
+ * Checks --out before any folding: an existing file is refused; an existing non-empty folder is
+ * refused unless --force, and even then only when it holds nothing but what `hairpin encode`
+ * writes (PNGs and the three tables), so a mistyped --out never deletes other files. Returns
+ * the folder to replace (a symbolic link's target).
+ */
+function checkEncodeOut(out: string, force: boolean): string {
+  const stat = fs.statSync(out, { throwIfNoEntry: false });
+  if (!stat) return out;
+  if (!stat.isDirectory()) throw new InputError("exists and is not a folder (--out names the folder to write the images into)", { file: out });
+  const entries = fs.readdirSync(out);
+  if (entries.length === 0) return fs.realpathSync(out);
+  if (!force) {
+    throw new InputError(`folder is not empty (${entries.length} entries): give --force to replace an earlier 'hairpin encode' output, or choose a new folder`, { file: out });
+  }
+  const foreign = entries.filter((e) => !ENCODE_FILES.includes(e) && !e.endsWith(".png"));
+  if (foreign.length > 0) {
+    throw new InputError(
+      `holds files 'hairpin encode' does not write (${foreign.slice(0, 3).map((f) => `'${f}'`).join(", ")}${foreign.length > 3 ? ", …" : ""}): not replaced even with --force; choose another folder`,
+      { file: out },
+    );
+  }
+  return fs.realpathSync(out);
 }
 
 export const hairpinEncodeCommand = defineCommand({
@@ -42,32 +79,39 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
       short: "i", arg: "FASTA", required: true,
       help: "sequences (.fa / .fasta, .gz accepted); headers required, sequences\nmay span lines; A C G U (T is read as U, case ignored)",
     }),
-    out: option({ short: "o", arg: "DIR", required: true, help: "output folder (created)" }),
+    out: option({ short: "o", arg: "DIR", required: true, help: "output folder (created; must be new or empty unless --force)" }),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, defaultText: "4: 400 × 100 pixels", inUsage: true, help: "PNG enlargement, 1–32" }),
+    force: flag("replace the output of an earlier 'hairpin encode' in DIR (a folder holding\nanything else is never replaced)"),
   },
   async run(o) {
+    const out = checkEncodeOut(o.out, o.force);
     const records = readHairpinFasta(o.input);
     const pngNames = records.map((r) => `${fileNameFor(r.name)}.png`);
     const clash = pngNames.findIndex((p, k) => pngNames.indexOf(p) !== k);
     if (clash >= 0) {
-      throw new InputError(`record names '${records[pngNames.indexOf(pngNames[clash]!)]!.name}' and '${records[clash]!.name}' give the same file name ${pngNames[clash]}`, { file: o.input, row: records[clash]!.line });
+      throw new InputError(`record names '${shorten(records[pngNames.indexOf(pngNames[clash]!)]!.name)}' and '${shorten(records[clash]!.name)}' give the same file name ${shorten(pngNames[clash]!)}`, { file: o.input, row: records[clash]!.line });
     }
-    const encoded = await encodeFastaRecords(records, o.input);
-    fs.mkdirSync(o.out, { recursive: true });
-    encoded.forEach((e, k) => writeFileAtomic(path.join(o.out, pngNames[k]!), encodePng(e.image, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale)));
-    writeTsv(
-      pl.DataFrame({
-        name: encoded.map((e) => e.name),
-        sequence: encoded.map((e) => e.sequence),
-        structure: encoded.map((e) => e.structure),
-        mfe: pl.Series("mfe", encoded.map((e) => (e.mfe === null ? null : e.mfe.toFixed(2))), pl.Utf8),
-        png: pngNames,
-      }),
-      path.join(o.out, "hairpins.tsv"),
-    );
-    writeImagesNpz(path.join(o.out, "hairpins_images.npz"), stackImages(encoded.map((e) => e.image)));
-    writeNamesNpz(path.join(o.out, "hairpins_names.npz"), encoded.map((e) => e.name));
-    process.stderr.write(`mirna-dl: ${encoded.length} hairpin images written to ${o.out}\n`);
+    // Everything goes into a fresh folder beside DIR, which replaces DIR once complete: no stale
+    // PNGs of an earlier run, no half-written folder after an error or Ctrl+C.
+    let count = 0;
+    await withAtomicFolder(out, async (temp) => {
+      const encoded = await encodeFastaRecords(records, o.input);
+      encoded.forEach((e, k) => fs.writeFileSync(path.join(temp, pngNames[k]!), encodePng(e.image, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale)));
+      writeTsv(
+        pl.DataFrame({
+          name: encoded.map((e) => e.name),
+          sequence: encoded.map((e) => e.sequence),
+          structure: encoded.map((e) => e.structure),
+          mfe: pl.Series("mfe", encoded.map((e) => (e.mfe === null ? null : e.mfe.toFixed(2))), pl.Utf8),
+          png: pngNames,
+        }),
+        path.join(temp, "hairpins.tsv"),
+      );
+      writeImagesNpz(path.join(temp, "hairpins_images.npz"), stackImages(encoded.map((e) => e.image)));
+      writeNamesNpz(path.join(temp, "hairpins_names.npz"), encoded.map((e) => e.name));
+      count = encoded.length;
+    });
+    process.stderr.write(`mirna-dl: ${count} hairpin images written to ${o.out}\n`);
   },
 });
 

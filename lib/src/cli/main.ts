@@ -1,33 +1,50 @@
 #!/usr/bin/env node
-import { isInputError } from "../errors";
+import { isInputError, ToolError } from "../errors";
+import { OutputClosedError } from "../io/files";
 import { CommandGroup, defineGroup, runCommandLine, UsageError } from "./args";
 import { evaluateCommand, predictCommand } from "./binding";
 import { hairpinGroup } from "./hairpin";
 import { splitCommand, trainCommand } from "./train";
+import { installProcessHandlers } from "./process";
 
 /**
  * The `mirna-dl` command line. Commands are declared with cli/args.ts (options, help, handler)
- * and listed here; `mirna-dl hairpin …` is the group in cli/hairpin.ts.
+ * and listed in COMMANDS; `mirna-dl hairpin …` is the group in cli/hairpin.ts.
  */
+const COMMANDS = [
+  predictCommand,
+  evaluateCommand,
+  splitCommand,
+  trainCommand,
+  hairpinGroup,
+];
+
 export const CLI: CommandGroup = defineGroup({
   name: "mirna-dl",
   summary: "",
   title: "mirna-dl — miRNA–target binding (CEITEC arch_00b) and pre-miRNA hairpin models from the command line",
   footer: `Tables: tab-separated, .tsv or .tsv.gz, with a header, in the lock format
 (mirna_binding_sequence, binding_sequence, label = positive/negative) or the miRBind format
-(miRNA, gene, label = 1/0). miRNAs 20 nt (N-padded), sites 50 nt; U is read as T.
-Models: a Keras .h5 file (the published CEITEC models), a folder saved by mirna-dl
-(TensorFlow.js format), or 'seed' for the seed-match baseline (8mer 4 > 7mer-m8 3 > 7mer-A1 2 > 6mer 1 > none 0).
+(miRNA, gene, label = 1/0). Cells are read and written as they are (no quoting); every row
+needs as many fields as the header. miRNAs 20 nt: lock-format miRNAs of another length are
+refused unless --fit-mirna is given; miRBind-format miRNAs are padded with N or cut to 20 nt
+automatically (as miRBind does). Sites 50 nt; U is read as T.
+Models: a Keras .h5 file (the published CEITEC models; other architectures are refused), a
+folder saved by mirna-dl (TensorFlow.js format), or 'seed' for the seed-match baseline
+(8mer 4 > 7mer-m8 3 > 7mer-A1 2 > 6mer 1 > none 0).
+Outputs are written to a temporary file and renamed into place when complete; '-' is standard
+output; devices and FIFOs are written straight through; Ctrl+C leaves no partial files.
 
-Environment: MIRNA_DL_BACKEND = node-gpu | node | wasm | cpu overrides the automatic choice.
-Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure.`,
-  commands: [predictCommand, evaluateCommand, splitCommand, trainCommand, hairpinGroup],
+Environment: MIRNA_DL_BACKEND = node-gpu | node | native | wasm | cpu overrides the automatic choice.
+Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure (or a failing external program).`,
+  commands: COMMANDS,
 });
 
 /**
  * Runs `mirna-dl` with `argv` (the arguments after the program name) and returns the exit
- * code: 0 success, 2 usage error or bad input (message only), 1 anything else (with its stack:
- * that is a bug).
+ * code: 0 success (also when standard output was closed early by its reader), 2 usage error or
+ * bad input (message only), 1 a failing external program (message only) or anything else (with
+ * its stack: that is a bug).
  */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -42,13 +59,24 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mirna-dl: ${e.message}\n`);
       return 2;
     }
+    if (e instanceof OutputClosedError) return 0;
+    if (e instanceof ToolError) {
+      process.stderr.write(`mirna-dl: ${e.message}\n`);
+      return 1;
+    }
     process.stderr.write(`mirna-dl: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+/**
+ * The entry point of the `mirna-dl` program (lib/bin/mirna-dl.js and `node lib/src/cli/main.ts`):
+ * installs the signal, EPIPE and parent-process handling (cli/process.ts), runs {@link main} and
+ * sets the exit code.
+ */
+export async function runCli(argv: string[] = process.argv.slice(2)): Promise<void> {
+  installProcessHandlers();
+  process.exitCode = await main(argv);
 }
+
+if (require.main === module) void runCli();

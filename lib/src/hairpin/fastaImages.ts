@@ -1,4 +1,4 @@
-import { InputError, InputLocation } from "../errors";
+import { InputError, InputLocation, shorten } from "../errors";
 import { FastaRecord, parseFasta, readFasta } from "../io/fasta";
 import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "./image";
 import { normaliseRnaSequence } from "./rna";
@@ -48,7 +48,7 @@ export async function encodeFastaRecords(records: readonly FastaRecord[], file?:
       const image = encodeHairpinImage(r.sequence, structure).data;
       return { name: r.name, sequence: r.sequence, structure, mfe: fold ? fold.mfe : null, image };
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(`record '${r.name}': ${e.message}`, { file, row: r.line });
+      if (e instanceof InputError) throw new InputError(`record '${shorten(r.name)}': ${e.message}`, { file, row: r.line });
       throw e;
     }
   });

@@ -1,4 +1,4 @@
-import { InputError, InputLocation } from "../errors";
+import { InputError, InputLocation, shorten } from "../errors";
 
 /**
  * Normalises an RNA sequence for folding and hairpin images (spec hairpin.md §1.1): trims,
@@ -12,7 +12,7 @@ export function normaliseRnaSequence(sequence: string, where: InputLocation = {}
   for (let i = 0; i < rna.length; i++) {
     const letter = rna[i]!;
     if (letter !== "A" && letter !== "C" && letter !== "G" && letter !== "U") {
-      const shown = rna.length > 60 ? `${rna.slice(0, 57)}...` : rna;
+      const shown = shorten(rna);
       throw new InputError(
         `${label} '${shown}' has a non-RNA letter '${letter}' at position ${i + 1} (allowed: A, C, G, U; T is read as U)`,
         where,

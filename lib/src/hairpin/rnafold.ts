@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { InputError } from "../errors";
+import { InputError, shorten, ToolError } from "../errors";
 import { normaliseRnaSequence } from "./rna";
 
 /**
@@ -63,7 +63,7 @@ function runProgram(binary: string, args: readonly string[], input: string): Pro
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
     child.on("error", (e: NodeJS.ErrnoException) => {
-      fail(e.code === "ENOENT" || e.code === "EACCES" ? rnafoldMissing(binary) : e);
+      fail(e.code === "ENOENT" || e.code === "EACCES" ? rnafoldMissing(binary) : new ToolError(`could not run '${binary}': ${e.message}`));
     });
     // A program that dies early closes its stdin (EPIPE); the exit status reports that.
     child.stdin.on("error", () => undefined);
@@ -71,9 +71,10 @@ function runProgram(binary: string, args: readonly string[], input: string): Pro
       if (settled) return;
       const stderr = Buffer.concat(err).toString("utf8").trim();
       if (code !== 0) {
+        const firstLines = stderr.split("\n").slice(0, 3).map((l) => shorten(l.trim(), 200)).join(" / ");
         fail(
-          new Error(
-            `${binary} ${args.join(" ")} failed (${signal ? `signal ${signal}` : `exit code ${code}`})${stderr ? `: ${stderr}` : ""}`,
+          new ToolError(
+            `${binary} ${args.join(" ")} failed (${signal ? `signal ${signal}` : `exit code ${code}`})${firstLines ? `: ${firstLines}` : ""}`,
           ),
         );
         return;
@@ -95,19 +96,19 @@ const STRUCTURE_LINE = /^([.()]+)\s*\(\s*([-+]?\d+(?:\.\d+)?)\)\s*$/;
 export function parseRnafoldOutput(output: string, sequences: readonly string[]): FoldedSequence[] {
   const lines = output.split(/\r?\n/).filter((line) => line.trim().length > 0);
   if (lines.length !== 2 * sequences.length) {
-    throw new Error(
-      `RNAfold printed ${lines.length} lines for ${sequences.length} sequences (expected ${2 * sequences.length}); output starts: ${JSON.stringify(output.slice(0, 200))}`,
+    throw new ToolError(
+      `RNAfold printed ${lines.length} lines for ${sequences.length} sequences (expected ${2 * sequences.length}); output starts: ${shorten(JSON.stringify(output.slice(0, 200)), 120)}`,
     );
   }
   return sequences.map((sequence, k) => {
     const echoed = lines[2 * k]!.trim();
     const structureLine = lines[2 * k + 1]!;
     if (echoed !== sequence) {
-      throw new Error(`RNAfold output out of step at sequence ${k + 1}: expected '${sequence}', got '${echoed}'`);
+      throw new ToolError(`RNAfold output out of step at sequence ${k + 1}: expected '${shorten(sequence)}', got '${shorten(echoed)}'`);
     }
     const match = STRUCTURE_LINE.exec(structureLine);
     if (!match || match[1]!.length !== sequence.length) {
-      throw new Error(`cannot read RNAfold structure line for sequence ${k + 1}: '${structureLine}'`);
+      throw new ToolError(`cannot read RNAfold structure line for sequence ${k + 1}: '${shorten(structureLine, 120)}'`);
     }
     return { sequence, structure: match[1]!, mfe: Number(match[2]) };
   });
@@ -130,7 +131,7 @@ export async function foldSequences(sequences: readonly string[], opts: FoldOpti
   }
   const normalised = sequences.map((sequence, i) => {
     const name = opts.names?.[i];
-    const label = name !== undefined ? `sequence ${name}` : "sequence";
+    const label = name !== undefined ? `sequence ${shorten(name)}` : "sequence";
     return normaliseRnaSequence(sequence, { file: opts.file, row: i + 1 }, label);
   });
   if (normalised.length === 0) return [];
@@ -144,6 +145,6 @@ export async function foldSequences(sequences: readonly string[], opts: FoldOpti
 export async function rnafoldVersion(binary: string = defaultRnafoldBinary()): Promise<string> {
   const output = (await runProgram(binary, ["--version"], "")).trim();
   const match = /(\d+\.\d+(?:\.\d+)?)/.exec(output);
-  if (!match) throw new Error(`cannot read a version from '${binary} --version': '${output}'`);
+  if (!match) throw new ToolError(`cannot read a version from '${binary} --version': '${shorten(output, 120)}'`);
   return match[1]!;
 }

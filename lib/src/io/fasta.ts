@@ -1,5 +1,5 @@
-import { InputError, InputLocation } from "../errors";
-import { readMaybeGzip } from "./files";
+import { InputError, InputLocation, shorten } from "../errors";
+import { binaryFileKind, readMaybeGzip } from "./files";
 
 /**
  * FASTA reading: records of a name, a sequence that may span lines and, optionally, a
@@ -29,12 +29,14 @@ export interface FastaOptions {
 
 /** A structure line as RNAfold prints it: dots and brackets, optionally ` (-12.30)`. */
 const STRUCTURE_LINE = /^([.()]+)(\s+\(\s*[-+]?\d+(?:\.\d+)?\))?$/;
+/** A line that starts like a structure (a dot or a bracket: never in a sequence). */
+const LOOKS_LIKE_STRUCTURE = /^[.()[\]{}<>]/;
 
 /** The default normalisation: upper case, letters only. */
 function lettersOnly(raw: string, where: InputLocation, label: string): string {
   const sequence = raw.trim().toUpperCase();
   const bad = /[^A-Z]/.exec(sequence);
-  if (bad) throw new InputError(`${label} has a character '${bad[0]}' at position ${bad.index + 1} that is not a letter`, where);
+  if (bad) throw new InputError(`${label} has a character '${shorten(bad[0])}' at position ${bad.index + 1} that is not a letter`, where);
   return sequence;
 }
 
@@ -55,8 +57,8 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
     if (!current) return;
     const { name, line } = current;
     const raw = current.seq.join("");
-    if (raw.length === 0) throw new InputError(`record '${name}' has an empty sequence`, { file, row: line });
-    const sequence = normalise(raw, { file, row: line }, `sequence of record '${name}'`);
+    if (raw.length === 0) throw new InputError(`record '${shorten(name)}' has an empty sequence`, { file, row: line });
+    const sequence = normalise(raw, { file, row: line }, `sequence of record '${shorten(name)}'`);
     const structure = current.structure.length ? current.structure.join("") : null;
     records.push({ name, sequence, structure, line });
   };
@@ -69,7 +71,7 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
       const name = lineText.slice(1).trim().split(/\s+/)[0] ?? "";
       if (name.length === 0) throw new InputError("FASTA header '>' without a name", { file, row: lineNo });
       const earlier = seen.get(name);
-      if (earlier !== undefined) throw new InputError(`duplicate record name '${name}' (first at line ${earlier})`, { file, row: lineNo });
+      if (earlier !== undefined) throw new InputError(`duplicate record name '${shorten(name)}' (first at line ${earlier})`, { file, row: lineNo });
       seen.set(name, lineNo);
       current = { name, line: lineNo, seq: [], structure: [] };
       continue;
@@ -82,8 +84,13 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
     }
     const structure = STRUCTURE_LINE.exec(lineText);
     if (structure) current.structure.push(structure[1]!);
-    else if (current.structure.length) {
-      throw new InputError(`record '${current.name}': sequence text after its structure line`, { file, row: lineNo });
+    else if (LOOKS_LIKE_STRUCTURE.test(lineText)) {
+      throw new InputError(
+        `record '${shorten(current.name)}': bad structure line '${shorten(lineText)}' (expected dots and round brackets only, optionally followed by an energy such as ' (-12.30)')`,
+        { file, row: lineNo },
+      );
+    } else if (current.structure.length) {
+      throw new InputError(`record '${shorten(current.name)}': sequence text after its structure line`, { file, row: lineNo });
     } else current.seq.push(lineText);
   }
   finish();
@@ -91,7 +98,10 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
   return records;
 }
 
-/** Reads and parses a FASTA file (gzip when named .gz). */
+/** Reads and parses a FASTA file (gzip when named .gz or starting like gzip); a binary file is refused by name. */
 export function readFasta(file: string, opts: FastaOptions = {}): FastaRecord[] {
-  return parseFasta(readMaybeGzip(file).toString("utf8"), file, opts);
+  const body = readMaybeGzip(file);
+  const kind = binaryFileKind(body.subarray(0, 16)) ?? (body.subarray(0, 65536).includes(0) ? "binary data (NUL bytes)" : null);
+  if (kind) throw new InputError(`is ${kind}, expected FASTA text`, { file });
+  return parseFasta(body.toString("utf8"), file, opts);
 }

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { InputError } from "../errors";
-import { writeFileAtomic } from "./files";
+import { InputError, shorten } from "../errors";
+import { binaryFileKind, writeFileAtomic } from "./files";
 
 /** File names of a saved model folder (the tfjs "layers-model" format, as tfjs-node writes it). */
 const MODEL_JSON = "model.json";
@@ -36,20 +36,41 @@ export async function saveTfjsModel(model: tf.LayersModel, folder: string): Prom
   );
 }
 
-/** Loads a model saved by {@link saveTfjsModel} (or by tfjs-node's `file://` handler). */
+/** Bytes per value of the weight dtypes tfjs writes. */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
+
+/**
+ * Loads a model saved by {@link saveTfjsModel} (or by tfjs-node's `file://` handler). Errors
+ * name the file: no model.json, invalid JSON, not the layers format, a missing weights file,
+ * weights files shorter or longer than model.json describes (truncated weights.bin), a topology
+ * tfjs cannot rebuild from its weights.
+ */
 export async function loadTfjsModel(folder: string): Promise<tf.LayersModel> {
-  const jsonPath = fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory() ? path.join(folder, MODEL_JSON) : folder;
+  const stat = fs.statSync(folder, { throwIfNoEntry: false });
+  if (!stat) throw new InputError("model not found", { file: folder });
+  const jsonPath = stat.isDirectory() ? path.join(folder, MODEL_JSON) : folder;
   if (!fs.existsSync(jsonPath)) throw new InputError(`no ${MODEL_JSON} found`, { file: folder });
-  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; trainingConfig?: tf.io.TrainingConfig };
+  let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; trainingConfig?: tf.io.TrainingConfig };
   try {
-    json = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
+    const raw = fs.readFileSync(jsonPath);
+    const kind = binaryFileKind(raw.subarray(0, 16));
+    if (kind) throw new InputError(`is ${kind}, expected a TensorFlow.js model.json`, { file: jsonPath });
+    json = JSON.parse(raw.toString("utf8"));
   } catch (e) {
-    throw new InputError(`not a valid model.json (${(e as Error).message})`, { file: jsonPath });
+    if (e instanceof InputError) throw e;
+    throw new InputError(`not a valid model.json (${shorten((e as Error).message, 100)})`, { file: jsonPath });
+  }
+  if (json === null || typeof json !== "object" || typeof json.modelTopology !== "object" || json.modelTopology === null) {
+    throw new InputError("not a TensorFlow.js layers model: no 'modelTopology'", { file: jsonPath });
   }
   const dir = path.dirname(jsonPath);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
+  if (json.weightsManifest !== undefined && !Array.isArray(json.weightsManifest)) {
+    throw new InputError("'weightsManifest' is not a list", { file: jsonPath });
+  }
   for (const group of json.weightsManifest ?? []) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) throw new InputError("a 'weightsManifest' entry lacks 'paths' or 'weights'", { file: jsonPath });
     specs.push(...group.weights);
     for (const p of group.paths) {
       const file = path.join(dir, p);
@@ -57,7 +78,23 @@ export async function loadTfjsModel(folder: string): Promise<tf.LayersModel> {
       buffers.push(fs.readFileSync(file));
     }
   }
+  let expected = 0;
+  for (const spec of specs) {
+    const bytes = DTYPE_BYTES[spec.dtype];
+    if (bytes === undefined || !Array.isArray(spec.shape) || (spec as { quantization?: unknown }).quantization !== undefined) {
+      expected = -1;
+      break;
+    }
+    expected += bytes * spec.shape.reduce((a, b) => a * b, 1);
+  }
   const all = Buffer.concat(buffers);
+  if (expected >= 0 && all.length !== expected) {
+    const files = json.weightsManifest!.flatMap((g) => g.paths).join(", ");
+    throw new InputError(
+      `${files} hold${json.weightsManifest!.flatMap((g) => g.paths).length === 1 ? "s" : ""} ${all.length.toLocaleString("en-US")} bytes, model.json describes ${expected.toLocaleString("en-US")} (${all.length < expected ? "truncated" : "another model's"} weights?)`,
+      { file: jsonPath },
+    );
+  }
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
   return tf.loadLayersModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData, trainingConfig: json.trainingConfig }),
