@@ -45,7 +45,9 @@ export const NOTEBOOKS: readonly NotebookEntry[] = [
       "mirbind", // the miRBind CLASH sets (training sections)
     ],
   },
-  { name: "interpret", data: ["mirna_binding"] },
+  // The published iterative model; our model and the held-out pairs come from model_train_lock's
+  // experiment folder (out/), not from the data folder.
+  { name: "interpret", data: ["mirna_binding/data/models/iterative.h5"] },
   // The deepMir datasets, example hairpins and published saliency maps.
   { name: "cvae_generate", data: ["premirna/jacordero-deepmir"] },
 ];

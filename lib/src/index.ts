@@ -66,6 +66,10 @@ export * from "./binding/trainStandard";
 export * from "./binding/trainIterative";
 export * from "./binding/trainStream";
 export * from "./binding/experiment";
+export * from "./binding/experimentOutputs";
+export * from "./binding/attribution";
+export * from "./binding/mutagenesis";
+export * from "./binding/insilico";
 
 export * from "./hairpin/rna";
 export * from "./hairpin/rnafold";
@@ -78,6 +82,7 @@ export * from "./hairpin/evaluate";
 export * from "./hairpin/experiment";
 export * from "./hairpin/saliency";
 export * from "./hairpin/gallery";
+
 
 export * from "./preprocess/encori";
 export * from "./preprocess/gtf";

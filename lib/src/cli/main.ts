@@ -3,6 +3,7 @@ import { isInputError, ToolError } from "../errors";
 import { OutputClosedError } from "../io/files";
 import { CommandGroup, defineGroup, runCommandLine, UsageError } from "./args";
 import { evaluateCommand, predictCommand } from "./binding";
+import { explainCommand } from "./explain";
 import { hairpinGroup } from "./hairpin";
 import { splitCommand, trainCommand } from "./train";
 import { installProcessHandlers } from "./process";
@@ -16,6 +17,7 @@ const COMMANDS = [
   evaluateCommand,
   splitCommand,
   trainCommand,
+  explainCommand,
   hairpinGroup,
 ];
 

@@ -924,3 +924,409 @@ export function concatSpecs(specs: readonly VegaLiteSpec[], opts: ConcatSpecOpti
     resolve: { scale: { color: opts.sharedColor ? "shared" : "independent" } },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Binding-model interpretation: attribution on the binding matrix, position profiles, box plots
+// ---------------------------------------------------------------------------------------------
+
+/** One pair's binding matrix (50 × 20, 1 = Watson–Crick pair) and its attribution (50 × 20), row-major. */
+export interface AttributionMatrix {
+  /** 0/1 per cell: row i = site nucleotide i, column j = miRNA nucleotide j. */
+  binding: ArrayLike<number>;
+  /** Attribution per cell (same layout). */
+  attribution: ArrayLike<number>;
+  /** Site positions (rows), default 50; miRNA positions (columns), default 20. */
+  rows?: number;
+  cols?: number;
+}
+
+/** Options of {@link attributionMatrixSpec}. */
+export interface AttributionMatrixSpecOptions {
+  title?: string;
+  /** Second title line (e.g. the sequences or the score). */
+  subtitle?: string;
+  /** Symmetric colour range ±domain (default: the largest |attribution| of the matrix). */
+  domain?: number;
+  /** Cell size in px (default 11). */
+  cellSize?: number;
+  /** Legend title (default "attribution"). */
+  valueTitle?: string;
+}
+
+/**
+ * A binding matrix with the model's attribution overlaid: each cell coloured by its attribution
+ * (diverging, red = raises the score, blue = lowers it, white = 0), a black dot on every cell
+ * where the two nucleotides pair. Columns are miRNA positions 1–20 (5'→3', left to right, axis
+ * on top), rows site positions 1–50 (5'→3', top to bottom); a perfect duplex is an
+ * anti-diagonal of dots.
+ */
+export function attributionMatrixSpec(matrix: AttributionMatrix, opts: AttributionMatrixSpecOptions = {}): VegaLiteSpec {
+  const rows = matrix.rows ?? 50;
+  const cols = matrix.cols ?? 20;
+  if (matrix.binding.length !== rows * cols || matrix.attribution.length !== rows * cols) {
+    throw new RangeError(`attributionMatrixSpec: a ${rows} x ${cols} matrix needs ${rows * cols} values, got ${matrix.binding.length} (binding) and ${matrix.attribution.length} (attribution)`);
+  }
+  let largest = 0;
+  for (let k = 0; k < rows * cols; k++) {
+    const v = matrix.attribution[k]!;
+    if (!Number.isFinite(v)) throw new RangeError(`attributionMatrixSpec: attribution ${k} is not finite (${v})`);
+    largest = Math.max(largest, Math.abs(v));
+  }
+  const domain = opts.domain ?? (largest > 0 ? largest : 1);
+  if (!(domain > 0)) throw new RangeError(`attributionMatrixSpec: domain must be positive, got ${domain}`);
+  const cell = opts.cellSize ?? 11;
+  const valueTitle = opts.valueTitle ?? "attribution";
+  const positions = (count: number, every: number) => Array.from({ length: count }, (_, i) => i + 1).filter((p) => p === 1 || p % every === 0);
+  const title = opts.title !== undefined || opts.subtitle !== undefined
+    ? { text: opts.title ?? "", ...(opts.subtitle ? { subtitle: opts.subtitle, subtitleFontSize: 11, subtitleColor: "#444" } : {}) }
+    : undefined;
+  return {
+    ...baseSpec(undefined, { grid: false }),
+    ...(title ? { title } : {}),
+    data: { values: [{ a: Array.from(matrix.attribution, round4), b: Array.from(matrix.binding, (v) => (v > 0 ? 1 : 0)) }] },
+    transform: [
+      { flatten: ["a", "b"] },
+      { window: [{ op: "row_number", as: "k" }] },
+      { calculate: `floor((datum.k - 1) / ${cols}) + 1`, as: "site" },
+      { calculate: `(datum.k - 1) % ${cols} + 1`, as: "mirna" },
+    ],
+    width: cols * cell,
+    height: rows * cell,
+    encoding: {
+      x: {
+        field: "mirna", type: "ordinal", title: "miRNA position (5'→3')",
+        // Every position where two-digit labels fit, else 1 and the even positions.
+        axis: { orient: "top", labelAngle: 0, values: cell >= 12 ? positions(cols, 1) : positions(cols, 2), labelFontSize: 10 },
+      },
+      y: {
+        field: "site", type: "ordinal", title: "site position (5'→3')",
+        axis: { values: positions(rows, 5), labelFontSize: 10 },
+      },
+    },
+    layer: [
+      {
+        mark: { type: "rect" },
+        encoding: {
+          color: { field: "a", type: "quantitative", title: valueTitle, scale: { scheme: "redblue", reverse: true, domain: [-domain, domain], clamp: true } },
+          tooltip: [
+            { field: "mirna", type: "ordinal", title: "miRNA position" },
+            { field: "site", type: "ordinal", title: "site position" },
+            { field: "b", type: "quantitative", title: "pairs (1) or not (0)" },
+            { field: "a", type: "quantitative", title: valueTitle, format: ".4f" },
+          ],
+        },
+      },
+      {
+        transform: [{ filter: "datum.b > 0" }],
+        mark: { type: "circle", color: "#111", size: Math.max(6, cell * 1.2), opacity: 0.85 },
+      },
+    ],
+  };
+}
+
+/** Options of {@link positionProfileSpec}. */
+export interface PositionProfileSpecOptions {
+  /** Position field (1-based integers), e.g. "position". */
+  x: string;
+  /** Value field, e.g. "mean". */
+  y: string;
+  /** Series field (one line each), e.g. "seed class" or "model". */
+  color?: string;
+  /** Field with a standard deviation or error: a band y ± it around each line. */
+  error?: string;
+  /** Shaded position ranges, e.g. [{ from: 2, to: 8, label: "seed" }]: drawn behind the lines. */
+  bands?: { from: number; to: number; label: string }[];
+  title?: string;
+  xTitle?: string;
+  yTitle?: string;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * A profile along the miRNA or the site: one line (with dots) per series over integer
+ * positions, every position labelled, optional ± error bands, and shaded regions (the seed 2–8,
+ * 3' supplementary 13–16) labelled at the top; a rule at 0.
+ */
+export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProfileSpecOptions): VegaLiteSpec {
+  checkFields(rows, [opts.x, opts.y, opts.color, opts.error], "positionProfileSpec");
+  const xs = rows.map((r) => Number(r[opts.x]));
+  if (xs.some((v) => !Number.isInteger(v))) throw new RangeError(`positionProfileSpec: "${opts.x}" must hold integer positions`);
+  const lo = Math.min(...xs), hi = Math.max(...xs);
+  const every = hi - lo + 1 > 25 ? 5 : 1;
+  const x = {
+    field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x,
+    scale: { domain: [lo - 0.5, hi + 0.5], nice: false, zero: false },
+    axis: { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).filter((p) => every === 1 || p === lo || p % every === 0), format: "d", grid: false },
+  };
+  const series = opts.color ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color } } : { color: { value: "#4c78a8" } };
+  const layer: VegaLiteSpec[] = [];
+  if (opts.bands && opts.bands.length > 0) {
+    const bandRows = opts.bands.map((b) => ({ __from: b.from - 0.5, __to: b.to + 0.5, __label: b.label }));
+    layer.push({
+      data: { values: bandRows },
+      mark: { type: "rect", color: "#f2e6c9", opacity: 0.7 },
+      encoding: { x: { field: "__from", type: "quantitative", scale: x.scale }, x2: { field: "__to" } },
+    });
+    layer.push({
+      data: { values: bandRows },
+      transform: [{ calculate: "(datum.__from + datum.__to) / 2", as: "__mid" }],
+      mark: { type: "text", baseline: "top", dy: 2, fontSize: 10, color: "#7a5c00" },
+      encoding: { x: { field: "__mid", type: "quantitative", scale: x.scale }, y: { value: 0 }, text: { field: "__label" } },
+    });
+  }
+  layer.push({ data: { values: [{ __zero: 0 }] }, mark: { type: "rule", color: "#888", strokeDash: [3, 3] }, encoding: { y: { field: "__zero", type: "quantitative" } } });
+  const fields = pickFields(rows, [opts.x, opts.y, opts.color, opts.error]);
+  if (opts.error !== undefined) {
+    const withBand = fields.map((r) => {
+      const y = Number(r[opts.y]), e = Number(r[opts.error!]);
+      return { ...r, __lo: Number.isFinite(e) ? y - e : null, __hi: Number.isFinite(e) ? y + e : null };
+    });
+    layer.push({
+      data: { values: withBand },
+      transform: [{ filter: "datum.__lo != null" }],
+      mark: { type: "area", opacity: 0.15 },
+      encoding: { x, y: { field: "__lo", type: "quantitative" }, y2: { field: "__hi" }, ...(opts.color ? { color: { ...series.color, legend: null } } : series) },
+    });
+  }
+  layer.push({
+    data: { values: fields },
+    mark: { type: "line", strokeWidth: 2, point: { size: 25 } },
+    encoding: {
+      x,
+      y: { field: opts.y, type: "quantitative", title: opts.yTitle ?? opts.y },
+      ...series,
+      tooltip: [
+        { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x },
+        { field: opts.y, type: "quantitative", format: ".4f" },
+        ...(opts.color ? [{ field: opts.color, type: "nominal" }] : []),
+        ...(opts.error ? [{ field: opts.error, type: "quantitative", format: ".4f" }] : []),
+      ],
+    },
+  });
+  return {
+    ...baseSpec(opts.title),
+    width: opts.width ?? 460,
+    height: opts.height ?? 240,
+    layer,
+  };
+}
+
+/** One box of {@link boxPlotSpec}: precomputed statistics (e.g. mutagenesisSummary rows) and the fields named by `x` and `color`. */
+export interface BoxPlotRow {
+  lowerWhisker: number;
+  q1: number;
+  median: number;
+  q3: number;
+  upperWhisker: number;
+}
+
+/** Options of {@link boxPlotSpec}. */
+export interface BoxPlotSpecOptions {
+  /** Category field along x (e.g. "position"; integers sort numerically). */
+  x: string;
+  /** Group field: boxes of a category side by side, one colour each (e.g. "model"). */
+  color?: string;
+  title?: string;
+  xTitle?: string;
+  yTitle?: string;
+  /** Width of one category in px, all its groups together (default 22, 16 per group with groups). */
+  step?: number;
+  height?: number;
+}
+
+/**
+ * Box plots from precomputed statistics (no raw values in the spec, so thousands of values per
+ * box cost nothing): a box from q1 to q3, a white median tick, whiskers to the Tukey whisker
+ * ends; outliers are not drawn. A dashed rule at 0.
+ */
+export function boxPlotSpec(rows: readonly BoxPlotRow[], opts: BoxPlotSpecOptions): VegaLiteSpec {
+  const table = rows as unknown as readonly DataRow[];
+  checkFields(table, [opts.x, opts.color, "lowerWhisker", "q1", "median", "q3", "upperWhisker"], "boxPlotSpec");
+  const values = pickFields(table, [opts.x, opts.color, "lowerWhisker", "q1", "median", "q3", "upperWhisker"]).map((r) => {
+    for (const f of ["lowerWhisker", "q1", "median", "q3", "upperWhisker"]) {
+      const v = r[f];
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new RangeError(`boxPlotSpec: "${f}" must be a finite number, got ${String(v)}`);
+      r[f] = round4(v);
+    }
+    return r;
+  });
+  const numeric = table.every((r) => typeof r[opts.x] === "number");
+  const x = { field: opts.x, type: "ordinal", title: opts.xTitle ?? opts.x, sort: numeric ? "ascending" : null, axis: { labelAngle: 0 } };
+  const group = opts.color ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, xOffset: { field: opts.color, type: "nominal", sort: null } } : {};
+  const y = (field: string) => ({ field, type: "quantitative", title: opts.yTitle ?? "value" });
+  const groups = opts.color ? new Set(table.map((r) => String(r[opts.color!]))).size : 1;
+  const step = opts.step ?? (opts.color ? 16 * groups + 6 : 22);
+  return {
+    ...baseSpec(opts.title),
+    width: { step, ...(opts.color ? { for: "position" } : {}) },
+    height: opts.height ?? 260,
+    layer: [
+      { data: { values: [{ __zero: 0 }] }, mark: { type: "rule", color: "#888", strokeDash: [3, 3] }, encoding: { y: { field: "__zero", type: "quantitative" } } },
+      {
+        data: { values },
+        layer: [
+          { mark: { type: "rule", color: "#333" }, encoding: { x, y: y("lowerWhisker"), y2: { field: "upperWhisker" }, ...(opts.color ? { xOffset: group.xOffset } : {}) } },
+          {
+            mark: { type: "bar", width: { band: 0.8 }, ...(opts.color ? {} : { color: "#4c78a8" }) },
+            encoding: {
+              x, y: y("q1"), y2: { field: "q3" }, ...group,
+              tooltip: [
+                { field: opts.x, type: "ordinal", title: opts.xTitle ?? opts.x },
+                ...(opts.color ? [{ field: opts.color, type: "nominal" }] : []),
+                ...["upperWhisker", "q3", "median", "q1", "lowerWhisker"].map((f) => ({ field: f, type: "quantitative", format: ".4f" })),
+              ],
+            },
+          },
+          { mark: { type: "tick", color: "white", thickness: 2, bandSize: (step * 0.8) / groups }, encoding: { x, y: y("median"), ...(opts.color ? { xOffset: group.xOffset } : {}) } },
+        ],
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Distributions and requested-vs-achieved values (the conditional VAE, issue 12)
+// ---------------------------------------------------------------------------------------------
+
+/** Options of {@link histogramsSpec}. */
+export interface HistogramsSpecOptions {
+  /** Quantitative fields, one panel each (e.g. ["length", "gc", "mfe", "loop"]). */
+  fields: string[];
+  /** Series field (e.g. "source": generated / real): overlaid, one colour each. */
+  color: string;
+  /** Panel titles by field (default: the field name). */
+  titles?: Record<string, string>;
+  /** Bins per panel (default 30). */
+  maxBins?: number;
+  title?: string;
+  /** Panels per row (default 2). */
+  columns?: number;
+  /** Size of one panel in px (default 300 × 160). */
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Overlaid histograms of several quantities, one panel per field, each series normalised to
+ * its own total (fraction of that series per bin, so series of different sizes compare), drawn
+ * as semi-transparent steps of one colour per series. Rows missing a field (or with a non-finite
+ * value) are left out of that panel.
+ */
+export function histogramsSpec(rows: readonly DataRow[], opts: HistogramsSpecOptions): VegaLiteSpec {
+  if (opts.fields.length === 0) throw new RangeError("histogramsSpec: no fields given");
+  checkFields(rows, [opts.color], "histogramsSpec");
+  const panels = opts.fields.map((field) => {
+    const values = rows
+      .filter((r) => typeof r[field] === "number" && Number.isFinite(r[field] as number))
+      .map((r) => ({ v: round4(r[field] as number), s: r[opts.color] }));
+    if (values.length === 0) throw new RangeError(`histogramsSpec: no finite values of "${field}"`);
+    return {
+      title: { text: opts.titles?.[field] ?? field, fontSize: 12, fontWeight: "normal" },
+      data: { values },
+      transform: [
+        { bin: { maxbins: opts.maxBins ?? 30 }, field: "v", as: ["b0", "b1"] },
+        { aggregate: [{ op: "count", as: "count" }], groupby: ["b0", "b1", "s"] },
+        { joinaggregate: [{ op: "sum", field: "count", as: "total" }], groupby: ["s"] },
+        { calculate: "datum.count / datum.total", as: "fraction" },
+      ],
+      width: opts.width ?? 300,
+      height: opts.height ?? 160,
+      mark: { type: "bar", opacity: 0.5, binSpacing: 0 },
+      encoding: {
+        x: { field: "b0", type: "quantitative", bin: { binned: true }, title: opts.titles?.[field] ?? field },
+        x2: { field: "b1" },
+        y: { field: "fraction", type: "quantitative", stack: null, title: "fraction" },
+        color: { field: "s", type: "nominal", title: opts.color, sort: null },
+        tooltip: [
+          { field: "s", type: "nominal", title: opts.color },
+          { field: "b0", type: "quantitative", title: "from", format: ".3g" },
+          { field: "b1", type: "quantitative", title: "to", format: ".3g" },
+          { field: "fraction", type: "quantitative", format: ".3f" },
+        ],
+      },
+    };
+  });
+  return {
+    ...baseSpec(opts.title),
+    concat: panels,
+    columns: opts.columns ?? 2,
+    spacing: 24,
+    resolve: { scale: { color: "shared" } },
+  };
+}
+
+/** Options of {@link requestedAchievedSpec}. */
+export interface RequestedAchievedSpecOptions {
+  /** Panel field (e.g. "property"): one panel per value, each with its own scales. */
+  panel: string;
+  /** Requested value field (x). */
+  requested: string;
+  /** Achieved mean field (y). */
+  achieved: string;
+  /** Optional field with the sd of the achieved value: error bars. */
+  error?: string;
+  /** Optional series field (e.g. "seed"): colour. */
+  color?: string;
+  title?: string;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Requested against achieved values (e.g. generation conditioned on a stem length): one panel
+ * per `panel` value, dots at (requested, achieved mean) with ± sd bars, and the diagonal
+ * achieved = requested as a grey dashed line.
+ */
+export function requestedAchievedSpec(rows: readonly DataRow[], opts: RequestedAchievedSpecOptions): VegaLiteSpec {
+  checkFields(rows, [opts.panel, opts.requested, opts.achieved, opts.color], "requestedAchievedSpec");
+  const panels = [...new Set(rows.map((r) => String(r[opts.panel])))];
+  return {
+    ...baseSpec(opts.title),
+    concat: panels.map((p) => {
+      const mine = rows.filter((r) => String(r[opts.panel]) === p);
+      const values = mine.map((r) => {
+        const y = r[opts.achieved] as number;
+        const sd = opts.error !== undefined && typeof r[opts.error] === "number" ? (r[opts.error] as number) : null;
+        return {
+          x: r[opts.requested], y: round4(y), lo: sd === null ? null : round4(y - sd), hi: sd === null ? null : round4(y + sd),
+          ...(opts.color !== undefined ? { c: String(r[opts.color]) } : {}),
+        };
+      });
+      const all = values.flatMap((v) => [v.x as number, v.y, v.lo ?? v.y, v.hi ?? v.y]);
+      const lo = Math.min(...all), hi = Math.max(...all);
+      const colour = opts.color !== undefined ? { color: { field: "c", type: "nominal", title: opts.color } } : {};
+      return {
+        title: { text: p, fontSize: 12, fontWeight: "normal" },
+        width: opts.width ?? 220,
+        height: opts.height ?? 200,
+        layer: [
+          {
+            data: { values: [{ x: lo, y: lo }, { x: hi, y: hi }] },
+            mark: { type: "line", color: "#999", strokeDash: [4, 3] },
+            encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+          },
+          {
+            data: { values },
+            transform: [{ filter: "datum.lo != null" }],
+            mark: { type: "rule", strokeWidth: 1.5 },
+            encoding: { x: { field: "x", type: "quantitative" }, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, ...colour },
+          },
+          {
+            data: { values },
+            mark: { type: "point", filled: true, size: 50 },
+            encoding: {
+              x: { field: "x", type: "quantitative", title: `requested ${p}`, scale: { zero: false } },
+              y: { field: "y", type: "quantitative", title: `achieved ${p}`, scale: { zero: false } },
+              ...colour,
+              tooltip: [{ field: "x", type: "quantitative", title: "requested" }, { field: "y", type: "quantitative", title: "achieved (mean)" }, { field: "lo", title: "− sd" }, { field: "hi", title: "+ sd" }],
+            },
+          },
+        ],
+      };
+    }),
+    columns: panels.length,
+    spacing: 24,
+    resolve: { scale: { color: "shared" } },
+  };
+}
