@@ -1,6 +1,6 @@
 /**
  * `npm run data:fetch`: fetch, copy (--from), list or verify the public data of
- * data/manifest.json. The work is done by lib/src/dataFetch.ts; run with --help for options.
+ * data/manifest.json. The work is done by lib/src/data/fetch.ts, archives in lib/src/io/archives.ts; run with --help for options.
  *
  *   node --import tsx environment/fetch-data.ts [--list | --verify] [--only SEL]... [--from DIR]
  *

@@ -1,6 +1,6 @@
 /**
- * TensorFlow.js backend selection (lib/src/backend.ts) and the wasm training
- * kernels (lib/src/kernels/): every kernel we add or replace for wasm must agree
+ * TensorFlow.js backend selection (lib/src/ops/backend.ts) and the wasm training
+ * kernels (lib/src/ops/wasm/): every kernel we add or replace for wasm must agree
  * with tfjs' cpu backend, a small conv model's gradients must agree between the
  * two backends, and a training epoch on wasm must leak neither tensors nor wasm
  * heap buffers.

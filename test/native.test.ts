@@ -1,5 +1,5 @@
 /**
- * The native backend (lib/src/native/, addon in native/): every native kernel
+ * The native backend (lib/src/ops/native/, addon in lib/native/): every native kernel
  * agrees with tfjs' pure-JS cpu backend within 1e-4 (max |a−b| / max |a|) on
  * seeded random inputs, the gradients of a small conv model agree, a training
  * epoch of arch_00b leaks no tensors, and without the addon initBackend falls

@@ -6,7 +6,7 @@ Spec: /work/shared/spec/binding.md section 2. One miRNA (20 nt) x one site (50 n
 nucleotide j, both 5'->3' as given. Value 1 for Watson-Crick pairs (A-T, T-A,
 G-C, C-G; U counts as T), else 0 (G-U wobble, N, anything else).
 
-This is a comparator for the TypeScript encoder (lib/src/encoding.ts), written
+This is a comparator for the TypeScript encoder (lib/src/binding/encoding.ts), written
 the fast NumPy way: every sequence becomes a row of uint8 codes (one 256-entry
 lookup over the concatenated bytes), and the pair matrix is one broadcast
 comparison (partner code of the site nucleotide == miRNA code), written into a

@@ -6,7 +6,7 @@
  *   node      @tensorflow/tfjs-node     (libtensorflow on the CPU)
  *   native    the wasm backend with this project's native kernels (native/, an
  *             N-API addon over oneDNN built by environment/setup.sh; see
- *             lib/src/native/): convolutions, pooling gradient, elementwise ops
+ *             lib/src/ops/native/): convolutions, pooling gradient, elementwise ops
  *             and reductions run in C++ on `threads` OpenMP threads, directly on
  *             the wasm heap; available when the addon was built
  *   wasm      @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD build; always installed)
@@ -215,7 +215,7 @@ async function startCpu(): Promise<ActiveBackend> {
 
 /**
  * Starts the wasm backend, then replaces its heavy kernels by the native addon's
- * (lib/src/native/nativeKernels.ts). Unavailable, with the reason, when the addon
+ * (lib/src/ops/native/nativeKernels.ts). Unavailable, with the reason, when the addon
  * was not built or does not load.
  */
 async function startNative(threads: number | undefined): Promise<ActiveBackend> {

@@ -27,7 +27,7 @@ const TfjsBatchNormalizationClass = Object.getPrototypeOf(tf.layers.batchNormali
 
 /**
  * tfjs' BatchNormalization whose training-mode call is one native kernel for the batch
- * moments and the normalisation, and one for the gradient (lib/src/native/nativeBatchNorm.ts),
+ * moments and the normalisation, and one for the gradient (lib/src/ops/native/nativeBatchNorm.ts),
  * instead of ≈60 small kernels. Used when those kernels can run: the native backend is
  * active, the layer normalises the last axis with center and scale, the input is float32.
  * Otherwise, and in inference, it is exactly tfjs' layer (`super.call`).

@@ -8,7 +8,7 @@ import { nativeDropout, nativeDropoutUsable } from "./native/nativeDropout";
  * ({@link setDropoutStep}) so a resumed run draws the same masks as an uninterrupted one.
  * (tfjs' own `dropout({seed})` draws the SAME mask on every call when given a seed.)
  * Inference calls pass the input through. On the native backend the mask and product are
- * one native kernel (lib/src/native/nativeDropout.ts) giving the same values as tf.dropout.
+ * one native kernel (lib/src/ops/native/nativeDropout.ts) giving the same values as tf.dropout.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = "SeededDropout";

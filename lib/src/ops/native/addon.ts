@@ -57,7 +57,7 @@ export interface NativeAddon {
   convImplInfo(kind: 1 | 2 | 3, p: Int32Array, hasBias?: boolean, alpha?: number): string;
   /**
    * One Adam step of one variable into newValue/newM/newV; c = [β1, 1−β1, β2, 1−β2,
-   * 1−β1ᵗ, 1−β2ᵗ, ε, −lr] (see lib/src/native/nativeAdam.ts).
+   * 1−β1ᵗ, 1−β2ᵗ, ε, −lr] (see lib/src/ops/native/nativeAdam.ts).
    */
   adam(
     value: Float32Array, m: Float32Array, v: Float32Array, gradient: Float32Array,
@@ -79,7 +79,7 @@ export interface NativeAddon {
    */
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, p: Int32Array, alpha: number): void;
   /**
-   * Binding matrices (lib/src/encoding.ts) of n pairs into out [n,50,20,channels]; mirnas/sites
+   * Binding matrices (lib/src/binding/encoding.ts) of n pairs into out [n,50,20,channels]; mirnas/sites
    * are the n 20-nt / 50-nt strings joined. Returns −1, or the first pair with a bad letter.
    * Optional: addons built before it lack it.
    */

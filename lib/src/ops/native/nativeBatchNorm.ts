@@ -18,7 +18,7 @@
  * tf.grads / optimizer.minimize like any op; the gradient flows from y only: gradients
  * arriving at the mean and variance outputs are ignored (they feed only the moving
  * averages, which are not differentiated; do not use them in a loss).
- * Used by FusedBatchNormalization (lib/src/models/batchNormalization.ts).
+ * Used by FusedBatchNormalization (lib/src/ops/batchNormalization.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import {

@@ -11,7 +11,7 @@
  *                 (u the seeded uniforms, keep = 1 − rate); attrs rate, seed (string).
  *
  * Its gradient is dy · mask (as tf.dropout's through Multiply). Used by SeededDropout
- * (lib/src/models/seededDropout.ts) when the native backend is active.
+ * (lib/src/ops/seededDropout.ts) when the native backend is active.
  */
 import * as tf from "@tensorflow/tfjs";
 import {

@@ -1,5 +1,5 @@
 /**
- * Replacing TensorFlow.js wasm kernels by native ones (lib/src/native/*), with
+ * Replacing TensorFlow.js wasm kernels by native ones (lib/src/ops/native/*), with
  * the kernel that was registered before (tfjs-backend-wasm's own or this
  * project's wasm training kernel) kept as the fallback for arguments the native
  * version does not handle, and put back by `restoreReplacedKernels`.
