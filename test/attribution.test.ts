@@ -81,7 +81,7 @@ test("a model that reads miRNA position 7 only: IG from zero = w on its paired c
   const uniform = bindingAttributions(model, PAIRS, { baseline: "uniform", steps: 2 });
   assert.equal(uniform.baseline, 0.25);
   assert.ok(Math.abs(uniform.baselineLogits![0]! - 24) < 1e-4);
-  assert.ok(Math.abs(uniform.values[column] - 2 * (x[column]! - 0.25)) < 1e-5);
+  assert.ok(Math.abs(uniform.values[column]! - 2 * (x[column]! - 0.25)) < 1e-5);
   model.dispose();
 });
 

@@ -61,7 +61,7 @@ async function onBothBackends(
     xs.forEach((x) => x.dispose());
   }
   await tf.setBackend("wasm");
-  return { cpu: results.cpu, wasm: results.wasm, shape };
+  return { cpu: results.cpu!, wasm: results.wasm!, shape }; // both set by the loop
 }
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
@@ -190,7 +190,8 @@ describe("initBackend", () => {
       env[NATIVE_ADDON_ENV_VAR] = path.join(dir, "no-native-addon.node");
       const run = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: REPO, env, encoding: "utf8" });
       assert.equal(run.status, 0, run.stderr);
-      const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Record<string, string>;
+      const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { forced?: string; auto?: string };
+      assert.ok(out.forced !== undefined, `no 'forced' in the script's output: ${run.stdout}`);
       assert.match(out.forced, /'node' is unavailable: @tensorflow\/tfjs-node is installed but failed to load/);
       assert.match(out.forced, /tfjs_binding\.node/);
       assert.equal(out.auto, "wasm");
@@ -262,7 +263,7 @@ describe("replaced wasm kernels agree with the cpu backend", () => {
     test(c.name, async () => {
       const inputs = c.shapes.map((shape, k) => {
         const values = seededValues(shape, 300 + 10 * i + k);
-        if (c.shift !== undefined) for (let j = 0; j < values.length; j++) values[j] = -Math.abs(values[j]) + c.shift;
+        if (c.shift !== undefined) for (let j = 0; j < values.length; j++) values[j] = -Math.abs(values[j]!) + c.shift;
         return { shape, values };
       });
       const { cpu, wasm } = await onBothBackends(inputs, c.f);
@@ -349,7 +350,7 @@ describe("training on wasm", () => {
       await tf.setBackend(backend);
       const model = smallConvNet(5, false);
       if (weights == null) weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-      else model.setWeights(weights.map((w, k) => tf.tensor(w, model.getWeights()[k].shape)));
+      else model.setWeights(weights.map((w, k) => tf.tensor(w, model.getWeights()[k]!.shape)));
       const x = tf.tensor(data.x, [16, 12, 8, 1]);
       const y = tf.tensor(data.y, [16, 1]);
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -357,14 +358,15 @@ describe("training on wasm", () => {
         () => tf.metrics.binaryCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar,
         variables,
       );
-      gradients[backend] = variables.map((v) => grads[v.name].dataSync() as Float32Array);
+      gradients[backend] = variables.map((v) => grads[v.name]!.dataSync() as Float32Array);
       tf.dispose([x, y, ...Object.values(grads)]);
       model.dispose();
     }
     await tf.setBackend("wasm");
-    assert.equal(gradients.wasm.length, gradients.cpu.length);
-    gradients.cpu.forEach((g, k) => {
-      const rel = relativeDifference(g, gradients.wasm[k]);
+    const cpu = gradients.cpu!, wasm = gradients.wasm!; // both set by the loop
+    assert.equal(wasm.length, cpu.length);
+    cpu.forEach((g, k) => {
+      const rel = relativeDifference(g, wasm[k]!);
       assert.ok(rel < REL_TOLERANCE, `gradient ${k}: relative difference ${rel.toExponential(2)}`);
     });
   });
@@ -382,7 +384,7 @@ describe("training on wasm", () => {
     const history = await model.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
     assert.equal(tf.memory().numTensors, tensorsBefore, "tensors leaked by an epoch");
     assert.equal(wasmDataIds(), idsBefore, "wasm heap buffers leaked by an epoch");
-    assert.ok(Number.isFinite(history.history.loss[0] as number), "finite loss");
+    assert.ok(Number.isFinite(history.history.loss?.[0] as number), "finite loss");
     model.dispose();
     tf.dispose([x, y]);
   });

@@ -46,7 +46,7 @@ function seededBytes(seed: number, length: number): Buffer {
 /** A seeded TSV in the lock format, `rows` data rows. */
 function seededTsv(seed: number, rows: number): Buffer {
   const bytes = seededBytes(seed, rows * 70);
-  const nt = (i: number) => "ACGT"[bytes[i] & 3];
+  const nt = (i: number) => "ACGT"[bytes[i]! & 3]!;
   const lines = ["mirna_binding_sequence\tbinding_sequence\tlabel"];
   for (let r = 0; r < rows; r++) {
     let mirna = "";
@@ -161,7 +161,7 @@ function serveBody(req: http.IncomingMessage, res: http.ServerResponse, body: Bu
 function handle(req: http.IncomingMessage, res: http.ServerResponse): number {
   const url = new URL(req.url ?? "/", "http://x");
   const [, route, name] = url.pathname.split("/");
-  const body = served[name];
+  const body = name === undefined ? undefined : served[name];
   if (route === "files" && body) return serveBody(req, res, body, true);
   if (route === "norange" && body) return serveBody(req, res, body, false);
   if (route === "redirect" && body) {
@@ -170,7 +170,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): number {
   }
   if (route === "wrong" && body) {
     const other = Buffer.from(body);
-    other[other.length >> 1] ^= 0xff;
+    other[other.length >> 1]! ^= 0xff;
     return serveBody(req, res, other, true);
   }
   if (route === "drop-once" && body) {
@@ -309,7 +309,7 @@ describe("downloads from a loopback server", () => {
     const target = path.join(dir, "a/resumable.bin");
     const first = await fetchData({ manifest: testManifest(), dataDir: dir, only: ["a/resumable.bin"], retries: 0, quiet: true });
     assert.equal(first.failed.length, 1);
-    assert.match(first.failed[0].error, /connection (lost|closed) after [\d,]+ of 400,000 bytes.*rerun to resume/);
+    assert.match(first.failed[0]!.error, /connection (lost|closed) after [\d,]+ of 400,000 bytes.*rerun to resume/);
     assert.equal(fs.existsSync(target), false, "no half file under the final name");
     const kept = fs.statSync(`${target}.part`).size;
     assert.ok(kept > 0 && kept < RESUMABLE.length, `part file holds ${kept} bytes`);
@@ -331,8 +331,8 @@ describe("downloads from a loopback server", () => {
     assert.deepEqual(fs.readFileSync(path.join(dir, "a/resumable.bin")), RESUMABLE);
     const log = requests.filter((r) => r.url === "/drop-once/resumable.bin?auto");
     assert.equal(log.length, 2);
-    assert.equal(log[0].range, undefined);
-    assert.match(log[1].range ?? "", /^bytes=\d+-$/);
+    assert.equal(log[0]!.range, undefined);
+    assert.match(log[1]!.range ?? "", /^bytes=\d+-$/);
   });
 
   test("a server that ignores Range: the part file is restarted, not appended to", async () => {
@@ -349,9 +349,9 @@ describe("downloads from a loopback server", () => {
     const dir = freshDir();
     const report = await fetchData({ manifest: testManifest(), dataDir: dir, only: ["d/wrong.bin"], quiet: true });
     assert.equal(report.failed.length, 1);
-    const { error } = report.failed[0];
+    const { error } = report.failed[0]!;
     const wrong = Buffer.from(PLAIN);
-    wrong[wrong.length >> 1] ^= 0xff;
+    wrong[wrong.length >> 1]! ^= 0xff;
     assert.match(error, /checksum mismatch/);
     assert.ok(error.includes("d/wrong.bin"), error);
     assert.ok(error.includes(sha(PLAIN)), error);
@@ -364,7 +364,7 @@ describe("downloads from a loopback server", () => {
     const dir = freshDir();
     const report = await fetchData({ manifest: testManifest(), dataDir: dir, only: ["d/missing-upstream.bin"], quiet: true });
     assert.equal(report.failed.length, 1);
-    assert.match(report.failed[0].error, /HTTP 404 Not Found for http:\/\/127\.0\.0\.1:\d+\/files\/no-such-file/);
+    assert.match(report.failed[0]!.error, /HTTP 404 Not Found for http:\/\/127\.0\.0\.1:\d+\/files\/no-such-file/);
     assert.equal(fs.existsSync(path.join(dir, "d/missing-upstream.bin")), false);
   });
 
@@ -376,14 +376,14 @@ describe("downloads from a loopback server", () => {
     const dir = freshDir();
     const report = await fetchData({ manifest: testManifest({ "a/plain.bin": { url: `http://127.0.0.1:${port}/files/plain.bin` } }), dataDir: dir, only: ["a/plain.bin"], quiet: true });
     assert.equal(report.failed.length, 1);
-    assert.match(report.failed[0].error, /cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED.*--from DIR/);
+    assert.match(report.failed[0]!.error, /cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED.*--from DIR/);
   });
 
   test("default run: downloads what it can, skips entries without URL, reports failures", async () => {
     const dir = freshDir();
     const report = await fetchData({ manifest: testManifest(), dataDir: dir, retries: 1, quiet: true });
     assert.deepEqual(report.skipped.map((s) => s.path), ["c/derived.tsv.gz"]);
-    assert.match(report.skipped[0].reason, /not downloadable.*--from/);
+    assert.match(report.skipped[0]!.reason, /not downloadable.*--from/);
     assert.deepEqual(report.failed.map((f) => f.path).sort(), ["d/missing-upstream.bin", "d/wrong.bin"]);
     assert.equal(report.downloaded.length, 5);
     // asked for explicitly, a file without URL is a failure
@@ -410,13 +410,13 @@ describe("--from a local mirror", () => {
   test("a corrupt mirror file is refused with both hashes, the others are copied", async () => {
     const mirror = makeMirror(freshDir());
     const corrupt = Buffer.from(PLAIN);
-    corrupt[0] ^= 1;
+    corrupt[0]! ^= 1;
     fs.writeFileSync(path.join(mirror, "a/plain.bin"), corrupt);
     const dir = freshDir();
     const report = await fetchData({ manifest: testManifest(), dataDir: dir, from: mirror, only: ["a"], quiet: true });
     assert.deepEqual(report.copied, ["a/resumable.bin"]);
     assert.equal(report.failed.length, 1);
-    assert.ok(report.failed[0].error.includes(sha(PLAIN)) && report.failed[0].error.includes(sha(corrupt)), report.failed[0].error);
+    assert.ok(report.failed[0]!.error.includes(sha(PLAIN)) && report.failed[0]!.error.includes(sha(corrupt)), report.failed[0]!.error);
     assert.equal(fs.existsSync(path.join(dir, "a/plain.bin")), false);
   });
 });

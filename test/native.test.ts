@@ -77,7 +77,7 @@ async function assertAgrees(inputs: Input[], compute: (...xs: tf.Tensor[]) => tf
     xs.forEach((x) => x.dispose());
   }
   await tf.setBackend("wasm");
-  const rel = relativeDifference(results.cpu, results.wasm);
+  const rel = relativeDifference(results.cpu!, results.wasm!); // both set by the loop
   assert.ok(rel < REL_TOLERANCE, `relative difference ${rel.toExponential(2)}`);
 }
 
@@ -149,13 +149,14 @@ describe("native backend start-up", () => {
       delete env[BACKEND_ENV_VAR];
       const run = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: REPO, env, encoding: "utf8" });
       assert.equal(run.status, 0, run.stderr);
-      const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Record<string, string>;
+      const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { forced?: string; auto?: string };
+      assert.ok(out.forced !== undefined, `no 'forced' in the script's output: ${run.stdout}`);
       assert.match(out.forced, /^BackendUnavailableError: TensorFlow\.js backend 'native' is unavailable: native addon not built/);
       assert.equal(out.auto, "wasm");
       assert.match(run.stderr, /mirna-dl: TensorFlow\.js backend wasm \(/);
       const notices = run.stderr.split("\n").filter((l) => l.includes("skipped backend native"));
       assert.equal(notices.length, 1, run.stderr);
-      assert.match(notices[0], /^mirna-dl: skipped backend native: native addon not built \(.*absent\.node missing/);
+      assert.match(notices[0]!, /^mirna-dl: skipped backend native: native addon not built \(.*absent\.node missing/);
     } finally {
       fs.rmSync(path.dirname(script), { recursive: true, force: true });
     }
@@ -197,7 +198,7 @@ describe("native convolutions agree with the cpu backend", () => {
   for (const [activation, bias] of [["leakyrelu", true], ["relu", true], ["linear", false], ["elu", true]] as const) {
     test(`FusedConv2D ${activation}${bias ? " + bias" : ""}, arch_00b conv_2 and stride 2`, async (t) => {
       if (!needNative(t)) return;
-      for (const c of [CONV_CASES[1], CONV_CASES[3]]) {
+      for (const c of [CONV_CASES[1]!, CONV_CASES[3]!]) {
         const inputs = [input(c.x, 21), input(c.filter, 22), input([c.filter[3]], 23)];
         await assertAgrees(inputs, (x, w, b) =>
           tf.fused.conv2d({
@@ -363,7 +364,7 @@ describe("native training-mode batch norm", () => {
 
   /** x (shifted and scaled, so the moments are not 0/1), gamma, beta and dy of a case. */
   function caseInputs(shape: number[], seed: number): Input[] {
-    const c = shape[shape.length - 1];
+    const c = shape[shape.length - 1]!;
     const x = input(shape, seed);
     x.values = x.values.map((v, i) => 2.5 * v + 3 + (i % c) * 0.1);
     return [x, input([c], seed + 1), input([c], seed + 2), input(shape, seed + 3)];
@@ -392,12 +393,12 @@ describe("native training-mode batch norm", () => {
       xs.forEach((x) => x.dispose());
     }
     await tf.setBackend("wasm");
-    return { cpu: out.cpu, native: out.wasm };
+    return { cpu: out.cpu!, native: out.wasm! }; // both set by the loop
   }
 
   function assertClose(cpu: Float32Array[], native: Float32Array[], names: string[]): void {
     names.forEach((name, i) => {
-      const rel = relativeDifference(cpu[i], native[i]);
+      const rel = relativeDifference(cpu[i]!, native[i]!);
       assert.ok(rel < REL_TOLERANCE, `${name}: relative difference ${rel.toExponential(2)}`);
     });
   }
@@ -432,7 +433,7 @@ describe("native training-mode batch norm", () => {
           tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => forward(a, g, b).mul(dy).sum())([x, gamma, beta]);
       const { cpu, native } = await bothBackends(
         caseInputs(shape, 180),
-        grads((x, g, b) => referenceForward(x, g, b)[0]),
+        grads((x, g, b) => referenceForward(x, g, b)[0]!),
         grads((x, g, b) => batchNormTraining(x, g, b, EPSILON).y),
       );
       assertClose(cpu, native, ["dx", "dgamma", "dbeta"]);
@@ -489,10 +490,10 @@ describe("native training-mode batch norm", () => {
       const plain = await run(false);
       const fused = await run(true);
       plain.losses.forEach((l, i) => {
-        assert.ok(Math.abs(l - fused.losses[i]) <= 1e-4 * Math.abs(l), `step ${i}: loss ${fused.losses[i]} vs tfjs ${l}`);
+        assert.ok(Math.abs(l - fused.losses[i]!) <= 1e-4 * Math.abs(l), `step ${i}: loss ${fused.losses[i]} vs tfjs ${l}`);
       });
       plain.moving.forEach((m, i) => {
-        const rel = relativeDifference(m, fused.moving[i]);
+        const rel = relativeDifference(m, fused.moving[i]!);
         assert.ok(rel < REL_TOLERANCE, `moving statistic ${i}: relative difference ${rel.toExponential(2)}`);
       });
       const rel = relativeDifference(plain.probs, fused.probs);
@@ -530,8 +531,9 @@ describe("native seeded dropout", () => {
         tf.dispose([x, dy]);
       }
       await tf.setBackend("wasm");
-      assert.deepEqual(results.wasm[0], results.cpu[0], "y");
-      assert.deepEqual(results.wasm[1], results.cpu[1], "dx");
+      const cpu = results.cpu!, wasm = results.wasm!; // both set by the loop
+      assert.deepEqual(wasm[0], cpu[0], "y");
+      assert.deepEqual(wasm[1], cpu[1], "dx");
     });
   }
 
@@ -581,10 +583,10 @@ describe("native training", () => {
     for (let p = 1; p < inputs.length; p++) {
       await assertAgrees(inputs, (...xs) =>
         tf.grad((v: tf.Tensor) => {
-          const args = [...xs];
+          const args = [...xs] as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]; // the five inputs
           args[p] = v;
-          return loss(args[0], args[1], args[2], args[3], args[4]);
-        })(xs[p]),
+          return loss(...args);
+        })(xs[p]!),
       );
     }
   });
@@ -619,11 +621,11 @@ describe("native training", () => {
     const gradients = [0, 1, 2, 3, 4].map((step) => shapes.map((s, i) => seededValues(s, 150 + 10 * step + i)));
     const run = async (backend: string, makeOptimizer: () => tf.Optimizer): Promise<Float32Array[]> => {
       await tf.setBackend(backend);
-      const variables = shapes.map((s, i) => tf.variable(tf.tensor(initial[i], s), true, `adam_test_${backend}_${i}`));
+      const variables = shapes.map((s, i) => tf.variable(tf.tensor(initial[i]!, s), true, `adam_test_${backend}_${i}`));
       const optimizer = makeOptimizer();
       let afterFirstStep = 0;
       for (const [step, grads] of gradients.entries()) {
-        const named = variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i], shapes[i]) }));
+        const named = variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i]!, shapes[i]) }));
         optimizer.applyGradients(named);
         named.forEach((n) => n.tensor.dispose());
         if (step === 0) afterFirstStep = tf.memory().numTensors;
@@ -642,7 +644,7 @@ describe("native training", () => {
     });
     await tf.setBackend("wasm");
     reference.forEach((r, i) => {
-      const rel = relativeDifference(r, native[i]);
+      const rel = relativeDifference(r, native[i]!);
       assert.ok(rel < REL_TOLERANCE, `variable ${i}: relative difference ${rel.toExponential(2)}`);
     });
   });
@@ -659,7 +661,8 @@ describe("native training", () => {
     const history = await model.fit(x, y, { epochs: 2, batchSize: 32, shuffle: false, verbose: 0 });
     assert.equal(tf.memory().numTensors, tensors, "tensors leaked");
     assert.equal(wasmDataIds(), ids, "wasm heap buffers leaked");
-    assert.ok(history.history.loss.every((l) => Number.isFinite(l as number)), "finite losses");
+    const losses = history.history.loss;
+    assert.ok(losses !== undefined && losses.every((l) => Number.isFinite(l as number)), "finite losses");
     model.dispose();
     tf.dispose([x, y]);
   });

@@ -165,7 +165,7 @@ test("bad .npz inputs: corrupt, truncated, not a zip, a bad member — messages 
   throwsInput(() => readNpz(writeTemp("cut.npz", deflated.subarray(0, deflated.length - 30))), /cut\.npz: corrupt \.npz \(zip\) archive: no end-of-central-directory record \(truncated file\?\)/);
   // Flip one byte of array data in the stored archive: only the CRC can notice.
   const flipped = Buffer.from(stored);
-  flipped[stored.indexOf("NUMPY") + 200] ^= 0xff;
+  flipped[stored.indexOf("NUMPY") + 200]! ^= 0xff;
   throwsInput(() => readNpz(writeTemp("crc.npz", flipped)), /crc\.npz, member 'images\.npy': corrupt \.npz \(zip\) archive: CRC-32 mismatch/);
   // Garble the deflate stream of the first member.
   const garbled = Buffer.from(deflated);

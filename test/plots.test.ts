@@ -59,7 +59,7 @@ function syntheticRoc(n: number, separation: number, seed: number) {
     else fp++;
     fpr[i + 1] = fp / negatives;
     tpr[i + 1] = tp / positives;
-    auc += (fpr[i + 1] - fpr[i]) * (tpr[i + 1] + tpr[i]) / 2;
+    auc += (fpr[i + 1]! - fpr[i]!) * (tpr[i + 1]! + tpr[i]!) / 2;
     recall[i] = tp / positives;
     precision[i] = tp / (tp + fp);
   });
@@ -94,7 +94,7 @@ function layerValues(spec: VegaLiteSpec): Record<string, unknown>[][] {
 function inkFraction(pixels: Buffer): number {
   let ink = 0;
   for (let i = 0; i < pixels.length; i += 4) {
-    if (pixels[i] < 200 || pixels[i + 1] < 200 || pixels[i + 2] < 200) ink++;
+    if (pixels[i]! < 200 || pixels[i + 1]! < 200 || pixels[i + 2]! < 200) ink++;
   }
   return ink / (pixels.length / 4);
 }
@@ -110,7 +110,7 @@ test("downsampleCurve bounds the points, keeps both ends and keeps original poin
   assert.equal(d.indices.at(-1), rocA.fpr.length - 1);
   assert.deepEqual([d.x[0], d.y[0]], [0, 0]);
   assert.deepEqual([d.x.at(-1), d.y.at(-1)], [1, 1]);
-  for (let j = 1; j < d.indices.length; j++) assert.ok(d.indices[j] > d.indices[j - 1]);
+  for (let j = 1; j < d.indices.length; j++) assert.ok(d.indices[j]! > d.indices[j - 1]!);
   d.indices.forEach((i, j) => assert.deepEqual([d.x[j], d.y[j]], [rocA.fpr[i], rocA.tpr[i]]));
   for (const m of [2, 3, 10, 999]) assert.ok(downsampleCurve(rocA.fpr, rocA.tpr, m).x.length <= m);
 });
@@ -121,17 +121,18 @@ test("downsampleCurve keeps the shape where points are unevenly spread along the
   const n = 100_000;
   const x = new Float64Array(n), y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    x[i] = i < 99_000 ? (0.01 * i) / 99_000 : 0.01 + (0.99 * (i - 99_000)) / 999;
-    y[i] = Math.sqrt(x[i]) + 0.05 * Math.sin(40 * x[i]);
+    const xi = i < 99_000 ? (0.01 * i) / 99_000 : 0.01 + (0.99 * (i - 99_000)) / 999;
+    x[i] = xi;
+    y[i] = Math.sqrt(xi) + 0.05 * Math.sin(40 * xi);
   }
   const d = downsampleCurve(x, y, 500);
   // Every original point lies close to the kept points that bracket it.
   let worst = 0;
   let k = 0;
   for (let i = 0; i < n; i++) {
-    while (d.indices[k + 1] < i) k++;
-    const a = d.indices[k], b = d.indices[Math.min(k + 1, d.indices.length - 1)];
-    const dist = Math.min(Math.hypot(x[i] - x[a], y[i] - y[a]), Math.hypot(x[i] - x[b], y[i] - y[b]));
+    while (d.indices[k + 1]! < i) k++; // the last index is n - 1: k + 1 stays in range
+    const a = d.indices[k]!, b = d.indices[Math.min(k + 1, d.indices.length - 1)]!;
+    const dist = Math.min(Math.hypot(x[i]! - x[a]!, y[i]! - y[a]!), Math.hypot(x[i]! - x[b]!, y[i]! - y[b]!));
     worst = Math.max(worst, dist);
   }
   assert.ok(worst < 0.01, `worst distance to a kept neighbour ${worst}`);
@@ -220,14 +221,14 @@ test("barSpec and lineSpec: valid specs; a missing field names the row and field
 
 test("heatmapSpec: one cell per value, labels by index so repeats survive", async () => {
   const values = Float32Array.from({ length: 50 * 20 }, (_, i) => (i % 7 === 0 ? 1 : 0));
-  const rowLabels = Array.from({ length: 50 }, (_, i) => "ACGT"[i % 4]);
-  const colLabels = Array.from({ length: 20 }, (_, i) => "ACGT"[(i * 3) % 4]);
+  const rowLabels = Array.from({ length: 50 }, (_, i) => "ACGT"[i % 4]!);
+  const colLabels = Array.from({ length: 20 }, (_, i) => "ACGT"[(i * 3) % 4]!);
   const spec = heatmapSpec({ values, rows: 50, cols: 20, rowLabels, colLabels });
   await assertCompilesCleanly(spec);
   const cells = await heatmapCells(spec);
   assert.equal(cells.length, 1000);
   assert.deepEqual(cells[21], { r: 1, c: 1, v: 1, rl: "C", cl: "T" });
-  const axisY = ((spec.encoding as Record<string, { axis: { labelExpr: string } }>).y).axis;
+  const axisY = (spec.encoding as { y: { axis: { labelExpr: string } } }).y.axis;
   assert.ok(axisY.labelExpr.startsWith('["A","C","G","T","A"'));
 
   const withNaN = heatmapSpec({ values: [1, NaN, 3, 4], rows: 2, cols: 2 });
@@ -469,7 +470,7 @@ test("dotPlotSpec: a row per model in order, a zoomed axis from the data (not fr
 test("dotPlotSpec: clamp, a fixed domain, one group, and bad input", async () => {
   const clamped = dotPlotSpec([{ m: "a", v: 0.999 }, { m: "b", v: 0.2 }], { y: "m", x: "v", clamp: [0, 1] });
   await assertCompilesCleanly(clamped);
-  const domainOf = (s: VegaLiteSpec) => ((s.layer as VegaLiteSpec[]).at(-1)!.encoding as { x: { scale: { domain: number[] } } }).x.scale.domain;
+  const domainOf = (s: VegaLiteSpec) => ((s.layer as VegaLiteSpec[]).at(-1)!.encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain;
   assert.equal(domainOf(clamped)[1], 1);
   assert.deepEqual(domainOf(dotPlotSpec([{ m: "a", v: 0.5 }], { y: "m", x: "v", domain: [0, 1] })), [0, 1]);
   // One value: a small span around it, never an empty domain.
@@ -526,7 +527,7 @@ test("barSpec: mean ± sd error bars, labels beyond them; horizontal bars keep l
   ];
   const spec = barSpec(rows, { x: "set", y: "accuracy", error: "sd", yDomain: [0, 1], xLabelAngle: -40 });
   await assertCompilesCleanly(spec);
-  const values = (spec.data as { values: Record<string, number | null>[] }).values;
+  const values = (spec.data as { values: Record<"__lo" | "__hi" | "__end", number | null>[] }).values;
   assert.deepEqual(values.map((v) => [v.__lo, v.__hi].map((x) => (x === null ? null : Math.round(x * 1e4) / 1e4))), [[0.9148, 0.9286], [0.6138, 0.7094], [null, null]]);
   assert.deepEqual(values.map((v) => v.__end === null ? null : Math.round(v.__end! * 1e4) / 1e4), [0.9286, 0.7094, 0.5], "value labels sit beyond the error bar");
   const layers = spec.layer as VegaLiteSpec[];

@@ -25,10 +25,11 @@ export function relativeDifference(reference: ArrayLike<number>, actual: ArrayLi
   let maxDiff = 0;
   let maxAbs = 0;
   for (let i = 0; i < reference.length; i++) {
-    if (Number.isNaN(reference[i]) && Number.isNaN(actual[i])) continue;
-    if (!Number.isFinite(actual[i])) return Number.POSITIVE_INFINITY;
-    maxDiff = Math.max(maxDiff, Math.abs(reference[i] - actual[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(reference[i]));
+    const r = reference[i]!, a = actual[i]!; // same lengths (asserted above)
+    if (Number.isNaN(r) && Number.isNaN(a)) continue;
+    if (!Number.isFinite(a)) return Number.POSITIVE_INFINITY;
+    maxDiff = Math.max(maxDiff, Math.abs(r - a));
+    maxAbs = Math.max(maxAbs, Math.abs(r));
   }
   assert.ok(maxAbs > 0, "reference is all zeros: the comparison would prove nothing");
   return maxDiff / maxAbs;

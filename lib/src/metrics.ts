@@ -67,7 +67,7 @@ function thresholdCounts(labels: ArrayLike<number>, scores: ArrayLike<number>): 
 
 /**
  * ROC-AUC and average precision of `scores` (any real numbers, higher = more likely positive)
- * against `labels` (1 = positive, 0 = negative). Needs at least one of each class.
+ * against `labels` (1 = positive, 0 = negative); both shape=(n,). Needs at least one of each class.
  */
 export function rankMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>): RankMetrics {
   const c = thresholdCounts(labels, scores);
@@ -96,7 +96,7 @@ export function rankMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>
   };
 }
 
-/** Points of the ROC curve, one per distinct threshold, starting at (0, 0). */
+/** Points of the ROC curve, one per distinct threshold, starting at (0, 0): each field shape=(distinct scores + 1,). */
 export interface RocCurve {
   fpr: Float64Array;
   tpr: Float64Array;
@@ -104,6 +104,7 @@ export interface RocCurve {
   thresholds: Float64Array;
 }
 
+/** The ROC curve of `scores` against `labels` (1 / 0), both shape=(n,). */
 export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): RocCurve {
   const c = thresholdCounts(labels, scores);
   const m = c.thresholds.length + 1;
@@ -119,13 +120,14 @@ export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): 
   return { fpr, tpr, thresholds };
 }
 
-/** Points of the precision–recall curve, one per distinct threshold, recall increasing. */
+/** Points of the precision–recall curve, one per distinct threshold, recall increasing: each field shape=(distinct scores,). */
 export interface PrCurve {
   recall: Float64Array;
   precision: Float64Array;
   thresholds: Float64Array;
 }
 
+/** The precision–recall curve of `scores` against `labels` (1 / 0), both shape=(n,). */
 export function prCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): PrCurve {
   const c = thresholdCounts(labels, scores);
   const m = c.thresholds.length;
@@ -156,6 +158,7 @@ export interface ThresholdMetrics {
   f1: number;
 }
 
+/** {@link ThresholdMetrics} of `scores` against `labels` (1 / 0), both shape=(n,), at `threshold`. */
 export function thresholdMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): ThresholdMetrics {
   checkInputs(labels, scores);
   let tp = 0, fp = 0, tn = 0, fn = 0;

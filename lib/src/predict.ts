@@ -8,13 +8,16 @@ import { InputError } from "./errors";
  * classifier, saliency, the VAE) goes through it.
  */
 
-/** Inputs made on demand: `n` rows, `make(start, end)` builds rows [start, end) as one tensor. */
+/**
+ * Inputs made on demand: `n` rows; `make(start, end)` builds rows [start, end) as one tensor,
+ * shape=(end − start, …row shape).
+ */
 export interface InputSource {
   n: number;
   make(start: number, end: number): tf.Tensor;
 }
 
-/** A model, or any function from an input batch to an output batch [batch, …]. */
+/** A model, or any function from an input batch, shape=(batch, …), to an output batch, shape=(batch, …). */
 export type Predictor = tf.LayersModel | ((x: tf.Tensor) => tf.Tensor);
 
 export interface PredictOptions {
@@ -22,13 +25,13 @@ export interface PredictOptions {
   batchSize?: number;
   /** Rows made (encoded) at once; a multiple of forward passes. Default = batchSize. */
   chunkSize?: number;
-  /** Takes what to keep from a chunk's output [rows, …] (e.g. one column). Default: all of it. */
+  /** Takes what to keep from a chunk's output, shape=(rows, …) (e.g. one column). Default: all of it. */
   select?: (output: tf.Tensor) => tf.Tensor;
   /** Called after each chunk with rows done and total. */
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Output of {@link predict}: values row-major, shape [n, …]. */
+/** Output of {@link predict}: `values` Float32Array, shape=(n, …), row-major; `shape` that shape. */
 export interface Prediction {
   values: Float32Array;
   shape: number[];
@@ -37,8 +40,9 @@ export interface Prediction {
 /**
  * Runs `predictor` in inference mode over every row of `inputs`, `chunkSize` rows made at a
  * time and `batchSize` per forward pass (a LayersModel is applied in inference mode,
- * `apply(x, {training: false})`, one batch at a time; a function is called per batch). Returns the (selected) outputs of all rows in order.
- * Synchronous (the backends here compute on the CPU). Leaves no tensors behind.
+ * `apply(x, {training: false})`, one batch at a time; a function is called per batch). Returns the
+ * (selected) outputs of all rows in order: values Float32Array, shape=(n, …output row shape),
+ * row-major. Synchronous (the backends here compute on the CPU). Leaves no tensors behind.
  */
 export function predict(predictor: Predictor, inputs: InputSource, opts: PredictOptions = {}): Prediction {
   const run = startPrediction(predictor, inputs, opts);
@@ -108,8 +112,9 @@ function startPrediction(predictor: Predictor, inputs: InputSource, opts: Predic
 }
 
 /**
- * An {@link InputSource} over values already in memory: `values` row-major, shape=(n, …rowShape)
- * (e.g. encoded binding matrices, rowShape [50, 20, 1]). Rows are copied into each tensor made.
+ * An {@link InputSource} over values already in memory: `values` Float32Array, shape=(n, …rowShape),
+ * row-major (e.g. encoded binding matrices, rowShape `[50, 20, 1]`). Rows are copied into each
+ * tensor made, shape=(end − start, …rowShape).
  */
 export function arraySource(values: Float32Array, rowShape: readonly number[]): InputSource {
   const size = rowShape.reduce((a, b) => a * b, 1);
@@ -124,8 +129,8 @@ export function arraySource(values: Float32Array, rowShape: readonly number[]): 
 
 /**
  * The rows `rows` (0-based indices into `source`, any order, repeats allowed) of another
- * source, as a source of rows.length rows: row k of the result is row rows[k] of `source`.
- * Consecutive indices are made in one call.
+ * source, as a source of rows.length rows: row k of the result is row rows[k] of `source`
+ * (tensors shape=(end − start, …row shape of `source`)). Consecutive indices are made in one call.
  */
 export function subsetSource(source: InputSource, rows: ArrayLike<number>): InputSource {
   for (let k = 0; k < rows.length; k++) {

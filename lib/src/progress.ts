@@ -12,8 +12,8 @@ export function progressReporter(label: string, opts: { everyPercent?: number; s
     if (opts.quiet) return;
     const percent = total ? (100 * done) / total : 100;
     const seconds = (performance.now() - started) / 1000;
-    // A rate over less than a second says nothing (the first report comes after one step).
-    const rate = seconds >= 1 ? done / seconds : 0;
+    // A rate over less than a second says little (the first report comes after one step); the last one always has it.
+    const rate = seconds >= 1 || (done >= total && seconds > 0) ? done / seconds : 0;
     const counts = `${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`;
     if (stream.isTTY) {
       const width = 24;

@@ -28,7 +28,8 @@ export interface TargetScore {
  * Logits, because trained classifiers drive many probabilities to exactly 0 or 1 in float32,
  * where the probability's gradient vanishes and an input would get an empty attribution
  * (keras-vis, too, recommends swapping the final softmax for a linear activation). The logits
- * are computed from the penultimate layer's output and the last layer's weights.
+ * are computed from the penultimate layer's output and the last layer's weights. The score maps
+ * an input batch, shape=(batch, …model input shape), to shape=(batch,).
  */
 export function targetScore(model: tf.LayersModel, outputIndex = 0): TargetScore {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
@@ -67,7 +68,7 @@ export function targetScore(model: tf.LayersModel, outputIndex = 0): TargetScore
 /**
  * Saliency: ∂score/∂input for every row of `inputs`, `batchSize` rows at a time. In inference
  * mode every score depends only on its own row, so the gradient of the batch's summed score is
- * each row's own gradient. Returns values row-major, shape=(n, …input shape).
+ * each row's own gradient. Returns values Float32Array, shape=(n, …input row shape), row-major.
  */
 export function inputGradients(score: ScoreFunction, inputs: InputSource, opts: { batchSize?: number } = {}): Prediction {
   const batchSize = opts.batchSize ?? 64;
@@ -153,8 +154,8 @@ export interface IntegratedGradientsOptions {
   /**
    * The reference input x′ the attributions are relative to: a number (every input value equal
    * to it; default 0, e.g. the all-zero binding matrix = "no pairing at all"), or an
-   * InputSource of one row (the same baseline for every input) or of as many rows as the inputs
-   * (a baseline per row).
+   * InputSource of one row, shape=(1, …input row shape) (the same baseline for every input), or of
+   * as many rows as the inputs, shape=(n, …input row shape) (a baseline per row).
    */
   baseline?: number | InputSource;
   /** Points on the path (see {@link integrationNodes}). Default 64. */
@@ -196,8 +197,8 @@ export interface IntegratedGradientsResult extends Prediction {
  * maps a batch to one value per row (e.g. {@link targetScore}), `inputs` makes the rows (as for
  * predict). In inference mode each row's score depends only on that row, so the gradient of a
  * batch's summed score is each path point's own gradient.
- * Returns attributions row-major, shape=(n, …input shape), the two scores, the sums and the
- * steps per row. Leaves no tensors behind.
+ * Returns attributions (values Float32Array, shape=(n, …input row shape), row-major), the two
+ * scores, the sums and the steps per row (each shape=(n,)). Leaves no tensors behind.
  */
 export function integratedGradients(score: ScoreFunction, inputs: InputSource, opts: IntegratedGradientsOptions = {}): IntegratedGradientsResult {
   const batchSize = opts.batchSize ?? 256;
@@ -314,7 +315,7 @@ function integratedGradientsPass(
  * Completeness error of each row of an {@link integratedGradients} result:
  * |Σ attributions − (score(x) − score(x′))| / max(|score(x) − score(x′)|, `floor`). `floor`
  * (default 1e-3) keeps rows whose input scores like the baseline from dividing by ~0.
- * Returns shape=(n,).
+ * Returns Float64Array, shape=(n,).
  */
 export function completenessErrors(result: Pick<IntegratedGradientsResult, "sums" | "inputScores" | "baselineScores">, floor = 1e-3): Float64Array {
   const n = result.sums.length;

@@ -24,9 +24,10 @@ import type { Pairs } from "./tables";
 export const BINDING_MATRIX_SIZE = SITE_LENGTH * MIRNA_LENGTH;
 
 /**
- * The binding matrices of `mirnas[k]`, `sites[k]` made on demand, shape=(rows, 50, 20, channels)
- * (channels 2 with `wobbleChannel`), encoded into one reused buffer. For predict, saliency and
- * integrated gradients.
+ * The binding matrices of `mirnas[k]`, `sites[k]` (shape=(n,) each) made on demand: make(start,
+ * end) gives a tf.Tensor4D, shape=(end − start, 50, 20, channels) (channels 2 with
+ * `wobbleChannel`, else 1), encoded into one reused buffer. For predict, saliency and integrated
+ * gradients.
  */
 export function bindingMatrixSource(mirnas: readonly string[], sites: readonly string[], opts: { wobbleChannel?: boolean } = {}): InputSource {
   if (mirnas.length !== sites.length) throw new InputError(`got ${mirnas.length} miRNAs but ${sites.length} sites: they must pair one to one`);
@@ -90,8 +91,9 @@ export interface BindingAttributions {
   baseline: number | null;
   n: number;
   /**
-   * shape=(n, 50, 20): integrated gradients (signed; sum = logit − baseline logit), or the
-   * saliency ∂logit/∂cell (signed). A two-channel model's channels are summed.
+   * Float32Array, shape=(n, 50, 20), row-major: integrated gradients (signed; sum = logit −
+   * baseline logit), or the saliency ∂logit/∂cell (signed). A two-channel model's channels are
+   * summed.
    */
   values: Float32Array;
   /** Logit of each pair, shape=(n,). */
@@ -105,10 +107,11 @@ export interface BindingAttributions {
 }
 
 /**
- * Attributions of the binding matrices of `pairs` for a binding model (input
- * shape=(batch, 50, 20, channels), sigmoid output): saliency (the gradient of the logit) or
- * integrated gradients from the `baseline` matrix, through lib/src/saliency.ts. Leaves no
- * tensors behind.
+ * Attributions of the binding matrices of `pairs` (`mirnas`, `sites`: shape=(n,) each) for a
+ * binding model (input shape=(batch, 50, 20, channels), output shape=(batch, 1), sigmoid):
+ * saliency (the gradient of the logit) or integrated gradients from the `baseline` matrix,
+ * through lib/src/saliency.ts. Returns values shape=(n, 50, 20) and per-pair arrays shape=(n,)
+ * ({@link BindingAttributions}). Leaves no tensors behind.
  */
 export function bindingAttributions(model: tf.LayersModel, pairs: Pick<Pairs, "mirnas" | "sites">, opts: BindingAttributionOptions = {}): BindingAttributions {
   const method = opts.method ?? "integrated-gradients";
@@ -160,7 +163,8 @@ function sumChannels(values: Float32Array, n: number, channels: number): Float32
 export type ProfileAxis = "mirna" | "site";
 
 /**
- * Per-position profiles of attribution matrices (`values` shape=(n, 50, 20)):
+ * Per-position profiles of attribution matrices (`values`: shape=(n, 50, 20), row-major).
+ * Returns Float32Array, row-major:
  *   - axis "mirna": position j = Σ over the 50 site rows of column j, shape=(n, 20);
  *   - axis "site": position i = Σ over the 20 miRNA columns of row i, shape=(n, 50).
  * `absolute` sums |values| (saliency: how sensitive the score is to the position), else the
@@ -183,7 +187,7 @@ export function positionProfiles(values: Float32Array, axis: ProfileAxis, opts: 
   return out;
 }
 
-/** The seed-match class of every pair (see seedMatch.ts). */
+/** The seed-match class of every pair (see seedMatch.ts): shape=(n,). */
 export function seedMatchClasses(pairs: Pick<Pairs, "mirnas" | "sites">): SeedMatchClass[] {
   return pairs.mirnas.map((m, k) => seedMatchClass(m, pairs.sites[k]!));
 }
@@ -202,9 +206,10 @@ export interface PositionSummaryRow {
 }
 
 /**
- * Mean ± sd of each position of `profiles` (shape=(n, positions)) per group (`groups[k]` names
- * the group of pair k, e.g. its seed-match class or "positive"), groups in the order of
- * `order` (default: first appearance; groups of `order` without pairs are left out). Means in
+ * Mean ± sd of each position of `profiles` (shape=(n, positions), row-major) per group
+ * (`groups`: shape=(n,); `groups[k]` names the group of pair k, e.g. its seed-match class or
+ * "positive"), groups in the order of `order` (default: first appearance; groups of `order`
+ * without pairs are left out). Means in
  * float64.
  */
 export function summariseProfiles(profiles: Float32Array, positions: number, groups: readonly string[], order?: readonly string[]): PositionSummaryRow[] {
@@ -259,8 +264,9 @@ export const MIRNA_REGIONS: readonly { name: string; from: number; to: number }[
 
 /**
  * Each pair's share of its total |attribution| in each miRNA region ({@link MIRNA_REGIONS}),
- * from per-miRNA-position profiles (shape=(n, 20)). Returns shape=(n, regions); a pair with no
- * attribution at all gets zeros.
+ * from per-miRNA-position profiles (shape=(n, 20), row-major). Returns Float32Array,
+ * shape=(n, regions), row-major, regions = MIRNA_REGIONS.length; a pair with no attribution at
+ * all gets zeros.
  */
 export function regionShares(mirnaProfiles: Float32Array): Float32Array {
   if (mirnaProfiles.length % MIRNA_LENGTH !== 0) throw new InputError(`${mirnaProfiles.length} values are not whole 20-position profiles`);
@@ -356,7 +362,8 @@ export interface ExamplePair {
  * Example pairs for matrix views, deterministic (no randomness: by score): true positives
  * (label 1, p ≥ threshold) — the highest-scoring one of each seed-match class, best class first,
  * at most `perKind`; false positives (label 0, p ≥ threshold) — the `perKind` highest-scoring;
- * misses (label 1, p < threshold) — the `perKind` lowest-scoring.
+ * misses (label 1, p < threshold) — the `perKind` lowest-scoring. `labels`, `probabilities` and
+ * `classes`: shape=(n,) each.
  */
 export function pickExamples(labels: ArrayLike<number>, probabilities: ArrayLike<number>, classes: readonly SeedMatchClass[], opts: { perKind?: number; threshold?: number } = {}): ExamplePair[] {
   const perKind = opts.perKind ?? 3;
@@ -376,7 +383,7 @@ export function pickExamples(labels: ArrayLike<number>, probabilities: ArrayLike
   return [...tp, ...fp, ...miss];
 }
 
-/** The 50 × 20 matrix of pair `k` of shape=(n, 50, 20) values. */
+/** The matrix of pair `k` of `values` (shape=(n, 50, 20)): a view, shape=(50, 20), row-major. */
 export function matrixOf(values: Float32Array, k: number): Float32Array {
   return values.subarray(k * BINDING_MATRIX_SIZE, (k + 1) * BINDING_MATRIX_SIZE);
 }

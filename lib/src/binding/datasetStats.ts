@@ -46,7 +46,7 @@ export function positionalComposition({ sites, labels }: Pick<PairsForStats, "si
     const c = counts[label];
     for (let i = 0; i < length; i++) {
       const letter = index[site[i]!];
-      if (letter !== undefined) c[i * 4 + letter]++;
+      if (letter !== undefined) c[i * 4 + letter]!++;
     }
   }
   return (["positive", "negative"] as const).flatMap((label) =>

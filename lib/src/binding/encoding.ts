@@ -5,7 +5,7 @@ import { INVALID_CODE, MIRNA_LENGTH, NUCLEOTIDE_CODES, SITE_LENGTH } from "./seq
 export interface BindingMatrixOptions {
   /** Add a second channel with 1 where the pair is a G:U wobble (site G–miRNA U or site U–miRNA G). Default false (arch_00b uses one channel). */
   wobbleChannel?: boolean;
-  /** Preallocated output of length n·50·20·channels; every value is overwritten. */
+  /** Preallocated output, shape=(n, 50, 20, channels) (length n·50·20·channels); every value is overwritten. */
   out?: Float32Array;
   /**
    * Which encoder writes the matrices (same output bit for bit): "native", the C++ one of this
@@ -36,15 +36,15 @@ const WOBBLE_PARTNER = new Int8Array([-1, -1, 3, 2, -1]);
 /**
  * Encodes miRNA–site pairs as binding matrices (spec binding.md §2).
  *
- * Output shape [n, 50, 20, channels] (row-major, channels last, as tf.tensor4d expects):
- * element [k, i, j, 0] is 1 when site nucleotide i and miRNA nucleotide j of pair k form a
- * Watson–Crick pair (A–T, T–A, G–C, C–G; U counts as T), else 0. Both sequences are read 5'→3'
- * as given, so a perfect site is an anti-diagonal of ones. With `wobbleChannel`, channel 1
- * marks G:U wobble pairs.
+ * Returns Float32Array, shape=(n, 50, 20, channels), row-major, channels last (as tf.tensor4d
+ * expects), 0/1 values; channels is 1, or 2 with `wobbleChannel`. Element [k, i, j, 0] is 1 when
+ * site nucleotide i and miRNA nucleotide j of pair k form a Watson–Crick pair (A–T, T–A, G–C,
+ * C–G; U counts as T), else 0. Both sequences are read 5'→3' as given, so a perfect site is an
+ * anti-diagonal of ones. With `wobbleChannel`, channel 1 marks G:U wobble pairs.
  *
- * Inputs: miRNAs of 20 nt and sites of 50 nt over A, C, G, T, U, N (either case); anything else
- * is an {@link InputError} naming the pair (0-based index). Validate tables with their file and
- * row first (see tables.ts) so users see those instead.
+ * Inputs: `mirnas` shape=(n,), 20 nt each, and `sites` shape=(n,), 50 nt each, over A, C, G, T,
+ * U, N (either case); anything else is an {@link InputError} naming the pair (0-based index).
+ * Validate tables with their file and row first (see tables.ts) so users see those instead.
  *
  * Speed: every cell is written (no separate zero fill) by copying per-miRNA row templates;
  * see encodeInto (JS) and native/src/encode.cc (C++, used when built). npm run bench measures

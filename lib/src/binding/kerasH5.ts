@@ -47,7 +47,7 @@ interface KerasModelConfig {
  * Loads a published CEITEC Keras model (`.h5`, Keras 2.2.4-tf, architecture arch_00b) into our
  * {@link buildArch00b} network: checks the stored architecture layer by layer, then copies every
  * weight by layer name in the order of the file's `weight_names` (Keras and tfjs-layers share the
- * channels-last layouts: conv kernels HWIO, dense kernels [in, out], and both flatten NHWC, so
+ * channels-last layouts: conv kernels HWIO, dense kernels shape=(in, out), and both flatten NHWC, so
  * no transposition is needed). The returned model is compiled like a fresh arch_00b.
  */
 export async function loadKerasH5(file: string): Promise<tf.LayersModel> {

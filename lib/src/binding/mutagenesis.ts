@@ -38,11 +38,12 @@ export interface MutagenesisResult {
   n: number;
   /** 20 (miRNA) or 50 (site). */
   positions: number;
-  /** Score of each unmutated pair, shape=(n,). */
+  /** Score of each unmutated pair: Float32Array, shape=(n,). */
   original: Float32Array;
   /**
-   * score(mutant) − score(original), shape=(n, positions, 3): alternatives in the order A, C, G,
-   * T without the original base. NaN where the original base is N (nothing to mutate).
+   * score(mutant) − score(original): Float32Array, shape=(n, positions, 3), row-major;
+   * alternatives in the order A, C, G, T without the original base. NaN where the original base
+   * is N (nothing to mutate).
    */
   deltas: Float32Array;
 }
@@ -55,9 +56,11 @@ function alternatives(base: string): string[] | null {
 }
 
 /**
- * Scores every single-base mutant of `pairs` (miRNAs or sites, see {@link MutagenesisOptions})
- * with a binding model through the shared batched predict: n · (1 + 3 · positions) pairs,
- * encoded batch by batch. Leaves no tensors behind.
+ * Scores every single-base mutant of `pairs` (`mirnas`, `sites`: shape=(n,) each; miRNAs or sites
+ * mutated, see {@link MutagenesisOptions}) with a binding model (input shape=(batch, 50, 20,
+ * channels), output shape=(batch, 1)) through the shared batched predict: n · (1 + 3 · positions)
+ * pairs, encoded batch by batch. Returns original shape=(n,) and deltas shape=(n, positions, 3)
+ * ({@link MutagenesisResult}). Leaves no tensors behind.
  */
 export async function mutagenesis(model: tf.LayersModel, pairs: Pick<Pairs, "mirnas" | "sites">, opts: MutagenesisOptions = {}): Promise<MutagenesisResult> {
   const sequence = opts.sequence ?? "mirna";
@@ -140,7 +143,7 @@ export interface BoxStats {
   upperWhisker: number;
 }
 
-/** {@link BoxStats} of the finite values of `values` (NaN skipped; quartiles interpolated linearly, as NumPy's default). */
+/** {@link BoxStats} of the finite values of `values` (shape=(n,); NaN skipped; quartiles interpolated linearly, as NumPy's default). */
 export function boxStats(values: ArrayLike<number>): BoxStats {
   const sorted = Float64Array.from(Array.from(values).filter((v) => Number.isFinite(v))).sort();
   const n = sorted.length;

@@ -21,11 +21,12 @@ export interface ScorePairsOptions {
 }
 
 /**
- * Scores miRNA–site pairs with a binding model (input shape=(n, 50, 20, channels), output
- * shape=(n, 1)) through the shared batched {@link predictAsync}: pairs are encoded batch by batch
- * into one reused buffer, so memory stays flat for any table size, and the event loop gets a
- * turn every 50 ms (Ctrl+C works during a long run). Returns one probability per pair, in input
- * order, shape=(n,). Leaves no tensors behind.
+ * Scores miRNA–site pairs (`mirnas`, `sites`: shape=(n,) each) with a binding model (input
+ * shape=(batch, 50, 20, channels), output shape=(batch, 1)) through the shared batched
+ * {@link predictAsync}: pairs are encoded batch by batch into one reused buffer, so memory stays
+ * flat for any table size, and the event loop gets a turn every 50 ms (Ctrl+C works during a
+ * long run). Returns Float32Array, shape=(n,): one probability per pair, in input order. Leaves
+ * no tensors behind.
  */
 export async function predictScores(
   model: tf.LayersModel,

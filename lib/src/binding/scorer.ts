@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
-import { binaryFileKind } from "../io/files";
+import { binaryFileKind, readFileHead } from "../io/files";
 import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 import { loadKerasH5 } from "./kerasH5";
 import { loadTfjsModel } from "../io/tfjsModel";
@@ -16,6 +16,7 @@ export interface PairScorer {
   kind: "keras-h5" | "tfjs" | "seed-match";
   /** The network, when there is one. */
   model: tf.LayersModel | null;
+  /** Scores of the pairs (`mirnas`, `sites`: shape=(n,) each): Float32Array, shape=(n,). */
   score(mirnas: readonly string[], sites: readonly string[], opts?: ScorePairsOptions): Promise<Float32Array>;
   /** Frees the model's tensors. */
   dispose(): void;
@@ -75,22 +76,17 @@ export async function openScorer(spec: string): Promise<PairScorer> {
 /** The first 16 bytes of a file (fewer when it is shorter; none when unreadable). */
 function readHead(file: string): Buffer {
   try {
-    const fd = fs.openSync(file, "r");
-    try {
-      const head = Buffer.alloc(16);
-      return head.subarray(0, fs.readSync(fd, head, 0, 16, 0));
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readFileHead(file);
   } catch {
     return Buffer.alloc(0);
   }
 }
 
 /**
- * Throws an InputError naming `file` unless `model` takes binding matrices (batch, 50, 20, 1 or
- * 2) and gives one probability per pair (batch, 1): a hairpin classifier or any other network
- * given to `predict` is refused by its shapes instead of failing deep inside tfjs.
+ * Throws an InputError naming `file` unless `model` takes binding matrices, shape=(batch, 50, 20,
+ * channels) with channels 1 or 2, and gives one probability per pair, shape=(batch, 1): a hairpin
+ * classifier or any other network given to `predict` is refused by its shapes instead of failing
+ * deep inside tfjs.
  */
 export function checkBindingModel(model: tf.LayersModel, file: string): void {
   const show = (shape: readonly (number | null)[]) => `(${shape.map((d) => d ?? "batch").join(", ")})`;

@@ -43,7 +43,8 @@ function classify(p: SeedPatterns, site: string): SeedMatchClass {
 
 /**
  * The seed-match baseline: a score per pair (4 = 8mer … 0 = none), the heuristic every model
- * must be reported next to. Output length n, values in {0, 1, 2, 3, 4}.
+ * must be reported next to. `mirnas`, `sites`: shape=(n,) each. Returns Float32Array, shape=(n,),
+ * values in {0, 1, 2, 3, 4}.
  */
 export function seedMatchScores(mirnas: readonly string[], sites: readonly string[]): Float32Array {
   const scores = new Float32Array(mirnas.length);

@@ -106,8 +106,8 @@ function forEachKmer(sequence: string, k: number, visit: (key: number) => void):
   const codes = new Int8Array(sequence.length);
   let distinct = 0;
   const add = (t: number, d: number) => {
-    if (d > 0 && tri[t]++ === 0) distinct++;
-    if (d < 0 && --tri[t] === 0) distinct--;
+    if (d > 0 && tri[t]!++ === 0) distinct++;
+    if (d < 0 && --tri[t]! === 0) distinct--;
   };
   for (let i = 0; i < sequence.length; i++) {
     const c = CODE[sequence[i]!];

@@ -8,7 +8,7 @@ import { EarlyStoppingOptions, trainModel } from "../training/loop";
 import { ARCH00B_TRAINING } from "./arch00b";
 import { mirnaNegatives } from "./negatives";
 import type { Pairs } from "./tables";
-import { labelledUnion, pairBatch, uniqueMirnas, validateBinding } from "./trainingData";
+import { BindingTrainingOptions, labelledUnion, pairBatch, uniqueMirnas, validateBinding } from "./trainingData";
 
 /**
  * Standard training of a binding model (spec binding.md §3): P positives and ratio·P
@@ -18,25 +18,15 @@ import { labelledUnion, pairBatch, uniqueMirnas, validateBinding } from "./train
  */
 
 /** Options of {@link trainStandard}. */
-export interface StandardTrainingOptions {
+export interface StandardTrainingOptions extends BindingTrainingOptions {
   /** Positives to train on, drawn from the given ones by a seeded permutation. Default: all. */
   positives?: number;
   /** Negatives per positive (re-paired with other miRNAs of the pool). Default 10. */
   ratio?: number;
-  /** Default 10. */
-  epochs?: number;
-  /** Default 32. */
-  batchSize?: number;
-  /** The last part of the shuffled data held out for validation. Default 0.05. */
-  validationFraction?: number;
   /** Seed of the choice of positives, the negatives, the shuffles and the dropout masks (with the model's). */
   seed?: number;
   /** Stop when `valLoss` (or `monitor`) has not improved for `patience` epochs; the best weights are kept. */
   earlyStopping?: Partial<EarlyStoppingOptions> & { patience: number };
-  /** Checkpoint folder; an existing checkpoint is resumed (see lib/src/training/). */
-  checkpointDir?: string;
-  onEpoch?: (record: EpochRecord) => void | Promise<void>;
-  onStep?: (epoch: number, done: number, total: number | undefined) => void;
 }
 
 /** Result of {@link trainStandard}. */

@@ -8,7 +8,7 @@ import { TrainBatch, trainModel } from "../training/loop";
 import { ARCH00B_TRAINING } from "./arch00b";
 import { predictScores } from "./predict";
 import { readPairChunks, ReadPairTableOptions } from "./tables";
-import { pairBatch } from "./trainingData";
+import { BindingTrainingOptions, pairBatch } from "./trainingData";
 
 /**
  * Standard training streamed from a labelled table of any size: the table is read in chunks
@@ -19,12 +19,8 @@ import { pairBatch } from "./trainingData";
  */
 
 /** Options of {@link trainStandardStream}. */
-export interface StreamTrainingOptions extends Pick<ReadPairTableOptions, "fitMirna"> {
-  /** Default 10. */
-  epochs?: number;
-  /** Default 32. */
-  batchSize?: number;
-  /** The last part of the table held out for validation. Default 0.05. */
+export interface StreamTrainingOptions extends BindingTrainingOptions, Pick<ReadPairTableOptions, "fitMirna"> {
+  /** The last part of the table (in file order) held out for validation. Default 0.05. */
   validationFraction?: number;
   /** Rows held in the shuffle buffer (a batch takes random rows from it). Default 32,768. */
   shuffleBuffer?: number;
@@ -32,10 +28,6 @@ export interface StreamTrainingOptions extends Pick<ReadPairTableOptions, "fitMi
   chunkRows?: number;
   /** At most this many steps per epoch (quick runs, benchmarks); default: the whole table. */
   maxSteps?: number;
-  seed?: number;
-  checkpointDir?: string;
-  onEpoch?: (record: EpochRecord) => void | Promise<void>;
-  onStep?: (epoch: number, done: number, total: number | undefined) => void;
 }
 
 /** Result of {@link trainStandardStream}. */

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { rankMetrics, thresholdMetrics } from "../metrics";
-import type { TrainBatch } from "../training/loop";
+import type { TrainBatch, TrainLoopOptions } from "../training/loop";
 import { encodeBindingMatrix } from "./encoding";
 import { predictScores } from "./predict";
 import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
@@ -12,7 +12,19 @@ import type { Pairs } from "./tables";
  * validation metrics they record.
  */
 
-/** Labelled rows to train on: pairs and a label per pair (1 binds, 0 not). */
+/** Options the binding trainers share (defaults: the original's). */
+export interface BindingTrainingOptions extends Pick<TrainLoopOptions, "checkpointDir" | "onEpoch" | "onStep"> {
+  /** Default 10. */
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** The last part of the (shuffled) rows held out for validation, as Keras' validation_split. Default 0.05. */
+  validationFraction?: number;
+  /** Seed of every random choice of the trainer (data order, negatives) and of the dropout masks (with the model's). */
+  seed?: number;
+}
+
+/** Labelled rows to train on: pairs and a label per pair (1 binds, 0 not); each field shape=(n,). */
 export interface TrainingPairs {
   mirnas: readonly string[];
   sites: readonly string[];
@@ -20,8 +32,8 @@ export interface TrainingPairs {
 }
 
 /**
- * The batch of `rows` of `pairs`: x shape=(rows, 50, 20, 1) binding matrices encoded now,
- * y shape=(rows, 1) labels as float32.
+ * The batch of `rows` (indices into `pairs`) of `pairs`: x tf.Tensor4D, shape=(rows.length, 50, 20, 1),
+ * binding matrices encoded now; y tf.Tensor2D, shape=(rows.length, 1), labels as float32.
  */
 export function pairBatch(pairs: TrainingPairs, rows: ArrayLike<number>): TrainBatch {
   const n = rows.length;

@@ -196,8 +196,9 @@ export function tableBundle(rows: readonly Record<string, unknown>[], opts: Tabl
     .filter((s) => s !== "")
     .join("\n");
 
-  const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((row) => row[j].length)));
-  const pad = (s: string, j: number) => (numeric[j] ? s.padStart(widths[j]) : s.padEnd(widths[j]));
+  // Every row of `cells` has one cell per column.
+  const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((row) => row[j]!.length)));
+  const pad = (s: string, j: number) => (numeric[j] ? s.padStart(widths[j]!) : s.padEnd(widths[j]!));
   const line = (row: string[]) => row.map((v, j) => pad(v, j)).join("  ").trimEnd();
   const text = [
     ...(opts.caption ? [opts.caption] : []),

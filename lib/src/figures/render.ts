@@ -105,7 +105,7 @@ export interface Raster {
   /** Size in pixels (already multiplied by the scale). */
   width: number;
   height: number;
-  /** RGBA bytes, row-major, 4 * width * height. */
+  /** RGBA bytes, shape=(height, width, 4), row-major. */
   pixels: Buffer;
 }
 

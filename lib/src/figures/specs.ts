@@ -55,8 +55,8 @@ export interface DownsampledCurve {
  * in place to within 1/(maxPoints-1) of the path. The first and last points are always kept;
  * a curve with at most `maxPoints` points is returned whole.
  *
- * @param x x coordinates, length n
- * @param y y coordinates, length n (same order)
+ * @param x x coordinates, shape=(n,)
+ * @param y y coordinates, shape=(n,) (same order)
  * @param maxPoints >= 2
  * @param name curve name used in error messages
  */
@@ -73,7 +73,7 @@ export function downsampleCurve(
   }
   let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
   for (let i = 0; i < n; i++) {
-    const xi = x[i], yi = y[i];
+    const xi = x[i]!, yi = y[i]!;
     if (!Number.isFinite(xi) || !Number.isFinite(yi)) {
       throw new RangeError(`${name}: point ${i} is not finite (x=${xi}, y=${yi})`);
     }
@@ -83,8 +83,8 @@ export function downsampleCurve(
     if (yi > yMax) yMax = yi;
   }
   const all = (indices: number[]): DownsampledCurve => ({
-    x: indices.map((i) => x[i]),
-    y: indices.map((i) => y[i]),
+    x: indices.map((i) => x[i]!),
+    y: indices.map((i) => y[i]!),
     indices,
   });
   if (n <= maxPoints) return all(Array.from({ length: n }, (_, i) => i));
@@ -93,11 +93,11 @@ export function downsampleCurve(
   const yRange = yMax - yMin || 1;
   const cumulative = new Float64Array(n);
   for (let i = 1; i < n; i++) {
-    const dx = (x[i] - x[i - 1]) / xRange;
-    const dy = (y[i] - y[i - 1]) / yRange;
-    cumulative[i] = cumulative[i - 1] + Math.hypot(dx, dy);
+    const dx = (x[i]! - x[i - 1]!) / xRange;
+    const dy = (y[i]! - y[i - 1]!) / yRange;
+    cumulative[i] = cumulative[i - 1]! + Math.hypot(dx, dy);
   }
-  const total = cumulative[n - 1];
+  const total = cumulative[n - 1]!;
   if (!(total > 0)) return all([0, n - 1]); // every point is the same point
 
   // Interior targets k*step for k = 1..maxPoints-2; each keeps the first point reaching it.
@@ -105,9 +105,10 @@ export function downsampleCurve(
   const kept = [0];
   let k = 1;
   for (let i = 1; i < n - 1 && k <= maxPoints - 2; i++) {
-    if (cumulative[i] >= k * step) {
+    const ci = cumulative[i]!;
+    if (ci >= k * step) {
       kept.push(i);
-      while (k <= maxPoints - 2 && k * step <= cumulative[i]) k++;
+      while (k <= maxPoints - 2 && k * step <= ci) k++;
     }
   }
   kept.push(n - 1);
@@ -186,12 +187,12 @@ export interface PrCurveSpecOptions extends CurveSpecOptions {
  * points are kept in drawing order whenever they, or a neighbour, lie inside.
  */
 function curveWindow(x: ArrayLike<number>, y: ArrayLike<number>, lo: number, hi: number): { x: number[]; y: number[] } {
-  const inside = (i: number) => x[i] >= lo && x[i] <= hi;
+  const inside = (i: number) => x[i]! >= lo && x[i]! <= hi;
   const xs: number[] = [], ys: number[] = [];
   for (let i = 0; i < x.length; i++) {
     if (inside(i) || (i > 0 && inside(i - 1)) || (i + 1 < x.length && inside(i + 1))) {
-      xs.push(x[i]);
-      ys.push(y[i]);
+      xs.push(x[i]!);
+      ys.push(y[i]!);
     }
   }
   return { x: xs, y: ys };
@@ -202,9 +203,10 @@ function zoomYDomain(curves: { x: ArrayLike<number>; y: ArrayLike<number> }[], l
   let yMin = Infinity, yMax = -Infinity;
   for (const c of curves) {
     for (let i = 0; i < c.x.length; i++) {
-      if (c.x[i] < lo || c.x[i] > hi) continue;
-      yMin = Math.min(yMin, c.y[i]);
-      yMax = Math.max(yMax, c.y[i]);
+      const xi = c.x[i]!, yi = c.y[i]!;
+      if (xi < lo || xi > hi) continue;
+      yMin = Math.min(yMin, yi);
+      yMax = Math.max(yMax, yi);
     }
   }
   if (!(yMax >= yMin)) return [0, 1];
@@ -265,6 +267,42 @@ function curveRows(
 }
 
 /**
+ * What a curve panel draws, for the whole curves (`zoom` undefined) or a zoomed range: the x and
+ * y domains, the columnar rows of the points inside (see {@link curveRows}) and the x and y
+ * encodings' type and scale.
+ */
+function curvePanelData(
+  curves: { label: string; x: ArrayLike<number>; y: ArrayLike<number> }[],
+  zoom: CurveZoom | undefined,
+  xField: string,
+  yField: string,
+  maxPoints: number,
+) {
+  const xDomain: [number, number] = zoom?.x ?? [0, 1];
+  const yDomain: [number, number] = zoom ? (zoom.y ?? zoomYDomain(curves, zoom.x[0], zoom.x[1])) : [0, 1];
+  const source = zoom ? curves.map((c) => ({ ...c, ...curveWindow(c.x, c.y, zoom.x[0], zoom.x[1]) })) : curves;
+  const values = curveRows(source.filter((c) => c.x.length > 0), xField, yField, maxPoints);
+  const xUnit = { type: "quantitative", scale: { domain: xDomain, nice: false }, axis: { labelFlush: true } };
+  const yUnit = { type: "quantitative", scale: { domain: yDomain, nice: false } };
+  return { xDomain, yDomain, values, xUnit, yUnit, xField, yField };
+}
+
+/** The layer of a curve panel ({@link curvePanelData}) that draws the curves: one line per model, in point order. */
+function curveLines(d: ReturnType<typeof curvePanelData>, xTitle: string, yTitle: string, color: Record<string, unknown>): VegaLiteSpec {
+  return {
+    data: { values: d.values },
+    transform: [{ flatten: [d.xField, d.yField, "i"] }],
+    mark: { type: "line", strokeWidth: 2, clip: true },
+    encoding: {
+      x: { field: d.xField, ...d.xUnit, title: xTitle },
+      y: { field: d.yField, ...d.yUnit, title: yTitle },
+      color,
+      order: { field: "i", type: "quantitative" },
+    },
+  };
+}
+
+/**
  * ROC curves, one line per model, with the chance diagonal. Axes: false positive rate (x) and
  * true positive rate (y), both [0, 1]; the legend shows "name (AUC 0.xxx)" in the given order.
  * With `zoom`, a second panel shows only that range of false positive rates (e.g. [0, 0.1]),
@@ -278,12 +316,8 @@ export function rocCurveSpec(curves: RocCurveSeries[], opts: RocCurveSpecOptions
   const maxPoints = opts.maxPoints ?? DEFAULT_MAX_CURVE_POINTS;
   const title = opts.title ?? "ROC curve";
   const panel = (zoom: CurveZoom | undefined): VegaLiteSpec => {
-    const xDomain = zoom?.x ?? [0, 1];
-    const yDomain = zoom ? (zoom.y ?? zoomYDomain(labelled, zoom.x[0], zoom.x[1])) : [0, 1];
-    const source = zoom ? labelled.map((c) => ({ ...c, ...curveWindow(c.x, c.y, zoom.x[0], zoom.x[1]) })) : labelled;
-    const values = curveRows(source.filter((c) => c.x.length > 0), "fpr", "tpr", maxPoints);
-    const xUnit = { type: "quantitative", scale: { domain: xDomain, nice: false }, axis: { labelFlush: true } };
-    const yUnit = { type: "quantitative", scale: { domain: yDomain, nice: false } };
+    const data = curvePanelData(labelled, zoom, "fpr", "tpr", maxPoints);
+    const { xDomain, yDomain, xUnit, yUnit } = data;
     const lo = Math.max(xDomain[0], yDomain[0]), hi = Math.min(xDomain[1], yDomain[1]);
     return {
       ...(opts.zoom ? { title: { text: zoom ? `false positive rate ${xDomain[0]}–${xDomain[1]}` : "whole curve", fontSize: 12, fontWeight: "normal" } } : {}),
@@ -297,24 +331,14 @@ export function rocCurveSpec(curves: RocCurveSeries[], opts: RocCurveSpecOptions
               encoding: { x: { field: "fpr", ...xUnit }, y: { field: "tpr", ...yUnit } },
             }]
           : []),
-        {
-          data: { values },
-          transform: [{ flatten: ["fpr", "tpr", "i"] }],
-          mark: { type: "line", strokeWidth: 2, clip: true },
-          encoding: {
-            x: { field: "fpr", ...xUnit, title: "False positive rate" },
-            y: { field: "tpr", ...yUnit, title: "True positive rate" },
-            color: {
-              field: "model",
-              type: "nominal",
-              scale: { domain: labelled.map((c) => c.label) },
-              legend: opts.zoom
-                ? { title: null, orient: "bottom", direction: "vertical" }
-                : { title: null, orient: "bottom-right", fillColor: "white", padding: 6, strokeColor: "#ccc" },
-            },
-            order: { field: "i", type: "quantitative" },
-          },
-        },
+        curveLines(data, "False positive rate", "True positive rate", {
+          field: "model",
+          type: "nominal",
+          scale: { domain: labelled.map((c) => c.label) },
+          legend: opts.zoom
+            ? { title: null, orient: "bottom", direction: "vertical" }
+            : { title: null, orient: "bottom-right", fillColor: "white", padding: 6, strokeColor: "#ccc" },
+        }),
       ],
     };
   };
@@ -355,16 +379,13 @@ export function prCurveSpec(curves: PrCurveSeries[], opts: PrCurveSpecOptions = 
   const withPrevalence = labelled.filter((c) => c.prevalence !== undefined);
   const distinct = new Set(withPrevalence.map((c) => c.prevalence));
   const panel = (zoom: CurveZoom | undefined): VegaLiteSpec => {
-    const xDomain = zoom?.x ?? [0, 1];
-    const yDomain = zoom ? (zoom.y ?? zoomYDomain(labelled, zoom.x[0], zoom.x[1])) : [0, 1];
-    const source = zoom ? labelled.map((c) => ({ ...c, ...curveWindow(c.x, c.y, zoom.x[0], zoom.x[1]) })) : labelled;
-    const values = curveRows(source.filter((c) => c.x.length > 0), "recall", "precision", maxPoints);
-    const xUnit = { type: "quantitative", scale: { domain: xDomain, nice: false }, axis: { labelFlush: true } };
-    const yUnit = { type: "quantitative", scale: { domain: yDomain, nice: false } };
+    const data = curvePanelData(labelled, zoom, "recall", "precision", maxPoints);
+    const { xDomain, yDomain, xUnit, yUnit } = data;
     const visible = (p: number) => p >= yDomain[0] && p <= yDomain[1];
     const layer: VegaLiteSpec[] = [];
-    if (distinct.size === 1 && visible(withPrevalence[0].prevalence as number)) {
-      const p = round4(withPrevalence[0].prevalence as number);
+    const only = withPrevalence[0];
+    if (distinct.size === 1 && only !== undefined && visible(only.prevalence as number)) {
+      const p = round4(only.prevalence as number);
       layer.push({
         data: { values: [{ prevalence: p, label: `chance level (prevalence ${p.toFixed(3)})` }] },
         layer: [
@@ -389,17 +410,7 @@ export function prCurveSpec(curves: PrCurveSeries[], opts: PrCurveSpecOptions = 
         });
       }
     }
-    layer.push({
-      data: { values },
-      transform: [{ flatten: ["recall", "precision", "i"] }],
-      mark: { type: "line", strokeWidth: 2, clip: true },
-      encoding: {
-        x: { field: "recall", ...xUnit, title: "Recall" },
-        y: { field: "precision", ...yUnit, title: "Precision" },
-        color,
-        order: { field: "i", type: "quantitative" },
-      },
-    });
+    layer.push(curveLines(data, "Recall", "Precision", color));
     return {
       ...(opts.zoom ? { title: { text: zoom ? `recall ${xDomain[0]}–${xDomain[1]}` : "whole curve", fontSize: 12, fontWeight: "normal" } } : {}),
       width: opts.width ?? 360,
@@ -426,7 +437,7 @@ function checkFields(rows: readonly DataRow[], fields: (string | undefined)[], w
     const missing = rows.findIndex((r) => !(f in r));
     if (missing >= 0) {
       throw new RangeError(
-        `${what}: row ${missing} has no field "${f}" (it has: ${Object.keys(rows[missing]).join(", ")})`,
+        `${what}: row ${missing} has no field "${f}" (it has: ${Object.keys(rows[missing]!).join(", ")})`,
       );
     }
   }
@@ -771,7 +782,7 @@ export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaL
 // Heatmap (binding matrices)
 // ---------------------------------------------------------------------------------------------
 
-/** A row-major matrix: values[r * cols + c]. */
+/** A matrix: `values` shape=(rows, cols), row-major (values[r * cols + c]). */
 export interface HeatmapMatrix {
   values: ArrayLike<number>;
   rows: number;
@@ -929,9 +940,9 @@ export function concatSpecs(specs: readonly VegaLiteSpec[], opts: ConcatSpecOpti
 // Binding-model interpretation: attribution on the binding matrix, position profiles, box plots
 // ---------------------------------------------------------------------------------------------
 
-/** One pair's binding matrix (50 × 20, 1 = Watson–Crick pair) and its attribution (50 × 20), row-major. */
+/** One pair's binding matrix (shape=(50, 20), 1 = Watson–Crick pair) and its attribution (shape=(50, 20)), row-major. */
 export interface AttributionMatrix {
-  /** 0/1 per cell: row i = site nucleotide i, column j = miRNA nucleotide j. */
+  /** shape=(rows, cols), 0/1 per cell: row i = site nucleotide i, column j = miRNA nucleotide j. */
   binding: ArrayLike<number>;
   /** Attribution per cell (same layout). */
   attribution: ArrayLike<number>;

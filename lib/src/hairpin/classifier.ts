@@ -38,8 +38,9 @@ export const DEEPMIR_TRAINING: Readonly<CompileSpec> = Object.freeze({ optimizer
  * Builds the deepMir VGG-style classifier (spec §3, released
  * `vgg_model_generator.py`): per module 2 × Conv2D(filters[i], k × k, ReLU; the first one of
  * the network "valid", all others "same") → MaxPool 2×2 → Dropout 0.25; then Flatten →
- * Dense(denseUnits, ReLU) → Dropout 0.5 → Dense(2, softmax). Input [batch, 25, 100, 3] floats
- * in [0, 1] ({@link imagesToTensor}); output [batch, 2] probabilities (column 1 = pre-miRNA).
+ * Dense(denseUnits, ReLU) → Dropout 0.5 → Dense(2, softmax). Input x: shape=(batch, 25, 100, 3),
+ * floats in [0, 1] ({@link imagesToTensor}); output shape=(batch, 2), probabilities (column 1 =
+ * pre-miRNA).
  * Glorot-uniform kernels and zero biases (Keras defaults) seeded from `seed`. Returned
  * uncompiled: the trainer compiles it ({@link DEEPMIR_TRAINING}). With the defaults: 2 modules →
  * 23 × 98 → 11 × 49 → 5 × 24 × 60 = 7,200 features, 1,002,554 parameters.
@@ -87,8 +88,9 @@ export function buildDeepMirClassifier(opts: DeepMirClassifierOptions = {}): tf.
 const BYTE_SCALE = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 /**
- * Copies images `indices` of `images` ([N, 25, 100, 3] bytes, {@link HAIRPIN_IMAGE_SIZE} per
- * image) into a float32 tensor [indices.length, 25, 100, 3] scaled to [0, 1].
+ * Copies images `indices` of `images` (Uint8Array, shape=(n, 25, 100, 3), row-major bytes,
+ * {@link HAIRPIN_IMAGE_SIZE} per image) into a float32 tensor, shape=(indices.length, 25, 100, 3),
+ * floats in [0, 1].
  */
 export function imagesToTensor(images: Uint8Array, indices: ArrayLike<number>): tf.Tensor4D {
   const count = indices.length;
@@ -101,7 +103,10 @@ export function imagesToTensor(images: Uint8Array, indices: ArrayLike<number>): 
   return tf.tensor4d(out, [count, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_CHANNELS], "float32");
 }
 
-/** Number of images in a byte array, or an InputError when it is not a whole number of 25×100×3 images. */
+/**
+ * Number of images n in a byte array of shape=(n, 25, 100, 3), or an InputError when its length
+ * is not a multiple of 25 × 100 × 3.
+ */
 export function imageCount(images: Uint8Array): number {
   if (images.length % HAIRPIN_IMAGE_SIZE !== 0) {
     throw new InputError(`image bytes (${images.length}) are not a multiple of 25 × 100 × 3 = ${HAIRPIN_IMAGE_SIZE}`);
@@ -109,7 +114,10 @@ export function imageCount(images: Uint8Array): number {
   return images.length / HAIRPIN_IMAGE_SIZE;
 }
 
-/** Rows `indices` of `images` ([N, 25, 100, 3] bytes) as an input source for {@link predict}. */
+/**
+ * Rows `indices` (default: all) of `images` (Uint8Array, shape=(n, 25, 100, 3)) as an input
+ * source for {@link predict}: make(start, end) gives shape=(end − start, 25, 100, 3), floats in [0, 1].
+ */
 export function imageSource(images: Uint8Array, indices?: ArrayLike<number>): { n: number; make(start: number, end: number): tf.Tensor } {
   const rows = indices ?? { length: imageCount(images) };
   const n = rows.length;
@@ -120,9 +128,9 @@ export function imageSource(images: Uint8Array, indices?: ArrayLike<number>): { 
 }
 
 /**
- * Probability of "pre-miRNA" (softmax column 1) for each image of `images` ([N, 25, 100, 3]
- * bytes), computed in batches of `batchSize` (default 256) by the shared {@link predict}.
- * Returns shape=(N,).
+ * Probability of "pre-miRNA" (softmax column 1) for each image of `images` (Uint8Array,
+ * shape=(n, 25, 100, 3)), computed in batches of `batchSize` (default 256) by the shared
+ * {@link predict}. Returns Float32Array, shape=(n,).
  */
 export function predictHairpinImages(model: tf.LayersModel, images: Uint8Array, batchSize = 256): Float32Array {
   imageCount(images);

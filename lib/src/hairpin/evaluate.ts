@@ -27,7 +27,7 @@ export interface HairpinSetMetrics {
   fn: number;
 }
 
-/** A labelled image set: images [N, 25, 100, 3] bytes, labels [N] (1 = pre-miRNA). */
+/** A labelled image set: images Uint8Array, shape=(n, 25, 100, 3); labels shape=(n,) (1 = pre-miRNA). */
 export interface HairpinLabelledImages {
   images: Uint8Array;
   labels: Uint8Array;
@@ -35,7 +35,7 @@ export interface HairpinLabelledImages {
   prefix?: string;
 }
 
-/** Metrics of already computed probabilities (see {@link evaluateHairpinClassifier}). */
+/** Metrics of already computed probabilities (see {@link evaluateHairpinClassifier}); `labels`, `probabilities`: shape=(n,) each. */
 export function hairpinSetMetrics(labels: ArrayLike<number>, probabilities: ArrayLike<number>, threshold = 0.5, name: string | null = null): HairpinSetMetrics {
   if (labels.length !== probabilities.length) throw new InputError(`${labels.length} labels but ${probabilities.length} scores`);
   if (labels.length === 0) throw new InputError("cannot evaluate an empty set");
@@ -59,10 +59,11 @@ export function hairpinSetMetrics(labels: ArrayLike<number>, probabilities: Arra
 }
 
 /**
- * Scores every image of `dataset` with `model` (P(pre-miRNA), batches of `batchSize`) and
- * returns accuracy, sensitivity, specificity, F1 and ROC-AUC (lib/src/metrics.ts) with the
- * probabilities. Single-class sets (most deepMir benchmark sets) get accuracy = sensitivity
- * (positive-only) or specificity (negative-only), and F1 and ROC-AUC null.
+ * Scores every image of `dataset` (images shape=(n, 25, 100, 3)) with `model` (P(pre-miRNA),
+ * batches of `batchSize`) and returns accuracy, sensitivity, specificity, F1 and ROC-AUC
+ * (lib/src/metrics.ts) with the probabilities, shape=(n,). Single-class sets (most deepMir
+ * benchmark sets) get accuracy = sensitivity (positive-only) or specificity (negative-only), and
+ * F1 and ROC-AUC null.
  */
 export function evaluateHairpinClassifier(
   model: tf.LayersModel,

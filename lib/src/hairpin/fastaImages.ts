@@ -28,7 +28,7 @@ export interface EncodedHairpin {
   structure: string;
   /** kcal/mol from RNAfold; null when the structure came with the record. */
   mfe: number | null;
-  /** 25 × 100 × 3 RGB bytes. */
+  /** RGB bytes, shape=(25, 100, 3), row-major. */
   image: Uint8Array;
 }
 
@@ -54,7 +54,7 @@ export async function encodeFastaRecords(records: readonly FastaRecord[], file?:
   });
 }
 
-/** Concatenates images into one [N, 25, 100, 3] byte array. */
+/** Concatenates images (each shape=(25, 100, 3)) into one byte array, shape=(n, 25, 100, 3). */
 export function stackImages(images: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(images.length * HAIRPIN_IMAGE_SIZE);
   images.forEach((image, k) => out.set(image, k * HAIRPIN_IMAGE_SIZE));

@@ -47,8 +47,8 @@ function fit(text: string, max: number): string {
 
 /**
  * A PNG of hairpin images in a grid (row-major, `columns` per row), e.g. examples of each
- * class for a notebook. `images`: [N, 25, 100, 3] bytes; `indices`: which images to draw, in
- * order. Pixels are magnified by `scale` with no smoothing, so each nucleotide stays a crisp
+ * class for a notebook. `images`: Uint8Array, shape=(n, 25, 100, 3); `indices`: which images to
+ * draw, in order. Pixels are magnified by `scale` with no smoothing, so each nucleotide stays a crisp
  * block of colour. With `captions`, each image gets its caption below it, and a colour key
  * (A, C, G, U, gap) runs under the grid: the text is drawn by resvg with the system font
  * (DejaVu Sans), the images and key swatches are copied in pixel for pixel afterwards, so they

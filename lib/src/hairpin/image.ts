@@ -24,10 +24,11 @@ export const MAX_UPPER_LENGTH = UPPER_BASE_ROW;
 /** Longest drawable lower bar (rows 13…24). */
 export const MAX_LOWER_LENGTH = HAIRPIN_IMAGE_HEIGHT - 1 - LOWER_BASE_ROW;
 
-/** A hairpin image: row-major [25][100][3] RGB bytes, row 0 = top, white background. */
+/** A hairpin image: RGB bytes, row 0 = top, white background. */
 export interface HairpinImage {
   height: 25;
   width: 100;
+  /** Uint8Array, shape=(25, 100, 3), row-major. */
   data: Uint8Array;
 }
 
@@ -252,7 +253,7 @@ export function hairpinColumns(sequence: string, dotBracket: string, where: Inpu
   return columns;
 }
 
-/** A white 25 × 100 image. */
+/** A white 25 × 100 image (data shape=(25, 100, 3), all 255). */
 export function blankHairpinImage(): HairpinImage {
   return {
     height: HAIRPIN_IMAGE_HEIGHT,
@@ -309,8 +310,8 @@ export function renderHairpinColumns(columns: readonly HairpinColumn[]): Hairpin
 
 /**
  * The hairpin image of `sequence` folded as `dotBracket` (spec §1.2–1.7), e.g. the MFE
- * structure from {@link foldSequences}: `renderHairpinColumns(hairpinColumns(...))`.
- * Errors as {@link hairpinColumns}.
+ * structure from {@link foldSequences}: `renderHairpinColumns(hairpinColumns(...))`. Returns a
+ * {@link HairpinImage}, data shape=(25, 100, 3). Errors as {@link hairpinColumns}.
  */
 export function encodeHairpinImage(sequence: string, dotBracket: string, where: InputLocation = {}): HairpinImage {
   return renderHairpinColumns(hairpinColumns(sequence, dotBracket, where));

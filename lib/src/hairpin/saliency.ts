@@ -37,9 +37,10 @@ export interface HairpinSaliencyOptions {
  * give the same map, except where the softmax saturates to exactly 0 or 1 in float32 and the
  * probability's gradient vanishes. The map is the same for either class.
  *
- * `images`: [N, 25, 100, 3] bytes; `indices`: which images (0-based, any order, repeats
- * allowed). The model runs in inference mode (dropout off), `batchSize` images at a time.
- * Returns Float32Array [indices.length, 25, 100] row-major, map k for image indices[k].
+ * `images`: Uint8Array, shape=(n, 25, 100, 3), bytes; `indices`: which images (0-based, any order,
+ * repeats allowed). The model (input shape=(batch, 25, 100, 3), output shape=(batch, 2)) runs in
+ * inference mode (dropout off), `batchSize` images at a time. Returns Float32Array,
+ * shape=(indices.length, 25, 100), row-major, floats in [0, 1]: map k for image indices[k].
  */
 export function hairpinSaliencyMaps(
   model: tf.LayersModel,
@@ -62,7 +63,7 @@ export function hairpinSaliencyMaps(
   const target = targetScore(model, classIndex);
   let gradients: Float32Array;
   try {
-    gradients = inputGradients(target.score, imageSource(images, indices), { batchSize }).values; // [count, 25, 100, 3]
+    gradients = inputGradients(target.score, imageSource(images, indices), { batchSize }).values; // shape=(count, 25, 100, 3)
   } finally {
     target.dispose();
   }
@@ -78,7 +79,7 @@ export function hairpinSaliencyMaps(
   return out;
 }
 
-/** InputError unless `model` maps [batch, 25, 100, 3] images to [batch, 2] (one output). */
+/** InputError unless `model` maps images, shape=(batch, 25, 100, 3), to shape=(batch, 2) (one output). */
 function checkTwoClassModel(model: tf.LayersModel): void {
   if (model.outputs.length !== 1) throw new InputError(`the model must have one output of shape [batch, 2], it has ${model.outputs.length} outputs`);
   const out = model.outputs[0]!.shape;
@@ -104,8 +105,8 @@ function normaliseInto(g: Float32Array, out: Float32Array, offset: number): void
 }
 
 /**
- * Mean of `n` maps (`maps`: [n, 25, 100] row-major, as {@link hairpinSaliencyMaps} returns),
- * summed in float64. Returns Float64Array [25 × 100] row-major, like the published maps.
+ * Mean of `n` maps (`maps`: shape=(n, 25, 100), row-major, as {@link hairpinSaliencyMaps} returns),
+ * summed in float64. Returns Float64Array, shape=(25, 100), row-major, like the published maps.
  */
 export function averageSaliencyMap(maps: ArrayLike<number>, n: number): Float64Array {
   if (!Number.isInteger(n) || n < 1) throw new InputError(`cannot average ${n} saliency maps: need at least one`);
@@ -125,7 +126,7 @@ export function averageSaliencyMap(maps: ArrayLike<number>, n: number): Float64A
  * Indices (ascending) of the correctly classified samples of one class: true positives
  * (`positive`: label 1 and probability ≥ threshold) or true negatives (label 0 and
  * probability < threshold). "≥" as `thresholdMetrics` / `hairpinSetMetrics`, so the counts
- * equal their tp / tn. `labels` must be 0 or 1; `probabilities` are P(pre-miRNA).
+ * equal their tp / tn. `labels`: shape=(n,), 0 or 1; `probabilities`: shape=(n,), P(pre-miRNA).
  */
 export function trueClassIndices(labels: ArrayLike<number>, probabilities: ArrayLike<number>, positive: boolean, threshold = 0.5): number[] {
   if (labels.length !== probabilities.length) throw new InputError(`${labels.length} labels but ${probabilities.length} probabilities`);
@@ -152,7 +153,7 @@ export interface SaliencyComparison {
 }
 
 /**
- * Compares two saliency maps ([25 × 100] row-major each, e.g. ours from
+ * Compares two saliency maps (each shape=(25, 100), row-major, e.g. ours from
  * {@link averageSaliencyMap} and a published one). Pearson correlation ignores scale and
  * offset, so maps normalised differently (keras-vis' ε, averaging) still compare as equal.
  * A correlation with a constant side is NaN (undefined), not 0.
@@ -168,7 +169,7 @@ export function compareSaliencyMaps(ours: ArrayLike<number>, theirs: ArrayLike<n
   };
 }
 
-/** Means of the 25 rows of a [25 × 100] map. */
+/** Means of the 25 rows of a map, shape=(25, 100): shape=(25,). */
 function rowMeans(map: ArrayLike<number>): Float64Array {
   const out = new Float64Array(HAIRPIN_IMAGE_HEIGHT);
   for (let r = 0; r < HAIRPIN_IMAGE_HEIGHT; r++) {
@@ -179,7 +180,7 @@ function rowMeans(map: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Means of the 100 columns of a [25 × 100] map. */
+/** Means of the 100 columns of a map, shape=(25, 100): shape=(100,). */
 function columnMeans(map: ArrayLike<number>): Float64Array {
   const out = new Float64Array(HAIRPIN_IMAGE_WIDTH);
   for (let r = 0; r < HAIRPIN_IMAGE_HEIGHT; r++) {

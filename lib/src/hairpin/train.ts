@@ -12,7 +12,7 @@ import { HAIRPIN_IMAGE_SIZE } from "./image";
  * every epoch and resume from it that ends in the same weights as an uninterrupted run.
  */
 
-/** Training data: images [N, 25, 100, 3] bytes (0–255) and labels [N] (1 = pre-miRNA). */
+/** Training data: images Uint8Array, shape=(n, 25, 100, 3), bytes 0–255; labels shape=(n,) (1 = pre-miRNA). */
 export interface HairpinTrainingData {
   images: Uint8Array;
   labels: Uint8Array;

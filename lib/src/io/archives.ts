@@ -305,7 +305,7 @@ export function readTar(archive: Buffer, file = "archive"): TarMember[] {
     if (type === "L") longName = tarString(data, 0, data.length);
     else if (type === "x") {
       const pathRecord = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString("utf8"));
-      if (pathRecord) longName = pathRecord[1];
+      if (pathRecord) longName = pathRecord[1]!;
     } else if (type === "0" || type === "\0" || type === "7") members.push({ name, data });
     offset = dataStart + Math.ceil(size / 512) * 512;
   }

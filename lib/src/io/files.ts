@@ -66,6 +66,25 @@ export function readMaybeGzip(file: string): Buffer {
   }
 }
 
+/**
+ * The first `bytes` bytes of `file` (fewer when it is shorter), read without loading the rest:
+ * enough to tell gzip or a binary format ({@link isGzip}, {@link binaryFileKind}). An InputError
+ * ({@link readError}) when the file cannot be opened or read.
+ */
+export function readFileHead(file: string, bytes = 16): Buffer {
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      const head = Buffer.alloc(bytes);
+      return head.subarray(0, fs.readSync(fd, head, 0, bytes, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw readError(e, file);
+  }
+}
+
 /** The InputError for a file that cannot be opened or read. */
 export function readError(e: unknown, file: string): InputError {
   const code = (e as NodeJS.ErrnoException).code;

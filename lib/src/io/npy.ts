@@ -181,12 +181,14 @@ function parseHeader(header: string, fail: (m: string) => never): Header {
   if (!descr || !fortran || !shape) {
     fail(`malformed .npy header (needs descr, fortran_order and shape): ${JSON.stringify(text.slice(0, 120))}`);
   }
-  const dims = shape![1]
+  // Each regex has one group, not optional: it is there whenever the regex matched.
+  const shapeText = shape[1]!;
+  const dims = shapeText
     .split(",")
     .map((s) => s.trim().replace(/L$/, ""))
     .filter((s) => s.length > 0)
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : fail(`malformed shape in .npy header: (${shape![1]})`)));
-  return { descr: descr![1], fortranOrder: fortran![1] === "True", shape: dims };
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : fail(`malformed shape in .npy header: (${shapeText})`)));
+  return { descr: descr[1]!, fortranOrder: fortran[1] === "True", shape: dims };
 }
 
 type ElementKind = "f8" | "f4" | "i8" | "u8" | "i4" | "i2" | "i1" | "u4" | "u2" | "u1" | "b1" | "U" | "S";
@@ -250,7 +252,7 @@ function decode(bytes: Uint8Array, type: ElementType, count: number, options: Re
       const out = new Float64Array(count);
       const limit = BigInt(Number.MAX_SAFE_INTEGER);
       for (let i = 0; i < count; i++) {
-        const v = big[i];
+        const v = big[i]!;
         if (v > limit || v < -limit) {
           fail(`${type.kind === "i8" ? "<i8" : "<u8"} value ${v} at flat index ${i} is not a safe integer (beyond ±2^53−1); read with { int64: "bigint" }`);
         }
@@ -293,7 +295,7 @@ function decodeUtf32(codes: Uint32Array, count: number, width: number, fail: (m:
     while (end > i * width && codes[end - 1] === 0) end--;
     let s = "";
     for (let k = i * width; k < end; k++) {
-      const c = codes[k];
+      const c = codes[k]!;
       if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) fail(`invalid code point 0x${c.toString(16)} in <U${width} string at flat index ${i}`);
       s += String.fromCodePoint(c);
     }

@@ -2,7 +2,7 @@ import * as zlib from "node:zlib";
 import { InputError } from "../errors";
 
 /**
- * A PNG (8-bit RGB, no interlace) of an RGB image `rgb` [height, width, 3], each pixel drawn as
+ * A PNG (8-bit RGB, no interlace) of an RGB image `rgb` (shape=(height, width, 3), row-major bytes), each pixel drawn as
  * a `scale` × `scale` block. Deflate by node:zlib, CRCs by zlib.crc32.
  */
 export function encodePng(rgb: Uint8Array, width: number, height: number, scale = 1): Buffer {

@@ -3,7 +3,7 @@ import { isUtf8 } from "node:buffer";
 import * as zlib from "node:zlib";
 import pl from "nodejs-polars";
 import { InputError, shorten } from "../errors";
-import { binaryFileKind, gzipError, isGzip, readError, readMaybeGzip, writeFileAtomic } from "./files";
+import { binaryFileKind, gzipError, isGzip, readError, readFileHead, readMaybeGzip, writeFileAtomic } from "./files";
 
 /**
  * Tab-separated tables with a header line, every cell a string, read and written the same way:
@@ -218,18 +218,7 @@ function lazyChunk(table: TsvTable): TsvChunk {
 
 /** The bytes of `file`, gunzipped when named `.gz` or starting like gzip, as a stream. */
 function openBytes(file: string): AsyncIterable<Buffer> {
-  let head: Buffer;
-  try {
-    const fd = fs.openSync(file, "r");
-    try {
-      head = Buffer.alloc(16);
-      head = head.subarray(0, fs.readSync(fd, head, 0, 16, 0));
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (e) {
-    throw readError(e, file);
-  }
+  const head = readFileHead(file);
   if (!isGzip(head)) {
     if (file.endsWith(".gz") && head.length > 0) throw new InputError("named .gz but not a gzip file", { file });
     refuseBinary(head, file);

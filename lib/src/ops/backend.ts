@@ -107,7 +107,7 @@ export function parseBackendName(value: string | undefined, source: string): Bac
 
 function firstLine(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
-  return message.split("\n")[0];
+  return message.split("\n")[0]!; // split always gives at least one string
 }
 
 /** Throws BackendUnavailableError unless the package can be found from here. */

@@ -24,6 +24,12 @@ import pl from "nodejs-polars";
 import { InputError } from "../errors";
 import { readMaybeGzip } from "../io/files";
 
+/** Genomic coordinate columns: read as Int64, must be ≥ 0 (see the module comment for their meaning). */
+export const ENCORI_COORDINATE_COLUMNS = ["narrowStart", "narrowEnd", "broadStart", "broadEnd"] as const;
+
+/** The 0/1 flag columns of the seven target-prediction programs, in API order. */
+const PROGRAM_COLUMNS = ["PITA", "RNA22", "miRmap", "microT", "miRanda", "PicTar", "TargetScan"] as const;
+
 /** The 22 columns of the ENCORI `miRNATarget` table, in API order. */
 export const ENCORI_COLUMNS = [
   "miRNAid",
@@ -32,44 +38,21 @@ export const ENCORI_COLUMNS = [
   "geneName",
   "geneType",
   "chromosome",
-  "narrowStart",
-  "narrowEnd",
-  "broadStart",
-  "broadEnd",
+  ...ENCORI_COORDINATE_COLUMNS,
   "strand",
   "clipExpNum",
   "degraExpNum",
   "RBP",
-  "PITA",
-  "RNA22",
-  "miRmap",
-  "microT",
-  "miRanda",
-  "PicTar",
-  "TargetScan",
+  ...PROGRAM_COLUMNS,
   "pancancerNum",
 ] as const;
-
-/** Genomic coordinate columns: read as Int64, must be ≥ 0 (see the module comment for their meaning). */
-export const ENCORI_COORDINATE_COLUMNS = ["narrowStart", "narrowEnd", "broadStart", "broadEnd"] as const;
 
 /**
  * Count and 0/1 predictor-flag columns: read as Int32, must be ≥ 0. clipExpNum / degraExpNum:
  * supporting CLIP-seq / degradome-seq experiments; PITA … TargetScan: 1 when that program
  * predicts the site; pancancerNum: cancer types where the pair is anti-correlated.
  */
-export const ENCORI_COUNT_COLUMNS = [
-  "clipExpNum",
-  "degraExpNum",
-  "PITA",
-  "RNA22",
-  "miRmap",
-  "microT",
-  "miRanda",
-  "PicTar",
-  "TargetScan",
-  "pancancerNum",
-] as const;
+export const ENCORI_COUNT_COLUMNS = ["clipExpNum", "degraExpNum", ...PROGRAM_COLUMNS, "pancancerNum"] as const;
 
 /**
  * Reads an ENCORI `miRNATarget` table (`.tsv`, `.txt` or gzip `.gz`).

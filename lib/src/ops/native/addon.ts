@@ -35,13 +35,14 @@ export const UNARY_OPS = {
   LeakyRelu: 0, Relu: 1, Square: 2, Sqrt: 3, Rsqrt: 4, Neg: 5, Sigmoid: 6, Exp: 7, Log: 8, Abs: 9,
 } as const;
 
-/** Broadcast modes of a `binary` operand against an output viewed as [outer, inner]. */
+/** Broadcast modes of a `binary` operand against an output viewed as shape=(outer, inner). */
 export const BROADCAST = { full: 0, scalar: 1, row: 2, column: 3 } as const;
 
 /**
  * The addon's functions. Convolution parameter block `p` (Int32Array):
  * [N, H, W, CI, KH, KW, CO, OH, OW, strideH, strideW, dilationH, dilationW, padTop,
- * padLeft, activation]; x/dx [N,H,W,CI], filter/dw [KH,KW,CI,CO], y/dy [N,OH,OW,CO].
+ * padLeft, activation]; x and dx shape=(N, H, W, CI), filter and dw shape=(KH, KW, CI, CO), y and
+ * dy shape=(N, OH, OW, CO); every array flat, row-major.
  */
 export interface NativeAddon {
   /** e.g. "oneDNN 2.6.3". */
@@ -63,14 +64,14 @@ export interface NativeAddon {
     value: Float32Array, m: Float32Array, v: Float32Array, gradient: Float32Array,
     newValue: Float32Array, newM: Float32Array, newV: Float32Array, c: Float32Array,
   ): void;
-  /** y [N,OH,OW,C] = window maxima of x [N,H,W,C]; p as maxPoolGrad. */
+  /** y, shape=(N, OH, OW, C) = window maxima of x, shape=(N, H, W, C); p as maxPoolGrad. */
   maxPool(x: Float32Array, y: Float32Array, p: Int32Array): void;
   /** p = [N, H, W, C, OH, OW, KH, KW, strideH, strideW, dilationH, dilationW, padTop, padLeft]. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, p: Int32Array): void;
   /** p = [outer, inner, modeA, modeB] (BROADCAST); op from BINARY_OPS. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, p: Int32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
-  /** x as [outer, mid, inner] → out [outer, inner]: op 0 sum, 1 mean over mid. */
+  /** x viewed as shape=(outer, mid, inner) → out shape=(outer, inner): op 0 sum, 1 mean over mid. */
   reduceRows(op: 0 | 1, x: Float32Array, out: Float32Array, p: Int32Array): void;
   select(condition: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /**
@@ -79,8 +80,8 @@ export interface NativeAddon {
    */
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, p: Int32Array, alpha: number): void;
   /**
-   * Binding matrices (lib/src/binding/encoding.ts) of n pairs into out [n,50,20,channels]; mirnas/sites
-   * are the n 20-nt / 50-nt strings joined. Returns −1, or the first pair with a bad letter.
+   * Binding matrices (lib/src/binding/encoding.ts) of n pairs into out, shape=(n, 50, 20, channels);
+   * mirnas/sites are the n 20-nt / 50-nt strings joined. Returns −1, or the first pair with a bad letter.
    * Optional: addons built before it lack it.
    */
   encodeBindingMatrix?(mirnas: string, sites: string, n: number, channels: 1 | 2, out: Float32Array): number;
@@ -90,16 +91,16 @@ export interface NativeAddon {
     scale: Float32Array | null, out: Float32Array, channels: number, epsilon: number,
   ): void;
   /**
-   * Training-mode batch norm of x [rows, channels]: the batch mean and biased variance
-   * (÷ rows) into mean/variance [channels], and y = offset + (x − mean)·scale/√(variance + ε).
+   * Training-mode batch norm of x, shape=(rows, channels): the batch mean and biased variance
+   * (÷ rows) into mean and variance, shape=(channels,), and y = offset + (x − mean)·scale/√(variance + ε).
    */
   batchNormTrain(
     x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array,
     mean: Float32Array, variance: Float32Array, channels: number, epsilon: number,
   ): void;
   /**
-   * Gradient of batchNormTrain's y (mean/variance being x's batch moments): dx [rows, channels],
-   * dscale = Σ dy·x̂ and doffset = Σ dy [channels].
+   * Gradient of batchNormTrain's y (mean/variance being x's batch moments): dx, shape=(rows,
+   * channels); dscale = Σ dy·x̂ and doffset = Σ dy, shape=(channels,).
    */
   batchNormTrainGrad(
     dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,

@@ -24,7 +24,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { NativeAddon } from "./addon";
-import { f32, HOST_BACKEND } from "./nativeKernelUtil";
+import { f32, HOST_BACKEND, kernelInputs } from "./nativeKernelUtil";
 
 /** Name of the fused Adam kernel (registered for the wasm backend by registerNativeAdam). */
 export const ADAM_KERNEL = "MirnaAdam";
@@ -37,14 +37,16 @@ interface AdamAttrs {
 function adamKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
-    const { value, m, v, gradient } = args.inputs as Record<string, TensorInfo>;
+    const { value, m, v, gradient } = kernelInputs(ADAM_KERNEL, args.inputs, ["value", "m", "v", "gradient"]);
     const { constants } = args.attrs as unknown as AdamAttrs;
-    const outs = [value, m, v].map((t) => backend.makeOutput(t.shape, "float32"));
+    const newValue = backend.makeOutput(value.shape, "float32");
+    const newM = backend.makeOutput(m.shape, "float32");
+    const newV = backend.makeOutput(v.shape, "float32");
     addon.adam(
       f32(backend, value), f32(backend, m), f32(backend, v), f32(backend, gradient),
-      f32(backend, outs[0]), f32(backend, outs[1]), f32(backend, outs[2]), Float32Array.from(constants),
+      f32(backend, newValue), f32(backend, newM), f32(backend, newV), Float32Array.from(constants),
     );
-    return outs;
+    return [newValue, newM, newV];
   };
 }
 
@@ -81,7 +83,7 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: NamedVariableMap | NamedTensor[]): void {
     const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
     const gradientOf = (i: number, name: string): tf.Tensor | undefined =>
-      Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+      Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
     const usable =
       tf.getBackend() === HOST_BACKEND && getKernel(ADAM_KERNEL, HOST_BACKEND) != null &&
       names.every((name, i) => {
@@ -95,15 +97,15 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
     }
     const self = this as unknown as AdamState;
     const f = Math.fround;
-    const accBeta1 = self.accBeta1.dataSync()[0];
-    const accBeta2 = self.accBeta2.dataSync()[0];
+    const accBeta1 = self.accBeta1.dataSync()[0]!; // scalars
+    const accBeta2 = self.accBeta2.dataSync()[0]!;
     const constants = [
       f(self.beta1), f(1 - self.beta1), f(self.beta2), f(1 - self.beta2),
       f(1 - accBeta1), f(1 - accBeta2), f(self.epsilon), f(-self.learningRate),
     ];
     tf.tidy(() => {
       names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name];
+        const value = tf.engine().registeredVariables[name]!; // every one checked in `usable`
         if (self.accumulatedFirstMoment[i] == null) {
           self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
         }
@@ -118,7 +120,7 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
           ADAM_KERNEL,
           { value, m, v, gradient } as unknown as NamedTensorMap,
           { constants } as unknown as tf.NamedAttrMap,
-        ) as tf.Tensor[];
+        ) as [tf.Tensor, tf.Tensor, tf.Tensor];
         m.assign(newM);
         v.assign(newV);
         value.assign(newValue);

@@ -8,9 +8,9 @@
  * arch_00b step's ≈1,200. Here the forward pass is one kernel and its gradient
  * another:
  *
- *   MirnaBatchNormTraining      x [..., C], scale [C], offset [C] → y [..., C],
- *                               mean [C], variance [C] (biased, ÷ rows, as Keras/tfjs
- *                               in training); attr varianceEpsilon.
+ *   MirnaBatchNormTraining      x shape=(…, C), scale and offset shape=(C,) →
+ *                               y shape=(…, C), mean and variance shape=(C,) (biased,
+ *                               ÷ rows, as Keras/tfjs in training); attr varianceEpsilon.
  *                               y = (x − mean) · scale / √(variance + ε) + offset.
  *   MirnaBatchNormTrainingGrad  dy, x, mean, variance, scale → dx, dscale, doffset.
  *
@@ -34,7 +34,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { NativeAddon } from "./addon";
-import { f32, HOST_BACKEND, sizeOf } from "./nativeKernelUtil";
+import { f32, HOST_BACKEND, kernelInputs, sizeOf } from "./nativeKernelUtil";
 
 /** Forward kernel: inputs {x, scale, offset}, outputs [y, mean, variance]. */
 export const BATCH_NORM_TRAINING_KERNEL = "MirnaBatchNormTraining";
@@ -46,17 +46,16 @@ interface BatchNormTrainingAttrs {
 }
 
 function channelsOf(x: TensorInfo): number {
-  const c = x.shape[x.shape.length - 1];
   if (x.shape.length < 2 || x.dtype !== "float32" || sizeOf(x.shape) === 0) {
     throw new Error(`mirna-dl native: batch norm training needs a non-empty float32 x of rank ≥ 2, got ${x.dtype} [${x.shape}]`);
   }
-  return c;
+  return x.shape[x.shape.length - 1]!;
 }
 
 function forwardKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
-    const { x, scale, offset } = args.inputs as Record<string, TensorInfo>;
+    const { x, scale, offset } = kernelInputs(BATCH_NORM_TRAINING_KERNEL, args.inputs, ["x", "scale", "offset"]);
     const { varianceEpsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
     const c = channelsOf(x);
     const y = backend.makeOutput(x.shape, "float32");
@@ -73,7 +72,9 @@ function forwardKernel(addon: NativeAddon): KernelFunc {
 function gradKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
-    const { dy, x, mean, variance, scale } = args.inputs as Record<string, TensorInfo>;
+    const { dy, x, mean, variance, scale } = kernelInputs(
+      BATCH_NORM_TRAINING_GRAD_KERNEL, args.inputs, ["dy", "x", "mean", "variance", "scale"],
+    );
     const { varianceEpsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
     const c = channelsOf(x);
     const dx = backend.makeOutput(x.shape, "float32");
@@ -94,14 +95,15 @@ const batchNormTrainingGrad: GradConfig = {
   gradFunc: (dys, saved, attrs) => {
     // dys[1], dys[2] (mean, variance) are zeros from tfjs' tape when, as in the layer, those
     // outputs only feed the moving averages; they are not propagated (see the module comment).
-    const dy = (dys as Tensor[])[0];
-    const [x, scale, mean, variance] = saved;
+    const [dy] = dys as [Tensor, Tensor, Tensor];
+    // inputsToSave then the outputs marked in outputsToSave, in that order.
+    const [x, scale, mean, variance] = saved as [Tensor, Tensor, Tensor, Tensor];
     // One kernel for all three gradients; the engine asks for them one by one.
     const [dx, dscale, doffset] = tf.engine().runKernel(
       BATCH_NORM_TRAINING_GRAD_KERNEL,
       { dy, x, mean, variance, scale } as unknown as NamedTensorMap,
       attrs,
-    ) as Tensor[];
+    ) as [Tensor, Tensor, Tensor];
     return { x: () => dx, scale: () => dscale, offset: () => doffset };
   },
 };
@@ -139,8 +141,8 @@ export function batchNormTrainingUsable(x: Tensor): boolean {
 }
 
 /**
- * Training-mode batch normalisation over every axis but the last: y, and the
- * batch mean and (biased) variance [C]. Differentiable in x, scale and offset
+ * Training-mode batch normalisation over every axis but the last of x, shape=(…, C) (scale and
+ * offset shape=(C,)): y, shape=(…, C), and the batch mean and (biased) variance, shape=(C,). Differentiable in x, scale and offset
  * through y. Check batchNormTrainingUsable first.
  */
 export function batchNormTraining(
@@ -150,6 +152,6 @@ export function batchNormTraining(
     BATCH_NORM_TRAINING_KERNEL,
     { x, scale, offset } as unknown as NamedTensorMap,
     { varianceEpsilon } as unknown as NamedAttrMap,
-  ) as Tensor[];
+  ) as [Tensor, Tensor, Tensor];
   return { y, mean, variance };
 }

@@ -6,7 +6,8 @@
  * Supported: float32, NHWC, any strides / dilations / padding tfjs computes
  * (same, valid, explicit, number). Anything else (NCHW, prelu, a bias that is
  * not one value per output channel, other dtypes) goes to the kernel registered
- * before. Shapes: x [N,H,W,CI], filter [KH,KW,CI,CO], y/dy [N,OH,OW,CO].
+ * before. Shapes: x shape=(N, H, W, CI), filter shape=(KH, KW, CI, CO), y and dy
+ * shape=(N, OH, OW, CO).
  */
 import {
   backend_util,
@@ -75,7 +76,7 @@ function makeConv(fused: boolean): NativeKernelFactory {
 export const nativeConv2D: NativeKernelFactory = makeConv(false);
 export const nativeFusedConv2D: NativeKernelFactory = makeConv(true);
 
-/** dx [N,H,W,CI] from dy and filter. */
+/** dx, shape=(N, H, W, CI), from dy and filter. */
 export const nativeConv2DBackpropInput: NativeKernelFactory = (addon, fallback) => (args) => {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as Record<string, TensorInfo | undefined>;
@@ -92,7 +93,7 @@ export const nativeConv2DBackpropInput: NativeKernelFactory = (addon, fallback) 
   return out;
 };
 
-/** dW [KH,KW,CI,CO] from x and dy. */
+/** dW, shape=(KH, KW, CI, CO), from x and dy. */
 export const nativeConv2DBackpropFilter: NativeKernelFactory = (addon, fallback) => (args) => {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as Record<string, TensorInfo | undefined>;
@@ -118,7 +119,7 @@ function poolParams(info: backend_util.Conv2DInfo): Int32Array {
   ]);
 }
 
-/** y [N,OH,OW,C]: the maximum of each window (values must beat -Infinity, as tfjs' cpu backend). */
+/** y, shape=(N, OH, OW, C): the maximum of each window (values must beat -Infinity, as tfjs' cpu backend). */
 export const nativeMaxPool: NativeKernelFactory = (addon, fallback) => (args) => {
   const backend = args.backend as BackendWasm;
   const x = args.inputs.x as TensorInfo | undefined;
@@ -132,7 +133,7 @@ export const nativeMaxPool: NativeKernelFactory = (addon, fallback) => (args) =>
   return out;
 };
 
-/** dx [N,H,W,C]: each dy value added at its window's first strict maximum (as tfjs' cpu backend). */
+/** dx, shape=(N, H, W, C): each dy value added at its window's first strict maximum (as tfjs' cpu backend). */
 export const nativeMaxPoolGrad: NativeKernelFactory = (addon, fallback) => (args) => {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as Record<string, TensorInfo | undefined>;

@@ -2,11 +2,11 @@
  * Native matrix products (BatchMatMul, _FusedMatMul with bias + activation) and
  * FusedBatchNorm for the wasm backend's tensors.
  *
- * BatchMatMul / _FusedMatMul: float32 a [...batch, M, K] (or [..., K, M] with
- * transposeA) and b [...batch, K, N] (or [..., N, K] with transposeB) whose
+ * BatchMatMul / _FusedMatMul: float32 a shape=(…batch, M, K) (or (…batch, K, M) with
+ * transposeA) and b shape=(…batch, K, N) (or (…batch, N, K) with transposeB) whose
  * batch parts are equal or one of them a single matrix; bias of N values;
  * activations linear, relu, leakyrelu, relu6, sigmoid, elu. FusedBatchNorm:
- * float32 x [..., C] with mean, variance, offset and scale of C values each.
+ * float32 x shape=(…, C) with mean, variance, offset and scale shape=(C,) each.
  * Anything else goes to the kernel registered before.
  */
 import {
@@ -38,10 +38,11 @@ function makeMatMul(fused: boolean): NativeKernelFactory {
       }
       const ra = a.shape.length;
       const rb = b.shape.length;
-      const m = attrs.transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-      const k = attrs.transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-      const kb = attrs.transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-      const n = attrs.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+      // Ranks ≥ 2 (checked above).
+      const m = attrs.transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+      const k = attrs.transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+      const kb = attrs.transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+      const n = attrs.transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
       const batchShapeA = a.shape.slice(0, -2);
       const batchShapeB = b.shape.slice(0, -2);
       const batchA = sizeOf(batchShapeA);
@@ -80,7 +81,7 @@ export const nativeFusedBatchNorm: NativeKernelFactory = (addon, fallback) => (a
   if (x == null || mean == null || variance == null || x.dtype !== "float32" || x.shape.length < 1) {
     return single(fallback(args));
   }
-  const channels = x.shape[x.shape.length - 1];
+  const channels = x.shape[x.shape.length - 1]!;
   const vectors = [mean, variance, offset, scale].filter((v): v is TensorInfo => v != null);
   if (vectors.some((v) => v.dtype !== "float32" || sizeOf(v.shape) !== channels) || sizeOf(x.shape) === 0) {
     return single(fallback(args));

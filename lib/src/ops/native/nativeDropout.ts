@@ -7,7 +7,7 @@
  * MirnaDropout does all of it in the addon with a port of the same generator, so
  * the mask is bit-for-bit tfjs' for the same seed:
  *
- *   MirnaDropout  x [...] float32 → y = x · mask, mask = floor(u + keep) / keep
+ *   MirnaDropout  x shape=(…) float32 → y = x · mask (same shape), mask = floor(u + keep) / keep
  *                 (u the seeded uniforms, keep = 1 − rate); attrs rate, seed (string).
  *
  * Its gradient is dy · mask (as tf.dropout's through Multiply). Used by SeededDropout
@@ -27,7 +27,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { NativeAddon } from "./addon";
-import { f32, HOST_BACKEND } from "./nativeKernelUtil";
+import { f32, HOST_BACKEND, kernelInputs } from "./nativeKernelUtil";
 
 /** Kernel: inputs {x}, outputs [y, mask]. */
 export const DROPOUT_KERNEL = "MirnaDropout";
@@ -40,7 +40,7 @@ interface DropoutAttrs {
 function dropoutKernel(dropout: NonNullable<NativeAddon["dropout"]>): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
-    const { x } = args.inputs as Record<string, TensorInfo>;
+    const { x } = kernelInputs(DROPOUT_KERNEL, args.inputs, ["x"]);
     const { rate, seed } = args.attrs as unknown as DropoutAttrs;
     const y = backend.makeOutput(x.shape, "float32");
     const mask = backend.makeOutput(x.shape, "float32");
@@ -53,8 +53,9 @@ const dropoutGrad: GradConfig = {
   kernelName: DROPOUT_KERNEL,
   outputsToSave: [false, true],
   gradFunc: (dys, saved) => {
-    const [mask] = saved;
-    return { x: () => tf.mul((dys as Tensor[])[0], mask) };
+    const [mask] = saved as [Tensor];
+    const [dy] = dys as [Tensor, Tensor];
+    return { x: () => tf.mul(dy, mask) };
   },
 };
 
@@ -82,6 +83,6 @@ export function nativeDropoutUsable(x: Tensor): boolean {
  * in x. Check nativeDropoutUsable first.
  */
 export function nativeDropout(x: Tensor, rate: number, seed: string): Tensor {
-  const [y] = tf.engine().runKernel(DROPOUT_KERNEL, { x } as unknown as NamedTensorMap, { rate, seed } as unknown as NamedAttrMap) as Tensor[];
+  const [y] = tf.engine().runKernel(DROPOUT_KERNEL, { x } as unknown as NamedTensorMap, { rate, seed } as unknown as NamedAttrMap) as [Tensor, Tensor];
   return y;
 }

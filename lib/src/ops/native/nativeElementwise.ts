@@ -2,7 +2,7 @@
  * Native elementwise and reduction kernels for the wasm backend's tensors, for
  * the shapes a CNN training step is made of (batch norm, leaky ReLU and its
  * gradient, Adam): float32 operands of the same shape, or one of them a scalar,
- * a trailing-dims vector (e.g. [C] against [N,H,W,C]) or a leading-dims one;
+ * a trailing-dims vector (e.g. shape=(C,) against shape=(N, H, W, C)) or a leading-dims one;
  * Sum / Mean over one contiguous block of axes; Select on same-shape operands.
  * Everything else (other dtypes, other broadcasts, tiny tensors) goes to the
  * kernel registered before.
@@ -22,7 +22,7 @@ import { f32, single, sizeOf, u8, type NativeKernelFactory } from "./nativeKerne
 /** Below this many output elements the wasm kernel is used (a native call costs a few µs). */
 export const NATIVE_MIN_ELEMENTS = 4096;
 
-/** How one operand maps onto the output viewed as [outer, inner]. */
+/** How one operand maps onto the output viewed as shape=(outer, inner). */
 interface OperandLayout {
   mode: number;
   /** For row: inner size; for column: outer size (= operand size). */
@@ -107,9 +107,9 @@ export function nativeUnary(name: keyof typeof UNARY_OPS): NativeKernelFactory {
 export function reduceLayout(shape: readonly number[], axes: readonly number[]): Int32Array | null {
   const sorted = [...axes].sort((x, y) => x - y);
   if (sorted.length === 0) return null;
-  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1] + 1) return null;
-  const first = sorted[0];
-  const end = sorted[sorted.length - 1] + 1;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]! + 1) return null;
+  const first = sorted[0]!;
+  const end = sorted[sorted.length - 1]! + 1;
   return Int32Array.from([sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, end)), sizeOf(shape.slice(end))]);
 }
 

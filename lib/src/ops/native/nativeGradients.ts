@@ -3,7 +3,7 @@
  *
  * tfjs-core's gradients of Sum and Mean compute `dy (reshaped) * ones(x.shape)`:
  * the ones are made in JavaScript and uploaded to the backend on every call. For
- * batch norm's moments over [32, 50, 20, 32] activations that is a 1M-element JS
+ * batch norm's moments over activations of shape=(32, 50, 20, 32) that is a 1M-element JS
  * array per call; a CPU profile of arch_00b training on the native backend put
  * `makeOnesTypedArray` at 6.5% of the time. These versions broadcast dy instead
  * (tf.broadcastTo; the same values: x·1 = x exactly, and Mean then divides by the
@@ -19,7 +19,7 @@ function broadcastDy(dy: Tensor, x: Tensor, attrs: NamedAttrMap): { broadcast: T
   let reduceSize = 1;
   for (const axis of axes) {
     expandedShape[axis] = 1;
-    reduceSize *= x.shape[axis];
+    reduceSize *= x.shape[axis]!; // parseAxisParam checked the axes against x's rank
   }
   const broadcast = tf.broadcastTo(tf.reshape(dy, expandedShape), x.shape);
   // As the original dy·ones(float32): a float32 result for any dy dtype.
@@ -30,7 +30,7 @@ const sumGrad: GradConfig = {
   kernelName: "Sum",
   inputsToSave: ["x"],
   gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
+    const [x] = saved as [Tensor];
     return { x: () => broadcastDy(dy as Tensor, x, attrs).broadcast };
   },
 };
@@ -39,7 +39,7 @@ const meanGrad: GradConfig = {
   kernelName: "Mean",
   inputsToSave: ["x"],
   gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
+    const [x] = saved as [Tensor];
     return {
       x: () => {
         const { broadcast, reduceSize } = broadcastDy(dy as Tensor, x, attrs);

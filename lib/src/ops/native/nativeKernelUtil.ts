@@ -10,6 +10,7 @@ import {
   unregisterKernel,
   type KernelConfig,
   type KernelFunc,
+  type NamedTensorInfoMap,
   type TensorInfo,
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -63,6 +64,23 @@ export function restoreReplacedKernels(): void {
 export function single(out: TensorInfo | TensorInfo[]): TensorInfo {
   if (Array.isArray(out)) throw new Error(`kernel returned ${out.length} outputs, expected 1`);
   return out;
+}
+
+/**
+ * The inputs `names` of a call of this project's kernel `kernelName`, each checked to be there
+ * (`const { x, scale } = kernelInputs(KERNEL, args.inputs, ["x", "scale"])`). The map itself
+ * is returned, typed: nothing is copied. A missing input is a caller's error, named here rather
+ * than as a crash inside the addon.
+ */
+export function kernelInputs<K extends string>(
+  kernelName: string,
+  inputs: NamedTensorInfoMap,
+  names: readonly K[],
+): Record<K, TensorInfo> {
+  for (const name of names) {
+    if (inputs[name] == null) throw new Error(`mirna-dl native: kernel ${kernelName} called without its input '${name}'`);
+  }
+  return inputs as Record<K, TensorInfo>;
 }
 
 /** Float32 view of a tensor on the wasm heap. Take views only after the last makeOutput of a kernel. */

@@ -22,7 +22,8 @@ import { replaceWasmKernel, runWasmKernel, singleOutput } from "./wasmKernelUtil
 /** Permutation swapping the last two axes of a rank-`rank` tensor. */
 function swapLastTwo(rank: number): number[] {
   const perm = [...Array(rank).keys()];
-  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
   return perm;
 }
 

@@ -11,20 +11,20 @@
  *
  * is itself a convolution once batch and channels swap roles:
  *
- *   xT  = Transpose(x,  [3, 1, 2, 0])        [ci, H, W, B]      (B = "channels")
- *   dyT = Transpose(dy, [1, 2, 0, 3])        [OH, OW, B, co]    (used as the filter)
+ *   xT  = Transpose(x,  [3, 1, 2, 0])        shape=(ci, H, W, B)     (B = "channels")
+ *   dyT = Transpose(dy, [1, 2, 0, 3])        shape=(OH, OW, B, co)   (used as the filter)
  *   r   = Conv2D(xT, dyT, strides 1, dilations [sH, sW], the forward padding given
- *                explicitly)                 [ci, KH + eH, KW + eW, co]
- *   r   = Slice(r) to [ci, KH, KW, co]       (only when eH or eW > 0: the forward
+ *                explicitly)                 shape=(ci, KH + eH, KW + eW, co)
+ *   r   = Slice(r) to shape=(ci, KH, KW, co) (only when eH or eW > 0: the forward
  *                                             output did not use the last rows/cols)
- *   dW  = Transpose(r, [1, 2, 0, 3])         [KH, KW, ci, co]
+ *   dW  = Transpose(r, [1, 2, 0, 3])         shape=(KH, KW, ci, co)
  *
  * Measured against an im2col + BatchMatMul variant (im2col built in JS on the
  * wasm heap, product on the XNNPACK path) on the arch_00b shapes, batch 32,
  * best of 15, ms for conv_1 / conv_2 / conv_3:
  *   this (transpose + dilated Conv2D)     6.4 / 15.7 / 14.2   (total 36)
- *   im2col [M, K] + Transpose + MatMul    15.3 / 15.4 / 11.8  (total 43)
- *   im2col [K, M] + MatMul                1.8 / 20.6 / 13.0   (total 35)
+ *   im2col (M, K) + Transpose + MatMul    15.3 / 15.4 / 11.8  (total 43)
+ *   im2col (K, M) + MatMul                1.8 / 20.6 / 13.0   (total 35)
  * (forward Conv2D on the same shapes: 1.9 / 10.8 / 9.7). The totals are within
  * noise of each other, so the simpler variant is kept; it is ≈1000× faster than
  * tfjs' cpu kernel (38 s for conv_2).
@@ -49,8 +49,8 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { runWasmKernel, WASM_BACKEND } from "./wasmKernelUtil";
 
 /**
- * Kernel function: inputs {x: [B, H, W, ci], dy: [B, OH, OW, co]}, attrs as tfjs'
- * Conv2DBackpropFilterAttrs; returns dW [KH, KW, ci, co] (float32).
+ * Kernel function: inputs {x: shape=(B, H, W, ci), dy: shape=(B, OH, OW, co)}, attrs as tfjs'
+ * Conv2DBackpropFilterAttrs; returns dW, shape=(KH, KW, ci, co) (float32).
  * Every intermediate tensor is released with backend.disposeData before returning.
  */
 export function wasmConv2DBackpropFilter(args: {

@@ -9,7 +9,7 @@
  * XNNPACK:
  *
  *   dx[b, ih, iw, ci] = Σ_{kh', kw', co} dyPad[b, ih + kh', iw + kw', co] · W'[kh', kw', co, ci]
- *   W'  = Transpose(Reverse(W, [0, 1]), [0, 1, 3, 2])     [KH, KW, co, ci]
+ *   W'  = Transpose(Reverse(W, [0, 1]), [0, 1, 3, 2])     shape=(KH, KW, co, ci)
  *   dx  = Conv2D(dy, W', stride 1, explicit padding
  *                top' = KH-1-top, bottom' = KH-1-bottom, left' = KW-1-left, right' = KW-1-right)
  *
@@ -29,8 +29,8 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { replaceWasmKernel, runWasmKernel, singleOutput } from "./wasmKernelUtil";
 
 /**
- * Kernel function: inputs {dy: [B, OH, OW, co], filter: [KH, KW, ci, co]}, attrs as
- * tfjs' Conv2DBackpropInputAttrs (inputShape [B, H, W, ci]); returns dx [B, H, W, ci].
+ * Kernel function: inputs {dy: shape=(B, OH, OW, co), filter: shape=(KH, KW, ci, co)}, attrs as
+ * tfjs' Conv2DBackpropInputAttrs (inputShape (B, H, W, ci)); returns dx, shape=(B, H, W, ci).
  * Intermediates are released with backend.disposeData.
  */
 function makeConv2DBackpropInput(original: KernelFunc): KernelFunc {
@@ -41,7 +41,7 @@ function makeConv2DBackpropInput(original: KernelFunc): KernelFunc {
     const { dy, filter } = inputs;
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
     const fallback = (): TensorInfo => singleOutput(Conv2DBackpropInput, original(args));
-    if (dy == null || filter == null || dataFormat === "NCHW") return fallback();
+    if (dy == null || filter == null || dataFormat === "NCHW" || dy.shape.length !== 4) return fallback();
     if (dy.dtype !== "float32" || filter.dtype !== "float32") return fallback();
     const convInfo = backend_util.computeConv2DInfo(
       inputShape,
@@ -62,8 +62,8 @@ function makeConv2DBackpropInput(original: KernelFunc): KernelFunc {
       strideHeight !== 1 ||
       strideWidth !== 1 ||
       Math.min(padTop, padBottom, padLeft, padRight) < 0 ||
-      dy.shape[1] + padTop + padBottom - filterHeight + 1 !== inputShape[1] ||
-      dy.shape[2] + padLeft + padRight - filterWidth + 1 !== inputShape[2]
+      dy.shape[1]! + padTop + padBottom - filterHeight + 1 !== inputShape[1] ||
+      dy.shape[2]! + padLeft + padRight - filterWidth + 1 !== inputShape[2]
     ) {
       return fallback();
     }

@@ -1,7 +1,7 @@
 /**
  * Faster `MaxPoolGrad` for the TensorFlow.js wasm backend.
  *
- * The wasm kernel took ≈21 ms for a 2×2 pool over [32,50,20,32] (6–12% of an
+ * The wasm kernel took ≈21 ms for a 2×2 pool over shape=(32, 50, 20, 32) (6–12% of an
  * arch_00b training step). This version scatters each dy value onto the position
  * of its window's maximum in one pass over x, directly on the wasm heap
  * (≈8 ms). Same rule as tfjs' cpu
@@ -77,14 +77,14 @@ function makeMaxPoolGrad(original: KernelFunc): KernelFunc {
             for (let r = rowStart; r < rowEnd; r++) {
               for (let col = colStart; col < colEnd; col++) {
                 const offset = imageBase + r * rowStride + col * channels + c;
-                const v = x[offset];
+                const v = x[offset]!;
                 if (v > best) {
                   best = v;
                   bestOffset = offset;
                 }
               }
             }
-            if (bestOffset >= 0) dx[bestOffset] += dyValues[dyBase + c];
+            if (bestOffset >= 0) dx[bestOffset]! += dyValues[dyBase + c]!;
           }
         }
       }

@@ -2,9 +2,9 @@
  * Faster `Tile` for the TensorFlow.js wasm backend, for the case where the output
  * is the whole input repeated end to end.
  *
- * tfjs' batch-norm gradient tiles the per-channel scale [1, 1, 1, C] to the full
- * activation shape [B, H, W, C]; the wasm Tile kernel computes an index per
- * element and took 73 ms for [1,1,1,32] → [32,50,20,32] (≈18% of an arch_00b
+ * tfjs' batch-norm gradient tiles the per-channel scale, shape=(1, 1, 1, C), to the
+ * full activation shape=(B, H, W, C); the wasm Tile kernel computes an index per
+ * element and took 73 ms for shape=(1, 1, 1, 32) → (32, 50, 20, 32) (≈18% of an arch_00b
  * training step). When every repeated axis comes before every axis of size > 1
  * (reps[i] = 1 for i ≥ p and shape[i] = 1 for i < p), the output's flat data is
  * the input's flat data repeated prod(reps) times, which is a memcpy doubling on
@@ -19,8 +19,8 @@ export function tileIsWholeRepeat(shape: readonly number[], reps: readonly numbe
   if (shape.length !== reps.length) return false;
   let seenRealAxis = false; // an axis with shape > 1 has appeared
   for (let i = 0; i < shape.length; i++) {
-    if (reps[i] > 1 && seenRealAxis) return false;
-    if (shape[i] > 1) seenRealAxis = true;
+    if (reps[i]! > 1 && seenRealAxis) return false;
+    if (shape[i]! > 1) seenRealAxis = true;
   }
   return true;
 }
@@ -32,7 +32,7 @@ function makeTile(original: KernelFunc): KernelFunc {
     const { reps } = args.attrs as unknown as TileAttrs;
     const fallback = (): TensorInfo => singleOutput(Tile, original(args));
     if (x == null || x.dtype === "string" || !tileIsWholeRepeat(x.shape, reps)) return fallback();
-    const outShape = x.shape.map((d, i) => d * reps[i]);
+    const outShape = x.shape.map((d, i) => d * reps[i]!); // same rank (tileIsWholeRepeat)
     const inSize = x.shape.reduce((a, b) => a * b, 1);
     const outSize = outShape.reduce((a, b) => a * b, 1);
     if (inSize === 0) return fallback();
