@@ -14,6 +14,10 @@
  *       449,085-pair scan test set .tsv.gz, loading iterative.h5, encoding, scoring at batch 256,
  *       writing the scored table), pairs/s, beside (c)'s model-only inference rate of the same
  *       run; needs the data ($MIRNA_DL_DATA), else null with a reason.
+ *   (h) the whole `mirna-dl scan` command, end to end (a fresh process): 100 miRNAs (TargetScan
+ *       family representatives) × 10 targets of 5,000 nt (chr1 3'UTR sequence around scan-set
+ *       sites), stride 1, iterative.h5, the seed prefilter on, top 3 sites per pair: wall and CPU
+ *       seconds, peak memory, windows scored; the issue's budget is 60 s. Needs the data.
  *
  * Run: npm run --silent bench -- [--json] [--seconds S] [--pairs N] [--no-python] [--parts LIST]
  * --parts a,c,g runs only those parts (letters above) and prints them, without writing
@@ -37,6 +41,9 @@ import { compileModel, CompileSpec, disposeModel } from "../lib/src/ops/nn";
 import { writeFileAtomic } from "../lib/src/io/files";
 import { ARCH00B_TRAINING, buildArch00b } from "../lib/src/binding/arch00b";
 import { publishedModelPath, testSetPath } from "../lib/src/binding/paths";
+import { dataPath } from "../lib/src/data/paths";
+import { readFasta } from "../lib/src/io/fasta";
+import { readTsvTable } from "../lib/src/io/tsv";
 import { mulberry32, randomSequence } from "../lib/src/random";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -61,7 +68,7 @@ interface Options {
   parts: Set<string> | null;
 }
 
-const ALL_PARTS = ["a", "b", "c", "d", "e", "f", "g"];
+const ALL_PARTS = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
 function parseOptions(argv: readonly string[]): Options {
   const options: Options = { json: false, seconds: 10, pairs: 200_000, python: true, parts: null };
@@ -81,7 +88,7 @@ function parseOptions(argv: readonly string[]): Options {
       if (list.length === 0 || list.some((p) => !ALL_PARTS.includes(p))) throw new Error(`--parts takes letters of ${ALL_PARTS.join(", ")}, got '${argv[i] ?? ""}'`);
       options.parts = new Set(list);
     } else if (arg === "--help" || arg === "-h") {
-      process.stdout.write("usage: npm run --silent bench -- [--json] [--seconds S=10] [--pairs N=200000] [--no-python] [--parts a,b,…,g]\n");
+      process.stdout.write("usage: npm run --silent bench -- [--json] [--seconds S=10] [--pairs N=200000] [--no-python] [--parts a,b,…,h]\n");
       process.exit(0);
     } else throw new Error(`unknown option '${arg}' (try --help)`);
   }
@@ -260,6 +267,98 @@ function benchPredictCli(): { pairs_per_s: number; seconds: number; user_s: numb
   return { pairs_per_s: SCAN_PAIRS / seconds, seconds, user_s: cpu ? Number(cpu[1]) : null, system_s: cpu ? Number(cpu[2]) : null };
 }
 
+/** (h) The scan benchmark's size: miRNAs × targets of TARGET_LENGTH nt, stride 1. */
+const SCAN_MIRNAS = 100;
+const SCAN_TARGETS = 10;
+const SCAN_TARGET_LENGTH = 5_000;
+/** The issue's budget for (h), seconds. */
+const SCAN_BUDGET_S = 60;
+
+interface ScanCliResult {
+  seconds: number;
+  user_s: number | null;
+  system_s: number | null;
+  max_rss_mb: number | null;
+  windows: number;
+  scored: number;
+  rows: number;
+  sites: number;
+}
+
+/**
+ * (h) `mirna-dl scan` in a fresh process, as a user runs it. Inputs (written to a temporary
+ * folder): SCAN_MIRNAS miRNAs drawn (seeded) from the TargetScan family representatives
+ * (tarbased.sanified.fasta, 20–24 nt), and SCAN_TARGETS targets of SCAN_TARGET_LENGTH nt, each
+ * the 1,050-nt chr1 regions of five scan-test-set positives (their 21 windows: 10 flanking, the
+ * site, 10 flanking) joined and cut: real 3'UTR composition. Timed from spawn to exit.
+ */
+function benchScanCli(): ScanCliResult | { reason: string } {
+  const model = publishedModelPath("iterative");
+  const scanSet = testSetPath("scan");
+  const families = dataPath("mirna_binding", "data", "reference", "tarbased.sanified.fasta");
+  const missing = [model, scanSet, families].filter((f) => !fs.existsSync(f));
+  if (missing.length) return { reason: `data not found: ${missing.join(", ")} (set MIRNA_DL_DATA)` };
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "mirna-dl-bench-scan-"));
+  try {
+    const random = mulberry32(SEED);
+    const records = readFasta(families);
+    const order = records.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const mirnas = path.join(work, "mirnas.fa");
+    fs.writeFileSync(mirnas, order.slice(0, SCAN_MIRNAS).map((i) => `>${records[i]!.name}\n${records[i]!.sequence}\n`).join(""));
+    // The scan set: positives 0–21,384, then 20 negatives per positive (spec binding.md §1.7).
+    const sites = readTsvTable(scanSet).columns[1]!;
+    const positives = 21_385;
+    let fasta = "";
+    for (let t = 0; t < SCAN_TARGETS; t++) {
+      let sequence = "";
+      for (let b = 0; sequence.length < SCAN_TARGET_LENGTH; b++) {
+        const k = (t * 5 + b) * 401; // spread over chr1
+        const flanks = Array.from({ length: 20 }, (_, i) => sites[positives + 20 * k + i]!);
+        sequence += flanks.slice(0, 10).join("") + sites[k]! + flanks.slice(10).join("");
+      }
+      fasta += `>utr${t + 1}\n${sequence.slice(0, SCAN_TARGET_LENGTH).replace(/(.{60})/g, "$1\n")}\n`;
+    }
+    const targets = path.join(work, "utrs.fa");
+    fs.writeFileSync(targets, fasta);
+    const windowsOut = path.join(work, "windows.tsv");
+    const topOut = path.join(work, "top.tsv");
+    const cli = path.join(REPO_ROOT, "lib", "src", "cli", "main.ts");
+    const args = ["--import", "tsx", cli, "scan", "--model", model, "--mirnas", mirnas, "--targets", targets, "--output", windowsOut, "--top-output", topOut, "--top", "3"];
+    const timeBinary = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+    const [command, commandArgs] = timeBinary ? [timeBinary, ["-f", "mirna-dl-bench-cpu %U %S %M", process.execPath, ...args]] : [process.execPath, args];
+    progress(`(h) mirna-dl scan end to end: ${SCAN_MIRNAS} miRNAs × ${SCAN_TARGETS} targets × ${SCAN_TARGET_LENGTH.toLocaleString("en-US")} nt, stride 1, ${path.basename(model)}`);
+    const started = performance.now();
+    const run = spawnSync(command, commandArgs, {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, OMP_NUM_THREADS: String(BENCH_THREADS), MIRNA_DL_BACKEND: process.env.MIRNA_DL_BACKEND ?? "" },
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 3_600_000,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (run.error) return { reason: `mirna-dl scan: ${run.error.message}` };
+    if (run.status !== 0) return { reason: `mirna-dl scan exited with ${run.status}: ${run.stderr.trim().split("\n").pop() ?? ""}` };
+    const number = (pattern: RegExp) => Number((pattern.exec(run.stderr)?.[1] ?? "NaN").replace(/,/g, ""));
+    const windows = number(/: ([\d,]+) windows at stride 1/);
+    const scored = number(/scored ([\d,]+) windows/);
+    const expectedWindows = SCAN_MIRNAS * SCAN_TARGETS * (SCAN_TARGET_LENGTH - 49);
+    if (windows !== expectedWindows) return { reason: `mirna-dl scan reported ${windows} windows, expected ${expectedWindows}` };
+    const rows = fs.readFileSync(windowsOut, "utf8").split("\n").length - 2;
+    const topRows = fs.readFileSync(topOut, "utf8").split("\n").length - 2;
+    const cpu = /mirna-dl-bench-cpu ([\d.]+) ([\d.]+) (\d+)/.exec(run.stderr);
+    return {
+      seconds, user_s: cpu ? Number(cpu[1]) : null, system_s: cpu ? Number(cpu[2]) : null, max_rss_mb: cpu ? Math.round(Number(cpu[3]) / 1024) : null,
+      windows, scored, rows, sites: topRows,
+    };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** The first Python interpreter that imports `modules`, or a reason why there is none. */
 function findPython(modules: readonly string[]): { python: string } | { reason: string } {
   const candidates = process.env.MIRNA_DL_PYTHON ? [process.env.MIRNA_DL_PYTHON] : ["python3", "/usr/bin/python3"];
@@ -356,8 +455,21 @@ function markdownTable(r: Results): string {
     `| deepMir classifier inference, images/s, batch ${String(r.deepmir_predict_batch)} | ${fmt(r.deepmir_predict_samples_per_s as number)} | ${fmt(r.pytorch_deepmir_predict_samples_per_s as number | null)} (PyTorch)${deepMirWhy} | ${ratio(r.deepmir_predict_samples_per_s as number, r.pytorch_deepmir_predict_samples_per_s as number | null)} |`,
     `| deepMir classifier training, images/s, batch ${String(r.deepmir_train_batch)} | ${fmt(r.deepmir_train_samples_per_s as number)} | ${fmt(r.pytorch_deepmir_train_samples_per_s as number | null)} (PyTorch)${deepMirWhy} | ${ratio(r.deepmir_train_samples_per_s as number, r.pytorch_deepmir_train_samples_per_s as number | null)} |`,
     `| predict CLI, 449,085 pairs, pairs/s (\`mirna-dl predict\` end to end: start-up, read .tsv.gz, load iterative.h5, encode, score at batch 256, write; ${cliDetail}) | ${fmt(r.predict_cli_pairs_per_s as number | null)} | ${fmt(r.predict_samples_per_s)} (ours, model-only inference above) | ${percent(r.predict_cli_pairs_per_s as number | null, r.predict_samples_per_s)} |`,
+    scanRow(r),
   ];
   return lines.join("\n");
+}
+
+/** The (h) row: `mirna-dl scan` wall seconds against the issue's budget. */
+function scanRow(r: Results): string {
+  const size = `${SCAN_MIRNAS} miRNAs × ${SCAN_TARGETS} targets × ${fmt(SCAN_TARGET_LENGTH)} nt, stride 1`;
+  if (r.scan_cli_seconds === null || r.scan_cli_seconds === undefined) {
+    return `| scan CLI, seconds (\`mirna-dl scan\` end to end, ${size}; ${String(r.scan_cli_reason ?? "not run")}) | n/a | ${SCAN_BUDGET_S} (budget) | n/a |`;
+  }
+  const windows = r.scan_cli_windows as number;
+  const scored = r.scan_cli_scored as number;
+  const cpu = r.scan_cli_user_s === null ? "" : `, CPU ${fmt(r.scan_cli_user_s as number, 1)} s user + ${fmt(r.scan_cli_system_s as number, 1)} s system, peak RSS ${fmt(r.scan_cli_max_rss_mb as number)} MB`;
+  return `| scan CLI, seconds (\`mirna-dl scan\` end to end, ${size}, iterative.h5: ${fmt(windows)} windows, seed prefilter scored ${fmt(scored)} = ${((100 * scored) / windows).toFixed(1)}%, ${fmt(r.scan_cli_rows as number)} rows ≥ 0.5, top 3 sites per pair${cpu}) | ${fmt(r.scan_cli_seconds as number, 1)} | ${SCAN_BUDGET_S} (budget) | ${((100 * (r.scan_cli_seconds as number)) / SCAN_BUDGET_S).toFixed(0)}% of budget |`;
 }
 
 /** Replaces the text between the bench markers in BENCHMARKS.md (appends a section when absent), atomically. */
@@ -451,6 +563,7 @@ async function main(): Promise<void> {
   }
 
   const cli = want("g") ? benchPredictCli() : { reason: skipped };
+  const scan = want("h") ? benchScanCli() : { reason: skipped };
 
   const results: Results = {
     backend,
@@ -476,6 +589,15 @@ async function main(): Promise<void> {
     predict_cli_pairs: SCAN_PAIRS,
     predict_cli_reason: "reason" in cli ? cli.reason : null,
     predict_cli_fraction_of_model: "reason" in cli || !ours ? null : cli.pairs_per_s / ours.predict_samples_per_s,
+    scan_cli_seconds: "reason" in scan ? null : scan.seconds,
+    scan_cli_user_s: "reason" in scan ? null : scan.user_s,
+    scan_cli_system_s: "reason" in scan ? null : scan.system_s,
+    scan_cli_max_rss_mb: "reason" in scan ? null : scan.max_rss_mb,
+    scan_cli_windows: "reason" in scan ? null : scan.windows,
+    scan_cli_scored: "reason" in scan ? null : scan.scored,
+    scan_cli_rows: "reason" in scan ? null : scan.rows,
+    scan_cli_sites: "reason" in scan ? null : scan.sites,
+    scan_cli_reason: "reason" in scan ? scan.reason : null,
     encode_pairs: options.pairs,
     predict_batch: ours?.predict_batch ?? 256,
     train_batch: ours?.train_batch ?? 32,

@@ -1,8 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { pairsFromLockFrame, readPairChunks, readPairTable } from "../lib/src/binding/tables";
+import { detectPairFormat, pairsFromLockFrame, readPairChunks, readPairTable } from "../lib/src/binding/tables";
+import { publishedModelPath } from "../lib/src/binding/paths";
+import { dataPath, missingData } from "../lib/src/data/paths";
+import { mulberry32, randomSequence } from "../lib/src/random";
 import pl from "nodejs-polars";
 import { frameToTsv, readTsv, readTsvChunks, writeTsv } from "../lib/src/io/tsv";
 import { InputError } from "../lib/src/errors";
@@ -26,6 +30,98 @@ test("reads the miRBind format and pads its short miRNAs with N", async () => {
   assert.equal(t.format, "mirbind");
   assert.equal(t.mirnas[0], MIRNA.slice(0, 18) + "NN");
   assert.deepEqual(Array.from(t.labels!), [1, 0]);
+});
+
+test("reads the miRBench format: noncodingRNA of any length padded with N / cut to 20 nt, labels 1/0, other columns kept", async () => {
+  const header = "id\tgene\tnoncodingRNA\tnoncodingRNA_name\tlabel\tchr\tstrand";
+  const rows = [
+    `r0\t${SITE}\t${MIRNA}UU\thsa-let-7\t1\t1\t+`, // 22 nt, RNA letters: cut to 20
+    `r1\t${SITE}\t${MIRNA.slice(0, 17).toLowerCase()}\thsa-x\t0\t2\t-`, // 17 nt: padded
+    `r2\t${SITE}\t${MIRNA}\thsa-y\t1\tX\t+`,
+  ];
+  const file = writeFixture(dir, "mirbench.tsv", `${header}\n${rows.join("\n")}\n`);
+  for (const opts of [{}, { fitMirna: false }, { fitMirna: true }]) {
+    const t = await readPairTable(file, { requireLabels: true, ...opts });
+    assert.equal(t.format, "mirbench");
+    assert.deepEqual(t.mirnas, [MIRNA, MIRNA.slice(0, 17) + "NNN", MIRNA]);
+    assert.deepEqual(t.sites, [SITE, SITE, SITE]);
+    assert.deepEqual(Array.from(t.labels!), [1, 0, 1]);
+    assert.deepEqual(t.header, header.split("\t"));
+    assert.deepEqual(t.lines, rows, "the lines as read, for predict to write back");
+  }
+  const chunks = [];
+  for await (const c of readPairChunks(file, { rows: 2 })) chunks.push(c);
+  assert.deepEqual(chunks.flatMap((c) => c.mirnas), [MIRNA, MIRNA.slice(0, 17) + "NNN", MIRNA]);
+  await rejectsWith(writeFixture(dir, "mirbench-label.tsv", `gene\tnoncodingRNA\tlabel\n${SITE}\t${MIRNA}\tpositive\n`), "mirbench-label.tsv, row 1, column 'label'", "bad label 'positive'", "'1' or '0'");
+  await rejectsWith(writeFixture(dir, "mirbench-site.tsv", `gene\tnoncodingRNA\tlabel\n${SITE.slice(2)}\t${MIRNA}\t1\n`), "mirbench-site.tsv, row 1, column 'gene'", "length 48, expected 50");
+});
+
+test("miRBind- and miRBench-format miRNAs are fitted to 20 nt even when fitMirna is false (as the command line passes it)", async () => {
+  const t = await readPairTable(writeFixture(dir, "mb-false.tsv", `miRNA\tgene\tlabel\n${MIRNA.slice(0, 18)}\t${SITE}\t1\n${MIRNA}AAA\t${SITE}\t0\n`), { fitMirna: false });
+  assert.deepEqual(t.mirnas, [MIRNA.slice(0, 18) + "NN", MIRNA]);
+  await rejectsWith(writeFixture(dir, "lock-false.tsv", LOCK_HEADER + `${MIRNA.slice(0, 18)}\t${SITE}\tpositive\n`), "lock-false.tsv, row 1", "length 18, expected 20");
+});
+
+test("format detection: which columns, and tables with the columns of two formats are refused", () => {
+  assert.equal(detectPairFormat(["mirna_binding_sequence", "binding_sequence", "label"]), "lock");
+  assert.equal(detectPairFormat(["label", "gene", "miRNA", "extra"]), "mirbind");
+  assert.equal(detectPairFormat(["noncodingRNA_name", "gene", "noncodingRNA", "feature"]), "mirbench");
+  assert.throws(() => detectPairFormat(["miRNA", "noncodingRNA", "gene", "label"], "two.tsv"), /two\.tsv: has the columns of two formats, miRBind \(miRNA, gene\) and miRBench \(noncodingRNA, gene\)/);
+  assert.throws(() => detectPairFormat(["mirna_binding_sequence", "binding_sequence", "miRNA", "gene"], "two.tsv"), /two formats, lock .* and miRBind/);
+  assert.throws(() => detectPairFormat(["noncodingRNA", "label"], "nc.tsv"), /nc\.tsv: missing column 'gene' \(miRBench format needs noncodingRNA, gene, label\); found: noncodingRNA, label/);
+  assert.throws(() => detectPairFormat(["gene", "label"], "g.tsv"), /missing column 'miRNA' \(miRBind format needs miRNA, gene, label\) \(or the miRBench format, noncodingRNA\); found: gene, label/);
+  assert.throws(() => detectPairFormat(["a", "b"], "ab.tsv"), /missing columns: expected the lock format .*, the miRBind format \(miRNA, gene, label\) or the miRBench format \(noncodingRNA, gene, label\); found: a, b/);
+});
+
+const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", cwd: path.join(__dirname, ".."), env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("evaluate on a miRBench-format file gives the same numbers as on the same rows in the miRBind format; predict carries its other columns through", async (t) => {
+  const source = dataPath("mirbind", "test_set_1_1_CLASH2013_paper.tsv.gz");
+  const model = publishedModelPath("iterative");
+  const skip = missingData(source, model);
+  if (skip) return t.skip(skip);
+  const mirbind = await readPairTable(source, { requireLabels: true });
+  assert.equal(mirbind.format, "mirbind");
+  assert.equal(mirbind.mirnas.length, 4000);
+  // The same rows as miRBench gives them: the mature miRNA at its own length (the N padding
+  // removed; 20-nt ones extended by 2 nt, which the cut to 20 removes again), columns in another
+  // order, with miRBench's other columns.
+  const random = mulberry32(3);
+  const lines = ["noncodingRNA_name\tgene\tfeature\tnoncodingRNA\tlabel\tchr\tstart\tend\tstrand"];
+  const lengths = new Set<number>();
+  mirbind.mirnas.forEach((m, k) => {
+    const mature = m.includes("N") ? m.replace(/N+$/, "") : m + randomSequence(random, 2);
+    lengths.add(mature.length);
+    lines.push(`mir-${k}\t${mirbind.sites[k]}\tthree_prime_utr\t${mature}\t${mirbind.labels![k]}\t${1 + (k % 22)}\t${1000 + k}\t${1049 + k}\t${k % 2 ? "+" : "-"}`);
+  });
+  assert.ok(lengths.size >= 3 && lengths.has(22), `lengths ${[...lengths].join(", ")}`);
+  const mirbench = writeFixture(dir, "mirbench_test_set.tsv", lines.join("\n") + "\n");
+  for (const spec of ["seed", model]) {
+    const numbers = (file: string) => {
+      const r = cli("evaluate", "--model", spec, "--input", file, "--json", "--quiet");
+      assert.equal(r.code, 0, r.stderr);
+      const { input: _input, seconds: _seconds, ...rest } = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
+      return rest;
+    };
+    const expected = numbers(source);
+    const got = numbers(mirbench);
+    assert.deepEqual(got, expected, spec);
+    assert.ok((expected.rocAuc as number) > (spec === "seed" ? 0.55 : 0.6), `${spec}: rocAuc ${expected.rocAuc}`); // CLASH holds many non-canonical sites
+  }
+  // predict: the miRBench columns, then the score, which is the miRBind-format row's.
+  const out = path.join(dir, "mirbench_scored.tsv");
+  const r = cli("predict", "--model", "seed", "--input", mirbench, "--output", out, "--quiet");
+  assert.equal(r.code, 0, r.stderr);
+  const written = fs.readFileSync(out, "utf8").split("\n");
+  assert.equal(written[0], lines[0] + "\tscore");
+  const reference = cli("predict", "--model", "seed", "--input", source).stdout.split("\n");
+  for (const k of [0, 1, 2, 1999, 3999]) {
+    assert.equal(written[k + 1], `${lines[k + 1]}\t${reference[k + 1]!.split("\t")[3]}`, `row ${k + 1}`);
+  }
 });
 
 test("labels are optional unless required", async () => {

@@ -3,14 +3,31 @@ import { InputError, shorten } from "../errors";
 import { readTsvChunks, readTsvTable, tableToFrame, TsvTable } from "../io/tsv";
 import { MIRNA_LENGTH, SITE_LENGTH, fitMirnaLength, normaliseSequence, validateSequence } from "./sequences";
 
-/** Column names of the two pair-table formats this project reads. */
+/**
+ * Column names of the pair-table formats this project reads (any other columns may be there too:
+ * `predict` writes them back unchanged).
+ */
 export const PAIR_FORMATS = {
-  /** CEITEC "lock" tables: label is `positive` / `negative`. */
+  /** CEITEC "lock" tables: label is `positive` / `negative`; miRNAs 20 nt (others refused unless fitted). */
   lock: { mirna: "mirna_binding_sequence", site: "binding_sequence", label: "label" },
-  /** miRBind tables: label is `1` / `0`. */
+  /** miRBind tables: label is `1` / `0`; miRNAs (17–20 nt in its CLASH sets) always padded with N / cut to 20 nt. */
   mirbind: { mirna: "miRNA", site: "gene", label: "label" },
+  /**
+   * miRBench tables (Sammut et al. 2025; columns noncodingRNA, gene, label plus noncodingRNA_name,
+   * noncodingRNA_fam, feature, chr, start, end, strand, …): label is `1` / `0`; noncodingRNA is
+   * a mature miRNA of any length, always padded with N / cut to 20 nt as for miRBind.
+   */
+  mirbench: { mirna: "noncodingRNA", site: "gene", label: "label" },
 } as const;
 export type PairFormat = keyof typeof PAIR_FORMATS;
+
+/** How each format is named in messages. */
+const FORMAT_TITLE: Record<PairFormat, string> = { lock: "lock", mirbind: "miRBind", mirbench: "miRBench" };
+
+/** True when the format's miRNAs are always padded with N / cut to 20 nt (miRBind, miRBench). */
+export function fitsMirnaLength(format: PairFormat): boolean {
+  return format !== "lock";
+}
 
 /**
  * miRNA–site pairs, the one shape every binding function takes: parallel arrays, miRNAs 20 nt,
@@ -45,32 +62,41 @@ export interface ReadPairTableOptions {
   /** Demand a label column (evaluation). Default false. */
   requireLabels?: boolean;
   /**
-   * Pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths. Default: false for
-   * the lock format, true for the miRBind format (its CLASH tables hold 17–20 nt miRNAs, which
-   * miRBind itself pads with N).
+   * Pad lock-format miRNAs with N / cut them to 20 nt instead of rejecting other lengths. Default
+   * false. miRBind- and miRBench-format miRNAs are always fitted, whatever this says (miRBind's
+   * CLASH tables hold 17–20 nt miRNAs, which miRBind itself pads with N; miRBench's are mature
+   * miRNAs of any length).
    */
   fitMirna?: boolean;
 }
 
-/** Which pair format a set of column names is, or an error listing what is missing. */
+/** The formats and their columns, for messages. */
+const FORMATS_EXPECTED = "the lock format (mirna_binding_sequence, binding_sequence, label), the miRBind format (miRNA, gene, label) or the miRBench format (noncodingRNA, gene, label)";
+
+/**
+ * Which pair format a set of column names is: the format whose miRNA and site columns are both
+ * there. No format, or more than one (a table with the miRNA columns of two formats), is an
+ * InputError listing what was expected and what was found.
+ */
 export function detectPairFormat(columns: readonly string[], file?: string): PairFormat {
-  for (const format of Object.keys(PAIR_FORMATS) as PairFormat[]) {
-    const names = PAIR_FORMATS[format];
-    if (columns.includes(names.mirna) && columns.includes(names.site)) return format;
-  }
-  const partial = (Object.keys(PAIR_FORMATS) as PairFormat[]).find((f) =>
-    [PAIR_FORMATS[f].mirna, PAIR_FORMATS[f].site].some((c) => columns.includes(c)),
-  );
+  const formats = Object.keys(PAIR_FORMATS) as PairFormat[];
+  const complete = formats.filter((f) => columns.includes(PAIR_FORMATS[f].mirna) && columns.includes(PAIR_FORMATS[f].site));
   const found = foundColumns(columns);
+  if (complete.length === 1) return complete[0]!;
+  if (complete.length > 1) {
+    const which = complete.map((f) => `${FORMAT_TITLE[f]} (${PAIR_FORMATS[f].mirna}, ${PAIR_FORMATS[f].site})`).join(" and ");
+    throw new InputError(`has the columns of two formats, ${which}: which miRNA and site columns to read is ambiguous (rename the columns of the format not meant); found: ${found}`, { file });
+  }
+  // A format whose miRNA column is there names the missing site column, and vice versa (the
+  // miRNA column first: 'gene' alone is both miRBind's and miRBench's).
+  const partial = formats.find((f) => columns.includes(PAIR_FORMATS[f].mirna)) ?? formats.find((f) => columns.includes(PAIR_FORMATS[f].site));
   if (partial) {
     const names = PAIR_FORMATS[partial];
     const missing = [names.mirna, names.site].filter((c) => !columns.includes(c));
-    throw new InputError(`missing column '${missing.join("', '")}' (${partial} format needs ${names.mirna}, ${names.site}, ${names.label}); found: ${found}`, { file });
+    const others = partial === "lock" ? "" : ` (or ${formats.filter((f) => f !== "lock" && f !== partial).map((f) => `the ${FORMAT_TITLE[f]} format, ${PAIR_FORMATS[f].mirna}`).join(", ")})`;
+    throw new InputError(`missing column '${missing.join("', '")}' (${FORMAT_TITLE[partial]} format needs ${names.mirna}, ${names.site}, ${names.label})${missing.includes(names.mirna) ? others : ""}; found: ${found}`, { file });
   }
-  throw new InputError(
-    `missing columns: expected the lock format (mirna_binding_sequence, binding_sequence, label) or the miRBind format (miRNA, gene, label); found: ${found}`,
-    { file },
-  );
+  throw new InputError(`missing columns: expected ${FORMATS_EXPECTED}; found: ${found}`, { file });
 }
 
 /** Column names for an error message: each shortened, at most 12 of them. */
@@ -80,8 +106,8 @@ function foundColumns(columns: readonly string[]): string {
 }
 
 /**
- * Reads and validates a miRNA–site pair table in the lock or miRBind format (detected from the
- * header). Rows are numbered from 1 = first line after the header. Ragged rows (more or fewer
+ * Reads and validates a miRNA–site pair table in the lock, miRBind or miRBench format (detected
+ * from the header). Rows are numbered from 1 = first line after the header. Ragged rows (more or fewer
  * fields than the header) are errors naming the row.
  */
 export async function readPairTable(file: string, opts: ReadPairTableOptions = {}): Promise<PairTable> {
@@ -138,7 +164,7 @@ function pairsOf(
   if (opts.requireLabels && !hasLabels) {
     throw new InputError(`missing column '${names.label}' (needed to evaluate; ${format} format)`, { file });
   }
-  const mirnas = sequenceColumn(column(names.mirna), names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna ?? format === "mirbind", firstRow);
+  const mirnas = sequenceColumn(column(names.mirna), names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna === true || fitsMirnaLength(format), firstRow);
   const sites = sequenceColumn(column(names.site), names.site, "site", SITE_LENGTH, file, false, firstRow);
   const labels = hasLabels ? labelColumn(column(names.label), names.label, format, file, firstRow) : null;
   return { mirnas, sites, labels };
@@ -188,7 +214,7 @@ function sequenceColumn(
 
 function labelColumn(values: readonly (string | null)[], column: string, format: PairFormat, file: string, firstRow: number): Uint8Array {
   const labels = new Uint8Array(values.length);
-  const [positive, negative] = format === "lock" ? ["positive", "negative"] : ["1", "0"];
+  const [positive, negative] = format === "lock" ? ["positive", "negative"] : ["1", "0"]; // miRBind and miRBench
   for (let r = 0; r < values.length; r++) {
     const value = values[r]?.trim();
     if (value === positive) labels[r] = 1;

@@ -13,9 +13,9 @@ import { defineCommand, finiteNumber, flag, option, positiveInteger, Validator, 
 /** Options every binding command takes. */
 const SCORING_OPTIONS = {
   model: option({ short: "m", arg: "PATH", required: true, help: "Keras .h5 file, tfjs model folder, or 'seed'" }),
-  input: option({ short: "i", arg: "TSV", required: true, help: "table of pairs (lock or miRBind format; the label column is optional)" }),
+  input: option({ short: "i", arg: "TSV", required: true, help: "table of pairs (lock, miRBind or miRBench format; the label column is optional)" }),
   "batch-size": option({ arg: "N", parse: positiveInteger, default: 256, help: "samples per forward pass" }),
-  "fit-mirna": flag("pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths\n(lock format; miRBind-format miRNAs are always padded or cut to 20 nt)"),
+  "fit-mirna": flag("pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths\n(lock format; miRBind- and miRBench-format miRNAs are always padded or cut to 20 nt)"),
   quiet: flag("no progress and no backend line on standard error", { short: "q" }),
 };
 
@@ -116,7 +116,7 @@ export const evaluateCommand = defineCommand({
 precision (step-wise, as scikit-learn), and precision / recall / F1 / accuracy at --threshold.`,
   options: {
     model: SCORING_OPTIONS.model,
-    input: { ...SCORING_OPTIONS.input, help: "labelled table (lock or miRBind format)" },
+    input: { ...SCORING_OPTIONS.input, help: "labelled table (lock, miRBind or miRBench format)" },
     json: flag("print one JSON object instead of a table", { inUsage: true }),
     threshold: option({ arg: "X", parse: finiteNumber, help: "call a pair positive when score ≥ X (default 0.5; 1 for 'seed' = 6mer or better)" }),
     "batch-size": SCORING_OPTIONS["batch-size"],

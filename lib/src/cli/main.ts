@@ -4,6 +4,7 @@ import { OutputClosedError } from "../io/files";
 import { CommandGroup, defineGroup, runCommandLine, UsageError } from "./args";
 import { evaluateCommand, predictCommand } from "./binding";
 import { explainCommand } from "./explain";
+import { scanCommand } from "./scan";
 import { hairpinGroup } from "./hairpin";
 import { splitCommand, trainCommand } from "./train";
 import { installProcessHandlers } from "./process";
@@ -15,6 +16,7 @@ import { installProcessHandlers } from "./process";
 const COMMANDS = [
   predictCommand,
   evaluateCommand,
+  scanCommand,
   splitCommand,
   trainCommand,
   explainCommand,
@@ -26,11 +28,12 @@ export const CLI: CommandGroup = defineGroup({
   summary: "",
   title: "mirna-dl — miRNA–target binding (CEITEC arch_00b) and pre-miRNA hairpin models from the command line",
   footer: `Tables: tab-separated, .tsv or .tsv.gz, with a header, in the lock format
-(mirna_binding_sequence, binding_sequence, label = positive/negative) or the miRBind format
-(miRNA, gene, label = 1/0). Cells are read and written as they are (no quoting); every row
+(mirna_binding_sequence, binding_sequence, label = positive/negative), the miRBind format
+(miRNA, gene, label = 1/0) or the miRBench format (noncodingRNA, gene, label = 1/0; other
+columns kept). Cells are read and written as they are (no quoting); every row
 needs as many fields as the header. miRNAs 20 nt: lock-format miRNAs of another length are
-refused unless --fit-mirna is given; miRBind-format miRNAs are padded with N or cut to 20 nt
-automatically (as miRBind does). Sites 50 nt; U is read as T.
+refused unless --fit-mirna is given; miRBind- and miRBench-format miRNAs are padded with N or cut to
+20 nt automatically (as miRBind does). Sites 50 nt; U is read as T.
 Models: a Keras .h5 file (the published CEITEC models; other architectures are refused), a
 folder saved by mirna-dl (TensorFlow.js format), or 'seed' for the seed-match baseline
 (8mer 4 > 7mer-m8 3 > 7mer-A1 2 > 6mer 1 > none 0).
