@@ -394,8 +394,8 @@ test("messages: a gzip named .tsv is read; a 10 MB sequence is cut; binary files
 
 test("--help says that miRBind-format miRNAs are padded or cut to 20 nt automatically", () => {
   const main = run(["--help"]).stdout;
-  assert.match(main, /miRBind-format miRNAs are padded with N or cut to 20 nt\s+automatically/);
+  assert.match(main, /miRBind- and miRBench-format miRNAs are padded with N or cut to\s+20 nt automatically/);
   for (const command of ["predict", "evaluate"]) {
-    assert.match(run([command, "--help"]).stdout, /miRBind-format miRNAs are always padded or cut to 20 nt/, command);
+    assert.match(run([command, "--help"]).stdout, /miRBind- and miRBench-format miRNAs are always padded or cut to 20 nt/, command);
   }
 });
