@@ -15,6 +15,7 @@ import { runHairpinClassifierExperiment } from "../hairpin/experiment";
 import { formatMeanSd } from "../metrics";
 import { encodeFastaRecords, readHairpinFasta, stackImages } from "../hairpin/fastaImages";
 import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
+import { hairpinGenerateCommand, hairpinTrainVaeCommand } from "./vae";
 import { defineCommand, defineGroup, finiteNumber, flag, integerInRange, integerList, option, positiveInteger } from "./args";
 
 /**
@@ -246,5 +247,5 @@ export const hairpinGroup = defineGroup({
   summary: "pre-miRNA hairpin images and classifier: encode | classify | train",
   description: "Pre-miRNA hairpins as 25 × 100 images (Cordero et al. 2019) and the deepMir classifier.",
   footer: "mirna-dl hairpin <command> --help shows the options of a command.",
-  commands: [hairpinEncodeCommand, hairpinClassifyCommand, hairpinTrainCommand],
+  commands: [hairpinEncodeCommand, hairpinClassifyCommand, hairpinTrainCommand, hairpinTrainVaeCommand, hairpinGenerateCommand],
 });

@@ -142,6 +142,9 @@ function validateDotBracket(dotBracket: string, sequenceLength: number, where: I
   if (depth !== 0) throw new InputError(`unbalanced structure: ${depth} '(' never closed`, where);
 }
 
+/** Mark of one half of a column for {@link barLengths}: 0 paired, 1 unpaired, 2 gap. */
+export type BarMark = 0 | 1 | 2;
+
 /** Mark of one half of an aligned column (internal): which rule sets its bar length. */
 const enum Mark {
   Paired,
@@ -155,7 +158,7 @@ const enum Mark {
  * a run starting at column 0; later runs get rising ramps — a quirk of the original encoder that
  * the datasets contain, kept on purpose.
  */
-function barLengths(marks: readonly Mark[], base: readonly number[]): number[] {
+export function barLengths(marks: readonly (Mark | BarMark)[], base: readonly number[]): number[] {
   const n = marks.length;
   const lengths = new Array<number>(n);
   let x = 0;

@@ -204,7 +204,10 @@ export async function restoreCheckpoint(model: tf.LayersModel, folder: string, s
   tf.dispose(named.map((w) => w.tensor));
   const acc = adamAccumulators(model.optimizer);
   if (acc && state.adamAccBeta) {
-    acc.accBeta1.assign(tf.scalar(state.adamAccBeta[0]));
-    acc.accBeta2.assign(tf.scalar(state.adamAccBeta[1]));
+    // tidy: assign() shares the scalar's data, the scalar itself would stay registered (2 leaked tensors per resume).
+    tf.tidy(() => {
+      acc.accBeta1.assign(tf.scalar(state.adamAccBeta![0]));
+      acc.accBeta2.assign(tf.scalar(state.adamAccBeta![1]));
+    });
   }
 }

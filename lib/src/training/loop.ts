@@ -53,6 +53,15 @@ export interface TrainingTask {
    * record, or `stop: true` to end training after this epoch.
    */
   afterEpoch?(record: EpochRecord): { fields?: Record<string, number | null>; stop?: boolean } | void | Promise<{ fields?: Record<string, number | null>; stop?: boolean } | void>;
+  /**
+   * A custom optimizer step for models whose loss is not a Keras loss (e.g. the VAE's
+   * reconstruction + β·KL): trains on `batch` (e.g. with `model.optimizer.minimize`, so the
+   * checkpointed optimizer is the one stepping) and returns the step's metrics, which the loop
+   * averages over the epoch weighted by batch size. `step` is the global step (0-based; a
+   * resumed run continues the count), for schedules and seeded noise. Without it the loop calls
+   * `model.trainOnBatch(x, y)` and records the compiled metrics. The loop disposes the batch.
+   */
+  trainStep?(batch: TrainBatch, step: number): Record<string, number> | Promise<Record<string, number>>;
   /** The task's state for checkpoints (JSON), and its restoration on resume. */
   saveState?(): unknown;
   restoreState?(state: unknown): void;
@@ -108,7 +117,8 @@ function metricName(name: string): string {
 
 /**
  * Trains a compiled `model` with `task` for `opts.epochs` epochs (see the module comment).
- * History records per epoch: epoch, steps, the model's training metrics averaged over the
+ * History records per epoch: epoch, steps, the model's training metrics (or those of the
+ * task's own {@link TrainingTask.trainStep}) averaged over the
  * epoch's batches weighted by batch size (as Keras prints them: loss, accuracy, …), what
  * `validate` and `afterEpoch` return, and seconds. With `checkpointDir`, a checkpoint after
  * every epoch and resume from an existing one; a checkpoint of another task or with another
@@ -162,14 +172,24 @@ export async function trainModel(model: tf.LayersModel, task: TrainingTask, opts
       const batch = await made;
       setDropoutStep(model, step);
       const size = (Array.isArray(batch.x) ? batch.x[0]! : batch.x).shape[0]!;
-      let values: number | number[];
-      try {
-        values = await model.trainOnBatch(batch.x, batch.y);
-      } finally {
-        tf.dispose([batch.x, batch.y].flat());
+      if (task.trainStep) {
+        let metrics: Record<string, number>;
+        try {
+          metrics = await task.trainStep(batch, step);
+        } finally {
+          tf.dispose([batch.x, batch.y].flat());
+        }
+        for (const [name, value] of Object.entries(metrics)) sums.set(name, (sums.get(name) ?? 0) + value * size);
+      } else {
+        let values: number | number[];
+        try {
+          values = await model.trainOnBatch(batch.x, batch.y);
+        } finally {
+          tf.dispose([batch.x, batch.y].flat());
+        }
+        const list = Array.isArray(values) ? values : [values];
+        model.metricsNames.forEach((name, i) => sums.set(metricName(name), (sums.get(metricName(name)) ?? 0) + list[i]! * size));
       }
-      const list = Array.isArray(values) ? values : [values];
-      model.metricsNames.forEach((name, i) => sums.set(metricName(name), (sums.get(metricName(name)) ?? 0) + list[i]! * size));
       samples += size;
       step++;
       steps++;

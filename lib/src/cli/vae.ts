@@ -1,0 +1,238 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../errors";
+import { withAtomicFolder, writeFileAtomic } from "../io/files";
+import { writeNpz } from "../io/npy";
+import { encodePng } from "../io/png";
+import { loadTfjsModel } from "../io/tfjsModel";
+import { initBackend } from "../ops/backend";
+import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
+import { hairpinGalleryPng } from "../hairpin/gallery";
+import { generateVerifiedHairpins } from "../hairpin/generateVerified";
+import { CVAE_EPOCHS, DEFAULT_GENERATION } from "../hairpin/vaeExperiment";
+import { evaluateGeneratedHairpins, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
+import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
+import { buildVaeData } from "../hairpin/vaeData";
+import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
+import { loadCvae, saveCvae, trainCvae } from "../hairpin/vaeTrain";
+import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
+import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, UsageError, Validator } from "./args";
+
+/**
+ * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE of issue 12
+ * (lib/src/hairpin/vae*.ts, generate*.ts) from the command line.
+ */
+
+/** Three comma-separated positive integers (latent sizes). */
+const latentSizes: Validator<[number, number, number]> = (raw, flag) => {
+  const parts = raw.split(",").map((s) => Number(s.trim()));
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`${flag} must be three positive integers C,S,R, got '${raw}'`);
+  // Checked here, before any data is read: the residual part is laid out as 25 blocks of 4 columns.
+  if (parts[2]! % 25 !== 0) throw new UsageError(`${flag}: the residual size R must be a multiple of 25 (25 blocks of 4 columns), got ${parts[2]}`);
+  return parts as [number, number, number];
+};
+
+/** A number in [0, 1]. */
+const fraction: Validator<number> = (raw, flag) => {
+  const n = finiteNumber(raw, flag);
+  if (n < 0 || n > 1) throw new UsageError(`${flag} must be a fraction in 0–1, got '${raw}'`);
+  return n;
+};
+
+/** A non-negative number. */
+const nonNegative: Validator<number> = (raw, flag) => {
+  const n = finiteNumber(raw, flag);
+  if (n < 0) throw new UsageError(`${flag} must be ≥ 0, got '${raw}'`);
+  return n;
+};
+
+/** A positive number. */
+const positiveNumber: Validator<number> = (raw, flag) => {
+  const n = finiteNumber(raw, flag);
+  if (!(n > 0)) throw new UsageError(`${flag} must be > 0, got '${raw}'`);
+  return n;
+};
+
+export const hairpinTrainVaeCommand = defineCommand({
+  name: "train-vae",
+  summary: "train the conditional VAE that generates hairpin images (checkpointed, resumable)",
+  description: `Trains the conditional VAE of hairpin images (spec hairpin.md §4): a class, a structure and a
+residual latent part with learned priors p(z_class | class), p(z_structure | stem pairs,
+loop nt, GC) and, for the residual (8 dims per block of 4 columns), an autoregressive prior
+over the blocks given the other two parts; a structured decoder that predicts one of 31
+column states per image column (its colours and, by the pairing rules, its bar lengths), so
+every sample renders to an exact image. Training data: the deepMir images of human and other-species
+pre-miRNAs and of pseudo-hairpin and shuffled negatives, read back into columns (single-stem
+drawings only), deduplicated by sequence, without any hairpin sharing a 25-nt stretch with the
+held-out set (default modhsa_test, the classifier's test set).
+Writes into DIR: model/ (weights), cvae.json (sizes, options, history, sanity rules with the
+MFE-per-nt range of the held-out pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
+checkpoint/ (after every epoch; an interrupted run resumes from it). Prints the held-out
+reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
+  options: {
+    out: option({ short: "o", arg: "DIR", default: "out/hairpin-cvae", inUsage: true, help: "model folder (with checkpoint/ inside)" }),
+    seed: option({ arg: "N", parse: integerInRange(0), default: 1, inUsage: true, help: "seed of weights, shuffling and noise" }),
+    epochs: option({ arg: "N", parse: integerInRange(0), default: CVAE_EPOCHS, inUsage: true, help: "training epochs" }),
+    "batch-size": option({ arg: "N", parse: positiveInteger, default: 64, help: "images per step" }),
+    "learning-rate": option({ arg: "X", parse: positiveNumber, default: 8e-4, help: "Adam learning rate" }),
+    beta: option({ arg: "X", parse: nonNegative, default: 0.1, help: "β of each KL term after warm-up" }),
+    "warmup-epochs": option({ arg: "N", parse: nonNegative, default: 5, help: "epochs over which β rises linearly from 0" }),
+    latent: option({ arg: "C,S,R", parse: latentSizes, default: [DEFAULT_CVAE_CONFIG.latent.class, DEFAULT_CVAE_CONFIG.latent.structure, DEFAULT_CVAE_CONFIG.latent.residual] as [number, number, number], defaultText: "64,64,200", help: "dimensions of the class, structure and residual parts\n(the residual: 25 blocks of 4 columns, a multiple of 25)" }),
+    "max-train": option({ arg: "N", parse: positiveInteger, help: "use at most N training hairpins (seeded, classes in proportion)" }),
+    "held-out": option({ arg: "PREFIX", default: "modhsa_test", help: "deepMir set held out from training" }),
+  },
+  async run(o) {
+    await initBackend();
+    const data = buildVaeData({ heldOutSet: o["held-out"], maxTrain: o["max-train"] });
+    process.stderr.write(`mirna-dl: ${data.train.n} training hairpins (${data.train.labels.reduce((a, b) => a + b, 0)} pre-miRNA), ${data.heldOut.n} held out (${data["heldOutSet"]})\n`);
+    const [c, s, r] = o.latent;
+    const { cvae, info } = await trainCvae(data.train, {
+      epochs: o.epochs, seed: o.seed, batchSize: o["batch-size"], learningRate: o["learning-rate"], beta: o.beta, warmupEpochs: o["warmup-epochs"],
+      config: { ...DEFAULT_CVAE_CONFIG, latent: { class: c, structure: s, residual: r } },
+      checkpointDir: path.join(o.out, "checkpoint"),
+      onEpoch: (h) => void process.stderr.write(`epoch ${h.epoch}/${o.epochs}: loss ${h.total?.toFixed(2)} recon ${h.reconstruction?.toFixed(2)} β ${h.beta?.toFixed(3)} token acc ${h.tokenAccuracy?.toFixed(4)} | val recon ${h.valReconstruction?.toFixed(2) ?? "—"} | ${h.seconds.toFixed(1)} s\n`),
+    });
+    try {
+      const positives = [...data.heldOut.labels.keys()].filter((i) => data.heldOut.labels[i] === 1).map((i) => data.heldOut.sequences[i]!);
+      const { rules } = await sanityRulesFrom(positives);
+      info.sanity = { rules, source: `MFE/nt range = 1st–99th percentile of the ${positives.length} held-out ${data.heldOutSet} pre-miRNAs folded with RNAfold` };
+      await saveCvae(o.out, cvae, info, { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles });
+      const rec = reconstructionMetrics(cvae, data.heldOut);
+      console.log(JSON.stringify({
+        model: o.out, epochs: o.epochs, seed: o.seed, trainingHairpins: data.train.n, heldOut: data.heldOut.n,
+        reconstruction: { colourAccuracy: round(rec.colourAccuracy), barAccuracy: round(rec.barAccuracy), exactImages: round(rec.exactImages) },
+        secondsPerEpoch: round(info.training.secondsPerEpoch, 2), stepsPerSecond: round(info.training.stepsPerSecond, 2), backend: info.training.backend,
+      }));
+    } finally {
+      disposeCvae(cvae);
+    }
+  },
+});
+
+function round(x: number, digits = 4): number {
+  return Number(x.toFixed(digits));
+}
+
+/** What `hairpin generate` writes. */
+const GENERATE_FILES = ["generated.fa", "generated.tsv", "generated_images.npz", "generated_names.npz", "generated.npz", "gallery.png", "summary.json", "png"];
+
+function checkGenerateOut(out: string, force: boolean): void {
+  const stat = fs.statSync(out, { throwIfNoEntry: false });
+  if (!stat) return;
+  if (!stat.isDirectory()) throw new InputError("exists and is not a folder", { file: out });
+  const entries = fs.readdirSync(out);
+  if (entries.length === 0) return;
+  if (!force) throw new InputError(`folder is not empty (${entries.length} entries): give --force to replace an earlier 'hairpin generate' output, or choose a new folder`, { file: out });
+  const foreign = entries.filter((e) => !GENERATE_FILES.includes(e));
+  if (foreign.length) throw new InputError(`holds files 'hairpin generate' does not write ('${foreign[0]}'…): not replaced even with --force`, { file: out });
+}
+
+const CLASSES = { "pre-mirna": 1, negative: 0 } as const;
+
+export const hairpinGenerateCommand = defineCommand({
+  name: "generate",
+  summary: "sample hairpins from a trained VAE: FASTA, PNGs, .npz, with the RNAfold check",
+  description: `Samples hairpins of one class from a VAE trained by 'hairpin train-vae': z_class from the
+learned class prior, z_structure from the structure prior given a profile (stem pairs, loop nt,
+GC; each one requested with --stem / --loop / --gc, else that of a random training hairpin of
+the class), z_residual from its prior, all scaled by --temperature. Each sample is decoded into
+column states, drawn as an exact image and read as a sequence. RNAfold-verified decoding: up to
+--candidates decodings of the sample are tried, the most likely first (other hairpin lengths and
+loop sizes near the most likely ones, then decodings drawn at a low token temperature), and the
+first one RNAfold folds into exactly its drawn structure is kept (decoding_rank; −1: none passed,
+the most likely is kept). The refold check (RNAfold fold re-encoded: exact = the same image) and
+the hairpin sanity rules (one terminal loop, ≥ 18 bp, loop 3–20 nt, MFE/nt in the range stored
+with the model) are then reported for the kept drawings; mostLikelyRefoldExact is the rate of
+the most likely decodings alone. Novelty = edit distance to the nearest training hairpin.
+Writes into DIR:
+  generated.fa             sequences
+  generated.tsv            name, sequence, drawn structure, RNAfold structure and MFE, refold
+                           exact, column agreement, sanity, requested profile, novelty, P(pre-miRNA)
+  png/<name>.png           one image per sample; gallery.png: the first 24
+  generated_images.npz     uint8 (N, 25, 100, 3) as the deepMir sets (+ generated_names.npz):
+                           'hairpin classify --input DIR/generated_images.npz' reads it
+  generated.npz            tokens (N, 100), latents (N, D), profiles (N, 3), labels (N,)
+  summary.json             the fractions above and the timings`,
+  options: {
+    model: option({ short: "m", arg: "DIR", required: true, help: "model folder written by 'hairpin train-vae'" }),
+    out: option({ short: "o", arg: "DIR", required: true, help: "output folder (new or empty unless --force)" }),
+    class: option({
+      arg: "CLASS", default: "pre-mirna" as keyof typeof CLASSES, inUsage: true, help: "pre-mirna or negative",
+      parse: (raw, f) => {
+        if (!(raw in CLASSES)) throw new UsageError(`${f} must be pre-mirna or negative, got '${raw}'`);
+        return raw as keyof typeof CLASSES;
+      },
+    }),
+    n: option({ arg: "N", parse: integerInRange(1, 1_000_000), default: 100, inUsage: true, help: "number of samples" }),
+    seed: option({ arg: "N", parse: integerInRange(0), default: 1, help: "seed of every draw (same seed, same samples)" }),
+    stem: option({ arg: "N", parse: integerInRange(0, TOKEN_COLUMNS), help: "requested stem length (paired columns)" }),
+    loop: option({ arg: "N", parse: integerInRange(0, TOKEN_COLUMNS), help: "requested terminal-loop size (nt)" }),
+    gc: option({ arg: "X", parse: fraction, help: "requested GC content (0–1)" }),
+    temperature: option({ arg: "X", parse: nonNegative, default: DEFAULT_GENERATION.temperature, help: "spread of the latent draws relative to the priors (1 = the priors)" }),
+    candidates: option({ arg: "K", parse: integerInRange(1, 200), default: DEFAULT_GENERATION.candidates, help: "decodings tried per sample, most likely first, until RNAfold folds one\ninto its drawn structure (1 = keep the most likely decoding)" }),
+    classifier: option({ arg: "DIR", help: "a hairpin classifier folder: adds P(pre-miRNA) per sample" }),
+    "no-novelty": flag("skip the edit-distance search against the training hairpins"),
+    scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, help: "PNG enlargement" }),
+    force: flag("replace the output of an earlier 'hairpin generate' in DIR"),
+  },
+  async run(o) {
+    checkGenerateOut(o.out, o.force);
+    const started = performance.now();
+    await initBackend();
+    const { cvae, info, training } = await loadCvae(o.model);
+    const classifier = o.classifier ? await loadTfjsModel(o.classifier) : null;
+    try {
+      if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
+      const label = CLASSES[o.class];
+      const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
+      const g = await generateVerifiedHairpins({ cvae, info, training }, { n: o.n, label, seed: o.seed, profile, temperature: o.temperature, candidates: o.candidates });
+      const generatedSeconds = (performance.now() - started) / 1000;
+      const evaluation = await evaluateGeneratedHairpins(g, { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences });
+      const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
+      await withAtomicFolder(o.out, async (temp) => {
+        fs.writeFileSync(path.join(temp, "generated.fa"), names.map((n, i) => `>${n}\n${g.sequences[i]}\n`).join(""));
+        const header = ["name", "class", "sequence", "drawn_structure", "rnafold_structure", "mfe", "refold_exact", "column_agreement", "sanity_pass",
+          "stem_pairs", "loop_nt", "mfe_per_nt", "requested_stem", "requested_loop", "requested_gc", "decoding_rank", "novelty", "p_pre_mirna"];
+        const lines = [header.join("\t")];
+        g.sequences.forEach((s, i) => {
+          const r = evaluation.refold[i]!, q = evaluation.sanity[i]!;
+          lines.push([
+            names[i], o.class, s, g.structures[i], r.fold, r.mfe.toFixed(2), r.exact ? 1 : 0, r.columnAgreement.toFixed(4), q.pass ? 1 : 0,
+            q.stemPairs, q.loopSize, q.mfePerNt.toFixed(4), g.profiles[3 * i], g.profiles[3 * i + 1], g.profiles[3 * i + 2]!.toFixed(4), g.rank[i],
+            evaluation.novelty ? evaluation.novelty[i]!.distance : "", evaluation.classifierProbabilities ? evaluation.classifierProbabilities[i]!.toFixed(6) : "",
+          ].join("\t"));
+        });
+        fs.writeFileSync(path.join(temp, "generated.tsv"), lines.join("\n") + "\n");
+        fs.mkdirSync(path.join(temp, "png"));
+        names.forEach((n, i) => {
+          fs.writeFileSync(path.join(temp, "png", `${n}.png`), encodePng(g.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE), HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale));
+        });
+        const first = Array.from({ length: Math.min(24, g.n) }, (_, i) => i);
+        fs.writeFileSync(path.join(temp, "gallery.png"), hairpinGalleryPng(g.images, first, { columns: 3, scale: 3, captions: first.map((i) => `${names[i]}${evaluation.refold[i]!.exact ? "" : " (refold differs)"}`) }));
+        writeImagesNpz(path.join(temp, "generated_images.npz"), g.images);
+        writeNamesNpz(path.join(temp, "generated_names.npz"), names);
+        const D = latentSize(cvae.config);
+        writeNpz(path.join(temp, "generated.npz"), {
+          tokens: { dtype: "|u1", shape: [g.n, TOKEN_COLUMNS], data: g.tokens },
+          latents: { dtype: "<f4", shape: [g.n, D], data: g.latents },
+          profiles: { dtype: "<f4", shape: [g.n, 3], data: g.profiles },
+          labels: { dtype: "|u1", shape: [g.n], data: new Uint8Array(g.n).fill(label) },
+        });
+        const summary = {
+          model: o.model, class: o.class, seed: o.seed, temperature: o.temperature, candidates: o.candidates, requested: profile,
+          ...evaluation.summary,
+          mostLikelyRefoldExact: g.argmaxExact.reduce((a, b) => a + b, 0) / g.n,
+          folds: g.folds,
+          sanityRules: info.sanity!.rules,
+          seconds: { generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(evaluation.seconds).map(([k, v]) => [k, round(v, 2)])), total: round((performance.now() - started) / 1000, 2) },
+        };
+        writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
+        console.log(JSON.stringify(summary));
+      });
+      process.stderr.write(`mirna-dl: ${g.n} ${o.class} hairpins written to ${o.out}\n`);
+    } finally {
+      disposeCvae(cvae);
+      classifier?.dispose();
+    }
+  },
+});

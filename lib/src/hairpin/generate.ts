@@ -1,0 +1,219 @@
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../errors";
+import { predict } from "../predict";
+import { mulberry32 } from "../random";
+import { HAIRPIN_IMAGE_SIZE, hairpinColumnsSequence, HairpinColumns, renderHairpinColumns } from "./image";
+import { PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./vaeData";
+import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, latentSize, RESIDUAL_BLOCKS } from "./vaeModel";
+import { CvaeModelInfo, CvaeTrainingSet, scaleProfiles } from "./vaeTrain";
+import { COLUMN_TOKENS, decodeTokenProbabilities, TOKEN_COLUMNS, tokensToColumns } from "./vaeTokens";
+
+/**
+ * Sampling hairpins from a trained conditional VAE: z_class from the learned class prior
+ * p(z_c | y), z_structure from the learned structure prior p(z_s | profile) — the profile
+ * [stem pairs, loop nt, GC] either requested or, entry by entry, that of a training hairpin of
+ * the class drawn at random — and z_residual from its prior (N(0, I), or autoregressive over
+ * blocks of columns); the latent temperature scales the priors' spread. The decoder's per-column token probabilities are decoded (vaeTokens.ts:
+ * most likely tokens, loop nucleotides chosen jointly on both halves), rendered into exact
+ * images and read as sequences.
+ */
+
+/** What to generate. */
+export interface GenerateOptions {
+  /** Number of samples. */
+  n: number;
+  /** 1 = pre-miRNA, 0 = not. */
+  label: 0 | 1;
+  /** Seed of every random draw (latents, profiles). Same seed, same samples. */
+  seed: number;
+  /** Requested profile entries in their units (stem pairs, loop nt, GC fraction 0–1); the others come from training hairpins of the class. */
+  profile?: Partial<Record<ProfileName, number>>;
+  /** Standard deviation of the latent draws relative to the priors' (default 1). */
+  temperature?: number;
+  /** 0 (default) = most likely token per column; > 0 samples tokens at this temperature. */
+  tokenTemperature?: number;
+  /** Samples per decoder pass. Default 256. */
+  batchSize?: number;
+}
+
+/** A trained model as generation needs it. */
+export interface CvaeForGeneration {
+  cvae: Cvae;
+  info: Pick<CvaeModelInfo, "profileScaling">;
+  training: Pick<CvaeTrainingSet, "labels" | "profiles">;
+}
+
+/** Generated hairpins; row i of every array belongs together. */
+export interface GeneratedHairpins {
+  n: number;
+  label: 0 | 1;
+  /** shape=(n, 100) column tokens. */
+  tokens: Uint8Array;
+  /** The column form of each sample. */
+  columns: HairpinColumns[];
+  /** shape=(n, 25, 100, 3) RGB images, exact drawings of the columns. */
+  images: Uint8Array;
+  /** The sequence each image decodes to. */
+  sequences: string[];
+  /** The drawn structure of each sample as dot-bracket (paired columns as brackets). */
+  structures: string[];
+  /** shape=(n, 3): the profile each sample was conditioned on (raw units). */
+  profiles: Float32Array;
+  /** shape=(n, D): the latent each sample was decoded from. */
+  latents: Float32Array;
+}
+
+/** Seeded standard normal draws (Box–Muller on mulberry32). */
+export function normalSampler(seed: number): () => number {
+  const random = mulberry32(seed);
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = random();
+    const v = random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/** The profiles to condition `n` samples of class `label` on: requested entries, the rest from random training hairpins of the class. shape=(n, 3). */
+export function drawProfiles(training: Pick<CvaeTrainingSet, "labels" | "profiles">, label: 0 | 1, n: number, seed: number, requested: Partial<Record<ProfileName, number>> = {}): Float32Array {
+  for (const [k, v] of Object.entries(requested)) {
+    if (!PROFILE_NAMES.includes(k as ProfileName)) throw new InputError(`unknown profile entry '${k}' (known: ${PROFILE_NAMES.join(", ")})`);
+    if (v !== undefined && !Number.isFinite(v)) throw new InputError(`profile entry '${k}' must be a number, got ${v}`);
+  }
+  if (requested.gc !== undefined && !(requested.gc >= 0 && requested.gc <= 1)) throw new InputError(`gc must be a fraction in 0–1, got ${requested.gc}`);
+  for (const k of ["stem", "loop"] as const) {
+    if (requested[k] !== undefined && !(requested[k]! >= 0 && requested[k]! <= TOKEN_COLUMNS)) throw new InputError(`${k} must be in 0–${TOKEN_COLUMNS}, got ${requested[k]}`);
+  }
+  const rows = [...training.labels.keys()].filter((i) => training.labels[i] === label);
+  if (rows.length === 0) throw new InputError(`the model's training set has no hairpin of class ${label}`);
+  const random = mulberry32(seed);
+  const out = new Float32Array(n * PROFILE_SIZE);
+  for (let i = 0; i < n; i++) {
+    const row = rows[Math.floor(random() * rows.length)]!;
+    PROFILE_NAMES.forEach((name, k) => {
+      out[i * PROFILE_SIZE + k] = requested[name] ?? training.profiles[row * PROFILE_SIZE + k]!;
+    });
+  }
+  return out;
+}
+
+/**
+ * Latents for `n` samples: z_class ~ p(z_c | label), z_structure ~ p(z_s | profile), z_residual
+ * ~ N(0, I) or, for the "columns" layout, block by block from its autoregressive prior given
+ * z_class, z_structure and the blocks before; each with its spread times `temperature`.
+ * Returns shape=(n, D).
+ */
+export function sampleLatents(model: CvaeForGeneration, label: 0 | 1, profiles: Float32Array, seed: number, temperature = 1): Float32Array {
+  const { cvae } = model;
+  const n = profiles.length / PROFILE_SIZE;
+  const { class: dc, structure: ds, residual: dr } = cvae.config.latent;
+  const D = latentSize(cvae.config);
+  const normal = normalSampler(seed);
+  const [cm, cl, sm, sl] = tf.tidy(() => {
+    const classes = tf.oneHot(tf.fill([n], label, "int32"), 2).toFloat() as tf.Tensor2D;
+    const p = cvaePriors(cvae, classes, tf.tensor2d(scaleProfiles(profiles, model.info.profileScaling), [n, PROFILE_SIZE]));
+    return [p.classMean, p.classLogVar, p.structureMean, p.structureLogVar].map((t) => t.dataSync() as Float32Array);
+  });
+  const z = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < dc; k++) z[i * D + k] = cm![i * dc + k]! + Math.exp(0.5 * cl![i * dc + k]!) * temperature * normal();
+    for (let k = 0; k < ds; k++) z[i * D + dc + k] = sm![i * ds + k]! + Math.exp(0.5 * sl![i * ds + k]!) * temperature * normal();
+    if (!cvae.residualPrior) for (let k = 0; k < dr; k++) z[i * D + dc + ds + k] = temperature * normal();
+  }
+  if (cvae.residualPrior) {
+    // Block by block from the loop outwards: each block from the prior given the blocks drawn before it.
+    const channels = dr / RESIDUAL_BLOCKS;
+    const zr = new Float32Array(n * dr);
+    const zc = new Float32Array(n * dc), zs = new Float32Array(n * ds);
+    for (let i = 0; i < n; i++) {
+      zc.set(z.subarray(i * D, i * D + dc), i * dc);
+      zs.set(z.subarray(i * D + dc, i * D + dc + ds), i * ds);
+    }
+    const zcT = tf.tensor2d(zc, [n, dc]), zsT = tf.tensor2d(zs, [n, ds]);
+    try {
+      for (let b = 0; b < RESIDUAL_BLOCKS; b++) {
+        const [m, l] = tf.tidy(() => {
+          const p = cvaeResidualPrior(cvae, zcT, zsT, tf.tensor2d(zr, [n, dr]));
+          return [p.mean.dataSync() as Float32Array, p.logVar.dataSync() as Float32Array];
+        });
+        for (let i = 0; i < n; i++) {
+          for (let k = 0; k < channels; k++) {
+            const at = i * dr + b * channels + k;
+            zr[at] = m![at]! + Math.exp(0.5 * l![at]!) * temperature * normal();
+          }
+        }
+      }
+    } finally {
+      tf.dispose([zcT, zsT]);
+    }
+    for (let i = 0; i < n; i++) z.set(zr.subarray(i * dr, (i + 1) * dr), i * D + dc + ds);
+  }
+  return z;
+}
+
+/** Token probabilities of latents shape=(n, D): shape=(n, 100, 31), row-major. */
+export function decodeLatentProbabilities(cvae: Cvae, latents: Float32Array, batchSize = 256): Float32Array {
+  const D = latentSize(cvae.config);
+  const n = latents.length / D;
+  return predict((z) => tf.softmax(decodeCvae(cvae, z as tf.Tensor2D)), { n, make: (s, e) => tf.tensor2d(latents.subarray(s * D, e * D), [e - s, D]) }, { batchSize }).values;
+}
+
+/** The drawn structure of a column form as dot-bracket, aligned with {@link hairpinColumnsSequence}'s sequence. */
+export function columnsStructure(columns: HairpinColumns): string {
+  let loop = columns.findIndex((c) => c.paired);
+  if (loop < 0) loop = columns.length;
+  let five = "";
+  for (let x = columns.length - 1; x >= 0; x--) if (columns[x]!.upper !== "-") five += columns[x]!.paired ? "(" : ".";
+  let three = "";
+  for (let x = loop; x < columns.length; x++) if (columns[x]!.lower !== "-") three += columns[x]!.paired ? ")" : ".";
+  return five + three;
+}
+
+/** Tokens shape=(n, 100) → columns, images, sequences and drawn structures. */
+export function renderTokens(tokens: Uint8Array): Pick<GeneratedHairpins, "columns" | "images" | "sequences" | "structures"> {
+  const n = tokens.length / TOKEN_COLUMNS;
+  const images = new Uint8Array(n * HAIRPIN_IMAGE_SIZE);
+  const columns: HairpinColumns[] = [];
+  const sequences: string[] = [];
+  const structures: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = tokensToColumns(tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS));
+    columns.push(c);
+    images.set(renderHairpinColumns(c).data, i * HAIRPIN_IMAGE_SIZE);
+    sequences.push(hairpinColumnsSequence(c).sequence);
+    structures.push(columnsStructure(c));
+  }
+  return { columns, images, sequences, structures };
+}
+
+/** Decodes probabilities shape=(n, 100, 31) into tokens shape=(n, 100) (see {@link decodeTokenProbabilities}). */
+export function decodeProbabilities(probabilities: Float32Array, opts: { tokenTemperature?: number; seed?: number } = {}): Uint8Array {
+  const per = TOKEN_COLUMNS * COLUMN_TOKENS;
+  const n = probabilities.length / per;
+  const tokens = new Uint8Array(n * TOKEN_COLUMNS);
+  const random = opts.tokenTemperature ? mulberry32(opts.seed ?? 1) : undefined;
+  for (let i = 0; i < n; i++) {
+    tokens.set(decodeTokenProbabilities(probabilities.subarray(i * per, (i + 1) * per), { temperature: opts.tokenTemperature, random }), i * TOKEN_COLUMNS);
+  }
+  return tokens;
+}
+
+/** Generates `opts.n` hairpins of class `opts.label` (see the module comment). */
+export function generateHairpins(model: CvaeForGeneration, opts: GenerateOptions): GeneratedHairpins {
+  if (!Number.isInteger(opts.n) || opts.n < 1) throw new InputError(`n must be a positive integer, got ${opts.n}`);
+  if (opts.label !== 0 && opts.label !== 1) throw new InputError(`label must be 0 or 1, got ${opts.label}`);
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature >= 0)) throw new InputError(`temperature must be ≥ 0, got ${temperature}`);
+  const profiles = drawProfiles(model.training, opts.label, opts.n, opts.seed, opts.profile);
+  const latents = sampleLatents(model, opts.label, profiles, opts.seed + 1, temperature);
+  const tokens = decodeProbabilities(decodeLatentProbabilities(model.cvae, latents, opts.batchSize), { tokenTemperature: opts.tokenTemperature, seed: opts.seed + 2 });
+  return { n: opts.n, label: opts.label, tokens, ...renderTokens(tokens), profiles, latents };
+}

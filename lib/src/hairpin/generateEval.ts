@@ -1,0 +1,343 @@
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../errors";
+import { predict } from "../predict";
+import { predictHairpinImages } from "./classifier";
+import { decodeProbabilities, renderTokens } from "./generate";
+import { findTerminalLoop, HAIRPIN_IMAGE_SIZE, hairpinColumns, HairpinColumns, renderHairpinColumns } from "./image";
+import { nearestEditDistances, NearestSequence } from "./generateNovelty";
+import { FoldedSequence, FoldOptions, foldSequences } from "./rnafold";
+import { VaeDataset } from "./vaeData";
+import { Cvae, decodeCvae, encodeCvae, latentSize } from "./vaeModel";
+import { tokensToColumns, tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
+
+/**
+ * Evaluating generated hairpins (issue 12): how many the classifier calls pre-miRNA; whether
+ * RNAfold folds each decoded sequence into the drawn structure (refold → re-encode → same
+ * image); hairpin sanity rules on that fold; and the VAE's reconstruction of held-out images.
+ * Novelty (edit distance to the training set) is in generateNovelty.ts.
+ */
+
+/** The refold check of one sample. */
+export interface RefoldResult {
+  /** RNAfold's MFE structure of the decoded sequence and its energy (kcal/mol). */
+  fold: string;
+  mfe: number;
+  /** The re-encoded image equals the generated one, pixel for pixel. */
+  exact: boolean;
+  /** Fraction of columns (over the longer of the two drawings) with the same symbols and bar lengths. */
+  columnAgreement: number;
+}
+
+/** Fraction of columns of two column forms that agree (symbols and both bar lengths), over the longer one. */
+export function columnAgreement(a: HairpinColumns, b: HairpinColumns): number {
+  const n = Math.max(a.length, b.length);
+  if (n === 0) return 1;
+  let same = 0;
+  for (let x = 0; x < Math.min(a.length, b.length); x++) {
+    const p = a[x]!, q = b[x]!;
+    if (p.upper === q.upper && p.lower === q.lower && p.upperLength === q.upperLength && p.lowerLength === q.lowerLength) same++;
+  }
+  return same / n;
+}
+
+/**
+ * Folds every sequence with RNAfold (one batch) and re-encodes it with its MFE structure; a
+ * sample passes when the re-encoded image is the generated one exactly. A fold without a
+ * terminal loop cannot be drawn: not exact, agreement 0; so is an empty sequence (not folded).
+ * `columns[i]` is sample i's drawing.
+ */
+export async function refoldCheck(sequences: readonly string[], columns: readonly HairpinColumns[], fold: FoldOptions = {}): Promise<RefoldResult[]> {
+  if (sequences.length !== columns.length) throw new InputError(`${sequences.length} sequences but ${columns.length} drawings`);
+  // A drawing may show no nucleotide to read (e.g. only gaps on the upper half before any pair): nothing to fold.
+  const foldable = [...sequences.keys()].filter((i) => sequences[i]!.length > 0);
+  const folded = await foldInParallel(foldable.map((i) => sequences[i]!), fold);
+  const byIndex = new Map(foldable.map((i, k) => [i, folded[k]!]));
+  return sequences.map((_, i) => {
+    const f = byIndex.get(i);
+    return f ? refoldOne(f, columns[i]!) : { fold: "", mfe: 0, exact: false, columnAgreement: 0 };
+  });
+}
+
+/** RNAfold processes {@link foldInParallel} runs at once (RNAfold is single-threaded; the machine has 2 cores). */
+export const RNAFOLD_PROCESSES = 2;
+
+/**
+ * {@link foldSequences} split into {@link RNAFOLD_PROCESSES} batches folded at the same time
+ * (batches of fewer than 64 sequences are not split); results in input order.
+ */
+export async function foldInParallel(sequences: readonly string[], fold: FoldOptions = {}): Promise<FoldedSequence[]> {
+  const parts = sequences.length < 64 ? 1 : RNAFOLD_PROCESSES;
+  const size = Math.ceil(sequences.length / parts);
+  const batches = Array.from({ length: parts }, (_, k) => sequences.slice(k * size, (k + 1) * size));
+  return (await Promise.all(batches.map((b) => foldSequences(b, fold)))).flat();
+}
+
+function refoldOne(f: FoldedSequence, drawn: HairpinColumns): RefoldResult {
+  let again: HairpinColumns;
+  try {
+    again = hairpinColumns(f.sequence, f.structure);
+  } catch (e) {
+    if (e instanceof InputError) return { fold: f.structure, mfe: f.mfe, exact: false, columnAgreement: 0 };
+    throw e;
+  }
+  const a = renderHairpinColumns(drawn).data;
+  const b = renderHairpinColumns(again).data;
+  let exact = a.length === b.length;
+  for (let k = 0; exact && k < a.length; k++) if (a[k] !== b[k]) exact = false;
+  return { fold: f.structure, mfe: f.mfe, exact, columnAgreement: columnAgreement(drawn, again) };
+}
+
+/** The hairpin sanity rules (issue 12 §4c). */
+export interface SanityRules {
+  /** Fewest base pairs of the fold. Default 18. */
+  minStemPairs: number;
+  /** Terminal-loop size range, nt. Default 3–20. */
+  loopRange: [number, number];
+  /** MFE per nucleotide range (kcal/mol/nt), e.g. the 1st–99th percentile of real pre-miRNAs. */
+  mfePerNtRange: [number, number];
+}
+
+/** One sample's sanity verdict, rule by rule, on RNAfold's fold of its sequence. */
+export interface SanityResult {
+  /** Hairpin loops in the fold ('(' + unpaired + ')'). */
+  hairpinLoops: number;
+  /** Base pairs in the fold. */
+  stemPairs: number;
+  /** Unpaired nucleotides of the terminal loop (0 when there is none). */
+  loopSize: number;
+  mfePerNt: number;
+  oneLoop: boolean;
+  stemOk: boolean;
+  loopOk: boolean;
+  mfeOk: boolean;
+  /** All four rules hold. */
+  pass: boolean;
+}
+
+/** Number of hairpin loops ('(' followed by one or more '.' then ')') of a dot-bracket. */
+export function countHairpinLoops(structure: string): number {
+  return (structure.match(/\(\.+\)/g) ?? []).length;
+}
+
+/** The sanity rules applied to one fold (`mfe` in kcal/mol, for the whole sequence). */
+export function hairpinSanity(structure: string, mfe: number, rules: SanityRules): SanityResult {
+  const hairpinLoops = countHairpinLoops(structure);
+  let stemPairs = 0;
+  for (const ch of structure) if (ch === "(") stemPairs++;
+  const loop = findTerminalLoop(structure);
+  const loopSize = loop ? loop.close - loop.open - 1 : 0;
+  const mfePerNt = structure.length ? mfe / structure.length : 0;
+  const oneLoop = hairpinLoops === 1;
+  const stemOk = stemPairs >= rules.minStemPairs;
+  const loopOk = loopSize >= rules.loopRange[0] && loopSize <= rules.loopRange[1];
+  const mfeOk = mfePerNt >= rules.mfePerNtRange[0] && mfePerNt <= rules.mfePerNtRange[1];
+  return { hairpinLoops, stemPairs, loopSize, mfePerNt, oneLoop, stemOk, loopOk, mfeOk, pass: oneLoop && stemOk && loopOk && mfeOk };
+}
+
+/** The `q`-quantile (0–1) of `values` by linear interpolation between order statistics (NumPy's default). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new InputError("no values to take a quantile of");
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = q * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
+}
+
+/**
+ * The sanity rules with the MFE-per-nt range taken from real hairpins: their folds' MFE / length,
+ * 1st to 99th percentile (by default). Returns the rules and the real values.
+ */
+export async function sanityRulesFrom(realSequences: readonly string[], opts: { lower?: number; upper?: number; fold?: FoldOptions } = {}): Promise<{ rules: SanityRules; mfePerNt: number[] }> {
+  const folded = await foldSequences(realSequences, opts.fold);
+  const mfePerNt = folded.map((f) => f.mfe / f.sequence.length);
+  const range: [number, number] = [quantile(mfePerNt, opts.lower ?? 0.01), quantile(mfePerNt, opts.upper ?? 0.99)];
+  return { rules: { minStemPairs: 18, loopRange: [3, 20], mfePerNtRange: range }, mfePerNt };
+}
+
+/** Fraction of images ([n, 25, 100, 3] bytes) the classifier calls pre-miRNA (P ≥ threshold), with the probabilities. */
+export function classifierCalls(classifier: tf.LayersModel, images: Uint8Array, threshold = 0.5): { fraction: number; probabilities: Float32Array } {
+  const probabilities = predictHairpinImages(classifier, images);
+  let calls = 0;
+  for (const p of probabilities) if (p >= threshold) calls++;
+  return { fraction: probabilities.length ? calls / probabilities.length : NaN, probabilities };
+}
+
+/** Reconstruction of held-out images by the CVAE (posterior mean → decoder → structured decoding). */
+export interface ReconstructionMetrics {
+  n: number;
+  /** Per column and half, the colour (A, C, G, U, gap, or white past the hairpin) agrees; over the longer of the true and reconstructed hairpin. */
+  colourAccuracy: number;
+  /** Per column and half, the bar length agrees (same denominator). */
+  barAccuracy: number;
+  /** Whole column (both colours and bars) agrees (over the longer one). */
+  columnAccuracy: number;
+  /** Images reconstructed pixel for pixel. */
+  exactImages: number;
+  /** Reconstructed hairpins of the true number of columns. */
+  sameLength: number;
+  /** Per image, in row order. */
+  perImageColourAccuracy: Float64Array;
+}
+
+/**
+ * Encodes `d`'s images with the CVAE (posterior mean), decodes them and compares the drawings
+ * (see {@link ReconstructionMetrics}). Inference mode, batches of `batchSize`.
+ */
+export function reconstructionMetrics(cvae: Cvae, d: Pick<VaeDataset, "n" | "tokens">, batchSize = 128): ReconstructionMetrics {
+  const means = encodeMeans(cvae, d.tokens, d.n, batchSize);
+  const D = latentSize(cvae.config);
+  const probabilities = predict((z) => tf.softmax(decodeCvae(cvae, z as tf.Tensor2D)), { n: d.n, make: (s, e) => tf.tensor2d(means.subarray(s * D, e * D), [e - s, D]) }, { batchSize }).values;
+  const tokens = decodeProbabilities(probabilities);
+  const { columns } = renderTokens(tokens);
+  let colour = 0, bar = 0, column = 0, total = 0, columnsTotal = 0, exact = 0, sameLength = 0;
+  const perImage = new Float64Array(d.n);
+  for (let i = 0; i < d.n; i++) {
+    const truth = tokensToColumns(d.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS));
+    const got = columns[i]!;
+    const n = Math.max(truth.length, got.length);
+    let c = 0;
+    for (let x = 0; x < n; x++) {
+      const t = truth[x], g = got[x];
+      const tu = t?.upper ?? "white", tl = t?.lower ?? "white", gu = g?.upper ?? "white", gl = g?.lower ?? "white";
+      c += (tu === gu ? 1 : 0) + (tl === gl ? 1 : 0);
+      bar += (t && g && t.upperLength === g.upperLength ? 1 : 0) + (t && g && t.lowerLength === g.lowerLength ? 1 : 0);
+      if (t && g && tu === gu && tl === gl && t.upperLength === g.upperLength && t.lowerLength === g.lowerLength) column++;
+    }
+    colour += c;
+    total += 2 * n;
+    columnsTotal += n;
+    perImage[i] = n ? c / (2 * n) : 1;
+    if (truth.length === got.length) sameLength++;
+    const a = renderHairpinColumns(truth).data, b = renderHairpinColumns(got).data;
+    let same = true;
+    for (let k = 0; same && k < a.length; k++) if (a[k] !== b[k]) same = false;
+    if (same) exact++;
+  }
+  return {
+    n: d.n, colourAccuracy: colour / total, barAccuracy: bar / total, columnAccuracy: column / columnsTotal,
+    exactImages: exact / d.n, sameLength: sameLength / d.n, perImageColourAccuracy: perImage,
+  };
+}
+
+/** Posterior means of token rows shape=(n, 100) (one-hot images built per batch): shape=(n, D). */
+export function encodeMeans(cvae: Cvae, tokens: Uint8Array, n: number, batchSize = 128): Float32Array {
+  return predict((x) => encodeCvae(cvae, x as tf.Tensor4D).mean, {
+    n,
+    make: (s, e) => tf.tensor4d(tokensToOneHot(tokens.subarray(s * TOKEN_COLUMNS, e * TOKEN_COLUMNS), e - s), [e - s, 25, 100, 5]),
+  }, { batchSize }).values;
+}
+
+/** Posterior means of RGB images ([n, 25, 100, 3] bytes, any hairpin drawing): shape=(n, D). */
+export function encodeImageMeans(cvae: Cvae, images: Uint8Array, batchSize = 128): Float32Array {
+  const n = images.length / HAIRPIN_IMAGE_SIZE;
+  return predict((x) => encodeCvae(cvae, x as tf.Tensor4D).mean, { n, make: (s, e) => tf.tensor4d(rgbToOneHot(images.subarray(s * HAIRPIN_IMAGE_SIZE, e * HAIRPIN_IMAGE_SIZE)), [e - s, 25, 100, 5]) }, { batchSize }).values;
+}
+
+/**
+ * One-hot 5-channel images of RGB images: A yellow, C blue, G red, U green, gap black → channels
+ * 0–4, white → all zero. Returns shape=(n, 25, 100, 5). An InputError names a pixel of any other
+ * colour.
+ */
+export function rgbToOneHot(images: Uint8Array): Float32Array {
+  if (images.length % HAIRPIN_IMAGE_SIZE !== 0) throw new InputError(`image bytes (${images.length}) are not whole 25 × 100 × 3 images`);
+  const pixels = images.length / 3;
+  const out = new Float32Array(pixels * 5);
+  for (let p = 0; p < pixels; p++) {
+    const r = images[3 * p]!, g = images[3 * p + 1]!, b = images[3 * p + 2]!;
+    let channel: number;
+    if (r === 255 && g === 255 && b === 255) continue;
+    else if (r === 255 && g === 255 && b === 0) channel = 0;
+    else if (r === 0 && g === 0 && b === 255) channel = 1;
+    else if (r === 255 && g === 0 && b === 0) channel = 2;
+    else if (r === 0 && g === 255 && b === 0) channel = 3;
+    else if (r === 0 && g === 0 && b === 0) channel = 4;
+    else {
+      const image = Math.floor(p / 2500);
+      throw new InputError(`image ${image}, pixel (row ${Math.floor((p % 2500) / 100)}, column ${p % 100}) has colour (${r}, ${g}, ${b}), not a hairpin colour`);
+    }
+    out[5 * p + channel] = 1;
+  }
+  return out;
+}
+
+/** Everything measured on a set of generated hairpins. */
+export interface GeneratedEvaluation {
+  n: number;
+  refold: RefoldResult[];
+  sanity: SanityResult[];
+  /** P(pre-miRNA) of each generated image by the judge classifier (null without one). */
+  classifierProbabilities: Float32Array | null;
+  /** Edit distance to the nearest training sequence (null without training sequences). */
+  novelty: NearestSequence[] | null;
+  summary: GeneratedSummary;
+  /** Wall-clock seconds of RNAfold + re-encoding, the classifier, the novelty search. */
+  seconds: { refold: number; classifier: number; novelty: number };
+}
+
+/** The headline fractions of a {@link GeneratedEvaluation}. */
+export interface GeneratedSummary {
+  n: number;
+  /** Fraction whose refolded, re-encoded image is the generated one exactly. */
+  refoldExact: number;
+  /** Mean per-column agreement of generated and re-encoded drawings. */
+  columnAgreement: number;
+  /** Fraction passing all sanity rules, and each rule alone. */
+  sanityPass: number;
+  oneLoop: number;
+  stemOk: number;
+  loopOk: number;
+  mfeOk: number;
+  /** Fraction the classifier calls pre-miRNA (P ≥ 0.5), or null. */
+  classifierPreMirna: number | null;
+  /** Median and mean edit distance to the nearest training sequence, fraction with distance 0 (copies), or null. */
+  noveltyMedian: number | null;
+  noveltyMean: number | null;
+  copies: number | null;
+  /** Distinct sequences / n. */
+  distinct: number;
+}
+
+/**
+ * Evaluates generated hairpins: refold check and sanity rules on RNAfold's folds (one batch),
+ * the classifier's calls on the generated images (when `classifier` is given), and novelty
+ * against `trainingSequences` (when given).
+ */
+export async function evaluateGeneratedHairpins(
+  generated: { sequences: readonly string[]; columns: readonly HairpinColumns[]; images: Uint8Array },
+  opts: { rules: SanityRules; classifier?: tf.LayersModel | null; trainingSequences?: readonly string[] | null; fold?: FoldOptions },
+): Promise<GeneratedEvaluation> {
+  const n = generated.sequences.length;
+  let t = performance.now();
+  const refold = await refoldCheck(generated.sequences, generated.columns, opts.fold);
+  const sanity = refold.map((r) => hairpinSanity(r.fold, r.mfe, opts.rules));
+  const refoldSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  const classifierProbabilities = opts.classifier ? classifierCalls(opts.classifier, generated.images).probabilities : null;
+  const classifierSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  const novelty = opts.trainingSequences ? nearestEditDistances(generated.sequences, opts.trainingSequences) : null;
+  const noveltySeconds = (performance.now() - t) / 1000;
+  const fraction = (f: (i: number) => boolean) => {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (f(i)) c++;
+    return n ? c / n : NaN;
+  };
+  const distances = novelty?.map((d) => d.distance) ?? null;
+  const summary: GeneratedSummary = {
+    n,
+    refoldExact: fraction((i) => refold[i]!.exact),
+    columnAgreement: n ? refold.reduce((s, r) => s + r.columnAgreement, 0) / n : NaN,
+    sanityPass: fraction((i) => sanity[i]!.pass),
+    oneLoop: fraction((i) => sanity[i]!.oneLoop),
+    stemOk: fraction((i) => sanity[i]!.stemOk),
+    loopOk: fraction((i) => sanity[i]!.loopOk),
+    mfeOk: fraction((i) => sanity[i]!.mfeOk),
+    classifierPreMirna: classifierProbabilities ? fraction((i) => classifierProbabilities[i]! >= 0.5) : null,
+    noveltyMedian: distances && n ? quantile(distances, 0.5) : null,
+    noveltyMean: distances && n ? distances.reduce((a, b) => a + b, 0) / n : null,
+    copies: distances ? fraction((i) => distances[i] === 0) : null,
+    distinct: n ? new Set(generated.sequences).size / n : NaN,
+  };
+  return { n, refold, sanity, classifierProbabilities, novelty, summary, seconds: { refold: refoldSeconds, classifier: classifierSeconds, novelty: noveltySeconds } };
+}

@@ -1,0 +1,101 @@
+/**
+ * Sampling hairpins from a CVAE (lib/src/hairpin/generate.ts) with the toy model: shapes,
+ * same seed same samples, every sample an exact drawing that decodes to its sequence, the
+ * drawn structure, requested profiles, errors, no leaked tensors.
+ */
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../lib/src/errors";
+import { initBackend } from "../lib/src/ops/backend";
+import { columnsStructure, drawProfiles, generateHairpins, normalSampler, renderTokens, sampleLatents } from "../lib/src/hairpin/generate";
+import { decodeHairpinImage, hairpinColumns, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
+import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
+import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
+import { profileScaling } from "../lib/src/hairpin/vaeTrain";
+import { columnsToTokens } from "../lib/src/hairpin/vaeTokens";
+import { constructedHairpin, constructedSet } from "./vaeHelpers";
+
+before(async () => {
+  await initBackend({ quiet: true });
+});
+
+const data = vaeRowsFromImages(constructedSet("toy", 20, 9)).rows;
+const training = { labels: data.labels, profiles: data.profiles };
+
+test("normalSampler: seeded, mean ≈ 0, sd ≈ 1", () => {
+  const a = normalSampler(3), b = normalSampler(3);
+  const xs = Array.from({ length: 20000 }, () => a());
+  assert.deepEqual(Array.from({ length: 5 }, () => b()), xs.slice(0, 5));
+  const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((s, v) => s + (v - mean) ** 2, 0) / xs.length);
+  assert.ok(Math.abs(mean) < 0.03 && Math.abs(sd - 1) < 0.03, `mean ${mean} sd ${sd}`);
+});
+
+test("drawProfiles: requested entries, the rest from training hairpins of the class; errors", () => {
+  const p = drawProfiles(training, 1, 50, 4, { stem: 30 });
+  assert.equal(p.length, 150);
+  const positives = new Set([...data.labels.keys()].filter((i) => data.labels[i] === 1).map((i) => `${data.profiles[3 * i + 1]},${data.profiles[3 * i + 2]}`));
+  for (let i = 0; i < 50; i++) {
+    assert.equal(p[3 * i], 30);
+    assert.ok(positives.has(`${p[3 * i + 1]},${p[3 * i + 2]}`));
+  }
+  assert.deepEqual(drawProfiles(training, 1, 50, 4, { stem: 30 }), p);
+  assert.throws(() => drawProfiles(training, 1, 5, 1, { gc: 1.5 }), InputError);
+  assert.throws(() => drawProfiles(training, 1, 5, 1, { size: 3 } as never), /unknown profile entry 'size'/);
+  assert.throws(() => drawProfiles({ labels: new Uint8Array(2), profiles: new Float32Array(6) }, 1, 5, 1), /no hairpin of class 1/);
+});
+
+test("generateHairpins: shapes, seeded, exact drawings decoding to their sequences; no leaked tensors", () => {
+  const cvae = buildCvae(TOY_CVAE_CONFIG);
+  const model = { cvae, info: { profileScaling: profileScaling(data) }, training };
+  const before = tf.memory().numTensors;
+  const g = generateHairpins(model, { n: 12, label: 1, seed: 5 });
+  assert.equal(tf.memory().numTensors, before, "no leaked tensors");
+  assert.equal(g.n, 12);
+  assert.equal(g.tokens.length, 1200);
+  assert.equal(g.images.length, 12 * HAIRPIN_IMAGE_SIZE);
+  assert.equal(g.latents.length, 12 * 6);
+  assert.equal(g.profiles.length, 36);
+  for (let i = 0; i < 12; i++) {
+    const image = { height: 25 as const, width: 100 as const, data: g.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE) };
+    assert.equal(decodeHairpinImage(image).sequence, g.sequences[i]);
+    assert.equal(g.structures[i]!.length, g.sequences[i]!.length);
+  }
+  const again = generateHairpins(model, { n: 12, label: 1, seed: 5 });
+  assert.deepEqual(again.tokens, g.tokens);
+  assert.deepEqual(again.latents, g.latents);
+  assert.notDeepEqual(generateHairpins(model, { n: 12, label: 1, seed: 6 }).latents, g.latents);
+  // Temperature 0: every latent is its prior mean, so samples differ only through their profiles.
+  const cold = sampleLatents(model, 0, new Float32Array(6).fill(0.5), 1, 0);
+  assert.deepEqual(cold.subarray(0, 6), cold.subarray(6, 12));
+  assert.throws(() => generateHairpins(model, { n: 0, label: 1, seed: 1 }), InputError);
+  assert.throws(() => generateHairpins(model, { n: 2, label: 2 as 1, seed: 1 }), InputError);
+  disposeCvae(cvae);
+});
+
+test("columnsStructure: the drawn structure of an encoder drawing is the fold it was drawn from", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const h = constructedHairpin(seed);
+    const columns = hairpinColumns(h.sequence, h.structure);
+    assert.equal(columnsStructure(columns), h.structure);
+    const r = renderTokens(columnsToTokens(columns)!);
+    assert.equal(r.sequences[0], h.sequence);
+    assert.equal(r.structures[0], h.structure);
+  }
+});
+
+test("the columns layout samples its residual blocks from the autoregressive prior: seeded, temperature 0 = the prior means", () => {
+  const config = { ...TOY_CVAE_CONFIG, residualLayout: "columns" as const, latent: { class: 2, structure: 2, residual: 50 } };
+  const cvae = buildCvae(config);
+  const model = { cvae, info: { profileScaling: profileScaling(data) }, training };
+  const before = tf.memory().numTensors;
+  const g = generateHairpins(model, { n: 4, label: 0, seed: 8 });
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(g.latents.length, 4 * 54);
+  assert.deepEqual(generateHairpins(model, { n: 4, label: 0, seed: 8 }).latents, g.latents);
+  const profiles = new Float32Array(6).fill(0.3);
+  const cold = sampleLatents(model, 1, profiles, 3, 0);
+  assert.deepEqual(cold.subarray(0, 54), cold.subarray(54, 108), "no noise at temperature 0");
+  disposeCvae(cvae);
+});

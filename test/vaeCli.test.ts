@@ -1,0 +1,105 @@
+/**
+ * `mirna-dl hairpin train-vae` and `hairpin generate` (lib/src/cli/vae.ts), run from source:
+ * a tiny model trained on a few real images, then samples written as FASTA, PNGs, .npz, TSV and
+ * summary; the .npz is read by `hairpin classify`; usage errors exit 2 with a message.
+ */
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { missingData } from "../lib/src/data/paths";
+import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
+import { deepMirDatasetsFolder, readImagesNpz } from "../lib/src/hairpin/datasets";
+import { decodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
+import { readNpz } from "../lib/src/io/npy";
+import { saveTfjsModel } from "../lib/src/io/tfjsModel";
+import { initBackend } from "../lib/src/ops/backend";
+import { parseFasta, tempDir } from "./helpers";
+
+const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
+const dir = tempDir();
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", env: { ...process.env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(async () => {
+  await initBackend({ quiet: true });
+  const classifier = buildDeepMirClassifier({ modules: 1, filters: [4], denseUnits: 8, seed: 3 });
+  await saveTfjsModel(classifier, path.join(dir, "classifier"));
+  classifier.dispose();
+});
+
+test("help lists train-vae and generate; usage errors exit 2", () => {
+  const group = run("hairpin", "--help");
+  assert.equal(group.code, 0);
+  assert.match(group.stdout, /train-vae[\s\S]*generate/);
+  assert.match(run("hairpin", "generate", "--help").stdout, /^Usage: mirna-dl hairpin generate --model DIR --out DIR \[--class CLASS\] \[--n N\]/);
+  const noModel = run("hairpin", "generate", "--out", path.join(dir, "x"));
+  assert.equal(noModel.code, 2);
+  assert.match(noModel.stderr, /missing --model/);
+  const badClass = run("hairpin", "generate", "--model", dir, "--out", path.join(dir, "x"), "--class", "mirna");
+  assert.equal(badClass.code, 2);
+  assert.match(badClass.stderr, /--class must be pre-mirna or negative, got 'mirna'/);
+  assert.match(run("hairpin", "generate", "--model", dir, "--out", path.join(dir, "x"), "--gc", "1.5").stderr, /--gc must be a fraction in 0–1/);
+  assert.match(run("hairpin", "train-vae", "--latent", "2,2").stderr, /--latent must be three positive integers/);
+  const notBlocks = run("hairpin", "train-vae", "--latent", "2,2,30", "--out", path.join(dir, "x"), "--epochs", "0");
+  assert.equal(notBlocks.code, 2);
+  assert.match(notBlocks.stderr, /multiple of 25/);
+  const notModel = run("hairpin", "generate", "--model", path.join(dir, "classifier"), "--out", path.join(dir, "x"));
+  assert.equal(notModel.code, 2);
+  assert.match(notModel.stderr, /not a CVAE model folder: no cvae\.json/);
+});
+
+test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by classify), summary", (t) => {
+  const skip = missingData(deepMirDatasetsFolder());
+  if (skip) return t.skip(skip);
+  const model = path.join(dir, "vae");
+  const trained = run("hairpin", "train-vae", "--out", model, "--epochs", "1", "--max-train", "64", "--latent", "2,2,25", "--seed", "3");
+  assert.equal(trained.code, 0, trained.stderr);
+  const report = JSON.parse(trained.stdout);
+  assert.equal(report.trainingHairpins, 64);
+  assert.ok(report.reconstruction.colourAccuracy >= 0 && report.reconstruction.colourAccuracy <= 1);
+  for (const f of ["cvae.json", "training.tsv.gz", "model/model.json", "checkpoint/latest.json"]) assert.ok(fs.existsSync(path.join(model, f)), f);
+  const info = JSON.parse(fs.readFileSync(path.join(model, "cvae.json"), "utf8"));
+  assert.ok(info.sanity.rules.mfePerNtRange[0] < info.sanity.rules.mfePerNtRange[1]);
+
+  const out = path.join(dir, "generated");
+  const g = run("hairpin", "generate", "--model", model, "--out", out, "--n", "20", "--stem", "25", "--classifier", path.join(dir, "classifier"), "--scale", "1");
+  assert.equal(g.code, 0, g.stderr);
+  const summary = JSON.parse(g.stdout);
+  assert.equal(summary.n, 20);
+  for (const k of ["refoldExact", "mostLikelyRefoldExact", "columnAgreement", "sanityPass", "classifierPreMirna", "noveltyMedian", "folds"]) assert.equal(typeof summary[k], "number", k);
+  assert.equal(summary.candidates, 24);
+  assert.ok(summary.refoldExact >= summary.mostLikelyRefoldExact, "the search never loses a verified decoding");
+  const fasta = parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8"));
+  assert.equal(fasta.size, 20);
+  const { images, names } = readImagesNpz(path.join(out, "generated_images.npz"));
+  assert.equal(images.length, 20 * HAIRPIN_IMAGE_SIZE);
+  assert.deepEqual(names, [...fasta.keys()]);
+  names.forEach((name, i) => {
+    const image = { height: 25 as const, width: 100 as const, data: images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE) };
+    assert.equal(decodeHairpinImage(image).sequence, fasta.get(name));
+  });
+  const tsv = fs.readFileSync(path.join(out, "generated.tsv"), "utf8").trim().split("\n");
+  assert.equal(tsv.length, 21);
+  assert.match(tsv[0]!, /^name\tclass\tsequence\tdrawn_structure\trnafold_structure\tmfe\trefold_exact/);
+  assert.equal(tsv[1]!.split("\t")[12], "25", "requested stem recorded");
+  assert.equal(fs.readdirSync(path.join(out, "png")).length, 20);
+  const npz = readNpz(path.join(out, "generated.npz"));
+  assert.deepEqual(npz.get("tokens")!.shape, [20, 100]);
+  assert.deepEqual(npz.get("latents")!.shape, [20, 29]);
+  // The same seed gives the same samples; an existing output needs --force.
+  const again = run("hairpin", "generate", "--model", model, "--out", out, "--n", "20", "--stem", "25", "--no-novelty");
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /not empty/);
+  const forced = run("hairpin", "generate", "--model", model, "--out", out, "--n", "20", "--stem", "25", "--no-novelty", "--force");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.deepEqual(parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8")), fasta);
+  assert.equal(JSON.parse(forced.stdout).noveltyMedian, null);
+  const classified = run("hairpin", "classify", "--model", path.join(dir, "classifier"), "--input", path.join(out, "generated_images.npz"));
+  assert.equal(classified.code, 0, classified.stderr);
+  assert.equal(classified.stdout.trim().split("\n").length, 21);
+});
