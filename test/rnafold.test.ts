@@ -66,6 +66,18 @@ test("foldSequences passes temperature and dangles to RNAfold", async () => {
   await assert.rejects(foldSequences(["ACGU"], { dangles: 5 as 2 }), /dangles must be 0, 1, 2 or 3/);
 });
 
+test("a batch folded with RNAfold threads (--jobs) gives the single-thread folds, in input order", async () => {
+  // 200 seeded random hairpin-sized sequences of varied length: any reordering would show.
+  let state = 1789;
+  const next = () => ((state = (state * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+  const sequences = Array.from({ length: 200 }, () => Array.from({ length: 40 + Math.floor(next() * 60) }, () => "ACGU"[Math.floor(next() * 4)]).join(""));
+  const threaded = await foldSequences(sequences, { jobs: 2 });
+  const single = await foldSequences(sequences, { jobs: 1 });
+  assert.deepEqual(threaded, single);
+  assert.deepEqual(threaded.map((f) => f.sequence), sequences);
+  await assert.rejects(foldSequences(sequences, { jobs: 0 }), /jobs must be a positive integer/);
+});
+
 test("foldSequences rejects bad sequences, naming the record", async () => {
   const check = async (sequences: string[], opts: Parameters<typeof foldSequences>[1], pattern: RegExp) => {
     await assert.rejects(foldSequences(sequences, opts), (e: unknown) => {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import * as os from "node:os";
 import { InputError, shorten, ToolError } from "../errors";
 import { normaliseRnaSequence } from "./rna";
 
@@ -20,6 +21,11 @@ export interface FoldOptions {
   names?: readonly string[];
   /** File the sequences came from, used in error messages. */
   file?: string;
+  /**
+   * RNAfold threads (`--jobs`) for batches of 32 sequences or more; its output keeps the input
+   * order. Default: the machine's cores.
+   */
+  jobs?: number;
 }
 
 /** One folded sequence: the normalised sequence, its MFE structure and free energy. */
@@ -136,7 +142,9 @@ export async function foldSequences(sequences: readonly string[], opts: FoldOpti
   });
   if (normalised.length === 0) return [];
   const binary = opts.binary ?? defaultRnafoldBinary();
-  const args = ["--noPS", `--temp=${temperature}`, `--dangles=${dangles}`];
+  const jobs = opts.jobs ?? os.availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new InputError(`jobs must be a positive integer, got ${jobs}`);
+  const args = ["--noPS", `--temp=${temperature}`, `--dangles=${dangles}`, ...(jobs > 1 && normalised.length >= 32 ? [`--jobs=${jobs}`] : [])];
   const output = await runProgram(binary, args, normalised.join("\n") + "\n");
   return parseRnafoldOutput(output, normalised);
 }
