@@ -11,7 +11,7 @@ import { initBackend } from "../lib/src/ops/backend";
 import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import {
   classifierCalls, columnAgreement, countHairpinLoops, encodeImageMeans, encodeMeans, evaluateGeneratedHairpins, hairpinSanity, quantile,
-  reconstructionMetrics, refoldCheck, rgbToOneHot, sanityRulesFrom,
+  reconstructionMetrics, refoldCheck, rgbToOneHot, sanityRulesFrom, sequenceComposition,
 } from "../lib/src/hairpin/generateEval";
 import { foldSequences } from "../lib/src/hairpin/rnafold";
 import { hairpinColumns, renderHairpinColumns } from "../lib/src/hairpin/image";
@@ -123,4 +123,16 @@ test("rgbToOneHot: white is all zero; an unknown colour is named", () => {
   bad[(3 * 100 + 7) * 3] = 17;
   assert.throws(() => rgbToOneHot(bad), (e: unknown) => e instanceof InputError && /image 0, pixel \(row 3, column 7\)/.test(e.message));
   assert.throws(() => rgbToOneHot(new Uint8Array(5)), InputError);
+});
+
+test("sequenceComposition: mean base fractions, longest runs, share with a long run; bad letters named", () => {
+  const c = sequenceComposition(["GGGGGGGGAU", "ACGU"], 8);
+  assert.equal(c.n, 2);
+  assert.ok(Math.abs(c.g - (0.8 + 0.25) / 2) < 1e-12);
+  assert.ok(Math.abs(c.a - (0.1 + 0.25) / 2) < 1e-12);
+  assert.ok(Math.abs(c.a + c.c + c.g + c.u - 1) < 1e-12);
+  assert.equal(c.longestRun, (8 + 1) / 2);
+  assert.equal(c.withLongRun, 0.5);
+  assert.equal(sequenceComposition(["acgt"]).u, 0.25, "lower case, T read as U");
+  assert.throws(() => sequenceComposition(["ACNU"]), /'N' at position 3/);
 });

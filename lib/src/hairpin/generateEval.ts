@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { InputError } from "../errors";
+import { InputError, shorten } from "../errors";
 import { predict } from "../predict";
 import { predictHairpinImages } from "./classifier";
 import { decodeProbabilities, renderTokens } from "./generate";
@@ -50,26 +50,12 @@ export async function refoldCheck(sequences: readonly string[], columns: readonl
   if (sequences.length !== columns.length) throw new InputError(`${sequences.length} sequences but ${columns.length} drawings`);
   // A drawing may show no nucleotide to read (e.g. only gaps on the upper half before any pair): nothing to fold.
   const foldable = [...sequences.keys()].filter((i) => sequences[i]!.length > 0);
-  const folded = await foldInParallel(foldable.map((i) => sequences[i]!), fold);
+  const folded = await foldSequences(foldable.map((i) => sequences[i]!), fold); // RNAfold --jobs: all cores
   const byIndex = new Map(foldable.map((i, k) => [i, folded[k]!]));
   return sequences.map((_, i) => {
     const f = byIndex.get(i);
     return f ? refoldOne(f, columns[i]!) : { fold: "", mfe: 0, exact: false, columnAgreement: 0 };
   });
-}
-
-/** RNAfold processes {@link foldInParallel} runs at once (RNAfold is single-threaded; the machine has 2 cores). */
-export const RNAFOLD_PROCESSES = 2;
-
-/**
- * {@link foldSequences} split into {@link RNAFOLD_PROCESSES} batches folded at the same time
- * (batches of fewer than 64 sequences are not split); results in input order.
- */
-export async function foldInParallel(sequences: readonly string[], fold: FoldOptions = {}): Promise<FoldedSequence[]> {
-  const parts = sequences.length < 64 ? 1 : RNAFOLD_PROCESSES;
-  const size = Math.ceil(sequences.length / parts);
-  const batches = Array.from({ length: parts }, (_, k) => sequences.slice(k * size, (k + 1) * size));
-  return (await Promise.all(batches.map((b) => foldSequences(b, fold)))).flat();
 }
 
 function refoldOne(f: FoldedSequence, drawn: HairpinColumns): RefoldResult {
@@ -85,6 +71,49 @@ function refoldOne(f: FoldedSequence, drawn: HairpinColumns): RefoldResult {
   let exact = a.length === b.length;
   for (let k = 0; exact && k < a.length; k++) if (a[k] !== b[k]) exact = false;
   return { fold: f.structure, mfe: f.mfe, exact, columnAgreement: columnAgreement(drawn, again) };
+}
+
+/** Nucleotide composition of a set of sequences (means over sequences). */
+export interface SequenceComposition {
+  n: number;
+  /** Mean fraction of A, C, G, U per sequence. */
+  a: number;
+  c: number;
+  g: number;
+  u: number;
+  /** Mean length of the longest single-nucleotide run. */
+  longestRun: number;
+  /** Fraction of sequences holding a run of one nucleotide at least `runThreshold` long. */
+  withLongRun: number;
+  runThreshold: number;
+}
+
+/**
+ * Composition of RNA sequences (A, C, G, U; T read as U), to compare generated hairpins with
+ * real ones: low-complexity samples (e.g. a G-run arm pairing a pyrimidine arm through G–U and
+ * G–C pairs) show as skewed fractions and long runs. `runThreshold` default 8.
+ */
+export function sequenceComposition(sequences: readonly string[], runThreshold = 8): SequenceComposition {
+  const sums = { A: 0, C: 0, G: 0, U: 0 };
+  let runs = 0;
+  let withLongRun = 0;
+  for (const raw of sequences) {
+    const s = raw.toUpperCase().replace(/T/g, "U");
+    if (s.length === 0) throw new InputError("an empty sequence has no composition");
+    let longest = 0;
+    for (let i = 0, run = 0; i < s.length; i++) {
+      const base = s[i]!;
+      if (!(base === "A" || base === "C" || base === "G" || base === "U")) throw new InputError(`sequence ${shorten(raw)} has '${base}' at position ${i + 1} (expected A, C, G, U)`);
+      sums[base] += 1 / s.length;
+      run = i > 0 && base === s[i - 1] ? run + 1 : 1;
+      if (run > longest) longest = run;
+    }
+    runs += longest;
+    if (longest >= runThreshold) withLongRun++;
+  }
+  const n = sequences.length;
+  const mean = (x: number) => (n ? x / n : NaN);
+  return { n, a: mean(sums.A), c: mean(sums.C), g: mean(sums.G), u: mean(sums.U), longestRun: mean(runs), withLongRun: mean(withLongRun), runThreshold };
 }
 
 /** The hairpin sanity rules (issue 12 §4c). */
