@@ -62,7 +62,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT, profile as currentProfile, type Profile } from "./data/paths";
+import { displayPath, REPO_ROOT, profile as currentProfile, type Profile } from "./data/paths";
 import { insideTslab, showTable } from "./figures/display";
 
 /** A reference for one profile (see the module comment). */
@@ -399,7 +399,7 @@ export function formatReferenceReport(report: ReferenceCheckReport): string {
 
 function caption(report: ReferenceCheckReport): string {
   const failed = report.failures.length;
-  const where = path.isAbsolute(report.file) ? path.relative(REPO_ROOT, report.file) : report.file;
+  const where = displayPath(report.file);
   return `${report.notebook}: ${report.rows.length} checks against ${where.startsWith("..") ? report.file : where} (profile ${report.profile}` +
     `${report.group !== undefined ? `, group ${report.group}` : ""}): ${failed === 0 ? "all passed" : `${failed} FAILED`}`;
 }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
-import { dataPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
+import { dataPath, displayPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
 import { writeFileAtomic } from "../io/files";
 import { formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
 import { initBackend } from "../ops/backend";
@@ -215,7 +215,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
   const summaryFile = path.join(splitDir, SPLIT_FILES.summary);
   if (fs.existsSync(summaryFile) && Object.values(SPLIT_FILES).every((f) => fs.existsSync(path.join(splitDir, f)))) {
     split = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as SplitSummary;
-    progress(`split: found in ${splitDir}`);
+    progress(`split: found in ${displayPath(splitDir)}`);
   } else {
     const read = async (file: string) => {
       const t = await readPairTable(file, { requireLabels: true });

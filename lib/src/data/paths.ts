@@ -15,6 +15,18 @@ export const REPO_ROOT = path.resolve(LIB_ROOT, "..");
  * `mirna_binding/`, `mirbind/`, `premirna/`), or `data/` in the repository. Relative values
  * resolve against the current directory.
  */
+/**
+ * A path as notebooks and progress lines print it: relative to the repository when inside it,
+ * `$MIRNA_DL_DATA/…` when inside the data root, else unchanged (no machine-specific prefixes).
+ */
+export function displayPath(p: string): string {
+  const absolute = path.resolve(p);
+  const data = path.resolve(dataRoot());
+  if (absolute === data || absolute.startsWith(data + path.sep)) return path.join("$MIRNA_DL_DATA", path.relative(data, absolute));
+  if (absolute === REPO_ROOT || absolute.startsWith(REPO_ROOT + path.sep)) return path.relative(REPO_ROOT, absolute) || ".";
+  return p;
+}
+
 export function dataRoot(): string {
   const fromEnv = process.env.MIRNA_DL_DATA;
   return fromEnv && fromEnv.length > 0 ? path.resolve(fromEnv) : path.join(REPO_ROOT, "data");

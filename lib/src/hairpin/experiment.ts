@@ -1,3 +1,4 @@
+import { displayPath } from "../data/paths";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -160,7 +161,7 @@ export async function runHairpinClassifierExperiment(opts: HairpinExperimentOpti
           progress(`seed ${seed} epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} | ${testSet} acc ${testAccuracy.toFixed(4)} | ${r.seconds.toFixed(1)} s`);
         },
       });
-      if (result.resumedFromEpoch >= epochs && epochs > 0) progress(`seed ${seed}: all ${epochs} epochs found in ${path.join(seedDir, "checkpoint")}`);
+      if (result.resumedFromEpoch >= epochs && epochs > 0) progress(`seed ${seed}: all ${epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
       const modelDir = path.join(seedDir, "model");
       await saveTfjsModel(model, modelDir);
       const metrics: HairpinSetMetrics[] = [evaluateHairpinClassifier(model, test).metrics];

@@ -1,3 +1,4 @@
+import { displayPath } from "../data/paths";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
@@ -204,7 +205,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
       });
       const { cvae, info } = trained;
       try {
-        if (trained.resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${path.join(seedDir, "checkpoint")}`);
+        if (trained.resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
         info.sanity = { rules, source: sanitySource };
         const modelDir = path.join(seedDir, "model");
         const training = { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles };
