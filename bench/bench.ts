@@ -27,7 +27,7 @@
  * Python: $MIRNA_DL_PYTHON, else the first of python3, /usr/bin/python3 that imports the needed
  * modules; when none does, the Python fields are null with a reason.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -231,6 +231,26 @@ async function benchDeepMir(seconds: number, predictBatch = 256, trainBatch = 12
 const SCAN_PAIRS = 449_085;
 
 /**
+ * Runs the mirna-dl CLI from the sources (`args` after `main.ts`) in its own process, under
+ * /usr/bin/time when present (stderr then ends with "mirna-dl-bench-cpu USER SYS MAXRSS_KB"),
+ * with the bench's thread count; returns the result and the wall time in seconds.
+ */
+function timeCliRun(args: readonly string[]): { run: SpawnSyncReturns<string>; seconds: number } {
+  const cliArgs = ["--import", "tsx", path.join(REPO_ROOT, "lib", "src", "cli", "main.ts"), ...args];
+  const timeBinary = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+  const [command, commandArgs] = timeBinary ? [timeBinary, ["-f", "mirna-dl-bench-cpu %U %S %M", process.execPath, ...cliArgs]] : [process.execPath, cliArgs];
+  const started = performance.now();
+  const run = spawnSync(command, commandArgs, {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    env: { ...process.env, OMP_NUM_THREADS: String(BENCH_THREADS), MIRNA_DL_BACKEND: process.env.MIRNA_DL_BACKEND ?? "" },
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: 3_600_000,
+  });
+  return { run, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
  * (g) The whole `mirna-dl predict` command in a fresh process (from the sources through tsx, as
  * the tests run it), on the scan test set with iterative.h5, `BENCH_THREADS` threads: pairs/s
  * from the wall time, and the child's user / system CPU seconds (from /usr/bin/time when there).
@@ -241,20 +261,8 @@ function benchPredictCli(): { pairs_per_s: number; seconds: number; user_s: numb
   const missing = [model, input].filter((f) => !fs.existsSync(f));
   if (missing.length) return { reason: `data not found: ${missing.join(", ")} (set MIRNA_DL_DATA)` };
   const out = path.join(os.tmpdir(), `mirna-dl-bench-${process.pid}.tsv`);
-  const cli = path.join(REPO_ROOT, "lib", "src", "cli", "main.ts");
-  const args = ["--import", "tsx", cli, "predict", "--model", model, "--input", input, "--output", out, "--batch-size", "256", "-q"];
-  const timeBinary = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
-  const [command, commandArgs] = timeBinary ? [timeBinary, ["-f", "mirna-dl-bench-cpu %U %S", process.execPath, ...args]] : [process.execPath, args];
   progress(`(g) mirna-dl predict end to end: ${SCAN_PAIRS.toLocaleString("en-US")} pairs, ${path.basename(model)}`);
-  const started = performance.now();
-  const run = spawnSync(command, commandArgs, {
-    cwd: REPO_ROOT,
-    encoding: "utf8",
-    env: { ...process.env, OMP_NUM_THREADS: String(BENCH_THREADS), MIRNA_DL_BACKEND: process.env.MIRNA_DL_BACKEND ?? "" },
-    stdio: ["ignore", "ignore", "pipe"],
-    timeout: 3_600_000,
-  });
-  const seconds = (performance.now() - started) / 1000;
+  const { run, seconds } = timeCliRun(["predict", "--model", model, "--input", input, "--output", out, "--batch-size", "256", "-q"]);
   try {
     if (run.error) return { reason: `mirna-dl predict: ${run.error.message}` };
     if (run.status !== 0) return { reason: `mirna-dl predict exited with ${run.status}: ${run.stderr.trim().split("\n").pop() ?? ""}` };
@@ -326,20 +334,8 @@ function benchScanCli(): ScanCliResult | { reason: string } {
     fs.writeFileSync(targets, fasta);
     const windowsOut = path.join(work, "windows.tsv");
     const topOut = path.join(work, "top.tsv");
-    const cli = path.join(REPO_ROOT, "lib", "src", "cli", "main.ts");
-    const args = ["--import", "tsx", cli, "scan", "--model", model, "--mirnas", mirnas, "--targets", targets, "--output", windowsOut, "--top-output", topOut, "--top", "3"];
-    const timeBinary = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
-    const [command, commandArgs] = timeBinary ? [timeBinary, ["-f", "mirna-dl-bench-cpu %U %S %M", process.execPath, ...args]] : [process.execPath, args];
     progress(`(h) mirna-dl scan end to end: ${SCAN_MIRNAS} miRNAs × ${SCAN_TARGETS} targets × ${SCAN_TARGET_LENGTH.toLocaleString("en-US")} nt, stride 1, ${path.basename(model)}`);
-    const started = performance.now();
-    const run = spawnSync(command, commandArgs, {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-      env: { ...process.env, OMP_NUM_THREADS: String(BENCH_THREADS), MIRNA_DL_BACKEND: process.env.MIRNA_DL_BACKEND ?? "" },
-      stdio: ["ignore", "ignore", "pipe"],
-      timeout: 3_600_000,
-    });
-    const seconds = (performance.now() - started) / 1000;
+    const { run, seconds } = timeCliRun(["scan", "--model", model, "--mirnas", mirnas, "--targets", targets, "--output", windowsOut, "--top-output", topOut, "--top", "3"]);
     if (run.error) return { reason: `mirna-dl scan: ${run.error.message}` };
     if (run.status !== 0) return { reason: `mirna-dl scan exited with ${run.status}: ${run.stderr.trim().split("\n").pop() ?? ""}` };
     const number = (pattern: RegExp) => Number((pattern.exec(run.stderr)?.[1] ?? "NaN").replace(/,/g, ""));
