@@ -7,8 +7,10 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
+import { normalSampler } from "../lib/src/random";
 import { initBackend } from "../lib/src/ops/backend";
-import { columnsStructure, drawProfiles, generateHairpins, normalSampler, renderTokens, sampleLatents } from "../lib/src/hairpin/generate";
+import { buildArDecoder } from "../lib/src/hairpin/arDecoder";
+import { columnsStructure, drawProfiles, generateHairpins, generationDecoder, globalLatents, renderTokens, sampleLatents } from "../lib/src/hairpin/generate";
 import { decodeHairpinImage, hairpinColumns, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
 import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
 import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
@@ -98,4 +100,30 @@ test("the columns layout samples its residual blocks from the autoregressive pri
   const cold = sampleLatents(model, 1, profiles, 3, 0);
   assert.deepEqual(cold.subarray(0, 54), cold.subarray(54, 108), "no noise at temperature 0");
   disposeCvae(cvae);
+});
+
+test("with an AR decoder: the default, z_residual unused (0), exact drawings, seeded; 'columns' still available; errors; disposeCvae frees both", () => {
+  const before = tf.memory().numTensors;
+  const cvae = buildCvae(TOY_CVAE_CONFIG);
+  const model = { cvae, info: { profileScaling: profileScaling(data) }, training };
+  assert.equal(generationDecoder(model), "columns");
+  assert.throws(() => generateHairpins(model, { n: 2, label: 1, seed: 1, decoder: "autoregressive" }), /no autoregressive decoder/);
+  cvae.arDecoder = buildArDecoder(4, { columnChannels: 4, hidden: 8, filters: 8, layers: 2, kernel: 3, seed: 2 });
+  assert.equal(generationDecoder(model), "autoregressive");
+  assert.throws(() => generationDecoder(model, "pixels" as never), /must be 'autoregressive' or 'columns'/);
+  const g = generateHairpins(model, { n: 8, label: 1, seed: 3 });
+  assert.equal(g.decoder, "autoregressive");
+  for (let i = 0; i < 8; i++) {
+    assert.deepEqual(Array.from(g.latents.subarray(i * 6 + 4, i * 6 + 6)), [0, 0], "z_residual not drawn");
+    const image = { height: 25 as const, width: 100 as const, data: g.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE) };
+    assert.equal(decodeHairpinImage(image).sequence, g.sequences[i]);
+  }
+  assert.deepEqual(generateHairpins(model, { n: 8, label: 1, seed: 3 }).tokens, g.tokens);
+  assert.deepEqual(globalLatents(cvae.config, g.latents).length, 8 * 4);
+  const columns = generateHairpins(model, { n: 8, label: 1, seed: 3, decoder: "columns", temperature: 1 });
+  assert.equal(columns.decoder, "columns");
+  assert.deepEqual(columns.latents.subarray(0, 4), g.latents.subarray(0, 4), "the same global latents at the same temperature");
+  assert.throws(() => generateHairpins(model, { n: 2, label: 1, seed: 1, tokenTemperature: -1 }), /tokenTemperature must be ≥ 0/);
+  disposeCvae(cvae);
+  assert.equal(tf.memory().numTensors, before, "disposeCvae frees the CVAE and its AR decoder");
 });

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
+import { buildArDecoder } from "../lib/src/hairpin/arDecoder";
 import { generateHairpins } from "../lib/src/hairpin/generate";
 import { refoldCheck } from "../lib/src/hairpin/generateEval";
 import { generateVerifiedHairpins, verifyDecodings } from "../lib/src/hairpin/generateVerified";
@@ -46,7 +47,7 @@ test("verifyDecodings keeps the first decoding RNAfold confirms, else the most l
   probabilities.set(table(truth, null), 0);
   probabilities.set(table(truth, length), 3100);
   const r = await verifyDecodings(probabilities, { candidates: 6, seed: 1 });
-  assert.deepEqual(Array.from(r.argmaxExact), [1, 0]);
+  assert.deepEqual(Array.from(r.firstExact), [1, 0]);
   assert.equal(r.rank[0], 0);
   assert.ok(r.rank[1]! > 0, `rank ${r.rank[1]}`);
   assert.deepEqual(r.tokens.subarray(100, 200), truth, "the decoding without the extra column");
@@ -75,5 +76,27 @@ test("generateVerifiedHairpins: the toy CVAE's samples, ranks consistent with th
   }
   const again = await generateVerifiedHairpins(model, { n: 6, label: 1, seed: 2, candidates: 3 });
   assert.deepEqual(again.tokens, g.tokens);
+  disposeCvae(cvae);
+});
+
+test("generateVerifiedHairpins with the AR decoder: first draws as generateHairpins, later rounds fresh draws, ranks consistent with the refold check, seeded", async () => {
+  const data = vaeRowsFromImages(constructedSet("toy", 12, 3)).rows;
+  const cvae = buildCvae(TOY_CVAE_CONFIG);
+  cvae.arDecoder = buildArDecoder(4, { columnChannels: 4, hidden: 8, filters: 8, layers: 2, kernel: 3, seed: 9 });
+  const model = { cvae, info: { profileScaling: profileScaling(data) }, training: { labels: data.labels, profiles: data.profiles } };
+  const before = tf.memory().numTensors;
+  const g = await generateVerifiedHairpins(model, { n: 6, label: 1, seed: 2, candidates: 3 });
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(g.decoder, "autoregressive");
+  const plain = generateHairpins(model, { n: 6, label: 1, seed: 2 });
+  assert.deepEqual(g.latents, plain.latents);
+  const checked = await refoldCheck(g.sequences, g.columns);
+  for (let i = 0; i < 6; i++) {
+    assert.equal(checked[i]!.exact, g.rank[i]! >= 0, `sample ${i}`);
+    assert.equal(g.firstExact[i] === 1, g.rank[i] === 0);
+    if (g.rank[i]! <= 0) assert.deepEqual(g.tokens.subarray(i * 100, (i + 1) * 100), plain.tokens.subarray(i * 100, (i + 1) * 100), "the first draw kept");
+  }
+  assert.ok(g.folds >= 6 && g.folds <= 18);
+  assert.deepEqual((await generateVerifiedHairpins(model, { n: 6, label: 1, seed: 2, candidates: 3 })).tokens, g.tokens);
   disposeCvae(cvae);
 });

@@ -57,12 +57,13 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   const skip = missingData(deepMirDatasetsFolder());
   if (skip) return t.skip(skip);
   const model = path.join(dir, "vae");
-  const trained = run("hairpin", "train-vae", "--out", model, "--epochs", "1", "--max-train", "64", "--latent", "2,2,25", "--seed", "3");
+  const trained = run("hairpin", "train-vae", "--out", model, "--epochs", "1", "--max-train", "64", "--latent", "2,2,25", "--seed", "3", "--ar-epochs", "1");
   assert.equal(trained.code, 0, trained.stderr);
   const report = JSON.parse(trained.stdout);
   assert.equal(report.trainingHairpins, 64);
   assert.ok(report.reconstruction.colourAccuracy >= 0 && report.reconstruction.colourAccuracy <= 1);
-  for (const f of ["cvae.json", "training.tsv.gz", "model/model.json", "checkpoint/latest.json"]) assert.ok(fs.existsSync(path.join(model, f)), f);
+  for (const f of ["cvae.json", "training.tsv.gz", "model/model.json", "checkpoint/latest.json", "ar-decoder.json", "ar-decoder/model.json", "ar-checkpoint/latest.json"]) assert.ok(fs.existsSync(path.join(model, f)), f);
+  assert.equal(report.arDecoder.epochs, 1);
   const info = JSON.parse(fs.readFileSync(path.join(model, "cvae.json"), "utf8"));
   assert.ok(info.sanity.rules.mfePerNtRange[0] < info.sanity.rules.mfePerNtRange[1]);
 
@@ -71,9 +72,11 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(g.code, 0, g.stderr);
   const summary = JSON.parse(g.stdout);
   assert.equal(summary.n, 20);
-  for (const k of ["refoldExact", "mostLikelyRefoldExact", "columnAgreement", "sanityPass", "classifierPreMirna", "noveltyMedian", "folds"]) assert.equal(typeof summary[k], "number", k);
+  for (const k of ["refoldExact", "firstDecodingRefoldExact", "columnAgreement", "sanityPass", "classifierPreMirna", "noveltyMedian", "folds"]) assert.equal(typeof summary[k], "number", k);
   assert.equal(summary.candidates, 24);
-  assert.ok(summary.refoldExact >= summary.mostLikelyRefoldExact, "the search never loses a verified decoding");
+  assert.equal(summary.decoder, "autoregressive");
+  assert.equal(summary.temperature, 1);
+  assert.ok(summary.refoldExact >= summary.firstDecodingRefoldExact, "the search never loses a verified decoding");
   const fasta = parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8"));
   assert.equal(fasta.size, 20);
   const { images, names } = readImagesNpz(path.join(out, "generated_images.npz"));
@@ -99,6 +102,11 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(forced.code, 0, forced.stderr);
   assert.deepEqual(parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8")), fasta);
   assert.equal(JSON.parse(forced.stdout).noveltyMedian, null);
+  const columns = run("hairpin", "generate", "--model", model, "--out", path.join(dir, "generated-columns"), "--n", "5", "--no-novelty", "--decoder", "columns");
+  assert.equal(columns.code, 0, columns.stderr);
+  assert.equal(JSON.parse(columns.stdout).decoder, "columns");
+  assert.equal(JSON.parse(columns.stdout).temperature, 0.1);
+  assert.match(run("hairpin", "generate", "--model", model, "--out", path.join(dir, "x"), "--decoder", "pixels").stderr, /--decoder must be autoregressive or columns/);
   const classified = run("hairpin", "classify", "--model", path.join(dir, "classifier"), "--input", path.join(out, "generated_images.npz"));
   assert.equal(classified.code, 0, classified.stderr);
   assert.equal(classified.stdout.trim().split("\n").length, 21);

@@ -88,6 +88,7 @@ export * from "./hairpin/gallery";
 export * from "./hairpin/vaeTokens";
 export * from "./hairpin/vaeData";
 export * from "./hairpin/vaeModel";
+export * from "./hairpin/arDecoder";
 export * from "./hairpin/vaeTrain";
 export * from "./hairpin/vaeExperiment";
 export * from "./hairpin/generate";

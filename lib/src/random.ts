@@ -48,3 +48,22 @@ export function shuffleInPlace<T>(values: { length: number; [index: number]: T }
     values[j] = t;
   }
 }
+
+/** Seeded standard normal draws (Box–Muller on mulberry32). */
+export function normalSampler(seed: number): () => number {
+  const random = mulberry32(seed);
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = random();
+    const v = random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}

@@ -9,12 +9,14 @@ import { initBackend } from "../ops/backend";
 import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
 import { generateVerifiedHairpins } from "../hairpin/generateVerified";
-import { CVAE_EPOCHS, DEFAULT_GENERATION } from "../hairpin/vaeExperiment";
+import { CVAE_EPOCHS } from "../hairpin/vaeExperiment";
+import { DEFAULT_GENERATION, GenerationDecoder } from "../hairpin/generate";
+import { AR_DECODER_EPOCHS, saveArDecoder } from "../hairpin/arDecoder";
 import { evaluateGeneratedHairpins, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
 import { buildVaeData } from "../hairpin/vaeData";
 import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
-import { loadCvae, saveCvae, trainCvae } from "../hairpin/vaeTrain";
+import { loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
 import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
 import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, UsageError, Validator } from "./args";
 
@@ -61,14 +63,16 @@ residual latent part with learned priors p(z_class | class), p(z_structure | ste
 loop nt, GC) and, for the residual (8 dims per block of 4 columns), an autoregressive prior
 over the blocks given the other two parts; a structured decoder that predicts one of 31
 column states per image column (its colours and, by the pairing rules, its bar lengths), so
-every sample renders to an exact image. Training data: the deepMir images of human and other-species
+every sample renders to an exact image. Then the autoregressive column decoder used for
+generation (--ar-epochs; 0 = none): it writes a hairpin column by column from the loop
+outwards given the class and structure parts. Training data: the deepMir images of human and other-species
 pre-miRNAs and of pseudo-hairpin and shuffled negatives, read back into columns (single-stem
 drawings only), deduplicated by sequence, without any hairpin sharing a 25-nt stretch with the
 held-out set (default modhsa_test, the classifier's test set).
 Writes into DIR: model/ (weights), cvae.json (sizes, options, history, sanity rules with the
 MFE-per-nt range of the held-out pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
-checkpoint/ (after every epoch; an interrupted run resumes from it). Prints the held-out
-reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
+ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/ and ar-checkpoint/ (after every
+epoch; an interrupted run resumes from them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
   options: {
     out: option({ short: "o", arg: "DIR", default: "out/hairpin-cvae", inUsage: true, help: "model folder (with checkpoint/ inside)" }),
     seed: option({ arg: "N", parse: integerInRange(0), default: 1, inUsage: true, help: "seed of weights, shuffling and noise" }),
@@ -80,6 +84,7 @@ reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RN
     latent: option({ arg: "C,S,R", parse: latentSizes, default: [DEFAULT_CVAE_CONFIG.latent.class, DEFAULT_CVAE_CONFIG.latent.structure, DEFAULT_CVAE_CONFIG.latent.residual] as [number, number, number], defaultText: "64,64,200", help: "dimensions of the class, structure and residual parts\n(the residual: 25 blocks of 4 columns, a multiple of 25)" }),
     "max-train": option({ arg: "N", parse: positiveInteger, help: "use at most N training hairpins (seeded, classes in proportion)" }),
     "held-out": option({ arg: "PREFIX", default: "modhsa_test", help: "deepMir set held out from training" }),
+    "ar-epochs": option({ arg: "N", parse: integerInRange(0), default: AR_DECODER_EPOCHS, help: "epochs of the autoregressive column decoder (0 = do not train one)" }),
   },
   async run(o) {
     await initBackend();
@@ -97,11 +102,21 @@ reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RN
       const { rules } = await sanityRulesFrom(positives);
       info.sanity = { rules, source: `MFE/nt range = 1st–99th percentile of the ${positives.length} held-out ${data.heldOutSet} pre-miRNAs folded with RNAfold` };
       await saveCvae(o.out, cvae, info, { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles });
+      let ar: { epochs: number; validationNll: number | null; minutes: number } | null = null;
+      if (o["ar-epochs"] > 0) {
+        const trained = await trainCvaeArDecoder(cvae, info, data.train, {
+          seed: o.seed, epochs: o["ar-epochs"], checkpointDir: path.join(o.out, "ar-checkpoint"),
+          onEpoch: (h) => void process.stderr.write(`AR decoder epoch ${h.epoch}/${o["ar-epochs"]}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
+        });
+        await saveArDecoder(o.out, cvae.arDecoder!, trained.info);
+        ar = { epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2) };
+      }
       const rec = reconstructionMetrics(cvae, data.heldOut);
       console.log(JSON.stringify({
         model: o.out, epochs: o.epochs, seed: o.seed, trainingHairpins: data.train.n, heldOut: data.heldOut.n,
         reconstruction: { colourAccuracy: round(rec.colourAccuracy), barAccuracy: round(rec.barAccuracy), exactImages: round(rec.exactImages) },
         secondsPerEpoch: round(info.training.secondsPerEpoch, 2), stepsPerSecond: round(info.training.stepsPerSecond, 2), backend: info.training.backend,
+        arDecoder: ar,
       }));
     } finally {
       disposeCvae(cvae);
@@ -135,15 +150,18 @@ export const hairpinGenerateCommand = defineCommand({
   description: `Samples hairpins of one class from a VAE trained by 'hairpin train-vae': z_class from the
 learned class prior, z_structure from the structure prior given a profile (stem pairs, loop nt,
 GC; each one requested with --stem / --loop / --gc, else that of a random training hairpin of
-the class), z_residual from its prior, all scaled by --temperature. Each sample is decoded into
-column states, drawn as an exact image and read as a sequence. RNAfold-verified decoding: up to
---candidates decodings of the sample are tried, the most likely first (other hairpin lengths and
-loop sizes near the most likely ones, then decodings drawn at a low token temperature), and the
-first one RNAfold folds into exactly its drawn structure is kept (decoding_rank; −1: none passed,
-the most likely is kept). The refold check (RNAfold fold re-encoded: exact = the same image) and
-the hairpin sanity rules (one terminal loop, ≥ 18 bp, loop 3–20 nt, MFE/nt in the range stored
-with the model) are then reported for the kept drawings; mostLikelyRefoldExact is the rate of
-the most likely decodings alone. Novelty = edit distance to the nearest training hairpin.
+the class), scaled by --temperature. --decoder autoregressive (the default when the model has
+one): the AR decoder writes the columns one by one from the loop outwards, each drawn at
+--token-temperature; --decoder columns: the VAE's own decoder, given also z_residual from its
+prior, most likely column states. Each sample is drawn as an exact image and read as a sequence.
+RNAfold-verified decoding: up to --candidates decodings of the sample are tried (AR: fresh draws;
+columns: the most likely first, then other hairpin lengths and loop sizes near it, then
+decodings drawn at a low token temperature), and the first one RNAfold folds into exactly its
+drawn structure is kept (decoding_rank; −1: none passed, the first is kept). The refold check
+(RNAfold fold re-encoded: exact = the same image) and the hairpin sanity rules (one terminal
+loop, ≥ 18 bp, loop 3–20 nt, MFE/nt in the range stored with the model) are then reported for
+the kept drawings; firstDecodingRefoldExact is the rate of the first decodings alone. Novelty =
+edit distance to the nearest training hairpin.
 Writes into DIR:
   generated.fa             sequences
   generated.tsv            name, sequence, drawn structure, RNAfold structure and MFE, refold
@@ -168,8 +186,16 @@ Writes into DIR:
     stem: option({ arg: "N", parse: integerInRange(0, TOKEN_COLUMNS), help: "requested stem length (paired columns)" }),
     loop: option({ arg: "N", parse: integerInRange(0, TOKEN_COLUMNS), help: "requested terminal-loop size (nt)" }),
     gc: option({ arg: "X", parse: fraction, help: "requested GC content (0–1)" }),
-    temperature: option({ arg: "X", parse: nonNegative, default: DEFAULT_GENERATION.temperature, help: "spread of the latent draws relative to the priors (1 = the priors)" }),
-    candidates: option({ arg: "K", parse: integerInRange(1, 200), default: DEFAULT_GENERATION.candidates, help: "decodings tried per sample, most likely first, until RNAfold folds one\ninto its drawn structure (1 = keep the most likely decoding)" }),
+    decoder: option({
+      arg: "NAME", help: "autoregressive or columns (default: autoregressive when the model has one)",
+      parse: (raw, f) => {
+        if (raw !== "autoregressive" && raw !== "columns") throw new UsageError(`${f} must be autoregressive or columns, got '${raw}'`);
+        return raw as GenerationDecoder;
+      },
+    }),
+    temperature: option({ arg: "X", parse: nonNegative, help: `spread of the latent draws relative to the priors (1 = the priors;\ndefault ${DEFAULT_GENERATION.autoregressive.temperature} with the autoregressive decoder, ${DEFAULT_GENERATION.columns.temperature} with columns)` }),
+    "token-temperature": option({ arg: "X", parse: nonNegative, help: `temperature of each column's draw (0 = most likely; default\n${DEFAULT_GENERATION.autoregressive.tokenTemperature} with the autoregressive decoder, ${DEFAULT_GENERATION.columns.tokenTemperature} with columns)` }),
+    candidates: option({ arg: "K", parse: integerInRange(1, 200), default: DEFAULT_GENERATION.candidates, help: "decodings tried per sample until RNAfold folds one into its drawn\nstructure (1 = keep the first decoding)" }),
     classifier: option({ arg: "DIR", help: "a hairpin classifier folder: adds P(pre-miRNA) per sample" }),
     "no-novelty": flag("skip the edit-distance search against the training hairpins"),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, help: "PNG enlargement" }),
@@ -185,7 +211,10 @@ Writes into DIR:
       if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
       const label = CLASSES[o.class];
       const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
-      const g = await generateVerifiedHairpins({ cvae, info, training }, { n: o.n, label, seed: o.seed, profile, temperature: o.temperature, candidates: o.candidates });
+      const g = await generateVerifiedHairpins({ cvae, info, training }, {
+        n: o.n, label, seed: o.seed, profile, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], candidates: o.candidates,
+      });
+      const defaults = DEFAULT_GENERATION[g.decoder];
       const generatedSeconds = (performance.now() - started) / 1000;
       const evaluation = await evaluateGeneratedHairpins(g, { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences });
       const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
@@ -219,9 +248,10 @@ Writes into DIR:
           labels: { dtype: "|u1", shape: [g.n], data: new Uint8Array(g.n).fill(label) },
         });
         const summary = {
-          model: o.model, class: o.class, seed: o.seed, temperature: o.temperature, candidates: o.candidates, requested: profile,
+          model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
+          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, candidates: o.candidates, requested: profile,
           ...evaluation.summary,
-          mostLikelyRefoldExact: g.argmaxExact.reduce((a, b) => a + b, 0) / g.n,
+          firstDecodingRefoldExact: g.firstExact.reduce((a, b) => a + b, 0) / g.n,
           folds: g.folds,
           sanityRules: info.sanity!.rules,
           seconds: { generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(evaluation.seconds).map(([k, v]) => [k, round(v, 2)])), total: round((performance.now() - started) / 1000, 2) },

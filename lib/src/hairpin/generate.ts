@@ -1,22 +1,59 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { predict } from "../predict";
-import { mulberry32 } from "../random";
+import { mulberry32, normalSampler } from "../random";
 import { HAIRPIN_IMAGE_SIZE, hairpinColumnsSequence, HairpinColumns, renderHairpinColumns } from "./image";
 import { PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./vaeData";
 import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, latentSize, RESIDUAL_BLOCKS } from "./vaeModel";
 import { CvaeModelInfo, CvaeTrainingSet, scaleProfiles } from "./vaeTrain";
 import { COLUMN_TOKENS, decodeTokenProbabilities, TOKEN_COLUMNS, tokensToColumns } from "./vaeTokens";
+import { sampleArDecoder } from "./arDecoder";
 
 /**
  * Sampling hairpins from a trained conditional VAE: z_class from the learned class prior
  * p(z_c | y), z_structure from the learned structure prior p(z_s | profile) — the profile
  * [stem pairs, loop nt, GC] either requested or, entry by entry, that of a training hairpin of
- * the class drawn at random — and z_residual from its prior (N(0, I), or autoregressive over
- * blocks of columns); the latent temperature scales the priors' spread. The decoder's per-column token probabilities are decoded (vaeTokens.ts:
- * most likely tokens, loop nucleotides chosen jointly on both halves), rendered into exact
- * images and read as sequences.
+ * the class drawn at random — each with its spread times the latent temperature. Then one of
+ * two decoders writes the columns:
+ *   - "autoregressive" (the default when the model has one, arDecoder.ts): column by column
+ *     from the loop outwards given z_g = [z_class | z_structure] and the columns before, each
+ *     token drawn at the token temperature; z_residual is not used (left 0 in `latents`);
+ *   - "columns": the CVAE's own decoder, given also z_residual from its prior (N(0, I), or
+ *     autoregressive over blocks of columns); its per-column token probabilities are decoded
+ *     (vaeTokens.ts: most likely tokens, loop nucleotides chosen jointly on both halves).
+ * Either way the tokens render into exact images and read as sequences.
  */
+
+/** Which decoder writes the columns of generated hairpins (see the module comment). */
+export type GenerationDecoder = "autoregressive" | "columns";
+
+/**
+ * Defaults of generation per decoder: the latent temperature and the token temperature, and
+ * the decodings RNAfold-verified decoding tries per sample (generateVerified.ts).
+ */
+export const DEFAULT_GENERATION = {
+  autoregressive: { temperature: 1, tokenTemperature: 0.7 },
+  columns: { temperature: 0.1, tokenTemperature: 0 },
+  candidates: 24,
+} as const;
+
+/** The decoder generation uses: `requested`, else the AR decoder when the model has one. */
+export function generationDecoder(model: Pick<CvaeForGeneration, "cvae">, requested?: GenerationDecoder): GenerationDecoder {
+  if (requested !== undefined && requested !== "autoregressive" && requested !== "columns") throw new InputError(`decoder must be 'autoregressive' or 'columns', got '${String(requested)}'`);
+  const decoder = requested ?? (model.cvae.arDecoder ? "autoregressive" : "columns");
+  if (decoder === "autoregressive" && !model.cvae.arDecoder) throw new InputError("this model has no autoregressive decoder (train-vae trains one; or generate with the 'columns' decoder)");
+  return decoder;
+}
+
+/** The global parts [z_class | z_structure] of latents shape=(n, D): shape=(n, Dc + Ds). */
+export function globalLatents(config: Cvae["config"], latents: Float32Array): Float32Array {
+  const D = latentSize(config);
+  const Dg = config.latent.class + config.latent.structure;
+  const n = latents.length / D;
+  const out = new Float32Array(n * Dg);
+  for (let i = 0; i < n; i++) out.set(latents.subarray(i * D, i * D + Dg), i * Dg);
+  return out;
+}
 
 /** What to generate. */
 export interface GenerateOptions {
@@ -28,9 +65,14 @@ export interface GenerateOptions {
   seed: number;
   /** Requested profile entries in their units (stem pairs, loop nt, GC fraction 0–1); the others come from training hairpins of the class. */
   profile?: Partial<Record<ProfileName, number>>;
-  /** Standard deviation of the latent draws relative to the priors' (default 1). */
+  /** The decoder (default: "autoregressive" when the model has one, else "columns"). */
+  decoder?: GenerationDecoder;
+  /** Standard deviation of the latent draws relative to the priors' (default {@link DEFAULT_GENERATION} of the decoder). */
   temperature?: number;
-  /** 0 (default) = most likely token per column; > 0 samples tokens at this temperature. */
+  /**
+   * Token temperature: for "columns", 0 = most likely token per column, > 0 samples; for
+   * "autoregressive", each column's draw (0 = most likely). Default {@link DEFAULT_GENERATION}.
+   */
   tokenTemperature?: number;
   /** Samples per decoder pass. Default 256. */
   batchSize?: number;
@@ -47,6 +89,8 @@ export interface CvaeForGeneration {
 export interface GeneratedHairpins {
   n: number;
   label: 0 | 1;
+  /** The decoder that wrote the columns. */
+  decoder: GenerationDecoder;
   /** shape=(n, 100) column tokens. */
   tokens: Uint8Array;
   /** The column form of each sample. */
@@ -61,25 +105,6 @@ export interface GeneratedHairpins {
   profiles: Float32Array;
   /** shape=(n, D): the latent each sample was decoded from. */
   latents: Float32Array;
-}
-
-/** Seeded standard normal draws (Box–Muller on mulberry32). */
-export function normalSampler(seed: number): () => number {
-  const random = mulberry32(seed);
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = random();
-    const v = random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
 }
 
 /** The profiles to condition `n` samples of class `label` on: requested entries, the rest from random training hairpins of the class. shape=(n, 3). */
@@ -109,9 +134,9 @@ export function drawProfiles(training: Pick<CvaeTrainingSet, "labels" | "profile
  * Latents for `n` samples: z_class ~ p(z_c | label), z_structure ~ p(z_s | profile), z_residual
  * ~ N(0, I) or, for the "columns" layout, block by block from its autoregressive prior given
  * z_class, z_structure and the blocks before; each with its spread times `temperature`.
- * Returns shape=(n, D).
+ * With `residual: false` z_residual stays 0 (the AR decoder does not read it). Returns shape=(n, D).
  */
-export function sampleLatents(model: CvaeForGeneration, label: 0 | 1, profiles: Float32Array, seed: number, temperature = 1): Float32Array {
+export function sampleLatents(model: CvaeForGeneration, label: 0 | 1, profiles: Float32Array, seed: number, temperature = 1, opts: { residual?: boolean } = {}): Float32Array {
   const { cvae } = model;
   const n = profiles.length / PROFILE_SIZE;
   const { class: dc, structure: ds, residual: dr } = cvae.config.latent;
@@ -126,9 +151,9 @@ export function sampleLatents(model: CvaeForGeneration, label: 0 | 1, profiles: 
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < dc; k++) z[i * D + k] = cm![i * dc + k]! + Math.exp(0.5 * cl![i * dc + k]!) * temperature * normal();
     for (let k = 0; k < ds; k++) z[i * D + dc + k] = sm![i * ds + k]! + Math.exp(0.5 * sl![i * ds + k]!) * temperature * normal();
-    if (!cvae.residualPrior) for (let k = 0; k < dr; k++) z[i * D + dc + ds + k] = temperature * normal();
+    if (!cvae.residualPrior && opts.residual !== false) for (let k = 0; k < dr; k++) z[i * D + dc + ds + k] = temperature * normal();
   }
-  if (cvae.residualPrior) {
+  if (cvae.residualPrior && opts.residual !== false) {
     // Block by block from the loop outwards: each block from the prior given the blocks drawn before it.
     const channels = dr / RESIDUAL_BLOCKS;
     const zr = new Float32Array(n * dr);
@@ -210,10 +235,15 @@ export function decodeProbabilities(probabilities: Float32Array, opts: { tokenTe
 export function generateHairpins(model: CvaeForGeneration, opts: GenerateOptions): GeneratedHairpins {
   if (!Number.isInteger(opts.n) || opts.n < 1) throw new InputError(`n must be a positive integer, got ${opts.n}`);
   if (opts.label !== 0 && opts.label !== 1) throw new InputError(`label must be 0 or 1, got ${opts.label}`);
-  const temperature = opts.temperature ?? 1;
+  const decoder = generationDecoder(model, opts.decoder);
+  const temperature = opts.temperature ?? DEFAULT_GENERATION[decoder].temperature;
   if (!(temperature >= 0)) throw new InputError(`temperature must be ≥ 0, got ${temperature}`);
+  const tokenTemperature = opts.tokenTemperature ?? DEFAULT_GENERATION[decoder].tokenTemperature;
+  if (!(tokenTemperature >= 0)) throw new InputError(`tokenTemperature must be ≥ 0, got ${tokenTemperature}`);
   const profiles = drawProfiles(model.training, opts.label, opts.n, opts.seed, opts.profile);
-  const latents = sampleLatents(model, opts.label, profiles, opts.seed + 1, temperature);
-  const tokens = decodeProbabilities(decodeLatentProbabilities(model.cvae, latents, opts.batchSize), { tokenTemperature: opts.tokenTemperature, seed: opts.seed + 2 });
-  return { n: opts.n, label: opts.label, tokens, ...renderTokens(tokens), profiles, latents };
+  const latents = sampleLatents(model, opts.label, profiles, opts.seed + 1, temperature, { residual: decoder === "columns" });
+  const tokens = decoder === "columns"
+    ? decodeProbabilities(decodeLatentProbabilities(model.cvae, latents, opts.batchSize), { tokenTemperature, seed: opts.seed + 2 })
+    : sampleArDecoder(model.cvae.arDecoder!, globalLatents(model.cvae.config, latents), { seed: opts.seed + 2, tokenTemperature, batchSize: opts.batchSize });
+  return { n: opts.n, label: opts.label, decoder, tokens, ...renderTokens(tokens), profiles, latents };
 }

@@ -257,6 +257,15 @@ export function encodeMeans(cvae: Cvae, tokens: Uint8Array, n: number, batchSize
   }, { batchSize }).values;
 }
 
+/** Posterior means and log-variances of token rows shape=(n, 100): each shape=(n, D). */
+export function encodePosteriors(cvae: Cvae, tokens: Uint8Array, n: number, batchSize = 128): { mean: Float32Array; logVar: Float32Array } {
+  const logVar = predict((x) => encodeCvae(cvae, x as tf.Tensor4D).logVar, {
+    n,
+    make: (s, e) => tf.tensor4d(tokensToOneHot(tokens.subarray(s * TOKEN_COLUMNS, e * TOKEN_COLUMNS), e - s), [e - s, 25, 100, 5]),
+  }, { batchSize }).values;
+  return { mean: encodeMeans(cvae, tokens, n, batchSize), logVar };
+}
+
 /** Posterior means of RGB images ([n, 25, 100, 3] bytes, any hairpin drawing): shape=(n, D). */
 export function encodeImageMeans(cvae: Cvae, images: Uint8Array, batchSize = 128): Float32Array {
   const n = images.length / HAIRPIN_IMAGE_SIZE;

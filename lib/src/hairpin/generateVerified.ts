@@ -1,61 +1,75 @@
 import { InputError } from "../errors";
 import { derivedSeed, mulberry32 } from "../random";
-import { CvaeForGeneration, decodeLatentProbabilities, drawProfiles, GeneratedHairpins, GenerateOptions, renderTokens, sampleLatents } from "./generate";
+import { sampleArDecoder } from "./arDecoder";
+import { CvaeForGeneration, decodeLatentProbabilities, DEFAULT_GENERATION, GeneratedHairpins, generateHairpins, GenerateOptions, globalLatents, renderTokens } from "./generate";
 import { refoldCheck } from "./generateEval";
 import { FoldOptions } from "./rnafold";
 import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
- * RNAfold-verified decoding: the decoder gives per-column token probabilities; instead of
- * keeping only the most likely drawing, the generator tries the sample's alternative decodings
- * in order of likelihood (other hairpin lengths and loop sizes near the most likely ones, then
- * decodings drawn at a low token temperature; vaeTokens.ts `candidateDecodings`) and keeps the
- * first one that RNAfold folds into exactly the drawn structure (refold → re-encode → same
- * image). The latent, and so the hairpin's class, profile and most of its columns, stay those of
- * the sample; when no candidate passes, the most likely drawing is kept. This makes the refold
- * check part of generation: the rate of the most likely decoding alone (`argmaxExact`) is
- * what the model achieves without it.
+ * RNAfold-verified decoding: each sample's latent gives a set of candidate decodings; the
+ * generator keeps the first one that RNAfold folds into exactly the drawn structure (refold →
+ * re-encode → same image). With the CVAE's own "columns" decoder the candidates are the
+ * sample's alternative decodings in order of likelihood (other hairpin lengths and loop sizes
+ * near the most likely ones, then decodings drawn at a low token temperature; vaeTokens.ts
+ * `candidateDecodings`); with the "autoregressive" decoder they are fresh draws from the same
+ * z_g (each round seeded anew). The latent, and so the hairpin's class and profile, stay those
+ * of the sample; when no candidate passes, the first decoding is kept. This makes the refold
+ * check part of generation: the rate of the first decoding alone (`firstExact`: the most
+ * likely decoding, or the first AR draw) is what the model achieves without it.
  */
 
 /** Options of {@link generateVerifiedHairpins}. */
 export interface VerifiedGenerateOptions extends GenerateOptions {
-  /** Decodings tried per sample, the most likely first (1 = no search). */
+  /** Decodings tried per sample, the first one first (1 = no search). */
   candidates: number;
-  /** Of those, how many are drawn at `candidateTemperature` after the shape variants. Default 8. */
+  /** "columns" decoder: how many candidates are drawn at `candidateTemperature` after the shape variants. Default 8. */
   sampledCandidates?: number;
-  /** Token temperature of the drawn candidates. Default 0.5. */
+  /** "columns" decoder: token temperature of the drawn candidates. Default 0.5. */
   candidateTemperature?: number;
   fold?: FoldOptions;
 }
 
 /** Verified samples: the kept decodings, and how they were found. */
 export interface VerifiedGeneratedHairpins extends GeneratedHairpins {
-  /** Rank of the kept decoding (0 = the most likely); −1 when none passed (the most likely is kept). */
+  /** Rank of the kept decoding (0 = the first); −1 when none passed (the first is kept). */
   rank: Int16Array;
-  /** 1 when the most likely decoding alone passes the refold check. */
-  argmaxExact: Uint8Array;
+  /** 1 when the first decoding alone (most likely, or the first AR draw) passes the refold check. */
+  firstExact: Uint8Array;
   /** RNAfold runs (decodings folded) in total. */
   folds: number;
 }
 
 /**
- * Generates `opts.n` hairpins as {@link generateHairpins} does (same seed, same latents), with
- * RNAfold-verified decoding (see the module comment). Candidates are folded in rounds: every
- * sample's best candidate, then the next one of the samples still failing, and so on, each
- * round one RNAfold batch.
+ * Generates `opts.n` hairpins as {@link generateHairpins} does (same seed, same latents and
+ * first decodings), with RNAfold-verified decoding (see the module comment). Candidates are
+ * folded in rounds: every sample's first candidate, then the next one of the samples still
+ * failing, and so on, each round one RNAfold batch.
  */
 export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: VerifiedGenerateOptions): Promise<VerifiedGeneratedHairpins> {
   if (!Number.isInteger(opts.candidates) || opts.candidates < 1) throw new InputError(`candidates must be a positive integer, got ${opts.candidates}`);
-  if (!Number.isInteger(opts.n) || opts.n < 1) throw new InputError(`n must be a positive integer, got ${opts.n}`);
-  const temperature = opts.temperature ?? 1;
-  const profiles = drawProfiles(model.training, opts.label, opts.n, opts.seed, opts.profile);
-  const latents = sampleLatents(model, opts.label, profiles, opts.seed + 1, temperature);
-  const probabilities = decodeLatentProbabilities(model.cvae, latents, opts.batchSize);
-  const verified = await verifyDecodings(probabilities, {
-    candidates: opts.candidates, sampledCandidates: opts.sampledCandidates, candidateTemperature: opts.candidateTemperature, seed: opts.seed + 3, fold: opts.fold,
+  const first = generateHairpins(model, opts);
+  if (first.decoder === "columns") {
+    const probabilities = decodeLatentProbabilities(model.cvae, first.latents, opts.batchSize);
+    const verified = await verifyDecodings(probabilities, {
+      candidates: opts.candidates, sampledCandidates: opts.sampledCandidates, candidateTemperature: opts.candidateTemperature, seed: opts.seed + 3, fold: opts.fold,
+    });
+    return { ...first, tokens: verified.tokens, ...renderTokens(verified.tokens), rank: verified.rank, firstExact: verified.firstExact, folds: verified.folds };
+  }
+  const zg = globalLatents(model.cvae.config, first.latents);
+  const Dg = zg.length / first.n;
+  const tokenTemperature = opts.tokenTemperature ?? DEFAULT_GENERATION.autoregressive.tokenTemperature;
+  const verified = await verifyInRounds(first.n, opts.candidates, opts.fold, (round, open) => {
+    if (round === 0) {
+      const out = new Uint8Array(open.length * TOKEN_COLUMNS);
+      open.forEach((i, k) => out.set(first.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS), k * TOKEN_COLUMNS));
+      return out;
+    }
+    const z = new Float32Array(open.length * Dg);
+    open.forEach((i, k) => z.set(zg.subarray(i * Dg, (i + 1) * Dg), k * Dg));
+    return sampleArDecoder(model.cvae.arDecoder!, z, { seed: derivedSeed(opts.seed + 3, round), tokenTemperature, batchSize: opts.batchSize });
   });
-  const kept = verified.tokens;
-  return { n: opts.n, label: opts.label, tokens: kept, ...renderTokens(kept), profiles, latents, rank: verified.rank, argmaxExact: verified.argmaxExact, folds: verified.folds };
+  return { ...first, tokens: verified.tokens, ...renderTokens(verified.tokens), rank: verified.rank, firstExact: verified.firstExact, folds: verified.folds };
 }
 
 /**
@@ -68,7 +82,7 @@ export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: V
 export async function verifyDecodings(
   probabilities: Float32Array,
   opts: { candidates: number; sampledCandidates?: number; candidateTemperature?: number; seed: number; fold?: FoldOptions },
-): Promise<{ tokens: Uint8Array; rank: Int16Array; argmaxExact: Uint8Array; folds: number }> {
+): Promise<{ tokens: Uint8Array; rank: Int16Array; firstExact: Uint8Array; folds: number }> {
   const per = TOKEN_COLUMNS * COLUMN_TOKENS;
   if (probabilities.length % per !== 0) throw new InputError(`${probabilities.length} probabilities are not rows of ${TOKEN_COLUMNS} × ${COLUMN_TOKENS}`);
   if (!Number.isInteger(opts.candidates) || opts.candidates < 1) throw new InputError(`candidates must be a positive integer, got ${opts.candidates}`);
@@ -80,25 +94,43 @@ export async function verifyDecodings(
       temperature: opts.candidateTemperature ?? 0.5,
       random: mulberry32(derivedSeed(opts.seed, i)),
     }));
-  const rank = new Int16Array(n).fill(-1);
-  const argmaxExact = new Uint8Array(n);
-  let folds = 0;
-  for (let r = 0; r < opts.candidates; r++) {
-    const open = [...rank.keys()].filter((i) => rank[i] === -1 && candidates[i]!.length > r);
-    if (open.length === 0) break;
+  return verifyInRounds(n, opts.candidates, opts.fold, (round, open) => {
     const tokens = new Uint8Array(open.length * TOKEN_COLUMNS);
-    open.forEach((i, k) => tokens.set(candidates[i]![r]!, k * TOKEN_COLUMNS));
+    open.forEach((i, k) => tokens.set(candidates[i]![round]!, k * TOKEN_COLUMNS));
+    return tokens;
+  }, (round, i) => candidates[i]!.length > round);
+}
+
+/**
+ * Rounds of RNAfold checks: in round r the samples without a passing decoding (and, with
+ * `has`, that have an r-th candidate) get `candidate(r, open)` (shape=(open, 100)); the first
+ * that refolds exactly is kept. Round 0's decodings are kept for samples where nothing passed.
+ */
+async function verifyInRounds(
+  n: number, rounds: number, fold: FoldOptions | undefined,
+  candidate: (round: number, open: number[]) => Uint8Array,
+  has: (round: number, sample: number) => boolean = () => true,
+): Promise<{ tokens: Uint8Array; rank: Int16Array; firstExact: Uint8Array; folds: number }> {
+  const rank = new Int16Array(n).fill(-1);
+  const firstExact = new Uint8Array(n);
+  const kept = new Uint8Array(n * TOKEN_COLUMNS);
+  let folds = 0;
+  for (let r = 0; r < rounds; r++) {
+    const open = [...rank.keys()].filter((i) => rank[i] === -1 && has(r, i));
+    if (open.length === 0) break;
+    const tokens = candidate(r, open);
     const rendered = renderTokens(tokens);
-    const checked = await refoldCheck(rendered.sequences, rendered.columns, opts.fold);
+    const checked = await refoldCheck(rendered.sequences, rendered.columns, fold);
     folds += open.length;
     open.forEach((i, k) => {
+      const row = tokens.subarray(k * TOKEN_COLUMNS, (k + 1) * TOKEN_COLUMNS);
+      if (r === 0) kept.set(row, i * TOKEN_COLUMNS);
       if (checked[k]!.exact) {
         rank[i] = r;
-        if (r === 0) argmaxExact[i] = 1;
+        if (r > 0) kept.set(row, i * TOKEN_COLUMNS);
+        if (r === 0) firstExact[i] = 1;
       }
     });
   }
-  const kept = new Uint8Array(n * TOKEN_COLUMNS);
-  for (let i = 0; i < n; i++) kept.set(candidates[i]![Math.max(0, rank[i]!)]!, i * TOKEN_COLUMNS);
-  return { tokens: kept, rank, argmaxExact, folds };
+  return { tokens: kept, rank, firstExact, folds };
 }

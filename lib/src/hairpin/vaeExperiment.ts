@@ -7,21 +7,27 @@ import { loadTfjsModel } from "../io/tfjsModel";
 import { MeanSd, meanSd } from "../metrics";
 import { describeBackend } from "../ops/backend";
 import { EpochRecord } from "../training/checkpoint";
-import { generateHairpins, GeneratedHairpins, renderTokens } from "./generate";
-import { classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedSummary, hairpinSanity, ReconstructionMetrics, reconstructionMetrics, SanityRules, sanityRulesFrom } from "./generateEval";
+import { AR_DECODER_EPOCHS, ArDecoderConfig, saveArDecoder } from "./arDecoder";
+import { DEFAULT_GENERATION, generateHairpins, GeneratedHairpins, GenerationDecoder, renderTokens } from "./generate";
+import {
+  classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedSummary, hairpinSanity, ReconstructionMetrics, reconstructionMetrics, SanityRules, sanityRulesFrom,
+  SequenceComposition, sequenceComposition,
+} from "./generateEval";
 import { HAIRPIN_PROPERTIES, HairpinProperties, hairpinProperties, latentCorrelations, meanLatent, propertyDirections, spreadAlong } from "./latentBiology";
 import { DecisionTreeOptions, describeDecisionTree, fitDecisionTree, predictDecisionTree, treeFeatures } from "./latentTree";
 import { generateVerifiedHairpins } from "./generateVerified";
 import { foldSequences } from "./rnafold";
 import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./vaeData";
 import { disposeCvae, latentSize } from "./vaeModel";
-import { saveCvae, trainCvae, TrainCvaeOptions } from "./vaeTrain";
+import { saveCvae, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./vaeTrain";
 import { tokensToColumns, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
  * The conditional-VAE experiment (issue 12): the data split once (vaeData.ts), then per seed
  * training through the shared loop (checkpointed under `outDir/seed-S/checkpoint`, the model
- * saved to `outDir/seed-S/model`), and its evaluation:
+ * saved to `outDir/seed-S/model`), then its autoregressive column decoder (arDecoder.ts;
+ * checkpointed under `outDir/seed-S/ar-checkpoint`, saved into the model folder), and the
+ * evaluation:
  *   - reconstruction of the held-out images;
  *   - generated pre-miRNAs (and, as a control, generated negatives): the judge classifier's
  *     calls, the refold → re-encode check, the hairpin sanity rules (MFE-per-nt range from the
@@ -47,9 +53,15 @@ export interface CvaeExperimentOptions {
   training?: Omit<TrainCvaeOptions, "epochs" | "seed" | "checkpointDir" | "onEpoch" | "onStep">;
   /** Generated samples per class and seed. Default 1000. */
   samples?: number;
-  /** Latent temperature of generation (1 = the priors). Default {@link DEFAULT_GENERATION.temperature}. */
+  /** The decoder that writes generated hairpins (default "autoregressive"; "columns" trains no AR decoder). */
+  decoder?: GenerationDecoder;
+  /** The AR decoder's training: epochs (default {@link AR_DECODER_EPOCHS}), sizes, batch size, learning rate. */
+  arDecoder?: { epochs?: number; config?: ArDecoderConfig; batchSize?: number; learningRate?: number };
+  /** Latent temperature of generation (1 = the priors). Default {@link DEFAULT_GENERATION} of the decoder. */
   temperature?: number;
-  /** Decodings tried per sample by RNAfold-verified decoding (1 = the most likely only). Default {@link DEFAULT_GENERATION.candidates}. */
+  /** Token temperature of generation. Default {@link DEFAULT_GENERATION} of the decoder. */
+  tokenTemperature?: number;
+  /** Decodings tried per sample by RNAfold-verified decoding (1 = the first only). Default {@link DEFAULT_GENERATION.candidates}. */
   candidates?: number;
   /** Requested values for the conditioning check, and samples per value (default 100). */
   conditioning?: { stem?: number[]; loop?: number[]; gc?: number[]; samples?: number };
@@ -90,11 +102,22 @@ export interface CvaeSeedResult {
   /** Training time of all epochs (over resumed runs). */
   trainingMinutes: number;
   reconstruction: Omit<ReconstructionMetrics, "perImageColourAccuracy">;
+  /** The decoder of the generated samples below. */
+  decoder: GenerationDecoder;
+  /** The AR decoder's training (null with the "columns" decoder). */
+  arDecoder: { epochs: number; minutes: number; validationNll: number | null; history: EpochRecord[] } | null;
   /**
    * Generated pre-miRNAs (label 1) and negatives (label 0) with RNAfold-verified decoding, and
-   * the same pre-miRNA latents with the most likely decoding alone (the model without the search).
+   * the same pre-miRNAs' first decodings alone (most likely, or the first AR draw: the model
+   * without the search). With the AR decoder, `columnsDecoder` holds the same checks for the
+   * CVAE's own decoder (verified and most likely, at its default temperature) for comparison.
    */
-  generated: { preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary; negative: GeneratedSummary };
+  generated: {
+    preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary; negative: GeneratedSummary;
+    columnsDecoder: { preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary } | null;
+  };
+  /** Nucleotide composition of the generated pre-miRNAs (verified), and of the columns decoder's when compared. */
+  composition: { generated: SequenceComposition; columnsDecoder: SequenceComposition | null };
   /** Which candidate the verified decoding kept: counts by rank (−1 = none passed). */
   verifiedRanks: Record<string, number>;
   /** Seconds to generate `samples` pre-miRNAs with verified decoding plus their evaluation (what `hairpin generate` does). */
@@ -135,15 +158,13 @@ export interface CvaeExperimentResults {
 /** Fields of the summary (mean ± sd over seeds). */
 export const CVAE_SUMMARY_FIELDS = [
   "classifierPreMirna", "refoldExact", "columnAgreement", "sanityPass", "noveltyMedian", "reconstructionColourAccuracy",
-  "reconstructionExactImages", "negativeClassifierPreMirna", "trainingMinutes", "generationSeconds",
+  "reconstructionExactImages", "negativeClassifierPreMirna", "trainingMinutes", "arTrainingMinutes", "generationSeconds",
   "mostLikelyClassifierPreMirna", "mostLikelyRefoldExact", "mostLikelySanityPass", "mostLikelyNoveltyMedian",
+  "columnsClassifierPreMirna", "columnsRefoldExact", "columnsSanityPass", "columnsNoveltyMedian", "columnsMostLikelyRefoldExact",
 ] as const;
 
 /** Training epochs of the full-size model (about 20 min per seed on 2 cores with the native backend). */
 export const CVAE_EPOCHS = 60;
-
-/** How samples are drawn by default: latent temperature and verified-decoding candidates. */
-export const DEFAULT_GENERATION = { temperature: 0.1, candidates: 24 } as const;
 
 /** The drawing and fold properties used in distribution figures. */
 function foldProperties(sequences: readonly string[], folds: readonly { structure: string; mfe: number }[]) {
@@ -167,7 +188,10 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
   if (opts.seeds.length === 0 || opts.seeds.some((s) => !Number.isInteger(s))) throw new InputError(`seeds must be integers, got ${JSON.stringify(opts.seeds)}`);
   const samples = opts.samples ?? 1000;
-  const temperature = opts.temperature ?? DEFAULT_GENERATION.temperature;
+  const decoder: GenerationDecoder = opts.decoder ?? "autoregressive";
+  const temperature = opts.temperature ?? DEFAULT_GENERATION[decoder].temperature;
+  const tokenTemperature = opts.tokenTemperature ?? DEFAULT_GENERATION[decoder].tokenTemperature;
+  const arEpochs = opts.arDecoder?.epochs ?? AR_DECODER_EPOCHS;
   const data: VaeData = buildVaeData(opts.data);
   const trainPositives = data.train.labels.reduce((a, b) => a + b, 0);
   const heldPositives = data.heldOut.labels.reduce((a, b) => a + b, 0);
@@ -212,31 +236,59 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
         await saveCvae(modelDir, cvae, info, training);
         const model = { cvae, info, training };
 
+        let arDecoder: CvaeSeedResult["arDecoder"] = null;
+        if (decoder === "autoregressive") {
+          const ar = await trainCvaeArDecoder(cvae, info, data.train, {
+            seed, epochs: arEpochs, config: opts.arDecoder?.config, batchSize: opts.arDecoder?.batchSize, learningRate: opts.arDecoder?.learningRate,
+            checkpointDir: path.join(seedDir, "ar-checkpoint"),
+            onEpoch: (r) => progress(`seed ${seed} AR decoder epoch ${r.epoch}/${arEpochs}: token NLL ${num(r.nll)} | val ${num(r.valNll)} nats per hairpin | ${r.seconds.toFixed(1)} s`),
+          });
+          if (ar.resumedFromEpoch >= arEpochs && arEpochs > 0) progress(`seed ${seed}: all ${arEpochs} AR decoder epochs found in ${displayPath(path.join(seedDir, "ar-checkpoint"))}`);
+          await saveArDecoder(modelDir, cvae.arDecoder!, ar.info);
+          arDecoder = { epochs: arEpochs, minutes: ar.info.history.reduce((a, h) => a + h.seconds, 0) / 60, validationNll: ar.info.validationNll, history: ar.info.history };
+        }
+
         const { perImageColourAccuracy: _perImage, ...reconstruction } = reconstructionMetrics(cvae, data.heldOut);
         progress(`seed ${seed}: held-out reconstruction colour accuracy ${reconstruction.colourAccuracy.toFixed(4)}, exact images ${reconstruction.exactImages.toFixed(3)}`);
 
         const candidates = opts.candidates ?? DEFAULT_GENERATION.candidates;
+        const generation = { decoder, temperature, tokenTemperature };
         let t = performance.now();
-        const pre = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, temperature, candidates });
+        const pre = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...generation, candidates });
         const preEval = await evaluateGeneratedHairpins(pre, { rules, classifier, trainingSequences: data.train.sequences });
         const generationSeconds = (performance.now() - t) / 1000;
-        const mostLikely = generateHairpins(model, { n: samples, label: 1, seed, temperature });
+        const mostLikely = generateHairpins(model, { n: samples, label: 1, seed, ...generation });
         const mostLikelyEval = await evaluateGeneratedHairpins(mostLikely, { rules, classifier, trainingSequences: data.train.sequences });
-        const neg = await generateVerifiedHairpins(model, { n: samples, label: 0, seed: seed + 5000, temperature, candidates });
+        const neg = await generateVerifiedHairpins(model, { n: samples, label: 0, seed: seed + 5000, ...generation, candidates });
         const negEval = await evaluateGeneratedHairpins(neg, { rules, classifier, trainingSequences: data.train.sequences });
         const verifiedRanks: Record<string, number> = {};
         pre.rank.forEach((r) => (verifiedRanks[r] = (verifiedRanks[r] ?? 0) + 1));
         const novelty = preEval.novelty!.map((d) => d.distance);
-        progress(`seed ${seed}: generated pre-miRNAs — classifier ${fmt(preEval.summary.classifierPreMirna)}, refold exact ${fmt(preEval.summary.refoldExact)} (most likely decoding alone ${fmt(mostLikelyEval.summary.refoldExact)}), sanity ${fmt(preEval.summary.sanityPass)}, novelty median ${preEval.summary.noveltyMedian}; ${generationSeconds.toFixed(1)} s for ${samples} with verified decoding and the checks`);
+        progress(`seed ${seed}: generated pre-miRNAs (${decoder} decoder) — classifier ${fmt(preEval.summary.classifierPreMirna)}, refold exact ${fmt(preEval.summary.refoldExact)} (first decoding alone ${fmt(mostLikelyEval.summary.refoldExact)}), sanity ${fmt(preEval.summary.sanityPass)}, novelty median ${preEval.summary.noveltyMedian}; ${generationSeconds.toFixed(1)} s for ${samples} with verified decoding and the checks`);
+        let columnsDecoder: CvaeSeedResult["generated"]["columnsDecoder"] = null;
+        let columnsComposition: SequenceComposition | null = null;
+        if (decoder === "autoregressive") {
+          // The CVAE's own decoder on the same seed, for comparison.
+          const columns = { decoder: "columns" as const, temperature: DEFAULT_GENERATION.columns.temperature };
+          const c = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...columns, candidates });
+          const cEval = await evaluateGeneratedHairpins(c, { rules, classifier, trainingSequences: data.train.sequences });
+          const cFirst = await evaluateGeneratedHairpins(generateHairpins(model, { n: samples, label: 1, seed, ...columns }), { rules, classifier, trainingSequences: data.train.sequences });
+          columnsDecoder = { preMirna: cEval.summary, preMirnaMostLikely: cFirst.summary };
+          columnsComposition = sequenceComposition(c.sequences);
+          progress(`seed ${seed}: the CVAE's own decoder for comparison — classifier ${fmt(cEval.summary.classifierPreMirna)}, refold exact ${fmt(cEval.summary.refoldExact)}, sanity ${fmt(cEval.summary.sanityPass)}, novelty median ${cEval.summary.noveltyMedian}`);
+        }
 
-        const conditioning = conditioningCheck(model, seed, temperature, opts.conditioning);
+        const conditioning = conditioningCheck(model, seed, generation, opts.conditioning);
         const latent = latentAnalysis(cvae, data, trainProperties, heldProperties, opts.tree ?? {});
 
         const totalSeconds = info.history.reduce((a, h) => a + h.seconds, 0);
         perSeed.push({
           seed, modelDir, history: info.history,
           secondsPerEpoch: info.training.secondsPerEpoch, stepsPerSecond: info.training.stepsPerSecond, trainingMinutes: totalSeconds / 60,
-          reconstruction, generated: { preMirna: preEval.summary, preMirnaMostLikely: mostLikelyEval.summary, negative: negEval.summary }, verifiedRanks, generationSeconds,
+          reconstruction, decoder, arDecoder,
+          generated: { preMirna: preEval.summary, preMirnaMostLikely: mostLikelyEval.summary, negative: negEval.summary, columnsDecoder },
+          composition: { generated: sequenceComposition(pre.sequences), columnsDecoder: columnsComposition },
+          verifiedRanks, generationSeconds,
           conditioning, ...latent,
           generatedProperties: foldProperties(pre.sequences, preEval.refold.map((r) => ({ structure: r.fold, mfe: r.mfe }))),
           examples: pre.sequences.slice(0, 12).map((s, i) => ({
@@ -266,14 +318,20 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
     reconstructionExactImages: pick((s) => s.reconstruction.exactImages),
     negativeClassifierPreMirna: pick((s) => s.generated.negative.classifierPreMirna),
     trainingMinutes: pick((s) => s.trainingMinutes),
+    arTrainingMinutes: pick((s) => s.arDecoder?.minutes ?? null),
     generationSeconds: pick((s) => s.generationSeconds),
     mostLikelyClassifierPreMirna: pick((s) => s.generated.preMirnaMostLikely.classifierPreMirna),
     mostLikelyRefoldExact: pick((s) => s.generated.preMirnaMostLikely.refoldExact),
     mostLikelySanityPass: pick((s) => s.generated.preMirnaMostLikely.sanityPass),
     mostLikelyNoveltyMedian: pick((s) => s.generated.preMirnaMostLikely.noveltyMedian),
+    columnsClassifierPreMirna: pick((s) => s.generated.columnsDecoder?.preMirna.classifierPreMirna ?? null),
+    columnsRefoldExact: pick((s) => s.generated.columnsDecoder?.preMirna.refoldExact ?? null),
+    columnsSanityPass: pick((s) => s.generated.columnsDecoder?.preMirna.sanityPass ?? null),
+    columnsNoveltyMedian: pick((s) => s.generated.columnsDecoder?.preMirna.noveltyMedian ?? null),
+    columnsMostLikelyRefoldExact: pick((s) => s.generated.columnsDecoder?.preMirnaMostLikely.refoldExact ?? null),
   };
   const results: CvaeExperimentResults = {
-    experiment: "conditional VAE on hairpin images (class, structure and residual latent parts; structured column-token decoder)",
+    experiment: `conditional VAE on hairpin images (class, structure and residual latent parts; structured column-token decoder); generation with the ${decoder} decoder`,
     seeds: [...opts.seeds], epochs: opts.epochs, backend: describeBackend(), date: new Date().toISOString(), classifierDir: opts.classifierDir,
     data: { heldOutSet: data.heldOutSet, train: data.train.n, trainPositives, heldOut: data.heldOut.n, heldOutPositives: heldPositives, report: data.report },
     sanity: { rules, source: sanitySource },
@@ -300,14 +358,14 @@ export const DEFAULT_CONDITIONING = { stem: [20, 25, 30, 35], loop: [4, 8, 12, 1
 
 /** Samples asked for each requested value, and the property of what they drew. */
 function conditioningCheck(
-  model: Parameters<typeof generateHairpins>[0], seed: number, temperature: number, opts: CvaeExperimentOptions["conditioning"] = {},
+  model: Parameters<typeof generateHairpins>[0], seed: number, generation: { decoder: GenerationDecoder; temperature: number; tokenTemperature: number }, opts: CvaeExperimentOptions["conditioning"] = {},
 ): ConditioningRow[] {
   const n = opts.samples ?? 100;
   const rows: ConditioningRow[] = [];
   for (const property of PROFILE_NAMES) {
     const values = opts[property] ?? DEFAULT_CONDITIONING[property];
     values.forEach((requested, k) => {
-      const g: GeneratedHairpins = generateHairpins(model, { n, label: 1, seed: seed * 1000 + 17 * (k + 1) + PROFILE_NAMES.indexOf(property), temperature, profile: { [property]: requested } });
+      const g: GeneratedHairpins = generateHairpins(model, { n, label: 1, seed: seed * 1000 + 17 * (k + 1) + PROFILE_NAMES.indexOf(property), ...generation, profile: { [property]: requested } });
       const achieved = g.columns.map((c, i) => {
         const p = hairpinProperties(c, g.sequences[i]!, 0);
         return property === "stem" ? p.stem : property === "loop" ? p.loop : p.gc;

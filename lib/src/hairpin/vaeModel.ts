@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
+import { ArDecoder, disposeArDecoder } from "./arDecoder";
 import { DEFAULT_SEED } from "../random";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "./image";
 import { PROFILE_SIZE } from "./vaeData";
@@ -125,6 +126,11 @@ export interface Cvae {
    * null for the "vector" layout, whose residual prior is N(0, I).
    */
   residualPrior: tf.LayersModel | null;
+  /**
+   * The autoregressive column decoder used for generation (arDecoder.ts), trained after the
+   * CVAE on its global latents; absent until trained or loaded with the model folder.
+   */
+  arDecoder?: ArDecoder | null;
 }
 
 /** Total latent dimensions. */
@@ -293,10 +299,14 @@ export function buildCvae(config: CvaeConfig = DEFAULT_CVAE_CONFIG): Cvae {
   };
 }
 
-/** Frees the CVAE's weights and its optimizer (when the container was compiled). */
+/** Frees the CVAE's weights and its optimizer (when the container was compiled), and its AR decoder's. */
 export function disposeCvae(cvae: Cvae): void {
   cvae.container.optimizer?.dispose();
   cvae.container.dispose();
+  if (cvae.arDecoder) {
+    disposeArDecoder(cvae.arDecoder);
+    cvae.arDecoder = null;
+  }
 }
 
 /** Log-variances are kept in this range (numerical safety of exp). */

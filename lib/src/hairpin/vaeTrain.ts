@@ -10,7 +10,8 @@ import { derivedSeed } from "../random";
 import { shuffledEpoch, splitTrainValidation } from "../training/batches";
 import { EpochRecord } from "../training/checkpoint";
 import { trainModel } from "../training/loop";
-import type { SanityRules } from "./generateEval";
+import { ArDecoderInfo, disposeArDecoder, hasArDecoder, loadArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
+import { encodePosteriors, type SanityRules } from "./generateEval";
 import { PROFILE_NAMES, PROFILE_SIZE, VaeDataset } from "./vaeData";
 import { buildCvae, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "./vaeModel";
 import { tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
@@ -317,9 +318,12 @@ export async function saveCvae(dir: string, cvae: Cvae, info: CvaeModelInfo, tra
 
 /** A CVAE read back by {@link loadCvae}. */
 export interface LoadedCvae {
+  /** With `cvae.arDecoder` set when the folder holds one. */
   cvae: Cvae;
   info: CvaeModelInfo;
   training: CvaeTrainingSet;
+  /** The AR decoder's record, or null when the folder has none. */
+  arDecoderInfo: ArDecoderInfo | null;
 }
 
 /**
@@ -352,7 +356,44 @@ export async function loadCvae(dir: string): Promise<LoadedCvae> {
   } finally {
     saved.dispose();
   }
-  return { cvae, info, training };
+  let arDecoderInfo: ArDecoderInfo | null = null;
+  if (hasArDecoder(dir)) {
+    try {
+      const loaded = await loadArDecoder(dir);
+      cvae.arDecoder = loaded.decoder;
+      arDecoderInfo = loaded.info;
+    } catch (e) {
+      disposeCvae(cvae);
+      throw e;
+    }
+  }
+  return { cvae, info, training, arDecoderInfo };
+}
+
+/**
+ * Trains the autoregressive column decoder (arDecoder.ts) of a trained CVAE on the same
+ * training hairpins: their global latents' posteriors from the CVAE's encoder, the checkpoint
+ * keyed to this CVAE (its seed, steps and final loss). Sets `cvae.arDecoder` and returns the
+ * decoder's record and the epoch it resumed from.
+ */
+export async function trainCvaeArDecoder(
+  cvae: Cvae, info: Pick<CvaeModelInfo, "training" | "history">, data: Pick<VaeDataset, "n" | "tokens">, opts: Omit<TrainArDecoderOptions, "source">,
+): Promise<{ info: ArDecoderInfo; resumedFromEpoch: number }> {
+  const { class: dc, structure: ds } = cvae.config.latent;
+  const D = latentSize(cvae.config);
+  const Dg = dc + ds;
+  const posteriors = encodePosteriors(cvae, data.tokens, data.n);
+  const mean = new Float32Array(data.n * Dg), logVar = new Float32Array(data.n * Dg);
+  for (let i = 0; i < data.n; i++) {
+    mean.set(posteriors.mean.subarray(i * D, i * D + Dg), i * Dg);
+    logVar.set(posteriors.logVar.subarray(i * D, i * D + Dg), i * Dg);
+  }
+  const last = info.history[info.history.length - 1];
+  const source = { cvaeSeed: info.training.seed, cvaeSteps: info.training.steps, cvaeFinalLoss: typeof last?.total === "number" ? Number(last.total.toFixed(6)) : null };
+  const trained = await trainArDecoder(data.tokens, { mean, logVar }, { ...opts, source });
+  if (cvae.arDecoder) disposeArDecoder(cvae.arDecoder);
+  cvae.arDecoder = trained.decoder;
+  return { info: trained.info, resumedFromEpoch: trained.resumedFromEpoch };
 }
 
 function readTrainingSet(file: string): CvaeTrainingSet {

@@ -1,0 +1,409 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../errors";
+import { writeFileAtomic } from "../io/files";
+import { loadTfjsModel, saveTfjsModel } from "../io/tfjsModel";
+import { describeBackend } from "../ops/backend";
+import { createOptimizer, OptimizerSpec } from "../ops/nn";
+import { derivedSeed, mulberry32 } from "../random";
+import { shuffledEpoch, splitTrainValidation } from "../training/batches";
+import { EpochRecord } from "../training/checkpoint";
+import { trainModel } from "../training/loop";
+import { COLUMN_TOKENS, END_TOKEN, isPairedToken, TOKEN_COLUMNS } from "./vaeTokens";
+
+/**
+ * An autoregressive column decoder for generation: p(tokens | z_g) = Π_x p(t_x | t_<x, z_g),
+ * the columns from the terminal loop outwards, conditioned on the CVAE's global latent
+ * z_g = [z_class | z_structure].
+ *
+ * Why: the CVAE's own decoder predicts every column independently given z; its residual part
+ * (8 dimensions per block of 4 columns, ≈ 170 nats per hairpin) carries the local detail that
+ * makes a drawing coherent (runs of pairs, where a bulge sits, which pair faces which), and no
+ * prior we fitted to it — the CVAE's Gaussian autoregressive prior, or a mixture density fitted
+ * afterwards — puts its samples where real hairpins' codes lie, so sampled drawings are
+ * incoherent (the notebook measures this). The global parts are the opposite: their
+ * posteriors stay within ≈ 1.5 nats of the learned conditional priors. So generation draws
+ * z_g from the CVAE's priors p(z_c | class) p(z_s | profile) and lets this decoder write the
+ * columns one by one, each given the columns before it — the local coherence is modelled
+ * where it is observed, in the tokens.
+ *
+ * Model: z_g → dense → per-column features shape=(100, C) (a position-specific projection, so
+ * the decoder knows where it is); joined with the one-hot tokens shifted by one column (column
+ * x sees tokens < x) → `layers` causal convolutions (kernel k, zero padding on the loop side,
+ * residual connections from the second on) → token logits shape=(100, 31). Trained by teacher
+ * forcing (token cross-entropy) on z_g ~ q(z_g | x) of the training hairpins from the frozen
+ * CVAE encoder, through the shared training loop (checkpoints, resume). Sampling runs the
+ * convolutions on a window of the receptive field (1 + layers·(k − 1) columns) ending at the
+ * column being drawn, which gives exactly the full model's output.
+ */
+
+/** Sizes of the autoregressive decoder. */
+export interface ArDecoderConfig {
+  /** Channels of the per-column projection of z_g. */
+  columnChannels: number;
+  /** Units of the dense layer before the projection. */
+  hidden: number;
+  /** Filters of every causal convolution. */
+  filters: number;
+  /** Number of causal convolutions and their kernel width. */
+  layers: number;
+  kernel: number;
+  /** Seed of the weight initialisers (layer k uses seed + k). */
+  seed: number;
+}
+
+export const DEFAULT_AR_DECODER_CONFIG: Readonly<ArDecoderConfig> = Object.freeze({
+  columnChannels: 32,
+  hidden: 256,
+  filters: 96,
+  layers: 4,
+  kernel: 5,
+  seed: 1,
+});
+
+/** The decoder's models (sharing the container's layers). */
+export interface ArDecoder {
+  config: ArDecoderConfig;
+  /** Dimensions of z_g. */
+  globalDims: number;
+  /** Columns one output sees: 1 + layers · (kernel − 1). */
+  receptiveField: number;
+  /** [z_g shape=(b, Dg), shifted one-hot tokens shape=(b, 100, 31)] → logits shape=(b, 100, 31). Saved, checkpointed. */
+  container: tf.LayersModel;
+  /** z_g → per-column features shape=(b, 100, C). */
+  columnNet: tf.LayersModel;
+  /** [features shape=(b, W, C), shifted one-hot tokens shape=(b, W, 31)] → logits shape=(b, W, 31), W = receptiveField. */
+  windowNet: tf.LayersModel;
+}
+
+/** Builds the decoder for a global latent of `globalDims` dimensions (Glorot-uniform kernels seeded from `config.seed`). */
+export function buildArDecoder(globalDims: number, config: ArDecoderConfig = DEFAULT_AR_DECODER_CONFIG): ArDecoder {
+  for (const [v, what] of [[globalDims, "globalDims"], [config.columnChannels, "columnChannels"], [config.hidden, "hidden"], [config.filters, "filters"], [config.layers, "layers"], [config.kernel, "kernel"]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`autoregressive decoder: ${what} must be a positive integer, got ${v}`);
+  }
+  let nextSeed = config.seed;
+  const init = () => tf.initializers.glorotUniform({ seed: nextSeed++ });
+  const C = config.columnChannels;
+  const zg = tf.input({ shape: [globalDims], name: "z_global" });
+  let g = tf.layers.dense({ name: "ar_hidden", units: config.hidden, activation: "relu", kernelInitializer: init() }).apply(zg) as tf.SymbolicTensor;
+  g = tf.layers.dense({ name: "ar_columns_dense", units: TOKEN_COLUMNS * C, kernelInitializer: init() }).apply(g) as tf.SymbolicTensor;
+  const columnFeatures = tf.layers.reshape({ name: "ar_columns", targetShape: [TOKEN_COLUMNS, C] }).apply(g) as tf.SymbolicTensor;
+
+  const convs = Array.from({ length: config.layers }, (_, i) => tf.layers.conv2d({
+    name: `ar_conv${i + 1}`, filters: config.filters, kernelSize: [config.kernel, 1], padding: "valid", activation: "relu", kernelInitializer: init(),
+  }));
+  const logitsLayer = tf.layers.conv2d({ name: "ar_logits", filters: COLUMN_TOKENS, kernelSize: 1, padding: "valid", kernelInitializer: init() });
+  // The causal stack over `length` columns; weightless layers are made per application.
+  const head = (features: tf.SymbolicTensor, shifted: tf.SymbolicTensor, length: number, tag: string) => {
+    let h = tf.layers.concatenate({ name: `ar_in_${tag}` }).apply([features, shifted]) as tf.SymbolicTensor;
+    h = tf.layers.reshape({ name: `ar_rows_${tag}`, targetShape: [length, 1, C + COLUMN_TOKENS] }).apply(h) as tf.SymbolicTensor;
+    convs.forEach((conv, i) => {
+      const padded = tf.layers.zeroPadding2d({ name: `ar_pad${i + 1}_${tag}`, padding: [[config.kernel - 1, 0], [0, 0]] }).apply(h) as tf.SymbolicTensor;
+      const out = conv.apply(padded) as tf.SymbolicTensor;
+      h = i === 0 ? out : (tf.layers.add({ name: `ar_residual${i + 1}_${tag}` }).apply([h, out]) as tf.SymbolicTensor);
+    });
+    return tf.layers.reshape({ name: `ar_logits_${tag}`, targetShape: [length, COLUMN_TOKENS] }).apply(logitsLayer.apply(h)) as tf.SymbolicTensor;
+  };
+  const shifted = tf.input({ shape: [TOKEN_COLUMNS, COLUMN_TOKENS], name: "shifted_tokens" });
+  const logits = head(columnFeatures, shifted, TOKEN_COLUMNS, "full");
+  const receptiveField = 1 + config.layers * (config.kernel - 1);
+  const windowFeatures = tf.input({ shape: [receptiveField, C], name: "window_features" });
+  const windowShifted = tf.input({ shape: [receptiveField, COLUMN_TOKENS], name: "window_shifted_tokens" });
+  const windowLogits = head(windowFeatures, windowShifted, receptiveField, "window");
+  return {
+    config, globalDims, receptiveField,
+    container: tf.model({ inputs: [zg, shifted], outputs: logits, name: "ar_decoder" }),
+    columnNet: tf.model({ inputs: zg, outputs: columnFeatures, name: "ar_decoder_columns" }),
+    windowNet: tf.model({ inputs: [windowFeatures, windowShifted], outputs: windowLogits, name: "ar_decoder_window" }),
+  };
+}
+
+/** Frees the decoder's weights and optimizer (the convolutions are applied in two graphs, so both models release them). */
+export function disposeArDecoder(d: ArDecoder): void {
+  d.container.optimizer?.dispose();
+  d.container.dispose();
+  d.windowNet.dispose();
+}
+
+/** One-hot tokens shape=(b, 100, 31) shifted one column outwards (column x holds token x − 1; column 0 zeros). */
+export function shiftedOneHot(tokens: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const b = tokens.shape[0];
+    const oneHot = tf.oneHot(tokens.toInt(), COLUMN_TOKENS).toFloat() as tf.Tensor3D;
+    return tf.concat([tf.zeros([b, 1, COLUMN_TOKENS]), oneHot.slice([0, 0, 0], [b, TOKEN_COLUMNS - 1, COLUMN_TOKENS])], 1) as tf.Tensor3D;
+  });
+}
+
+/** Token cross-entropy (nats per hairpin, summed over the 100 columns, mean over the batch) of tokens shape=(b, 100) given z_g shape=(b, Dg). */
+export function arDecoderNll(d: ArDecoder, zg: tf.Tensor2D, tokens: tf.Tensor2D, training = false): tf.Scalar {
+  return tf.tidy(() => {
+    const logits = d.container.apply([zg, shiftedOneHot(tokens)], { training }) as tf.Tensor3D;
+    const target = tf.oneHot(tokens.toInt(), COLUMN_TOKENS);
+    return tf.logSoftmax(logits).mul(target).sum([1, 2]).neg().mean() as tf.Scalar;
+  });
+}
+
+/** Training epochs of the full-size decoder (about 12 s an epoch on 2 cores with the native backend). */
+export const AR_DECODER_EPOCHS = 30;
+
+/** Options of {@link trainArDecoder}. */
+export interface TrainArDecoderOptions {
+  seed: number;
+  /** Default {@link AR_DECODER_EPOCHS}. */
+  epochs?: number;
+  /** Default 64. */
+  batchSize?: number;
+  /** Adam's learning rate; default 1e-3. */
+  learningRate?: number;
+  /** Rows kept for the validation NLL; default 0.05. */
+  validationFraction?: number;
+  config?: ArDecoderConfig;
+  checkpointDir?: string;
+  /** What the latents came from (e.g. the CVAE's seed and steps): part of the checkpoint key, so a checkpoint of another CVAE is refused. */
+  source?: Record<string, unknown>;
+  onEpoch?: (record: EpochRecord) => void;
+}
+
+/** What {@link trainArDecoder} records (saved as `ar-decoder.json`). */
+export interface ArDecoderInfo {
+  config: ArDecoderConfig;
+  globalDims: number;
+  training: { seed: number; epochs: number; batchSize: number; learningRate: number; validationFraction: number; samples: number; backend: string; seconds: number; source: Record<string, unknown> | null };
+  /** Validation token NLL (nats per hairpin, z_g at the posterior means) after the last epoch. */
+  validationNll: number | null;
+  history: EpochRecord[];
+}
+
+/**
+ * Trains the decoder on token rows shape=(n, 100) and the posteriors of their global latents
+ * (means and log-variances shape=(n, Dg)): each step draws z_g ~ N(mean, exp(logVar)) for its
+ * batch (noise seeded by derivedSeed(seed, step)) and minimises the token cross-entropy.
+ */
+export async function trainArDecoder(
+  tokens: Uint8Array,
+  posteriors: { mean: Float32Array; logVar: Float32Array },
+  opts: TrainArDecoderOptions,
+): Promise<{ decoder: ArDecoder; info: ArDecoderInfo; resumedFromEpoch: number }> {
+  const epochs = opts.epochs ?? AR_DECODER_EPOCHS;
+  const batchSize = opts.batchSize ?? 64;
+  const learningRate = opts.learningRate ?? 1e-3;
+  const validationFraction = opts.validationFraction ?? 0.05;
+  const n = tokens.length / TOKEN_COLUMNS;
+  if (!Number.isInteger(n) || n < 2) throw new InputError(`the autoregressive decoder needs at least 2 hairpins, got ${tokens.length / TOKEN_COLUMNS}`);
+  const Dg = posteriors.mean.length / n;
+  if (!Number.isInteger(Dg) || Dg < 1 || posteriors.logVar.length !== posteriors.mean.length) throw new InputError(`posteriors of ${posteriors.mean.length} values do not fit ${n} hairpins`);
+  if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`epochs must be a non-negative integer, got ${epochs}`);
+  const config = { ...(opts.config ?? DEFAULT_AR_DECODER_CONFIG), seed: opts.seed };
+  const decoder = buildArDecoder(Dg, config);
+  const optimizerSpec: OptimizerSpec = { name: "adam", learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+  decoder.container.compile({ optimizer: createOptimizer(optimizerSpec), loss: "meanSquaredError" });
+  const variables = decoder.container.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { train, validation } = splitTrainValidation(n, validationFraction, opts.seed);
+  const gather = (rows: ArrayLike<number>, source: Float32Array, width: number) => {
+    const out = new Float32Array(rows.length * width);
+    for (let k = 0; k < rows.length; k++) out.set(source.subarray(rows[k]! * width, (rows[k]! + 1) * width), k * width);
+    return tf.tensor2d(out, [rows.length, width]);
+  };
+  const tokenRows = (rows: ArrayLike<number>) => {
+    const out = new Int32Array(rows.length * TOKEN_COLUMNS);
+    for (let k = 0; k < rows.length; k++) out.set(tokens.subarray(rows[k]! * TOKEN_COLUMNS, (rows[k]! + 1) * TOKEN_COLUMNS), k * TOKEN_COLUMNS);
+    return tf.tensor2d(out, [rows.length, TOKEN_COLUMNS], "int32");
+  };
+  const validate = (): Record<string, number | null> => {
+    if (validation.length === 0) return {};
+    let sum = 0;
+    for (let s = 0; s < validation.length; s += 256) {
+      const rows = validation.subarray(s, Math.min(s + 256, validation.length));
+      sum += tf.tidy(() => arDecoderNll(decoder, gather(rows, posteriors.mean, Dg), tokenRows(rows)).dataSync()[0]!) * rows.length;
+    }
+    return { valNll: sum / validation.length };
+  };
+  const started = performance.now();
+  let result;
+  try {
+    result = await trainModel(decoder.container, {
+      name: "ar-decoder",
+      epoch: (epoch) => shuffledEpoch(train, batchSize, opts.seed, epoch, (rows) => ({ x: tokenRows(rows), y: [gather(rows, posteriors.mean, Dg), gather(rows, posteriors.logVar, Dg)] })),
+      trainStep: (batch, step) => {
+        const [mean, logVar] = batch.y as tf.Tensor2D[];
+        const noise = tf.randomNormal(mean!.shape, 0, 1, "float32", derivedSeed(opts.seed, step)) as tf.Tensor2D;
+        try {
+          const cost = decoder.container.optimizer.minimize(() => {
+            const zg = tf.tidy(() => mean!.add(logVar!.mul(0.5).exp().mul(noise))) as tf.Tensor2D;
+            return arDecoderNll(decoder, zg, batch.x as tf.Tensor2D, true);
+          }, true, variables);
+          const nll = cost!.dataSync()[0]!;
+          cost!.dispose();
+          return { nll };
+        } finally {
+          noise.dispose();
+        }
+      },
+      validate,
+    }, {
+      epochs,
+      checkpointDir: opts.checkpointDir,
+      key: { seed: opts.seed, batchSize, learningRate, validationFraction, samples: n, globalDims: Dg, config: { ...config, seed: undefined }, source: opts.source ?? null },
+      onEpoch: opts.onEpoch,
+    });
+  } catch (e) {
+    disposeArDecoder(decoder);
+    throw e;
+  }
+  const last = result.history[result.history.length - 1];
+  return {
+    decoder,
+    resumedFromEpoch: result.resumedFromEpoch,
+    info: {
+      config, globalDims: Dg,
+      training: { seed: opts.seed, epochs, batchSize, learningRate, validationFraction, samples: n, backend: describeBackend(), seconds: (performance.now() - started) / 1000, source: opts.source ?? null },
+      validationNll: typeof last?.valNll === "number" ? last.valNll : null,
+      history: result.history,
+    },
+  };
+}
+
+/**
+ * Makes a sampled token row an exact encoder drawing: in an encoder drawing the terminal loop's
+ * nucleotides appear on both halves, mirrored (column x's lower nucleotide is column
+ * L − 1 − x's upper one, L = loop columns before the first pair); the upper halves are kept and
+ * the lower halves set to match. Modifies and returns `tokens` (one row of 100).
+ */
+export function mirrorLoop(tokens: Uint8Array): Uint8Array {
+  let loop = 0;
+  while (loop < TOKEN_COLUMNS && tokens[loop] !== END_TOKEN && !isPairedToken(tokens[loop]!)) loop++;
+  if (loop === TOKEN_COLUMNS || tokens[loop] === END_TOKEN) return tokens; // no pair: not a hairpin; left as drawn
+  const upper = (t: number) => (t >= 7 && t <= 22 ? Math.floor((t - 7) / 4) : t >= 23 && t <= 26 ? t - 23 : 0);
+  const uppers = Array.from({ length: loop }, (_, x) => upper(tokens[x]!));
+  for (let x = 0; x < loop; x++) tokens[x] = 7 + 4 * uppers[x]! + uppers[loop - 1 - x]!;
+  return tokens;
+}
+
+/**
+ * Samples token rows for global latents shape=(n, Dg): column by column from the loop outwards,
+ * each token drawn from softmax(logits / tokenTemperature) given z_g and the columns before it
+ * (tokenTemperature 0 = the most likely token; column 0 is never end); after the first end every column is end; the
+ * loop is then mirrored ({@link mirrorLoop}; `mirror: false` keeps the raw draws). Seeded. Returns
+ * shape=(n, 100).
+ */
+export function sampleArDecoder(d: ArDecoder, zg: Float32Array, opts: { seed: number; tokenTemperature?: number; batchSize?: number; mirror?: boolean }): Uint8Array {
+  const Dg = d.globalDims;
+  const n = zg.length / Dg;
+  if (!Number.isInteger(n)) throw new InputError(`${zg.length} latent values are not rows of ${Dg}`);
+  const temperature = opts.tokenTemperature ?? 1;
+  if (!(temperature >= 0)) throw new InputError(`tokenTemperature must be ≥ 0, got ${temperature}`);
+  const W = d.receptiveField;
+  const C = d.config.columnChannels;
+  const V = COLUMN_TOKENS;
+  const random = mulberry32(opts.seed);
+  const out = new Uint8Array(n * TOKEN_COLUMNS);
+  const batchSize = opts.batchSize ?? 512;
+  for (let start = 0; start < n; start += batchSize) {
+    const b = Math.min(batchSize, n - start);
+    const features = tf.tidy(() => d.columnNet.apply(tf.tensor2d(zg.subarray(start * Dg, (start + b) * Dg), [b, Dg])) as tf.Tensor3D);
+    const featureValues = features.dataSync() as Float32Array;
+    features.dispose();
+    const tokens = new Uint8Array(b * TOKEN_COLUMNS);
+    const ended = new Uint8Array(b);
+    const windowFeatures = new Float32Array(b * W * C);
+    const windowShifted = new Float32Array(b * W * V);
+    for (let x = 0; x < TOKEN_COLUMNS; x++) {
+      if (ended.every((e) => e === 1)) break;
+      // Window of columns [x − W + 1, x] (columns before 0 are the causal padding: zeros).
+      const first = x - W + 1;
+      windowFeatures.fill(0);
+      windowShifted.fill(0);
+      for (let i = 0; i < b; i++) {
+        for (let w = 0; w < W; w++) {
+          const col = first + w;
+          if (col < 0) continue;
+          windowFeatures.set(featureValues.subarray((i * TOKEN_COLUMNS + col) * C, (i * TOKEN_COLUMNS + col + 1) * C), (i * W + w) * C);
+          if (col >= 1) windowShifted[(i * W + w) * V + tokens[i * TOKEN_COLUMNS + col - 1]!] = 1;
+        }
+      }
+      // Columns before 0 must be the zero padding the full model sees, so the window is
+      // left-aligned at column 0 until it is full: the output for column x sits at W − 1 − (−first).
+      const offset = first < 0 ? -first : 0;
+      const logits = tf.tidy(() => {
+        let f = tf.tensor3d(windowFeatures, [b, W, C]);
+        let s = tf.tensor3d(windowShifted, [b, W, V]);
+        if (offset > 0) {
+          f = f.slice([0, offset, 0], [b, W - offset, C]).pad([[0, 0], [0, offset], [0, 0]]);
+          s = s.slice([0, offset, 0], [b, W - offset, V]).pad([[0, 0], [0, offset], [0, 0]]);
+        }
+        const all = d.windowNet.apply([f, s]) as tf.Tensor3D;
+        return all.slice([0, W - 1 - offset, 0], [b, 1, V]).reshape([b, V]).dataSync() as Float32Array;
+      });
+      for (let i = 0; i < b; i++) {
+        if (ended[i]) continue; // stays end (0)
+        // Column 0 cannot end the hairpin (as the columns decoder keeps ≥ 1 column).
+        const from = x === 0 ? 1 : 0;
+        let t: number;
+        if (temperature === 0) {
+          t = from;
+          for (let k = from + 1; k < V; k++) if (logits[i * V + k]! > logits[i * V + t]!) t = k;
+        } else {
+          let max = -Infinity;
+          for (let k = from; k < V; k++) max = Math.max(max, logits[i * V + k]!);
+          let total = 0;
+          for (let k = from; k < V; k++) total += Math.exp((logits[i * V + k]! - max) / temperature);
+          let u = random() * total;
+          t = V - 1;
+          for (let k = from; k < V; k++) {
+            u -= Math.exp((logits[i * V + k]! - max) / temperature);
+            if (u < 0) {
+              t = k;
+              break;
+            }
+          }
+        }
+        if (t === END_TOKEN) ended[i] = 1;
+        else tokens[i * TOKEN_COLUMNS + x] = t;
+      }
+    }
+    for (let i = 0; i < b; i++) {
+      const row = tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS);
+      out.set(opts.mirror === false ? row : mirrorLoop(row), (start + i) * TOKEN_COLUMNS);
+    }
+  }
+  return out;
+}
+
+/** Saves the decoder into `dir` (`ar-decoder/` weights and `ar-decoder.json`), atomically per file. */
+export async function saveArDecoder(dir: string, decoder: ArDecoder, info: ArDecoderInfo): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  await saveTfjsModel(decoder.container, path.join(dir, "ar-decoder"));
+  writeFileAtomic(path.join(dir, "ar-decoder.json"), JSON.stringify(info, null, 1));
+}
+
+/** True when `dir` holds a saved autoregressive decoder. */
+export function hasArDecoder(dir: string): boolean {
+  return fs.existsSync(path.join(dir, "ar-decoder.json"));
+}
+
+/** Reads a decoder saved by {@link saveArDecoder}; errors name the file. */
+export async function loadArDecoder(dir: string): Promise<{ decoder: ArDecoder; info: ArDecoderInfo }> {
+  const file = path.join(dir, "ar-decoder.json");
+  if (!fs.existsSync(file)) throw new InputError("no autoregressive decoder here (ar-decoder.json missing)", { file: dir });
+  let info: ArDecoderInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(file, "utf8")) as ArDecoderInfo;
+  } catch (e) {
+    throw new InputError(`cannot read: ${(e as Error).message}`, { file });
+  }
+  const decoder = buildArDecoder(info.globalDims, info.config);
+  const saved = await loadTfjsModel(path.join(dir, "ar-decoder"));
+  try {
+    const weights = saved.getWeights();
+    const own = decoder.container.getWeights();
+    if (weights.length !== own.length || weights.some((w, i) => w.shape.join() !== own[i]!.shape.join())) {
+      disposeArDecoder(decoder);
+      throw new InputError("the saved weights do not fit the sizes in ar-decoder.json", { file: path.join(dir, "ar-decoder") });
+    }
+    decoder.container.setWeights(weights);
+  } finally {
+    saved.dispose();
+  }
+  return { decoder, info };
+}
