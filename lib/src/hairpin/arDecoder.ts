@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { writeFileAtomic } from "../io/files";
-import { loadTfjsModel, saveTfjsModel } from "../io/tfjsModel";
+import { loadWeightsInto, saveTfjsModel } from "../io/tfjsModel";
 import { describeBackend } from "../ops/backend";
 import { createOptimizer, OptimizerSpec } from "../ops/nn";
 import { derivedSeed, mulberry32 } from "../random";
@@ -393,17 +393,11 @@ export async function loadArDecoder(dir: string): Promise<{ decoder: ArDecoder; 
     throw new InputError(`cannot read: ${(e as Error).message}`, { file });
   }
   const decoder = buildArDecoder(info.globalDims, info.config);
-  const saved = await loadTfjsModel(path.join(dir, "ar-decoder"));
   try {
-    const weights = saved.getWeights();
-    const own = decoder.container.getWeights();
-    if (weights.length !== own.length || weights.some((w, i) => w.shape.join() !== own[i]!.shape.join())) {
-      disposeArDecoder(decoder);
-      throw new InputError("the saved weights do not fit the sizes in ar-decoder.json", { file: path.join(dir, "ar-decoder") });
-    }
-    decoder.container.setWeights(weights);
-  } finally {
-    saved.dispose();
+    await loadWeightsInto(path.join(dir, "ar-decoder"), decoder.container, "the saved weights do not fit the sizes in ar-decoder.json");
+  } catch (e) {
+    disposeArDecoder(decoder);
+    throw e;
   }
   return { decoder, info };
 }

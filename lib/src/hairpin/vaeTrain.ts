@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { readMaybeGzip, writeFileAtomic } from "../io/files";
-import { loadTfjsModel, saveTfjsModel } from "../io/tfjsModel";
+import { loadWeightsInto, saveTfjsModel } from "../io/tfjsModel";
 import { describeBackend } from "../ops/backend";
 import { createOptimizer, OptimizerSpec } from "../ops/nn";
 import { derivedSeed } from "../random";
@@ -344,17 +344,11 @@ export async function loadCvae(dir: string): Promise<LoadedCvae> {
   if (info.format !== CVAE_FORMAT) throw new InputError(`format '${String(info.format)}' is not '${CVAE_FORMAT}'`, { file: infoFile });
   const training = readTrainingSet(path.join(dir, "training.tsv.gz"));
   const cvae = buildCvae(info.config);
-  const saved = await loadTfjsModel(path.join(dir, "model"));
   try {
-    const weights = saved.getWeights();
-    const own = cvae.container.getWeights();
-    if (weights.length !== own.length || weights.some((w, i) => w.shape.join() !== own[i]!.shape.join())) {
-      disposeCvae(cvae);
-      throw new InputError("the saved weights do not fit the sizes in cvae.json", { file: path.join(dir, "model") });
-    }
-    cvae.container.setWeights(weights);
-  } finally {
-    saved.dispose();
+    await loadWeightsInto(path.join(dir, "model"), cvae.container, "the saved weights do not fit the sizes in cvae.json");
+  } catch (e) {
+    disposeCvae(cvae);
+    throw e;
   }
   let arDecoderInfo: ArDecoderInfo | null = null;
   if (hasArDecoder(dir)) {

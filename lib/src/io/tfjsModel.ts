@@ -100,3 +100,21 @@ export async function loadTfjsModel(folder: string): Promise<tf.LayersModel> {
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData, trainingConfig: json.trainingConfig }),
   );
 }
+
+/**
+ * Loads the weights of a model folder saved by {@link saveTfjsModel} into `model` (same layers
+ * and shapes, else an InputError naming the folder with `mismatch` as its message).
+ */
+export async function loadWeightsInto(folder: string, model: tf.LayersModel, mismatch = "the saved model has other layers or shapes than this one"): Promise<void> {
+  const saved = await loadTfjsModel(folder);
+  try {
+    const savedWeights = saved.getWeights();
+    const own = model.getWeights();
+    if (savedWeights.length !== own.length || savedWeights.some((w, i) => w.shape.join() !== own[i]!.shape.join())) {
+      throw new InputError(mismatch, { file: folder });
+    }
+    model.setWeights(savedWeights);
+  } finally {
+    saved.dispose();
+  }
+}

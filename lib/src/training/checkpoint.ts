@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { withAtomicFolder, writeFileAtomic } from "../io/files";
-import { loadTfjsModel, saveTfjsModel } from "../io/tfjsModel";
+import { loadWeightsInto, saveTfjsModel } from "../io/tfjsModel";
 
 /**
  * Training checkpoints, one versioned format for every task. A checkpoint folder holds
@@ -128,18 +128,8 @@ export async function restoreBestWeights(dir: string, model: tf.LayersModel): Pr
 }
 
 /** Loads the weights of a saved model folder into `model` (same layers and shapes, else an InputError). */
-async function copyWeightsFrom(folder: string, model: tf.LayersModel): Promise<void> {
-  const saved = await loadTfjsModel(folder);
-  try {
-    const savedWeights = saved.getWeights();
-    const own = model.getWeights();
-    if (savedWeights.length !== own.length || savedWeights.some((w, i) => w.shape.join() !== own[i]!.shape.join())) {
-      throw new InputError("the checkpoint's model has other layers or shapes than the model being trained", { file: folder });
-    }
-    model.setWeights(savedWeights);
-  } finally {
-    saved.dispose();
-  }
+function copyWeightsFrom(folder: string, model: tf.LayersModel): Promise<void> {
+  return loadWeightsInto(folder, model, "the checkpoint's model has other layers or shapes than the model being trained");
 }
 
 /**
