@@ -151,6 +151,11 @@ export interface CvaeExperimentResults {
   sanity: { rules: SanityRules; source: string };
   /** Real held-out pre-miRNAs through the same checks (the reference for generated ones). */
   realPreMirna: { n: number; refoldExact: number; sanityPass: number; classifierPreMirna: number | null; properties: { length: number[]; gc: number[]; mfe: number[]; loop: number[] } };
+  /**
+   * The training pre-miRNAs (what the generator learns from; human and other species) through
+   * the sanity rules: the fraction passing all four, and the stem and MFE-per-nt rules alone.
+   */
+  trainingPreMirna: { n: number; sanityPass: number; stemOk: number; mfeOk: number };
   perSeed: CvaeSeedResult[];
   summary: Record<string, MeanSd>;
 }
@@ -177,10 +182,10 @@ function foldProperties(sequences: readonly string[], folds: readonly { structur
   };
 }
 
-/** Properties (stem, loop, bulges, GC, MFE) of a token dataset with RNAfold MFEs. */
-async function datasetProperties(d: VaeDataset): Promise<HairpinProperties[]> {
+/** Properties (stem, loop, bulges, GC, MFE) of a token dataset with RNAfold MFEs, and the folds. */
+async function datasetProperties(d: VaeDataset): Promise<{ properties: HairpinProperties[]; folds: { structure: string; mfe: number }[] }> {
   const folds = await foldSequences(d.sequences);
-  return d.sequences.map((s, i) => hairpinProperties(tokensToColumns(d.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS)), s, folds[i]!.mfe));
+  return { properties: d.sequences.map((s, i) => hairpinProperties(tokensToColumns(d.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS)), s, folds[i]!.mfe)), folds };
 }
 
 /** Runs (or resumes) the experiment; see the module comment. Needs RNAfold, the deepMir data and an initialised backend. */
@@ -216,8 +221,13 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   progress(`sanity rules: stem ≥ ${rules.minStemPairs} bp, loop ${rules.loopRange.join("–")} nt, MFE/nt ${rules.mfePerNtRange.map((v) => v.toFixed(3)).join(" to ")} kcal/mol/nt; held-out real pre-miRNAs: refold exact ${realEval.summary.refoldExact.toFixed(3)}, sanity ${realEval.summary.sanityPass.toFixed(3)}`);
 
   // Properties of the training and held-out hairpins (for the latent analysis).
-  const trainProperties = await datasetProperties(data.train);
-  const heldProperties = await datasetProperties(data.heldOut);
+  const trainFolded = await datasetProperties(data.train);
+  const trainProperties = trainFolded.properties;
+  const heldProperties = (await datasetProperties(data.heldOut)).properties;
+  const trainSanity = [...data.train.labels.keys()].filter((i) => data.train.labels[i] === 1).map((i) => hairpinSanity(trainFolded.folds[i]!.structure, trainFolded.folds[i]!.mfe, rules));
+  const share = (f: (x: (typeof trainSanity)[number]) => boolean) => (trainSanity.length ? trainSanity.filter(f).length / trainSanity.length : NaN);
+  const trainingPreMirna = { n: trainSanity.length, sanityPass: share((x) => x.pass), stemOk: share((x) => x.stemOk), mfeOk: share((x) => x.mfeOk) };
+  progress(`training pre-miRNAs (${trainingPreMirna.n}) through the same sanity rules: ${trainingPreMirna.sanityPass.toFixed(3)}`);
 
   const perSeed: CvaeSeedResult[] = [];
   try {
@@ -339,6 +349,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
       n: realSequences.length, refoldExact: realEval.summary.refoldExact, sanityPass: realEval.summary.sanityPass, classifierPreMirna: realClassifier,
       properties: foldProperties(realSequences, realFolds),
     },
+    trainingPreMirna,
     perSeed, summary,
   };
   fs.mkdirSync(opts.outDir, { recursive: true });
