@@ -121,7 +121,9 @@ test("classify: FASTA (folded + encoded) and the encoded .npz give the library's
   assert.equal(lines[3]!.mfe, null);
 
   const encodedDir = path.join(dir, "for-npz");
-  assert.equal(run("hairpin", "encode", "-i", FASTA, "-o", encodedDir, "--scale", "1").code, 0);
+  const encodedQuietly = run("hairpin", "encode", "-i", FASTA, "-o", encodedDir, "--scale", "1", "-q");
+  assert.equal(encodedQuietly.code, 0, encodedQuietly.stderr);
+  assert.equal(encodedQuietly.stderr, "", "-q: nothing on standard error");
   const { images, names } = readImagesNpz(path.join(encodedDir, "hairpins_images.npz"));
   assert.deepEqual(names, EXPECTED.map((e) => e.name));
   const model = await loadTfjsModel(modelDir);
@@ -132,8 +134,9 @@ test("classify: FASTA (folded + encoded) and the encoded .npz give the library's
     assert.equal(l.call, expected[k]! >= 0.5 ? 1 : 0);
   });
 
-  const npz = run("hairpin", "classify", "--model", modelDir, "--input", path.join(encodedDir, "hairpins_images.npz"), "--threshold", "0");
+  const npz = run("hairpin", "classify", "--model", modelDir, "--input", path.join(encodedDir, "hairpins_images.npz"), "--threshold", "0", "--quiet");
   assert.equal(npz.code, 0, npz.stderr);
+  assert.equal(npz.stderr, "", "--quiet: no backend line");
   const rows = npz.stdout.trim().split("\n");
   assert.equal(rows[0], "name\tprobability\tcall");
   assert.deepEqual(rows.slice(1).map((r) => r.split("\t")[0]), EXPECTED.map((e) => e.name));

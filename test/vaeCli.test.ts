@@ -102,8 +102,9 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(forced.code, 0, forced.stderr);
   assert.deepEqual(parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8")), fasta);
   assert.equal(JSON.parse(forced.stdout).noveltyMedian, null);
-  const columns = run("hairpin", "generate", "--model", model, "--out", path.join(dir, "generated-columns"), "--n", "5", "--no-novelty", "--decoder", "columns");
+  const columns = run("hairpin", "generate", "--model", model, "--out", path.join(dir, "generated-columns"), "--n", "5", "--no-novelty", "--decoder", "columns", "-q");
   assert.equal(columns.code, 0, columns.stderr);
+  assert.equal(columns.stderr, "", "-q: nothing on standard error");
   assert.equal(JSON.parse(columns.stdout).decoder, "columns");
   assert.equal(JSON.parse(columns.stdout).temperature, 0.1);
   assert.match(run("hairpin", "generate", "--model", model, "--out", path.join(dir, "x"), "--decoder", "pixels").stderr, /--decoder must be autoregressive or columns/);

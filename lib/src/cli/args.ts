@@ -125,6 +125,9 @@ export function flag(help: string, opts: { short?: string; inUsage?: boolean } =
   return { kind: "flag", help, ...opts };
 }
 
+/** `-q, --quiet` as the commands that print progress take it. */
+export const QUIET_FLAG = flag("no progress and no backend line on standard error", { short: "q" });
+
 interface ValueInit<T> {
   short?: string;
   arg: string;

@@ -6,7 +6,7 @@ import { openScorer, PairScorer } from "../binding/scorer";
 import { PairTable, readPairTable } from "../binding/tables";
 import { openOutput, OutputSink } from "../io/files";
 import { formatFloat32 } from "../io/tsv";
-import { defineCommand, finiteNumber, flag, option, positiveInteger, Validator, UsageError } from "./args";
+import { defineCommand, finiteNumber, flag, option, positiveInteger, QUIET_FLAG, Validator, UsageError } from "./args";
 
 /** `mirna-dl predict` and `mirna-dl evaluate`: miRNA–site pairs scored by a network or the seed baseline. */
 
@@ -16,7 +16,7 @@ const SCORING_OPTIONS = {
   input: option({ short: "i", arg: "TSV", required: true, help: "table of pairs (lock, miRBind or miRBench format; the label column is optional)" }),
   "batch-size": option({ arg: "N", parse: positiveInteger, default: 256, help: "samples per forward pass" }),
   "fit-mirna": flag("pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths\n(lock format; miRBind- and miRBench-format miRNAs are always padded or cut to 20 nt)"),
-  quiet: flag("no progress and no backend line on standard error", { short: "q" }),
+  quiet: QUIET_FLAG,
 };
 
 function isSeedModel(spec: string): boolean {

@@ -16,7 +16,7 @@ import { formatMeanSd } from "../metrics";
 import { encodeFastaRecords, readHairpinFasta, stackImages } from "../hairpin/fastaImages";
 import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
 import { hairpinGenerateCommand, hairpinTrainVaeCommand } from "./vae";
-import { defineCommand, defineGroup, finiteNumber, flag, integerInRange, integerList, option, positiveInteger } from "./args";
+import { defineCommand, defineGroup, finiteNumber, flag, integerInRange, integerList, option, positiveInteger, QUIET_FLAG } from "./args";
 
 /**
  * `mirna-dl hairpin …`: hairpin images from FASTA (RNAfold + the Cordero et al. encoding), the
@@ -83,6 +83,7 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
     out: option({ short: "o", arg: "DIR", required: true, help: "output folder (created; must be new or empty unless --force)" }),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, defaultText: "4: 400 × 100 pixels", inUsage: true, help: "PNG enlargement, 1–32" }),
     force: flag("replace the output of an earlier 'hairpin encode' in DIR (a folder holding\nanything else is never replaced)"),
+    quiet: QUIET_FLAG,
   },
   async run(o) {
     const out = checkEncodeOut(o.out, o.force);
@@ -112,7 +113,7 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
       writeNamesNpz(path.join(temp, "hairpins_names.npz"), encoded.map((e) => e.name));
       count = encoded.length;
     });
-    process.stderr.write(`mirna-dl: ${count} hairpin images written to ${o.out}\n`);
+    if (!o.quiet) process.stderr.write(`mirna-dl: ${count} hairpin images written to ${o.out}\n`);
   },
 });
 
@@ -144,9 +145,10 @@ tab-separated table, or with --json one JSON object per line.`,
     json: flag("one JSON object per line", { inUsage: true }),
     threshold: option({ arg: "X", parse: finiteNumber, default: 0.5, help: "call a pre-miRNA when probability ≥ X" }),
     "batch-size": option({ arg: "N", parse: positiveInteger, default: 256, help: "images per forward pass" }),
+    quiet: QUIET_FLAG,
   },
   async run(o) {
-    await initBackend(); // model first: a bad --model fails before any folding
+    await initBackend({ quiet: o.quiet }); // model first: a bad --model fails before any folding
     const model = await loadTfjsModel(o.model);
     const shape = model.inputs[0]!.shape;
     if (shape.length !== 4 || shape[1] !== HAIRPIN_IMAGE_HEIGHT || shape[2] !== HAIRPIN_IMAGE_WIDTH || shape[3] !== HAIRPIN_IMAGE_CHANNELS) {
@@ -206,10 +208,12 @@ Needs the deepMir data ($MIRNA_DL_DATA/premirna).`,
     "pretrain-epochs": option({ arg: "N", parse: integerInRange(0), default: 0, help: "pre-training epochs on non-human images; 0 = none" }),
     "train-set": option({ arg: "PREFIX", default: "modhsa_train", help: "deepMir dataset to train on" }),
     "test-set": option({ arg: "PREFIX", default: "modhsa_test", help: "deepMir dataset to test on" }),
+    quiet: QUIET_FLAG,
   },
   async run(o) {
-    await initBackend();
+    await initBackend({ quiet: o.quiet });
     const results = await runHairpinClassifierExperiment({
+      ...(o.quiet ? { progress: () => {} } : {}),
       seeds: o.seeds,
       epochs: o.epochs,
       outDir: o.out,

@@ -18,7 +18,7 @@ import { buildVaeData } from "../hairpin/vaeData";
 import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
 import { loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
 import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
-import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, UsageError, Validator } from "./args";
+import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, QUIET_FLAG, UsageError, Validator } from "./args";
 
 /**
  * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE of issue 12
@@ -85,17 +85,19 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
     "max-train": option({ arg: "N", parse: positiveInteger, help: "use at most N training hairpins (seeded, classes in proportion)" }),
     "held-out": option({ arg: "PREFIX", default: "modhsa_test", help: "deepMir set held out from training" }),
     "ar-epochs": option({ arg: "N", parse: integerInRange(0), default: AR_DECODER_EPOCHS, help: "epochs of the autoregressive column decoder (0 = do not train one)" }),
+    quiet: QUIET_FLAG,
   },
   async run(o) {
-    await initBackend();
+    await initBackend({ quiet: o.quiet });
+    const say = (line: string) => void (o.quiet || process.stderr.write(line));
     const data = buildVaeData({ heldOutSet: o["held-out"], maxTrain: o["max-train"] });
-    process.stderr.write(`mirna-dl: ${data.train.n} training hairpins (${data.train.labels.reduce((a, b) => a + b, 0)} pre-miRNA), ${data.heldOut.n} held out (${data["heldOutSet"]})\n`);
+    say(`mirna-dl: ${data.train.n} training hairpins (${data.train.labels.reduce((a, b) => a + b, 0)} pre-miRNA), ${data.heldOut.n} held out (${data["heldOutSet"]})\n`);
     const [c, s, r] = o.latent;
     const { cvae, info } = await trainCvae(data.train, {
       epochs: o.epochs, seed: o.seed, batchSize: o["batch-size"], learningRate: o["learning-rate"], beta: o.beta, warmupEpochs: o["warmup-epochs"],
       config: { ...DEFAULT_CVAE_CONFIG, latent: { class: c, structure: s, residual: r } },
       checkpointDir: path.join(o.out, "checkpoint"),
-      onEpoch: (h) => void process.stderr.write(`epoch ${h.epoch}/${o.epochs}: loss ${h.total?.toFixed(2)} recon ${h.reconstruction?.toFixed(2)} β ${h.beta?.toFixed(3)} token acc ${h.tokenAccuracy?.toFixed(4)} | val recon ${h.valReconstruction?.toFixed(2) ?? "—"} | ${h.seconds.toFixed(1)} s\n`),
+      onEpoch: (h) => say(`epoch ${h.epoch}/${o.epochs}: loss ${h.total?.toFixed(2)} recon ${h.reconstruction?.toFixed(2)} β ${h.beta?.toFixed(3)} token acc ${h.tokenAccuracy?.toFixed(4)} | val recon ${h.valReconstruction?.toFixed(2) ?? "—"} | ${h.seconds.toFixed(1)} s\n`),
     });
     try {
       const positives = [...data.heldOut.labels.keys()].filter((i) => data.heldOut.labels[i] === 1).map((i) => data.heldOut.sequences[i]!);
@@ -106,7 +108,7 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
       if (o["ar-epochs"] > 0) {
         const trained = await trainCvaeArDecoder(cvae, info, data.train, {
           seed: o.seed, epochs: o["ar-epochs"], checkpointDir: path.join(o.out, "ar-checkpoint"),
-          onEpoch: (h) => void process.stderr.write(`AR decoder epoch ${h.epoch}/${o["ar-epochs"]}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
+          onEpoch: (h) => say(`AR decoder epoch ${h.epoch}/${o["ar-epochs"]}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
         });
         await saveArDecoder(o.out, cvae.arDecoder!, trained.info);
         ar = { epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2) };
@@ -200,11 +202,12 @@ Writes into DIR:
     "no-novelty": flag("skip the edit-distance search against the training hairpins"),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, help: "PNG enlargement" }),
     force: flag("replace the output of an earlier 'hairpin generate' in DIR"),
+    quiet: QUIET_FLAG,
   },
   async run(o) {
     checkGenerateOut(o.out, o.force);
     const started = performance.now();
-    await initBackend();
+    await initBackend({ quiet: o.quiet });
     const { cvae, info, training } = await loadCvae(o.model);
     const classifier = o.classifier ? await loadTfjsModel(o.classifier) : null;
     try {
@@ -259,7 +262,7 @@ Writes into DIR:
         writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
         console.log(JSON.stringify(summary));
       });
-      process.stderr.write(`mirna-dl: ${g.n} ${o.class} hairpins written to ${o.out}\n`);
+      if (!o.quiet) process.stderr.write(`mirna-dl: ${g.n} ${o.class} hairpins written to ${o.out}\n`);
     } finally {
       disposeCvae(cvae);
       classifier?.dispose();
