@@ -108,6 +108,7 @@ export function buildArDecoder(globalDims: number, config: ArDecoderConfig = DEF
   const shifted = tf.input({ shape: [TOKEN_COLUMNS, COLUMN_TOKENS], name: "shifted_tokens" });
   const logits = head(columnFeatures, shifted, TOKEN_COLUMNS, "full");
   const receptiveField = 1 + config.layers * (config.kernel - 1);
+  if (receptiveField > TOKEN_COLUMNS) throw new InputError(`autoregressive decoder: ${config.layers} convolutions of width ${config.kernel} see ${receptiveField} columns, more than the ${TOKEN_COLUMNS} there are`);
   const windowFeatures = tf.input({ shape: [receptiveField, C], name: "window_features" });
   const windowShifted = tf.input({ shape: [receptiveField, COLUMN_TOKENS], name: "window_shifted_tokens" });
   const windowLogits = head(windowFeatures, windowShifted, receptiveField, "window");
@@ -302,65 +303,49 @@ export function sampleArDecoder(d: ArDecoder, zg: Float32Array, opts: { seed: nu
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
     const features = tf.tidy(() => d.columnNet.apply(tf.tensor2d(zg.subarray(start * Dg, (start + b) * Dg), [b, Dg])) as tf.Tensor3D);
-    const featureValues = features.dataSync() as Float32Array;
-    features.dispose();
     const tokens = new Uint8Array(b * TOKEN_COLUMNS);
     const ended = new Uint8Array(b);
-    const windowFeatures = new Float32Array(b * W * C);
-    const windowShifted = new Float32Array(b * W * V);
-    for (let x = 0; x < TOKEN_COLUMNS; x++) {
-      if (ended.every((e) => e === 1)) break;
-      // Window of columns [x − W + 1, x] (columns before 0 are the causal padding: zeros).
-      const first = x - W + 1;
-      windowFeatures.fill(0);
-      windowShifted.fill(0);
-      for (let i = 0; i < b; i++) {
-        for (let w = 0; w < W; w++) {
-          const col = first + w;
-          if (col < 0) continue;
-          windowFeatures.set(featureValues.subarray((i * TOKEN_COLUMNS + col) * C, (i * TOKEN_COLUMNS + col + 1) * C), (i * W + w) * C);
-          if (col >= 1) windowShifted[(i * W + w) * V + tokens[i * TOKEN_COLUMNS + col - 1]!] = 1;
-        }
-      }
-      // Columns before 0 must be the zero padding the full model sees, so the window is
-      // left-aligned at column 0 until it is full: the output for column x sits at W − 1 − (−first).
-      const offset = first < 0 ? -first : 0;
-      const logits = tf.tidy(() => {
-        let f = tf.tensor3d(windowFeatures, [b, W, C]);
-        let s = tf.tensor3d(windowShifted, [b, W, V]);
-        if (offset > 0) {
-          f = f.slice([0, offset, 0], [b, W - offset, C]).pad([[0, 0], [0, offset], [0, 0]]);
-          s = s.slice([0, offset, 0], [b, W - offset, V]).pad([[0, 0], [0, offset], [0, 0]]);
-        }
-        const all = d.windowNet.apply([f, s]) as tf.Tensor3D;
-        return all.slice([0, W - 1 - offset, 0], [b, 1, V]).reshape([b, V]).dataSync() as Float32Array;
-      });
-      for (let i = 0; i < b; i++) {
-        if (ended[i]) continue; // stays end (0)
-        // Column 0 cannot end the hairpin (as the columns decoder keeps ≥ 1 column).
-        const from = x === 0 ? 1 : 0;
-        let t: number;
-        if (temperature === 0) {
-          t = from;
-          for (let k = from + 1; k < V; k++) if (logits[i * V + k]! > logits[i * V + t]!) t = k;
-        } else {
-          let max = -Infinity;
-          for (let k = from; k < V; k++) max = Math.max(max, logits[i * V + k]!);
-          let total = 0;
-          for (let k = from; k < V; k++) total += Math.exp((logits[i * V + k]! - max) / temperature);
-          let u = random() * total;
-          t = V - 1;
-          for (let k = from; k < V; k++) {
-            u -= Math.exp((logits[i * V + k]! - max) / temperature);
-            if (u < 0) {
-              t = k;
-              break;
+    try {
+      for (let x = 0; x < TOKEN_COLUMNS; x++) {
+        if (ended.every((e) => e === 1)) break;
+        // The window of W columns that holds column x and the W − 1 before it, starting at column 0
+        // until there are that many: its left edge then is the full model's zero padding, and the
+        // columns after x (not drawn yet) do not reach column x's output (causal).
+        const from0 = Math.max(0, x - W + 1);
+        const logits = tf.tidy(() => {
+          const shifted = shiftedOneHot(tf.tensor2d(Int32Array.from(tokens), [b, TOKEN_COLUMNS], "int32")).slice([0, from0, 0], [b, W, V]);
+          const all = d.windowNet.apply([features.slice([0, from0, 0], [b, W, C]), shifted]) as tf.Tensor3D;
+          return all.slice([0, x - from0, 0], [b, 1, V]).reshape([b, V]).dataSync() as Float32Array;
+        });
+        for (let i = 0; i < b; i++) {
+          if (ended[i]) continue; // stays end (0)
+          // Column 0 cannot end the hairpin (as the columns decoder keeps ≥ 1 column).
+          const from = x === 0 ? 1 : 0;
+          let t: number;
+          if (temperature === 0) {
+            t = from;
+            for (let k = from + 1; k < V; k++) if (logits[i * V + k]! > logits[i * V + t]!) t = k;
+          } else {
+            let max = -Infinity;
+            for (let k = from; k < V; k++) max = Math.max(max, logits[i * V + k]!);
+            let total = 0;
+            for (let k = from; k < V; k++) total += Math.exp((logits[i * V + k]! - max) / temperature);
+            let u = random() * total;
+            t = V - 1;
+            for (let k = from; k < V; k++) {
+              u -= Math.exp((logits[i * V + k]! - max) / temperature);
+              if (u < 0) {
+                t = k;
+                break;
+              }
             }
           }
+          if (t === END_TOKEN) ended[i] = 1;
+          else tokens[i * TOKEN_COLUMNS + x] = t;
         }
-        if (t === END_TOKEN) ended[i] = 1;
-        else tokens[i * TOKEN_COLUMNS + x] = t;
       }
+    } finally {
+      features.dispose();
     }
     for (let i = 0; i < b; i++) {
       const row = tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS);

@@ -4,7 +4,7 @@ import { predict } from "../predict";
 import { mulberry32, normalSampler } from "../random";
 import { HAIRPIN_IMAGE_SIZE, hairpinColumnsSequence, HairpinColumns, renderHairpinColumns } from "./image";
 import { PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./vaeData";
-import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, latentSize, RESIDUAL_BLOCKS } from "./vaeModel";
+import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, globalLatents, latentSize, RESIDUAL_BLOCKS } from "./vaeModel";
 import { CvaeModelInfo, CvaeTrainingSet, scaleProfiles } from "./vaeTrain";
 import { COLUMN_TOKENS, decodeTokenProbabilities, TOKEN_COLUMNS, tokensToColumns } from "./vaeTokens";
 import { sampleArDecoder } from "./arDecoder";
@@ -43,16 +43,6 @@ export function generationDecoder(model: Pick<CvaeForGeneration, "cvae">, reques
   const decoder = requested ?? (model.cvae.arDecoder ? "autoregressive" : "columns");
   if (decoder === "autoregressive" && !model.cvae.arDecoder) throw new InputError("this model has no autoregressive decoder (train-vae trains one; or generate with the 'columns' decoder)");
   return decoder;
-}
-
-/** The global parts [z_class | z_structure] of latents shape=(n, D): shape=(n, Dc + Ds). */
-export function globalLatents(config: Cvae["config"], latents: Float32Array): Float32Array {
-  const D = latentSize(config);
-  const Dg = config.latent.class + config.latent.structure;
-  const n = latents.length / D;
-  const out = new Float32Array(n * Dg);
-  for (let i = 0; i < n; i++) out.set(latents.subarray(i * D, i * D + Dg), i * Dg);
-  return out;
 }
 
 /** What to generate. */
@@ -231,8 +221,18 @@ export function decodeProbabilities(probabilities: Float32Array, opts: { tokenTe
   return tokens;
 }
 
-/** Generates `opts.n` hairpins of class `opts.label` (see the module comment). */
-export function generateHairpins(model: CvaeForGeneration, opts: GenerateOptions): GeneratedHairpins {
+/** A generation request resolved: its decoder and temperatures, the profiles and the latents drawn. */
+export interface GenerationDraw {
+  decoder: GenerationDecoder;
+  temperature: number;
+  tokenTemperature: number;
+  /** shape=(n, 3) raw profiles; shape=(n, D) latents. */
+  profiles: Float32Array;
+  latents: Float32Array;
+}
+
+/** Checks `opts`, resolves the decoder's defaults and draws the profiles and latents (what {@link generateHairpins} and verified generation share). */
+export function drawGeneration(model: CvaeForGeneration, opts: GenerateOptions): GenerationDraw {
   if (!Number.isInteger(opts.n) || opts.n < 1) throw new InputError(`n must be a positive integer, got ${opts.n}`);
   if (opts.label !== 0 && opts.label !== 1) throw new InputError(`label must be 0 or 1, got ${opts.label}`);
   const decoder = generationDecoder(model, opts.decoder);
@@ -242,8 +242,19 @@ export function generateHairpins(model: CvaeForGeneration, opts: GenerateOptions
   if (!(tokenTemperature >= 0)) throw new InputError(`tokenTemperature must be ≥ 0, got ${tokenTemperature}`);
   const profiles = drawProfiles(model.training, opts.label, opts.n, opts.seed, opts.profile);
   const latents = sampleLatents(model, opts.label, profiles, opts.seed + 1, temperature, { residual: decoder === "columns" });
-  const tokens = decoder === "columns"
-    ? decodeProbabilities(decodeLatentProbabilities(model.cvae, latents, opts.batchSize), { tokenTemperature, seed: opts.seed + 2 })
-    : sampleArDecoder(model.cvae.arDecoder!, globalLatents(model.cvae.config, latents), { seed: opts.seed + 2, tokenTemperature, batchSize: opts.batchSize });
-  return { n: opts.n, label: opts.label, decoder, tokens, ...renderTokens(tokens), profiles, latents };
+  return { decoder, temperature, tokenTemperature, profiles, latents };
+}
+
+/** The AR decoder's tokens for drawn latents (the first draw of `seed`). shape=(n, 100). */
+export function autoregressiveTokens(model: CvaeForGeneration, latents: Float32Array, opts: { seed: number; tokenTemperature: number; batchSize?: number }): Uint8Array {
+  return sampleArDecoder(model.cvae.arDecoder!, globalLatents(model.cvae.config, latents), opts);
+}
+
+/** Generates `opts.n` hairpins of class `opts.label` (see the module comment). */
+export function generateHairpins(model: CvaeForGeneration, opts: GenerateOptions): GeneratedHairpins {
+  const draw = drawGeneration(model, opts);
+  const tokens = draw.decoder === "columns"
+    ? decodeProbabilities(decodeLatentProbabilities(model.cvae, draw.latents, opts.batchSize), { tokenTemperature: draw.tokenTemperature, seed: opts.seed + 2 })
+    : autoregressiveTokens(model, draw.latents, { seed: opts.seed + 2, tokenTemperature: draw.tokenTemperature, batchSize: opts.batchSize });
+  return { n: opts.n, label: opts.label, decoder: draw.decoder, tokens, ...renderTokens(tokens), profiles: draw.profiles, latents: draw.latents };
 }

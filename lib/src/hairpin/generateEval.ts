@@ -257,13 +257,22 @@ export function encodeMeans(cvae: Cvae, tokens: Uint8Array, n: number, batchSize
   }, { batchSize }).values;
 }
 
-/** Posterior means and log-variances of token rows shape=(n, 100): each shape=(n, D). */
+/** Posterior means and log-variances of token rows shape=(n, 100), in one encoder pass: each shape=(n, D). */
 export function encodePosteriors(cvae: Cvae, tokens: Uint8Array, n: number, batchSize = 128): { mean: Float32Array; logVar: Float32Array } {
-  const logVar = predict((x) => encodeCvae(cvae, x as tf.Tensor4D).logVar, {
+  const both = predict((x) => {
+    const { mean, logVar } = encodeCvae(cvae, x as tf.Tensor4D);
+    return tf.concat([mean, logVar], 1);
+  }, {
     n,
     make: (s, e) => tf.tensor4d(tokensToOneHot(tokens.subarray(s * TOKEN_COLUMNS, e * TOKEN_COLUMNS), e - s), [e - s, 25, 100, 5]),
   }, { batchSize }).values;
-  return { mean: encodeMeans(cvae, tokens, n, batchSize), logVar };
+  const D = latentSize(cvae.config);
+  const mean = new Float32Array(n * D), logVar = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) {
+    mean.set(both.subarray(2 * i * D, (2 * i + 1) * D), i * D);
+    logVar.set(both.subarray((2 * i + 1) * D, (2 * i + 2) * D), i * D);
+  }
+  return { mean, logVar };
 }
 
 /** Posterior means of RGB images ([n, 25, 100, 3] bytes, any hairpin drawing): shape=(n, D). */

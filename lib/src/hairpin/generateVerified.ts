@@ -1,7 +1,8 @@
 import { InputError } from "../errors";
 import { derivedSeed, mulberry32 } from "../random";
 import { sampleArDecoder } from "./arDecoder";
-import { CvaeForGeneration, decodeLatentProbabilities, DEFAULT_GENERATION, GeneratedHairpins, generateHairpins, GenerateOptions, globalLatents, renderTokens } from "./generate";
+import { autoregressiveTokens, CvaeForGeneration, decodeLatentProbabilities, drawGeneration, GeneratedHairpins, GenerateOptions, renderTokens } from "./generate";
+import { globalLatents } from "./vaeModel";
 import { refoldCheck } from "./generateEval";
 import { FoldOptions } from "./rnafold";
 import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
@@ -48,28 +49,27 @@ export interface VerifiedGeneratedHairpins extends GeneratedHairpins {
  */
 export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: VerifiedGenerateOptions): Promise<VerifiedGeneratedHairpins> {
   if (!Number.isInteger(opts.candidates) || opts.candidates < 1) throw new InputError(`candidates must be a positive integer, got ${opts.candidates}`);
-  const first = generateHairpins(model, opts);
-  if (first.decoder === "columns") {
-    const probabilities = decodeLatentProbabilities(model.cvae, first.latents, opts.batchSize);
-    const verified = await verifyDecodings(probabilities, {
+  const draw = drawGeneration(model, opts);
+  const { decoder, profiles, latents } = draw;
+  const done = (v: { tokens: Uint8Array; rank: Int16Array; firstExact: Uint8Array; folds: number }): VerifiedGeneratedHairpins => ({
+    n: opts.n, label: opts.label, decoder, tokens: v.tokens, ...renderTokens(v.tokens), profiles, latents, rank: v.rank, firstExact: v.firstExact, folds: v.folds,
+  });
+  if (decoder === "columns") {
+    const probabilities = decodeLatentProbabilities(model.cvae, latents, opts.batchSize);
+    return done(await verifyDecodings(probabilities, {
       candidates: opts.candidates, sampledCandidates: opts.sampledCandidates, candidateTemperature: opts.candidateTemperature, seed: opts.seed + 3, fold: opts.fold,
-    });
-    return { ...first, tokens: verified.tokens, ...renderTokens(verified.tokens), rank: verified.rank, firstExact: verified.firstExact, folds: verified.folds };
+    }));
   }
-  const zg = globalLatents(model.cvae.config, first.latents);
-  const Dg = zg.length / first.n;
-  const tokenTemperature = opts.tokenTemperature ?? DEFAULT_GENERATION.autoregressive.tokenTemperature;
-  const verified = await verifyInRounds(first.n, opts.candidates, opts.fold, (round, open) => {
-    if (round === 0) {
-      const out = new Uint8Array(open.length * TOKEN_COLUMNS);
-      open.forEach((i, k) => out.set(first.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS), k * TOKEN_COLUMNS));
-      return out;
-    }
+  const zg = globalLatents(model.cvae.config, latents);
+  const Dg = zg.length / opts.n;
+  const sampling = { tokenTemperature: draw.tokenTemperature, batchSize: opts.batchSize };
+  return done(await verifyInRounds(opts.n, opts.candidates, opts.fold, (round, open) => {
+    // Round 0: every sample's first draw, as generateHairpins makes it (open = all samples).
+    if (round === 0) return autoregressiveTokens(model, latents, { seed: opts.seed + 2, ...sampling });
     const z = new Float32Array(open.length * Dg);
     open.forEach((i, k) => z.set(zg.subarray(i * Dg, (i + 1) * Dg), k * Dg));
-    return sampleArDecoder(model.cvae.arDecoder!, z, { seed: derivedSeed(opts.seed + 3, round), tokenTemperature, batchSize: opts.batchSize });
-  });
-  return { ...first, tokens: verified.tokens, ...renderTokens(verified.tokens), rank: verified.rank, firstExact: verified.firstExact, folds: verified.folds };
+    return sampleArDecoder(model.cvae.arDecoder!, z, { seed: derivedSeed(opts.seed + 3, round), ...sampling });
+  }));
 }
 
 /**

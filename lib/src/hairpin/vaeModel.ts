@@ -313,6 +313,16 @@ export function disposeCvae(cvae: Cvae): void {
 const LOGVAR_MIN = -12;
 const LOGVAR_MAX = 8;
 
+/** The global parts [z_class | z_structure] of latents shape=(n, D): shape=(n, Dc + Ds). */
+export function globalLatents(config: Pick<CvaeConfig, "latent">, latents: Float32Array): Float32Array {
+  const D = latentSize(config);
+  const Dg = config.latent.class + config.latent.structure;
+  const n = latents.length / D;
+  const out = new Float32Array(n * Dg);
+  for (let i = 0; i < n; i++) out.set(latents.subarray(i * D, i * D + Dg), i * Dg);
+  return out;
+}
+
 /** Splits shape=(b, D) into the class, structure and residual parts. */
 export function splitLatent(config: Pick<CvaeConfig, "latent">, z: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
   const { class: dc, structure: ds, residual: dr } = config.latent;

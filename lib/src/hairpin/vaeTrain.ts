@@ -13,7 +13,7 @@ import { trainModel } from "../training/loop";
 import { ArDecoderInfo, disposeArDecoder, hasArDecoder, loadArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
 import { encodePosteriors, type SanityRules } from "./generateEval";
 import { PROFILE_NAMES, PROFILE_SIZE, VaeDataset } from "./vaeData";
-import { buildCvae, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "./vaeModel";
+import { buildCvae, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, globalLatents, latentSize } from "./vaeModel";
 import { tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
@@ -373,15 +373,8 @@ export async function loadCvae(dir: string): Promise<LoadedCvae> {
 export async function trainCvaeArDecoder(
   cvae: Cvae, info: Pick<CvaeModelInfo, "training" | "history">, data: Pick<VaeDataset, "n" | "tokens">, opts: Omit<TrainArDecoderOptions, "source">,
 ): Promise<{ info: ArDecoderInfo; resumedFromEpoch: number }> {
-  const { class: dc, structure: ds } = cvae.config.latent;
-  const D = latentSize(cvae.config);
-  const Dg = dc + ds;
   const posteriors = encodePosteriors(cvae, data.tokens, data.n);
-  const mean = new Float32Array(data.n * Dg), logVar = new Float32Array(data.n * Dg);
-  for (let i = 0; i < data.n; i++) {
-    mean.set(posteriors.mean.subarray(i * D, i * D + Dg), i * Dg);
-    logVar.set(posteriors.logVar.subarray(i * D, i * D + Dg), i * Dg);
-  }
+  const mean = globalLatents(cvae.config, posteriors.mean), logVar = globalLatents(cvae.config, posteriors.logVar);
   const last = info.history[info.history.length - 1];
   const source = { cvaeSeed: info.training.seed, cvaeSteps: info.training.steps, cvaeFinalLoss: typeof last?.total === "number" ? Number(last.total.toFixed(6)) : null };
   const trained = await trainArDecoder(data.tokens, { mean, logVar }, { ...opts, source });
