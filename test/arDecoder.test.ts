@@ -127,6 +127,30 @@ test("training learns tokens that depend on z_g; resume reproduces; seeded sampl
   disposeArDecoder(trained.decoder);
 });
 
+test("conditions: known per-row values appended to z_g without noise; the decoder learns tokens that depend on them", async () => {
+  // z_g carries nothing (all 0); the condition (1 or 0) decides the hairpin, as the class does.
+  const n = 64;
+  const tokens = new Uint8Array(n * TOKEN_COLUMNS);
+  const mean = new Float32Array(n * 2), logVar = new Float32Array(n * 2).fill(Math.log(0.01));
+  const conditions = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    conditions[i] = i % 2;
+    tokens.set(i % 2 ? [7 + 3, 7 + 12, 3, 3, 3, 3] : [7 + 4 + 2, 7 + 8 + 1, 1, 1, 1, 1, 1, 1], i * TOKEN_COLUMNS);
+  }
+  const before = tf.memory().numTensors;
+  const trained = await trainArDecoder(tokens, { mean, logVar }, { seed: 4, batchSize: 16, learningRate: 0.02, validationFraction: 0.125, config: toyConfig, epochs: 60, conditions });
+  assert.equal(trained.decoder.globalDims, 3);
+  assert.equal(trained.info.globalDims, 3);
+  assert.equal(trained.info.conditionDims, 1);
+  assert.ok(trained.info.validationNll !== null && trained.info.validationNll < 1, `validation NLL ${trained.info.validationNll}`);
+  const greedy = sampleArDecoder(trained.decoder, new Float32Array([0, 0, 1, 0, 0, 0]), { seed: 1, tokenTemperature: 0 });
+  assert.deepEqual(Array.from(greedy.subarray(0, 7)), [7 + 3, 7 + 12, 3, 3, 3, 3, 0]);
+  assert.deepEqual(Array.from(greedy.subarray(TOKEN_COLUMNS, TOKEN_COLUMNS + 9)), [7 + 4 + 2, 7 + 8 + 1, 1, 1, 1, 1, 1, 1, 0]);
+  disposeArDecoder(trained.decoder);
+  assert.equal(tf.memory().numTensors, before, "no leaked tensors");
+  await assert.rejects(trainArDecoder(tokens, { mean, logVar }, { seed: 1, epochs: 1, config: toyConfig, conditions: new Float32Array(n + 1) }), /condition values do not fit 64 hairpins/);
+});
+
 test("errors: bad sizes, posteriors that do not fit, missing folder, bad temperature", async () => {
   assert.throws(() => buildArDecoder(0, toyConfig), (e: unknown) => e instanceof InputError && /globalDims must be a positive integer/.test(e.message));
   assert.throws(() => buildArDecoder(2, { ...toyConfig, layers: 0 }), /layers must be a positive integer/);

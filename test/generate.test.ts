@@ -9,10 +9,10 @@ import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { normalSampler } from "../lib/src/random";
 import { initBackend } from "../lib/src/ops/backend";
-import { buildArDecoder } from "../lib/src/hairpin/arDecoder";
-import { columnsStructure, drawProfiles, generateHairpins, generationDecoder, renderTokens, sampleLatents } from "../lib/src/hairpin/generate";
+import { buildArDecoder, disposeArDecoder } from "../lib/src/hairpin/arDecoder";
+import { arDecoderInput, columnsStructure, drawProfiles, generateHairpins, generationDecoder, renderTokens, sampleLatents } from "../lib/src/hairpin/generate";
 import { decodeHairpinImage, hairpinColumns, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
-import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
+import { isCanonicalProfile, vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
 import { buildCvae, disposeCvae, globalLatents, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
 import { profileScaling } from "../lib/src/hairpin/vaeTrain";
 import { columnsToTokens } from "../lib/src/hairpin/vaeTokens";
@@ -45,7 +45,22 @@ test("drawProfiles: requested entries, the rest from training hairpins of the cl
   assert.deepEqual(drawProfiles(training, 1, 50, 4, { stem: 30 }), p);
   assert.throws(() => drawProfiles(training, 1, 5, 1, { gc: 1.5 }), InputError);
   assert.throws(() => drawProfiles(training, 1, 5, 1, { size: 3 } as never), /unknown profile entry 'size'/);
-  assert.throws(() => drawProfiles({ labels: new Uint8Array(2), profiles: new Float32Array(6) }, 1, 5, 1), /no hairpin of class 1/);
+  assert.throws(() => drawProfiles({ labels: new Uint8Array(2), profiles: new Float32Array(6) }, 1, 5, 1), /no canonical hairpin of class 1/);
+  assert.throws(() => drawProfiles({ labels: new Uint8Array(2), profiles: new Float32Array(6) }, 1, 5, 1, {}, "all"), /no hairpin of class 1/);
+  assert.throws(() => drawProfiles(training, 1, 5, 1, {}, "some" as never), /profile pool must be 'canonical' or 'all'/);
+});
+
+test("drawProfiles: pre-miRNAs take canonical profiles (≥ 18 pairs, loop 3–20) by default, 'all' takes every one", () => {
+  // Two positives: one canonical (stem 20, loop 5), one short-stemmed (stem 12); one negative.
+  const t = { labels: Uint8Array.from([1, 1, 0]), profiles: Float32Array.from([20, 5, 0.5, 12, 5, 0.4, 10, 30, 0.3]) };
+  assert.ok(isCanonicalProfile(t.profiles, 0) && !isCanonicalProfile(t.profiles, 1) && !isCanonicalProfile(t.profiles, 2));
+  const canonical = drawProfiles(t, 1, 40, 2);
+  for (let i = 0; i < 40; i++) assert.equal(canonical[3 * i], 20);
+  const all = drawProfiles(t, 1, 40, 2, {}, "all");
+  assert.deepEqual(new Set(Array.from({ length: 40 }, (_, i) => all[3 * i])), new Set([20, 12]));
+  // Negatives default to all of theirs (none is canonical here).
+  assert.equal(drawProfiles(t, 0, 3, 2)[0], 10);
+  assert.throws(() => drawProfiles(t, 0, 3, 2, {}, "canonical"), /no canonical hairpin of class 0/);
 });
 
 test("generateHairpins: shapes, seeded, exact drawings decoding to their sequences; no leaked tensors", () => {
@@ -126,4 +141,23 @@ test("with an AR decoder: the default, z_residual unused (0), exact drawings, se
   assert.throws(() => generateHairpins(model, { n: 2, label: 1, seed: 1, tokenTemperature: -1 }), /tokenTemperature must be ≥ 0/);
   disposeCvae(cvae);
   assert.equal(tf.memory().numTensors, before, "disposeCvae frees the CVAE and its AR decoder");
+});
+
+test("arDecoderInput: z_g alone for a decoder on z_g, z_g and the class for a class-conditioned one; errors", () => {
+  const cvae = buildCvae(TOY_CVAE_CONFIG);
+  const model = { cvae, info: { profileScaling: profileScaling(data) }, training };
+  const latents = Float32Array.from({ length: 2 * 6 }, (_, i) => i);
+  cvae.arDecoder = buildArDecoder(4, { columnChannels: 4, hidden: 8, filters: 8, layers: 2, kernel: 3, seed: 2 });
+  assert.deepEqual(arDecoderInput(model, latents, 1), globalLatents(cvae.config, latents));
+  disposeArDecoder(cvae.arDecoder);
+  cvae.arDecoder = buildArDecoder(5, { columnChannels: 4, hidden: 8, filters: 8, layers: 2, kernel: 3, seed: 2 });
+  assert.deepEqual(Array.from(arDecoderInput(model, latents, 1)), [0, 1, 2, 3, 1, 6, 7, 8, 9, 1]);
+  assert.deepEqual(Array.from(arDecoderInput(model, latents, 0)), [0, 1, 2, 3, 0, 6, 7, 8, 9, 0]);
+  // Generation runs with the class appended.
+  const g1 = generateHairpins(model, { n: 6, label: 1, seed: 3, profilePool: "all" });
+  assert.equal(g1.tokens.length, 600);
+  disposeArDecoder(cvae.arDecoder);
+  cvae.arDecoder = buildArDecoder(7, { columnChannels: 4, hidden: 8, filters: 8, layers: 2, kernel: 3, seed: 2 });
+  assert.throws(() => arDecoderInput(model, latents, 1), /takes 7 inputs; z_g has 4/);
+  disposeCvae(cvae);
 });

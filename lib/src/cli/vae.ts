@@ -10,7 +10,7 @@ import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
 import { generateVerifiedHairpins } from "../hairpin/generateVerified";
 import { CVAE_EPOCHS } from "../hairpin/vaeExperiment";
-import { DEFAULT_GENERATION, GenerationDecoder } from "../hairpin/generate";
+import { DEFAULT_GENERATION, GenerationDecoder, ProfilePool } from "../hairpin/generate";
 import { AR_DECODER_EPOCHS, saveArDecoder } from "../hairpin/arDecoder";
 import { evaluateGeneratedHairpins, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
@@ -188,6 +188,13 @@ Writes into DIR:
     stem: option({ arg: "N", parse: integerInRange(0, TOKEN_COLUMNS), help: "requested stem length (paired columns)" }),
     loop: option({ arg: "N", parse: integerInRange(0, TOKEN_COLUMNS), help: "requested terminal-loop size (nt)" }),
     gc: option({ arg: "X", parse: fraction, help: "requested GC content (0–1)" }),
+    profiles: option({
+      arg: "POOL", help: "training hairpins that lend the other profile entries: canonical\n(≥ 18 pairs, loop 3–20 nt) or all (default: canonical for\npre-mirna, all for negative)",
+      parse: (raw, f) => {
+        if (raw !== "canonical" && raw !== "all") throw new UsageError(`${f} must be canonical or all, got '${raw}'`);
+        return raw as ProfilePool;
+      },
+    }),
     decoder: option({
       arg: "NAME", help: "autoregressive or columns (default: autoregressive when the model has one)",
       parse: (raw, f) => {
@@ -215,7 +222,7 @@ Writes into DIR:
       const label = CLASSES[o.class];
       const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
       const g = await generateVerifiedHairpins({ cvae, info, training }, {
-        n: o.n, label, seed: o.seed, profile, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], candidates: o.candidates,
+        n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], candidates: o.candidates,
       });
       const defaults = DEFAULT_GENERATION[g.decoder];
       const generatedSeconds = (performance.now() - started) / 1000;
@@ -252,7 +259,7 @@ Writes into DIR:
         });
         const summary = {
           model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
-          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, candidates: o.candidates, requested: profile,
+          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, candidates: o.candidates, requested: profile, profilePool: o.profiles ?? (label === 1 ? "canonical" : "all"),
           ...evaluation.summary,
           firstDecodingRefoldExact: g.firstExact.reduce((a, b) => a + b, 0) / g.n,
           folds: g.folds,

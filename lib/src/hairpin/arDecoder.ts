@@ -163,13 +163,21 @@ export interface TrainArDecoderOptions {
   checkpointDir?: string;
   /** What the latents came from (e.g. the CVAE's seed and steps): part of the checkpoint key, so a checkpoint of another CVAE is refused. */
   source?: Record<string, unknown>;
+  /**
+   * Known conditions of each row, shape=(n, Dc) (e.g. the class, 1 = pre-miRNA), appended to
+   * z_g without noise: the decoder's input is [z_g | conditions]. Default none.
+   */
+  conditions?: Float32Array;
   onEpoch?: (record: EpochRecord) => void;
 }
 
 /** What {@link trainArDecoder} records (saved as `ar-decoder.json`). */
 export interface ArDecoderInfo {
   config: ArDecoderConfig;
+  /** Width of the decoder's input: z_g's dimensions plus {@link ArDecoderInfo.conditionDims}. */
   globalDims: number;
+  /** Conditions appended to z_g (0 for decoders saved before there were any). */
+  conditionDims?: number;
   training: { seed: number; epochs: number; batchSize: number; learningRate: number; validationFraction: number; samples: number; backend: string; seconds: number; source: Record<string, unknown> | null };
   /** Validation token NLL (nats per hairpin, z_g at the posterior means) after the last epoch. */
   validationNll: number | null;
@@ -179,7 +187,8 @@ export interface ArDecoderInfo {
 /**
  * Trains the decoder on token rows shape=(n, 100) and the posteriors of their global latents
  * (means and log-variances shape=(n, Dg)): each step draws z_g ~ N(mean, exp(logVar)) for its
- * batch (noise seeded by derivedSeed(seed, step)) and minimises the token cross-entropy.
+ * batch (noise seeded by derivedSeed(seed, step)), appends the row's known `conditions`, and
+ * minimises the token cross-entropy.
  */
 export async function trainArDecoder(
   tokens: Uint8Array,
@@ -195,8 +204,11 @@ export async function trainArDecoder(
   const Dg = posteriors.mean.length / n;
   if (!Number.isInteger(Dg) || Dg < 1 || posteriors.logVar.length !== posteriors.mean.length) throw new InputError(`posteriors of ${posteriors.mean.length} values do not fit ${n} hairpins`);
   if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`epochs must be a non-negative integer, got ${epochs}`);
+  const conditions = opts.conditions ?? new Float32Array(0);
+  const Dc = conditions.length / n;
+  if (!Number.isInteger(Dc)) throw new InputError(`${conditions.length} condition values do not fit ${n} hairpins`);
   const config = { ...(opts.config ?? DEFAULT_AR_DECODER_CONFIG), seed: opts.seed };
-  const decoder = buildArDecoder(Dg, config);
+  const decoder = buildArDecoder(Dg + Dc, config);
   const optimizerSpec: OptimizerSpec = { name: "adam", learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
   decoder.container.compile({ optimizer: createOptimizer(optimizerSpec), loss: "meanSquaredError" });
   const variables = decoder.container.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -211,12 +223,13 @@ export async function trainArDecoder(
     for (let k = 0; k < rows.length; k++) out.set(tokens.subarray(rows[k]! * TOKEN_COLUMNS, (rows[k]! + 1) * TOKEN_COLUMNS), k * TOKEN_COLUMNS);
     return tf.tensor2d(out, [rows.length, TOKEN_COLUMNS], "int32");
   };
+  const withConditions = (zg: tf.Tensor2D, rows: ArrayLike<number>): tf.Tensor2D => (Dc === 0 ? zg : tf.concat([zg, gather(rows, conditions, Dc)], 1));
   const validate = (): Record<string, number | null> => {
     if (validation.length === 0) return {};
     let sum = 0;
     for (let s = 0; s < validation.length; s += 256) {
       const rows = validation.subarray(s, Math.min(s + 256, validation.length));
-      sum += tf.tidy(() => arDecoderNll(decoder, gather(rows, posteriors.mean, Dg), tokenRows(rows)).dataSync()[0]!) * rows.length;
+      sum += tf.tidy(() => arDecoderNll(decoder, withConditions(gather(rows, posteriors.mean, Dg), rows), tokenRows(rows)).dataSync()[0]!) * rows.length;
     }
     return { valNll: sum / validation.length };
   };
@@ -225,13 +238,18 @@ export async function trainArDecoder(
   try {
     result = await trainModel(decoder.container, {
       name: "ar-decoder",
-      epoch: (epoch) => shuffledEpoch(train, batchSize, opts.seed, epoch, (rows) => ({ x: tokenRows(rows), y: [gather(rows, posteriors.mean, Dg), gather(rows, posteriors.logVar, Dg)] })),
+      epoch: (epoch) => shuffledEpoch(train, batchSize, opts.seed, epoch, (rows) => ({
+        x: tokenRows(rows), y: [gather(rows, posteriors.mean, Dg), gather(rows, posteriors.logVar, Dg), ...(Dc ? [gather(rows, conditions, Dc)] : [])],
+      })),
       trainStep: (batch, step) => {
-        const [mean, logVar] = batch.y as tf.Tensor2D[];
+        const [mean, logVar, known] = batch.y as tf.Tensor2D[];
         const noise = tf.randomNormal(mean!.shape, 0, 1, "float32", derivedSeed(opts.seed, step)) as tf.Tensor2D;
         try {
           const cost = decoder.container.optimizer.minimize(() => {
-            const zg = tf.tidy(() => mean!.add(logVar!.mul(0.5).exp().mul(noise))) as tf.Tensor2D;
+            const zg = tf.tidy(() => {
+              const z = mean!.add(logVar!.mul(0.5).exp().mul(noise));
+              return known ? tf.concat([z, known], 1) : z;
+            }) as tf.Tensor2D;
             return arDecoderNll(decoder, zg, batch.x as tf.Tensor2D, true);
           }, true, variables);
           const nll = cost!.dataSync()[0]!;
@@ -245,7 +263,7 @@ export async function trainArDecoder(
     }, {
       epochs,
       checkpointDir: opts.checkpointDir,
-      key: { seed: opts.seed, batchSize, learningRate, validationFraction, samples: n, globalDims: Dg, config: { ...config, seed: undefined }, source: opts.source ?? null },
+      key: { seed: opts.seed, batchSize, learningRate, validationFraction, samples: n, globalDims: Dg, ...(Dc ? { conditionDims: Dc } : {}), config: { ...config, seed: undefined }, source: opts.source ?? null },
       onEpoch: opts.onEpoch,
     });
   } catch (e) {
@@ -257,7 +275,7 @@ export async function trainArDecoder(
     decoder,
     resumedFromEpoch: result.resumedFromEpoch,
     info: {
-      config, globalDims: Dg,
+      config, globalDims: Dg + Dc, conditionDims: Dc,
       training: { seed: opts.seed, epochs, batchSize, learningRate, validationFraction, samples: n, backend: describeBackend(), seconds: (performance.now() - started) / 1000, source: opts.source ?? null },
       validationNll: typeof last?.valNll === "number" ? last.valNll : null,
       history: result.history,

@@ -3,7 +3,7 @@ import { InputError } from "../errors";
 import { predict } from "../predict";
 import { mulberry32, normalSampler } from "../random";
 import { HAIRPIN_IMAGE_SIZE, hairpinColumnsSequence, HairpinColumns, renderHairpinColumns } from "./image";
-import { PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./vaeData";
+import { isCanonicalProfile, PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./vaeData";
 import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, globalLatents, latentSize, RESIDUAL_BLOCKS } from "./vaeModel";
 import { CvaeModelInfo, CvaeTrainingSet, scaleProfiles } from "./vaeTrain";
 import { COLUMN_TOKENS, decodeTokenProbabilities, TOKEN_COLUMNS, tokensToColumns } from "./vaeTokens";
@@ -55,6 +55,12 @@ export interface GenerateOptions {
   seed: number;
   /** Requested profile entries in their units (stem pairs, loop nt, GC fraction 0–1); the others come from training hairpins of the class. */
   profile?: Partial<Record<ProfileName, number>>;
+  /**
+   * Which training hairpins of the class lend the profiles: "canonical" = those drawn with a
+   * canonical hairpin's shape (≥ 18 pairs, loop 3–20 nt; {@link CANONICAL_HAIRPIN}), "all" = every
+   * one. Default "canonical" for pre-miRNAs, "all" for negatives.
+   */
+  profilePool?: ProfilePool;
   /** The decoder (default: "autoregressive" when the model has one, else "columns"). */
   decoder?: GenerationDecoder;
   /** Standard deviation of the latent draws relative to the priors' (default {@link DEFAULT_GENERATION} of the decoder). */
@@ -97,8 +103,15 @@ export interface GeneratedHairpins {
   latents: Float32Array;
 }
 
-/** The profiles to condition `n` samples of class `label` on: requested entries, the rest from random training hairpins of the class. shape=(n, 3). */
-export function drawProfiles(training: Pick<CvaeTrainingSet, "labels" | "profiles">, label: 0 | 1, n: number, seed: number, requested: Partial<Record<ProfileName, number>> = {}): Float32Array {
+/** Which training hairpins lend generation their profiles (see {@link GenerateOptions.profilePool}). */
+export type ProfilePool = "canonical" | "all";
+
+/**
+ * The profiles to condition `n` samples of class `label` on: requested entries, the rest from
+ * random training hairpins of the class (of the `pool`; default "canonical" for pre-miRNAs, "all"
+ * for negatives). shape=(n, 3).
+ */
+export function drawProfiles(training: Pick<CvaeTrainingSet, "labels" | "profiles">, label: 0 | 1, n: number, seed: number, requested: Partial<Record<ProfileName, number>> = {}, pool: ProfilePool = label === 1 ? "canonical" : "all"): Float32Array {
   for (const [k, v] of Object.entries(requested)) {
     if (!PROFILE_NAMES.includes(k as ProfileName)) throw new InputError(`unknown profile entry '${k}' (known: ${PROFILE_NAMES.join(", ")})`);
     if (v !== undefined && !Number.isFinite(v)) throw new InputError(`profile entry '${k}' must be a number, got ${v}`);
@@ -107,8 +120,9 @@ export function drawProfiles(training: Pick<CvaeTrainingSet, "labels" | "profile
   for (const k of ["stem", "loop"] as const) {
     if (requested[k] !== undefined && !(requested[k]! >= 0 && requested[k]! <= TOKEN_COLUMNS)) throw new InputError(`${k} must be in 0–${TOKEN_COLUMNS}, got ${requested[k]}`);
   }
-  const rows = [...training.labels.keys()].filter((i) => training.labels[i] === label);
-  if (rows.length === 0) throw new InputError(`the model's training set has no hairpin of class ${label}`);
+  if (pool !== "canonical" && pool !== "all") throw new InputError(`profile pool must be 'canonical' or 'all', got '${pool}'`);
+  const rows = [...training.labels.keys()].filter((i) => training.labels[i] === label && (pool === "all" || isCanonicalProfile(training.profiles, i)));
+  if (rows.length === 0) throw new InputError(`the model's training set has no ${pool === "canonical" ? "canonical " : ""}hairpin of class ${label}`);
   const random = mulberry32(seed);
   const out = new Float32Array(n * PROFILE_SIZE);
   for (let i = 0; i < n; i++) {
@@ -240,14 +254,34 @@ export function drawGeneration(model: CvaeForGeneration, opts: GenerateOptions):
   if (!(temperature >= 0)) throw new InputError(`temperature must be ≥ 0, got ${temperature}`);
   const tokenTemperature = opts.tokenTemperature ?? DEFAULT_GENERATION[decoder].tokenTemperature;
   if (!(tokenTemperature >= 0)) throw new InputError(`tokenTemperature must be ≥ 0, got ${tokenTemperature}`);
-  const profiles = drawProfiles(model.training, opts.label, opts.n, opts.seed, opts.profile);
+  const profiles = drawProfiles(model.training, opts.label, opts.n, opts.seed, opts.profile, opts.profilePool);
   const latents = sampleLatents(model, opts.label, profiles, opts.seed + 1, temperature, { residual: decoder === "columns" });
   return { decoder, temperature, tokenTemperature, profiles, latents };
 }
 
-/** The AR decoder's tokens for drawn latents (the first draw of `seed`). shape=(n, 100). */
-export function autoregressiveTokens(model: CvaeForGeneration, latents: Float32Array, opts: { seed: number; tokenTemperature: number; batchSize?: number }): Uint8Array {
-  return sampleArDecoder(model.cvae.arDecoder!, globalLatents(model.cvae.config, latents), opts);
+/**
+ * The AR decoder's input for latents shape=(n, D) of class `label`: z_g, with the class
+ * appended (1 = pre-miRNA) when the decoder was trained on it (decoders saved before take z_g
+ * alone). shape=(n, Dg or Dg + 1).
+ */
+export function arDecoderInput(model: CvaeForGeneration, latents: Float32Array, label: 0 | 1): Float32Array {
+  const zg = globalLatents(model.cvae.config, latents);
+  const n = latents.length / latentSize(model.cvae.config);
+  const Dg = zg.length / n;
+  const inputs = model.cvae.arDecoder!.globalDims;
+  if (inputs === Dg) return zg;
+  if (inputs !== Dg + 1) throw new InputError(`the autoregressive decoder takes ${inputs} inputs; z_g has ${Dg} (and the class 1)`);
+  const out = new Float32Array(n * inputs);
+  for (let i = 0; i < n; i++) {
+    out.set(zg.subarray(i * Dg, (i + 1) * Dg), i * inputs);
+    out[i * inputs + Dg] = label;
+  }
+  return out;
+}
+
+/** The AR decoder's tokens for drawn latents of class `label` (the first draw of `seed`). shape=(n, 100). */
+export function autoregressiveTokens(model: CvaeForGeneration, latents: Float32Array, label: 0 | 1, opts: { seed: number; tokenTemperature: number; batchSize?: number }): Uint8Array {
+  return sampleArDecoder(model.cvae.arDecoder!, arDecoderInput(model, latents, label), opts);
 }
 
 /** Generates `opts.n` hairpins of class `opts.label` (see the module comment). */
@@ -255,6 +289,6 @@ export function generateHairpins(model: CvaeForGeneration, opts: GenerateOptions
   const draw = drawGeneration(model, opts);
   const tokens = draw.decoder === "columns"
     ? decodeProbabilities(decodeLatentProbabilities(model.cvae, draw.latents, opts.batchSize), { tokenTemperature: draw.tokenTemperature, seed: opts.seed + 2 })
-    : autoregressiveTokens(model, draw.latents, { seed: opts.seed + 2, tokenTemperature: draw.tokenTemperature, batchSize: opts.batchSize });
+    : autoregressiveTokens(model, draw.latents, opts.label, { seed: opts.seed + 2, tokenTemperature: draw.tokenTemperature, batchSize: opts.batchSize });
   return { n: opts.n, label: opts.label, decoder: draw.decoder, tokens, ...renderTokens(tokens), profiles: draw.profiles, latents: draw.latents };
 }

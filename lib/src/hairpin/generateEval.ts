@@ -6,7 +6,7 @@ import { decodeProbabilities, renderTokens } from "./generate";
 import { findTerminalLoop, HAIRPIN_IMAGE_SIZE, hairpinColumns, HairpinColumns, renderHairpinColumns } from "./image";
 import { nearestEditDistances, NearestSequence } from "./generateNovelty";
 import { FoldedSequence, FoldOptions, foldSequences } from "./rnafold";
-import { VaeDataset } from "./vaeData";
+import { CANONICAL_HAIRPIN, VaeDataset } from "./vaeData";
 import { Cvae, decodeCvae, encodeCvae, latentSize } from "./vaeModel";
 import { tokensToColumns, tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
 
@@ -181,7 +181,7 @@ export async function sanityRulesFrom(realSequences: readonly string[], opts: { 
   const folded = await foldSequences(realSequences, opts.fold);
   const mfePerNt = folded.map((f) => f.mfe / f.sequence.length);
   const range: [number, number] = [quantile(mfePerNt, opts.lower ?? 0.01), quantile(mfePerNt, opts.upper ?? 0.99)];
-  return { rules: { minStemPairs: 18, loopRange: [3, 20], mfePerNtRange: range }, mfePerNt };
+  return { rules: { minStemPairs: CANONICAL_HAIRPIN.minStemPairs, loopRange: [...CANONICAL_HAIRPIN.loopRange], mfePerNtRange: range }, mfePerNt };
 }
 
 /** Fraction of images ([n, 25, 100, 3] bytes) the classifier calls pre-miRNA (P ≥ threshold), with the probabilities. */

@@ -1,8 +1,7 @@
 import { InputError } from "../errors";
 import { derivedSeed, mulberry32 } from "../random";
 import { sampleArDecoder } from "./arDecoder";
-import { autoregressiveTokens, CvaeForGeneration, decodeLatentProbabilities, drawGeneration, GeneratedHairpins, GenerateOptions, renderTokens } from "./generate";
-import { globalLatents } from "./vaeModel";
+import { arDecoderInput, autoregressiveTokens, CvaeForGeneration, decodeLatentProbabilities, drawGeneration, GeneratedHairpins, GenerateOptions, renderTokens } from "./generate";
 import { refoldCheck } from "./generateEval";
 import { FoldOptions } from "./rnafold";
 import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
@@ -60,12 +59,12 @@ export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: V
       candidates: opts.candidates, sampledCandidates: opts.sampledCandidates, candidateTemperature: opts.candidateTemperature, seed: opts.seed + 3, fold: opts.fold,
     }));
   }
-  const zg = globalLatents(model.cvae.config, latents);
+  const zg = arDecoderInput(model, latents, opts.label);
   const Dg = zg.length / opts.n;
   const sampling = { tokenTemperature: draw.tokenTemperature, batchSize: opts.batchSize };
   return done(await verifyInRounds(opts.n, opts.candidates, opts.fold, (round, open) => {
     // Round 0: every sample's first draw, as generateHairpins makes it (open = all samples).
-    if (round === 0) return autoregressiveTokens(model, latents, { seed: opts.seed + 2, ...sampling });
+    if (round === 0) return autoregressiveTokens(model, latents, opts.label, { seed: opts.seed + 2, ...sampling });
     const z = new Float32Array(open.length * Dg);
     open.forEach((i, k) => z.set(zg.subarray(i * Dg, (i + 1) * Dg), k * Dg));
     return sampleArDecoder(model.cvae.arDecoder!, z, { seed: derivedSeed(opts.seed + 3, round), ...sampling });

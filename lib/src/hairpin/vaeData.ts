@@ -19,6 +19,15 @@ export const PROFILE_NAMES = ["stem", "loop", "gc"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 export const PROFILE_SIZE = PROFILE_NAMES.length;
 
+/** The shape of a canonical pre-miRNA hairpin (issue 12 §4c): at least 18 base pairs, a terminal loop of 3–20 nt. */
+export const CANONICAL_HAIRPIN: Readonly<{ minStemPairs: number; loopRange: readonly [number, number] }> = Object.freeze({ minStemPairs: 18, loopRange: [3, 20] as const });
+
+/** Whether profile row `row` of `profiles` shape=(n, 3) has the {@link CANONICAL_HAIRPIN} shape. */
+export function isCanonicalProfile(profiles: Float32Array, row: number): boolean {
+  const stem = profiles[row * PROFILE_SIZE]!, loop = profiles[row * PROFILE_SIZE + 1]!;
+  return stem >= CANONICAL_HAIRPIN.minStemPairs && loop >= CANONICAL_HAIRPIN.loopRange[0] && loop <= CANONICAL_HAIRPIN.loopRange[1];
+}
+
 /** Images as tokens with labels and profiles. Row i of every array belongs together. */
 export interface VaeDataset {
   n: number;

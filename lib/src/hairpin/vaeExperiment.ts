@@ -111,9 +111,11 @@ export interface CvaeSeedResult {
    * the same pre-miRNAs' first decodings alone (most likely, or the first AR draw: the model
    * without the search). With the AR decoder, `columnsDecoder` holds the same checks for the
    * CVAE's own decoder (verified and most likely, at its default temperature) for comparison.
+   * The pre-miRNAs' profiles come from canonical training pre-miRNAs (the default);
+   * `preMirnaAllProfiles` is the same generation with profiles from all of them.
    */
   generated: {
-    preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary; negative: GeneratedSummary;
+    preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary; preMirnaAllProfiles: GeneratedSummary; negative: GeneratedSummary;
     columnsDecoder: { preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary } | null;
   };
   /** Nucleotide composition of the generated pre-miRNAs (verified), and of the columns decoder's when compared. */
@@ -269,6 +271,9 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
         const generationSeconds = (performance.now() - t) / 1000;
         const mostLikely = generateHairpins(model, { n: samples, label: 1, seed, ...generation });
         const mostLikelyEval = await evaluateGeneratedHairpins(mostLikely, { rules, classifier, trainingSequences: data.train.sequences });
+        const allProfiles = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...generation, candidates, profilePool: "all" });
+        const allProfilesEval = await evaluateGeneratedHairpins(allProfiles, { rules, classifier, trainingSequences: data.train.sequences });
+        progress(`seed ${seed}: with profiles from all training pre-miRNAs, not only canonical ones — classifier ${fmt(allProfilesEval.summary.classifierPreMirna)}, refold exact ${fmt(allProfilesEval.summary.refoldExact)}, sanity ${fmt(allProfilesEval.summary.sanityPass)}`);
         const neg = await generateVerifiedHairpins(model, { n: samples, label: 0, seed: seed + 5000, ...generation, candidates });
         const negEval = await evaluateGeneratedHairpins(neg, { rules, classifier, trainingSequences: data.train.sequences });
         const verifiedRanks: Record<string, number> = {};
@@ -296,7 +301,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
           seed, modelDir, history: info.history,
           secondsPerEpoch: info.training.secondsPerEpoch, stepsPerSecond: info.training.stepsPerSecond, trainingMinutes: totalSeconds / 60,
           reconstruction, decoder, arDecoder,
-          generated: { preMirna: preEval.summary, preMirnaMostLikely: mostLikelyEval.summary, negative: negEval.summary, columnsDecoder },
+          generated: { preMirna: preEval.summary, preMirnaMostLikely: mostLikelyEval.summary, preMirnaAllProfiles: allProfilesEval.summary, negative: negEval.summary, columnsDecoder },
           composition: { generated: sequenceComposition(pre.sequences), columnsDecoder: columnsComposition },
           verifiedRanks, generationSeconds,
           conditioning, ...latent,
@@ -334,6 +339,9 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
     mostLikelyRefoldExact: pick((s) => s.generated.preMirnaMostLikely.refoldExact),
     mostLikelySanityPass: pick((s) => s.generated.preMirnaMostLikely.sanityPass),
     mostLikelyNoveltyMedian: pick((s) => s.generated.preMirnaMostLikely.noveltyMedian),
+    allProfilesClassifierPreMirna: pick((s) => s.generated.preMirnaAllProfiles.classifierPreMirna),
+    allProfilesRefoldExact: pick((s) => s.generated.preMirnaAllProfiles.refoldExact),
+    allProfilesSanityPass: pick((s) => s.generated.preMirnaAllProfiles.sanityPass),
     columnsClassifierPreMirna: pick((s) => s.generated.columnsDecoder?.preMirna.classifierPreMirna ?? null),
     columnsRefoldExact: pick((s) => s.generated.columnsDecoder?.preMirna.refoldExact ?? null),
     columnsSanityPass: pick((s) => s.generated.columnsDecoder?.preMirna.sanityPass ?? null),

@@ -367,17 +367,19 @@ export async function loadCvae(dir: string): Promise<LoadedCvae> {
 /**
  * Trains the autoregressive column decoder (arDecoder.ts) of a trained CVAE on the same
  * training hairpins: their global latents' posteriors from the CVAE's encoder, the checkpoint
- * keyed to this CVAE (its seed, steps and final loss). Sets `cvae.arDecoder` and returns the
- * decoder's record and the epoch it resumed from.
+ * keyed to this CVAE (its seed, steps and final loss), and their class as a known condition
+ * (the class part of z_g carries the class only weakly, its posterior staying close to the
+ * prior, so a decoder on z_g alone mixes the classes' shapes).
+ * Sets `cvae.arDecoder` and returns the decoder's record and the epoch it resumed from.
  */
 export async function trainCvaeArDecoder(
-  cvae: Cvae, info: Pick<CvaeModelInfo, "training" | "history">, data: Pick<VaeDataset, "n" | "tokens">, opts: Omit<TrainArDecoderOptions, "source">,
+  cvae: Cvae, info: Pick<CvaeModelInfo, "training" | "history">, data: Pick<VaeDataset, "n" | "tokens" | "labels">, opts: Omit<TrainArDecoderOptions, "source" | "conditions">,
 ): Promise<{ info: ArDecoderInfo; resumedFromEpoch: number }> {
   const posteriors = encodePosteriors(cvae, data.tokens, data.n);
   const mean = globalLatents(cvae.config, posteriors.mean), logVar = globalLatents(cvae.config, posteriors.logVar);
   const last = info.history[info.history.length - 1];
   const source = { cvaeSeed: info.training.seed, cvaeSteps: info.training.steps, cvaeFinalLoss: typeof last?.total === "number" ? Number(last.total.toFixed(6)) : null };
-  const trained = await trainArDecoder(data.tokens, { mean, logVar }, { ...opts, source });
+  const trained = await trainArDecoder(data.tokens, { mean, logVar }, { ...opts, source, conditions: Float32Array.from(data.labels) });
   if (cvae.arDecoder) disposeArDecoder(cvae.arDecoder);
   cvae.arDecoder = trained.decoder;
   return { info: trained.info, resumedFromEpoch: trained.resumedFromEpoch };
