@@ -76,6 +76,7 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(summary.candidates, 24);
   assert.equal(summary.decoder, "autoregressive");
   assert.equal(summary.temperature, 1);
+  assert.equal(summary.profilePool, "canonical");
   assert.ok(summary.refoldExact >= summary.firstDecodingRefoldExact, "the search never loses a verified decoding");
   const fasta = parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8"));
   assert.equal(fasta.size, 20);
@@ -108,6 +109,10 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(JSON.parse(columns.stdout).decoder, "columns");
   assert.equal(JSON.parse(columns.stdout).temperature, 0.1);
   assert.match(run("hairpin", "generate", "--model", model, "--out", path.join(dir, "x"), "--decoder", "pixels").stderr, /--decoder must be autoregressive or columns/);
+  const allProfiles = run("hairpin", "generate", "--model", model, "--out", path.join(dir, "generated-all"), "--n", "5", "--no-novelty", "--profiles", "all", "-q");
+  assert.equal(allProfiles.code, 0, allProfiles.stderr);
+  assert.equal(JSON.parse(allProfiles.stdout).profilePool, "all");
+  assert.match(run("hairpin", "generate", "--model", model, "--out", path.join(dir, "x"), "--profiles", "some").stderr, /--profiles must be canonical or all/);
   const classified = run("hairpin", "classify", "--model", path.join(dir, "classifier"), "--input", path.join(out, "generated_images.npz"));
   assert.equal(classified.code, 0, classified.stderr);
   assert.equal(classified.stdout.trim().split("\n").length, 21);
