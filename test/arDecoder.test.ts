@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
 import {
-  ArDecoderConfig, arDecoderNll, buildArDecoder, disposeArDecoder, hasArDecoder, loadArDecoder, mirrorLoop, sampleArDecoder, saveArDecoder, shiftedOneHot, trainArDecoder,
+  ArDecoderConfig, arDecoderNll, buildArDecoder, disposeArDecoder, hasArDecoder, keepNucleus, loadArDecoder, mirrorLoop, sampleArDecoder, saveArDecoder, shiftedOneHot, trainArDecoder,
 } from "../lib/src/hairpin/arDecoder";
 import { COLUMN_TOKENS, TOKEN_COLUMNS } from "../lib/src/hairpin/vaeTokens";
 import { tempDir } from "./helpers";
@@ -149,6 +149,26 @@ test("conditions: known per-row values appended to z_g without noise; the decode
   disposeArDecoder(trained.decoder);
   assert.equal(tf.memory().numTensors, before, "no leaked tensors");
   await assert.rejects(trainArDecoder(tokens, { mean, logVar }, { seed: 1, epochs: 1, config: toyConfig, conditions: new Float32Array(n + 1) }), /condition values do not fit 64 hairpins/);
+});
+
+test("keepNucleus: the most likely weights up to the mass, ties by index; at least one kept", () => {
+  const w = Float64Array.from([9, 0.5, 0.2, 0.2, 0.1]);
+  assert.ok(Math.abs(keepNucleus(w, 1, 0.6) - 0.7) < 1e-12);
+  assert.deepEqual(Array.from(w), [9, 0.5, 0.2, 0, 0], "0.5 then the first of the tied 0.2s; index 0 is before `from`, untouched");
+  const one = Float64Array.from([0.1, 0.6, 0.3]);
+  assert.equal(keepNucleus(one, 0, 0.01), 0.6);
+  assert.deepEqual(Array.from(one), [0, 0.6, 0]);
+});
+
+test("topP: a small nucleus gives the greedy tokens; 1 leaves sampling as it was; errors", () => {
+  const d = buildArDecoder(2, toyConfig);
+  const zg = new Float32Array([0.5, -1, 1, 0.2, -0.3, 0.8]);
+  assert.deepEqual(sampleArDecoder(d, zg, { seed: 3, tokenTemperature: 1, topP: 1e-6 }), sampleArDecoder(d, zg, { seed: 3, tokenTemperature: 0 }));
+  assert.deepEqual(sampleArDecoder(d, zg, { seed: 3, topP: 1 }), sampleArDecoder(d, zg, { seed: 3 }));
+  assert.notDeepEqual(sampleArDecoder(d, zg, { seed: 3, topP: 0.5 }), sampleArDecoder(d, zg, { seed: 3 }));
+  assert.throws(() => sampleArDecoder(d, zg, { seed: 3, topP: 0 }), /topP must be in \(0, 1\]/);
+  assert.throws(() => sampleArDecoder(d, zg, { seed: 3, topP: 1.5 }), /topP must be in \(0, 1\]/);
+  disposeArDecoder(d);
 });
 
 test("errors: bad sizes, posteriors that do not fit, missing folder, bad temperature", async () => {

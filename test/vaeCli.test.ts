@@ -77,6 +77,7 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(summary.decoder, "autoregressive");
   assert.equal(summary.temperature, 1);
   assert.equal(summary.profilePool, "canonical");
+  assert.equal(typeof summary.topP, "number");
   assert.ok(summary.refoldExact >= summary.firstDecodingRefoldExact, "the search never loses a verified decoding");
   const fasta = parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8"));
   assert.equal(fasta.size, 20);
@@ -113,6 +114,10 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(allProfiles.code, 0, allProfiles.stderr);
   assert.equal(JSON.parse(allProfiles.stdout).profilePool, "all");
   assert.match(run("hairpin", "generate", "--model", model, "--out", path.join(dir, "x"), "--profiles", "some").stderr, /--profiles must be canonical or all/);
+  assert.match(run("hairpin", "generate", "--model", model, "--out", path.join(dir, "x"), "--top-p", "0").stderr, /--top-p must be a number in \(0, 1\]/);
+  const nucleus = run("hairpin", "generate", "--model", model, "--out", path.join(dir, "generated-nucleus"), "--n", "5", "--no-novelty", "--top-p", "0.5", "-q");
+  assert.equal(nucleus.code, 0, nucleus.stderr);
+  assert.equal(JSON.parse(nucleus.stdout).topP, 0.5);
   const classified = run("hairpin", "classify", "--model", path.join(dir, "classifier"), "--input", path.join(out, "generated_images.npz"));
   assert.equal(classified.code, 0, classified.stderr);
   assert.equal(classified.stdout.trim().split("\n").length, 21);

@@ -204,6 +204,14 @@ Writes into DIR:
     }),
     temperature: option({ arg: "X", parse: nonNegative, help: `spread of the latent draws relative to the priors (1 = the priors;\ndefault ${DEFAULT_GENERATION.autoregressive.temperature} with the autoregressive decoder, ${DEFAULT_GENERATION.columns.temperature} with columns)` }),
     "token-temperature": option({ arg: "X", parse: nonNegative, help: `temperature of each column's draw (0 = most likely; default\n${DEFAULT_GENERATION.autoregressive.tokenTemperature} with the autoregressive decoder, ${DEFAULT_GENERATION.columns.tokenTemperature} with columns)` }),
+    "top-p": option({
+      arg: "P", help: `autoregressive decoder: draw each column from the most likely tokens\nholding P of the probability (1 = all; default ${DEFAULT_GENERATION.autoregressive.topP})`,
+      parse: (raw, f) => {
+        const v = Number(raw);
+        if (!(v > 0 && v <= 1)) throw new UsageError(`${f} must be a number in (0, 1], got '${raw}'`);
+        return v;
+      },
+    }),
     candidates: option({ arg: "K", parse: integerInRange(1, 200), default: DEFAULT_GENERATION.candidates, help: "decodings tried per sample until RNAfold folds one into its drawn\nstructure (1 = keep the first decoding)" }),
     classifier: option({ arg: "DIR", help: "a hairpin classifier folder: adds P(pre-miRNA) per sample" }),
     "no-novelty": flag("skip the edit-distance search against the training hairpins"),
@@ -222,7 +230,7 @@ Writes into DIR:
       const label = CLASSES[o.class];
       const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
       const g = await generateVerifiedHairpins({ cvae, info, training }, {
-        n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], candidates: o.candidates,
+        n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"], candidates: o.candidates,
       });
       const defaults = DEFAULT_GENERATION[g.decoder];
       const generatedSeconds = (performance.now() - started) / 1000;
@@ -259,7 +267,7 @@ Writes into DIR:
         });
         const summary = {
           model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
-          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, candidates: o.candidates, requested: profile, profilePool: o.profiles ?? (label === 1 ? "canonical" : "all"),
+          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, candidates: o.candidates, requested: profile, profilePool: o.profiles ?? (label === 1 ? "canonical" : "all"),
           ...evaluation.summary,
           firstDecodingRefoldExact: g.firstExact.reduce((a, b) => a + b, 0) / g.n,
           folds: g.folds,

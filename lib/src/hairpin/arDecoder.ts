@@ -300,18 +300,35 @@ export function mirrorLoop(tokens: Uint8Array): Uint8Array {
 }
 
 /**
+ * Nucleus of a draw: keeps the largest `weights[from…]` until they sum to ≥ `mass` (ties by
+ * index), zeroes the rest, and returns the kept sum.
+ */
+export function keepNucleus(weights: Float64Array, from: number, mass: number): number {
+  const order = Array.from({ length: weights.length - from }, (_, j) => j + from).sort((a, b) => weights[b]! - weights[a]! || a - b);
+  let kept = 0;
+  let j = 0;
+  for (; j < order.length && (j === 0 || kept < mass); j++) kept += weights[order[j]!]!;
+  for (; j < order.length; j++) weights[order[j]!] = 0;
+  return kept;
+}
+
+/**
  * Samples token rows for global latents shape=(n, Dg): column by column from the loop outwards,
  * each token drawn from softmax(logits / tokenTemperature) given z_g and the columns before it
- * (tokenTemperature 0 = the most likely token; column 0 is never end); after the first end every column is end; the
+ * (tokenTemperature 0 = the most likely token; column 0 is never end), with `topP` < 1 from the
+ * nucleus only (the most likely tokens that together hold topP of the probability); after the first end every column is end; the
  * loop is then mirrored ({@link mirrorLoop}; `mirror: false` keeps the raw draws). Seeded. Returns
  * shape=(n, 100).
  */
-export function sampleArDecoder(d: ArDecoder, zg: Float32Array, opts: { seed: number; tokenTemperature?: number; batchSize?: number; mirror?: boolean }): Uint8Array {
+export function sampleArDecoder(d: ArDecoder, zg: Float32Array, opts: { seed: number; tokenTemperature?: number; topP?: number; batchSize?: number; mirror?: boolean }): Uint8Array {
   const Dg = d.globalDims;
   const n = zg.length / Dg;
   if (!Number.isInteger(n)) throw new InputError(`${zg.length} latent values are not rows of ${Dg}`);
   const temperature = opts.tokenTemperature ?? 1;
   if (!(temperature >= 0)) throw new InputError(`tokenTemperature must be ≥ 0, got ${temperature}`);
+  const topP = opts.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new InputError(`topP must be in (0, 1], got ${topP}`);
+  const weights = new Float64Array(COLUMN_TOKENS);
   const W = d.receptiveField;
   const C = d.config.columnChannels;
   const V = COLUMN_TOKENS;
@@ -346,16 +363,17 @@ export function sampleArDecoder(d: ArDecoder, zg: Float32Array, opts: { seed: nu
           } else {
             let max = -Infinity;
             for (let k = from; k < V; k++) max = Math.max(max, logits[i * V + k]!);
+            weights.fill(0);
             let total = 0;
-            for (let k = from; k < V; k++) total += Math.exp((logits[i * V + k]! - max) / temperature);
+            for (let k = from; k < V; k++) total += weights[k] = Math.exp((logits[i * V + k]! - max) / temperature);
+            if (topP < 1) total = keepNucleus(weights, from, total * topP);
             let u = random() * total;
-            t = V - 1;
+            t = -1;
             for (let k = from; k < V; k++) {
-              u -= Math.exp((logits[i * V + k]! - max) / temperature);
-              if (u < 0) {
-                t = k;
-                break;
-              }
+              if (weights[k] === 0) continue;
+              t = k; // the last kept token if rounding leaves u ≥ 0
+              u -= weights[k]!;
+              if (u < 0) break;
             }
           }
           if (t === END_TOKEN) ended[i] = 1;

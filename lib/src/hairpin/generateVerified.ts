@@ -61,7 +61,7 @@ export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: V
   }
   const zg = arDecoderInput(model, latents, opts.label);
   const Dg = zg.length / opts.n;
-  const sampling = { tokenTemperature: draw.tokenTemperature, batchSize: opts.batchSize };
+  const sampling = { tokenTemperature: draw.tokenTemperature, topP: draw.topP, batchSize: opts.batchSize };
   return done(await verifyInRounds(opts.n, opts.candidates, opts.fold, (round, open) => {
     // Round 0: every sample's first draw, as generateHairpins makes it (open = all samples).
     if (round === 0) return autoregressiveTokens(model, latents, opts.label, { seed: opts.seed + 2, ...sampling });

@@ -61,6 +61,8 @@ export interface CvaeExperimentOptions {
   temperature?: number;
   /** Token temperature of generation. Default {@link DEFAULT_GENERATION} of the decoder. */
   tokenTemperature?: number;
+  /** The AR decoder's nucleus (default {@link DEFAULT_GENERATION}). */
+  topP?: number;
   /** Decodings tried per sample by RNAfold-verified decoding (1 = the first only). Default {@link DEFAULT_GENERATION.candidates}. */
   candidates?: number;
   /** Requested values for the conditioning check, and samples per value (default 100). */
@@ -198,6 +200,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   const decoder: GenerationDecoder = opts.decoder ?? "autoregressive";
   const temperature = opts.temperature ?? DEFAULT_GENERATION[decoder].temperature;
   const tokenTemperature = opts.tokenTemperature ?? DEFAULT_GENERATION[decoder].tokenTemperature;
+  const topP = opts.topP ?? DEFAULT_GENERATION[decoder].topP;
   const arEpochs = opts.arDecoder?.epochs ?? AR_DECODER_EPOCHS;
   const data: VaeData = buildVaeData(opts.data);
   const trainPositives = data.train.labels.reduce((a, b) => a + b, 0);
@@ -264,7 +267,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
         progress(`seed ${seed}: held-out reconstruction colour accuracy ${reconstruction.colourAccuracy.toFixed(4)}, exact images ${reconstruction.exactImages.toFixed(3)}`);
 
         const candidates = opts.candidates ?? DEFAULT_GENERATION.candidates;
-        const generation = { decoder, temperature, tokenTemperature };
+        const generation = { decoder, temperature, tokenTemperature, topP };
         let t = performance.now();
         const pre = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...generation, candidates });
         const preEval = await evaluateGeneratedHairpins(pre, { rules, classifier, trainingSequences: data.train.sequences });
@@ -377,7 +380,7 @@ export const DEFAULT_CONDITIONING = { stem: [20, 25, 30, 35], loop: [4, 8, 12, 1
 
 /** Samples asked for each requested value, and the property of what they drew. */
 function conditioningCheck(
-  model: Parameters<typeof generateHairpins>[0], seed: number, generation: { decoder: GenerationDecoder; temperature: number; tokenTemperature: number }, opts: CvaeExperimentOptions["conditioning"] = {},
+  model: Parameters<typeof generateHairpins>[0], seed: number, generation: { decoder: GenerationDecoder; temperature: number; tokenTemperature: number; topP: number }, opts: CvaeExperimentOptions["conditioning"] = {},
 ): ConditioningRow[] {
   const n = opts.samples ?? 100;
   const rows: ConditioningRow[] = [];
