@@ -10,7 +10,7 @@ import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
 import { generateVerifiedHairpins } from "../hairpin/generateVerified";
 import { CVAE_EPOCHS } from "../hairpin/vaeExperiment";
-import { DEFAULT_GENERATION, GenerationDecoder, ProfilePool } from "../hairpin/generate";
+import { DEFAULT_GENERATION, defaultProfilePool, GenerationDecoder, ProfilePool } from "../hairpin/generate";
 import { AR_DECODER_EPOCHS, saveArDecoder } from "../hairpin/arDecoder";
 import { evaluateGeneratedHairpins, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
@@ -267,7 +267,7 @@ Writes into DIR:
         });
         const summary = {
           model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
-          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, candidates: o.candidates, requested: profile, profilePool: o.profiles ?? (label === 1 ? "canonical" : "all"),
+          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, candidates: o.candidates, requested: profile, profilePool: o.profiles ?? defaultProfilePool(label),
           ...evaluation.summary,
           firstDecodingRefoldExact: g.firstExact.reduce((a, b) => a + b, 0) / g.n,
           folds: g.folds,

@@ -113,12 +113,17 @@ export interface GeneratedHairpins {
 /** Which training hairpins lend generation their profiles (see {@link GenerateOptions.profilePool}). */
 export type ProfilePool = "canonical" | "all";
 
+/** The profile pool of class `label` when none is asked for: "canonical" for pre-miRNAs, "all" for negatives. */
+export function defaultProfilePool(label: 0 | 1): ProfilePool {
+  return label === 1 ? "canonical" : "all";
+}
+
 /**
  * The profiles to condition `n` samples of class `label` on: requested entries, the rest from
  * random training hairpins of the class (of the `pool`; default "canonical" for pre-miRNAs, "all"
  * for negatives). shape=(n, 3).
  */
-export function drawProfiles(training: Pick<CvaeTrainingSet, "labels" | "profiles">, label: 0 | 1, n: number, seed: number, requested: Partial<Record<ProfileName, number>> = {}, pool: ProfilePool = label === 1 ? "canonical" : "all"): Float32Array {
+export function drawProfiles(training: Pick<CvaeTrainingSet, "labels" | "profiles">, label: 0 | 1, n: number, seed: number, requested: Partial<Record<ProfileName, number>> = {}, pool: ProfilePool = defaultProfilePool(label)): Float32Array {
   for (const [k, v] of Object.entries(requested)) {
     if (!PROFILE_NAMES.includes(k as ProfileName)) throw new InputError(`unknown profile entry '${k}' (known: ${PROFILE_NAMES.join(", ")})`);
     if (v !== undefined && !Number.isFinite(v)) throw new InputError(`profile entry '${k}' must be a number, got ${v}`);

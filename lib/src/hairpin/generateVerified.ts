@@ -1,7 +1,7 @@
 import { InputError } from "../errors";
 import { derivedSeed, mulberry32 } from "../random";
 import { sampleArDecoder } from "./arDecoder";
-import { arDecoderInput, autoregressiveTokens, CvaeForGeneration, decodeLatentProbabilities, drawGeneration, GeneratedHairpins, GenerateOptions, renderTokens } from "./generate";
+import { arDecoderInput, CvaeForGeneration, decodeLatentProbabilities, drawGeneration, GeneratedHairpins, GenerateOptions, renderTokens } from "./generate";
 import { refoldCheck } from "./generateEval";
 import { FoldOptions } from "./rnafold";
 import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
@@ -63,8 +63,8 @@ export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: V
   const Dg = zg.length / opts.n;
   const sampling = { tokenTemperature: draw.tokenTemperature, topP: draw.topP, batchSize: opts.batchSize };
   return done(await verifyInRounds(opts.n, opts.candidates, opts.fold, (round, open) => {
-    // Round 0: every sample's first draw, as generateHairpins makes it (open = all samples).
-    if (round === 0) return autoregressiveTokens(model, latents, opts.label, { seed: opts.seed + 2, ...sampling });
+    // Round 0: every sample's first draw, as generateHairpins makes it (open = all samples, seed + 2).
+    if (round === 0) return sampleArDecoder(model.cvae.arDecoder!, zg, { seed: opts.seed + 2, ...sampling });
     const z = new Float32Array(open.length * Dg);
     open.forEach((i, k) => z.set(zg.subarray(i * Dg, (i + 1) * Dg), k * Dg));
     return sampleArDecoder(model.cvae.arDecoder!, z, { seed: derivedSeed(opts.seed + 3, round), ...sampling });
