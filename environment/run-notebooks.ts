@@ -150,6 +150,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
   }
   const dataDir = resolveDataDir(env);
   const outDir = path.resolve(parsed.values.out ?? path.join(repoRoot, "out", "notebooks"));
+  checkOutDir(outDir);
   const manifestFile = path.resolve(parsed.values.manifest ?? DEFAULT_MANIFEST);
   if (!existsSync(manifestFile)) throw new UsageError(`--manifest ${manifestFile}: no such file`);
 
@@ -171,7 +172,14 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
     const names = new Set(notebooks.map(notebookName));
     absent = NOTEBOOKS.map((n) => n.name).filter((n) => !names.has(n));
   }
-  const only = (parsed.values.only ?? []).flatMap((o) => o.split(",")).map((o) => o.trim().replace(/\.ipynb$/, "")).filter((o) => o !== "");
+  const onlyNames = (value: string) => value.split(",").map((o) => o.trim().replace(/\.ipynb$/, "")).filter((o) => o !== "");
+  // An empty selection is a mistake (an unset shell variable, a stray comma), not "everything":
+  // on the full profile "everything" is hours of work.
+  const emptyOnly = (parsed.values.only ?? []).find((o) => onlyNames(o).length === 0);
+  if (emptyOnly !== undefined) {
+    throw new UsageError(`--only ${JSON.stringify(emptyOnly)} names no notebook; give one or more names (--only preprocess,cvae_generate), or leave --only out to run every notebook`);
+  }
+  const only = (parsed.values.only ?? []).flatMap(onlyNames);
   if (only.length > 0) {
     const available = notebooks.map(notebookName);
     for (const name of only) {
@@ -202,6 +210,38 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
     manifestFile,
     cellTimeoutSeconds,
   };
+}
+
+/**
+ * Refuses, before any work, an output folder that cannot be one: a path that exists and is not a
+ * folder, or lies under something that is not a folder. A folder that does not exist yet is fine
+ * (it is created when the first notebook runs).
+ */
+function checkOutDir(outDir: string): void {
+  for (let p = outDir; ; ) {
+    let isFolder: boolean;
+    try {
+      isFolder = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw new UsageError(`--out ${outDir}: cannot use it (${(e as Error).message})`);
+      const parent = path.dirname(p);
+      if (parent === p) return;
+      p = parent;
+      continue;
+    }
+    if (isFolder) return;
+    throw new UsageError(p === outDir ? `--out ${outDir}: exists and is not a folder` : `--out ${outDir}: ${p} is not a folder`);
+  }
+}
+
+/** Creates the output folder; a failure (permissions, a file raced into its place) is one message. */
+function makeOutDir(outDir: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out ${outDir}: cannot create the folder (${(e as Error).message})`);
+  }
 }
 
 /** Writes `data` to `file` through a temporary file in the same folder and a rename. */
@@ -489,7 +529,7 @@ async function runAll(opts: RunOptions): Promise<number> {
   // for lack of data after an hour of earlier notebooks stops now instead.
   await ensureData(opts.notebooks, { dataDir: opts.dataDir, manifestFile: opts.manifestFile });
 
-  mkdirSync(opts.outDir, { recursive: true });
+  makeOutDir(opts.outDir);
   const timingsFile = path.join(opts.outDir, "timings.json");
   const timings = readTimings(timingsFile);
   const configDir = mkdtempSync(path.join(tmpdir(), "mirna-dl-nbconvert-"));

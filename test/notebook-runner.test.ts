@@ -212,6 +212,35 @@ describe("run-notebooks: arguments and environment", () => {
     assert.equal(fromFolder.status, 2);
     assert.match(fromFolder.stderr, /--only no_such_notebook: no such notebook in notebooks\//);
   });
+
+  test("--only with an empty selection ('' or ',') is a usage error, never 'all notebooks'", () => {
+    const env = { MIRNA_DL_DATA: freshDir("only-empty-data") };
+    for (const value of ["", ",", " , "]) {
+      const r = runRunner(["--list", "--only", value], env);
+      assert.equal(r.status, 2, `--only ${JSON.stringify(value)}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /^run-notebooks: --only .*names no notebook/m);
+      assert.deepEqual(listed(r.stdout), [], "nothing listed");
+    }
+    // Also together with a real name: one empty --only still selects nothing by itself.
+    const mixed = runRunner(["--list", "--only", "preprocess", "--only", ""], env);
+    assert.equal(mixed.status, 2, mixed.stdout + mixed.stderr);
+  });
+
+  test("--out naming an existing file, or a path under a file: exit 2 before any work, one line, no stack", () => {
+    const dir = freshDir("out-file");
+    const file = path.join(dir, "results.txt");
+    writeFileSync(file, "keep me\n");
+    for (const out of [file, path.join(file, "sub")]) {
+      for (const extra of [[], ["--list"]]) {
+        const r = runRunner([...extra, "--out", out, "--profile", "ci", path.join(fixtures, "passes.ipynb")]);
+        assert.equal(r.status, 2, r.stdout + r.stderr);
+        assert.match(r.stderr, /^run-notebooks: --out .*results\.txt.*: .*not a folder/m);
+        assert.doesNotMatch(r.stderr, /^\s+at |EEXIST|ENOTDIR/m, "no stack, no raw error code");
+        assert.doesNotMatch(r.stdout, /starting kernel|cell \d/, "no notebook started");
+      }
+    }
+    assert.equal(readFileSync(file, "utf8"), "keep me\n", "the file is untouched");
+  });
 });
 
 describe("run-notebooks: executing on the tslab kernel", () => {
