@@ -156,6 +156,12 @@ describe("run-notebooks: arguments and environment", () => {
     assert.match(r.stderr, /MIRNA_DL_CELL_TIMEOUT .*"10min"/);
   });
 
+  test("a bad MIRNA_DL_HEARTBEAT is rejected with exit status 2", () => {
+    const r = runRunner(["--list", path.join(fixtures, "passes.ipynb")], { MIRNA_DL_HEARTBEAT: "0" });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^run-notebooks: MIRNA_DL_HEARTBEAT must be a whole number of seconds > 0; got "0"$/m);
+  });
+
   test("a missing notebook is named in the error", () => {
     const r = runRunner(["test/fixtures/notebooks/no-such.ipynb"]);
     assert.equal(r.status, 2, r.stdout + r.stderr);
@@ -179,6 +185,9 @@ describe("run-notebooks: arguments and environment", () => {
     const r = runRunner(["--list", ...files], { MIRNA_DL_DATA: freshDir("order-data") });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.deepEqual(listed(r.stdout), ["preprocess.ipynb", "model_train_lock.ipynb", "cvae_generate.ipynb", "alpha.ipynb", "zeta.ipynb"]);
+    // No earlier run in --out: the committed table's time for the notebooks it knows.
+    assert.match(r.stdout, /^\[1\/5\] preprocess\.ipynb · no data · expected \d+(\.\d)? (s|min|h) \(environment\/run-times\.json\)$/m);
+    assert.match(r.stdout, /^\[4\/5\] alpha\.ipynb · no data$/m);
     assert.deepEqual(NOTEBOOKS.map((n) => n.name), ["preprocess", "model_train_lock", "interpret", "cvae_generate"]);
   });
 
@@ -194,6 +203,8 @@ describe("run-notebooks: arguments and environment", () => {
     // What each needs is shown: nothing for preprocess, the published models for model_train_lock.
     assert.match(r.stdout, /preprocess\.ipynb · no data/);
     assert.match(r.stdout, /model_train_lock\.ipynb · data mirna_binding\/data\/models, .*mirbind: \d+ files, \d+ missing/);
+    // One file is "1 file".
+    assert.match(r.stdout, /interpret\.ipynb · data mirna_binding\/data\/models\/iterative\.h5: 1 file, 1 missing/);
   });
 
   test("--only: repeatable or a comma list, run order kept; an unknown name is exit status 2", () => {
@@ -255,6 +266,10 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /\[1\/1\] passes\.ipynb … ok \(\d+\.\d s\)/);
+    // Before the first cell: the expected time (none known for this notebook yet); no pointer to
+    // the ci profile, which this is.
+    assert.match(r.stdout, /^expected time on the ci profile:\n {2}passes\.ipynb +unknown *$/m);
+    assert.doesNotMatch(r.stdout, /first look/);
     // Progress: kernel start, then each cell with the elapsed time (not a terminal: one line each).
     assert.match(r.stdout, /^\[1\/1\] passes\.ipynb · starting kernel$/m);
     assert.match(r.stdout, /^\[1\/1\] passes\.ipynb · cell 1\/2 · \d+:\d\d$/m);
@@ -276,6 +291,7 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     const again = runRunner(["--out", outDir, "--profile", "ci", "test/fixtures/notebooks/passes.ipynb"]);
     assert.equal(again.status, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /^\[1\/1\] passes\.ipynb · cell 2\/2 · \d+:\d\d · last ci run \d+:\d\d$/m);
+    assert.match(again.stdout, /^ {2}passes\.ipynb +\d+ s +last ci run on this machine$/m);
   });
 
   test("a failing notebook: non-zero exit naming the notebook, the cell and the error", (t) => {
@@ -289,7 +305,7 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     assert.match(r.stdout, /\[1\/2\] throws\.ipynb … FAILED/);
     assert.match(r.stderr, /^stopped: 1 later notebook\(s\) not run$/m);
     assert.doesNotMatch(r.stdout, /zz-later/, "the first failure stops the run");
-    assert.match(r.stderr, /throws\.ipynb failed in cell 2 of 3/);
+    assert.match(r.stderr, /throws\.ipynb failed in code cell 2 of 3/);
     assert.match(r.stderr, /\| throw new Error\("boom-42"\);/, "shows the failing cell's source");
     // The error itself (from the kernel's stderr), not only the cell source.
     assert.match(r.stderr, /^ {2}Error: boom-42$/m);
@@ -308,6 +324,10 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     const r = runRunner(["--update", "--out", outDir, source], { MIRNA_DL_PROFILE: "full" });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /source updated/);
+    // The full profile takes hours: the ci profile is pointed at before anything runs.
+    assert.match(r.stdout, /^expected time on the full profile:$/m);
+    assert.match(r.stdout, /^for a first look in minutes, the small ci profile.*: npm run notebooks -- --profile ci$/m);
+    assert.ok(r.stdout.indexOf("--profile ci") < r.stdout.indexOf("starting kernel"), "printed before the kernel starts");
     const updated = streamOutputText(source);
     assert.match(updated, /runner-fixture-ok/);
     assert.match(updated, /^profile=full$/m);
@@ -321,13 +341,16 @@ describe("run-notebooks: failures", () => {
     if (!kernelAvailable(t)) return;
     const outDir = path.join(tempRoot, "timeout-out");
     const started = Date.now();
-    const r = runRunner(["--out", outDir, path.join(fixtures, "sleeps.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_CELL_TIMEOUT: "2" });
+    const r = runRunner(["--out", outDir, path.join(fixtures, "sleeps.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_CELL_TIMEOUT: "3", MIRNA_DL_HEARTBEAT: "1" });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.ok(Date.now() - started < 60_000, "stopped at the time limit, not after the cell's two minutes");
     assert.match(r.stdout, /\[1\/1\] sleeps\.ipynb … FAILED/);
-    assert.match(r.stderr, /^sleeps\.ipynb failed in cell 2 of 3$/m);
+    // Logs show that a long cell is alive: a heartbeat line with the cell's elapsed time.
+    assert.match(r.stdout, /^\[1\/1\] sleeps\.ipynb · cell 2\/3 still running · 0:0[1-9] in this cell · \d+:\d\d in all$/m);
+    assert.doesNotMatch(r.stdout, /cell 1\/3 still running/, "no heartbeat for the short first cell");
+    assert.match(r.stderr, /^sleeps\.ipynb failed in code cell 2 of 3$/m);
     assert.match(r.stderr, /^ {2}\| await new Promise\(\(resolve\) => setTimeout\(resolve, 120_000\)\);$/m);
-    assert.match(r.stderr, /^ {2}the cell did not finish within 2 s \(MIRNA_DL_CELL_TIMEOUT; -1 for no limit\) and was stopped$/m);
+    assert.match(r.stderr, /^ {2}the cell did not finish within 3 s \(MIRNA_DL_CELL_TIMEOUT; -1 for no limit\) and was stopped$/m);
     assert.ok(!existsSync(path.join(outDir, "sleeps.ipynb")), "no executed copy");
     assert.match(readFileSync(path.join(outDir, "sleeps.ipynb.log"), "utf8"), /CellTimeoutError/);
   });
@@ -341,8 +364,8 @@ describe("run-notebooks: failures", () => {
     const r = runRunner(["--out", outDir, path.join(fixtures, "kills-nbconvert.ipynb")], { MIRNA_DL_PROFILE: "ci" });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /\[1\/1\] kills-nbconvert\.ipynb … FAILED/);
-    assert.match(r.stderr, /^kills-nbconvert\.ipynb failed in cell 2 of 3$/m);
-    assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while cell 2 was running; it was stopped from outside the notebook/m);
+    assert.match(r.stderr, /^kills-nbconvert\.ipynb failed in code cell 2 of 3$/m);
+    assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while code cell 2 was running; it was stopped from outside the notebook/m);
     assert.ok(!existsSync(path.join(outDir, "kills-nbconvert.ipynb")), "no executed copy, not even the earlier one");
     assert.deepEqual(readdirSync(outDir).sort(), ["kills-nbconvert.ipynb.log"], "no partial output left in --out");
   });
@@ -391,7 +414,11 @@ describe("run-notebooks: failures", () => {
     const bad = runRunner(["--out", outDir, "--profile", "ci", notebook]);
     assert.equal(bad.status, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /\[1\/1\] checks\.ipynb … FAILED/);
-    assert.match(bad.stderr, /^checks\.ipynb failed in cell 3 of 4$/m);
+    // Cells are counted as code cells (the notebook opens with a markdown cell), in the progress
+    // lines and in the failure alike.
+    assert.match(ok.stdout, /^\[1\/1\] checks\.ipynb · cell 3\/3 · /m);
+    assert.doesNotMatch(ok.stdout, /cell \d\/4/);
+    assert.match(bad.stderr, /^checks\.ipynb failed in code cell 2 of 3$/m);
     assert.match(bad.stderr, /ReferenceCheckError: checks: 1 of 2 checks failed against .*checks\.json \(profile ci\):/);
     assert.match(bad.stderr, /- answer: measured 42, expected 42\.6 ± 0\.5/);
     assert.ok(!existsSync(path.join(outDir, "checks.ipynb")), "the executed copy of the passing run is gone: --out holds the latest run's results");
