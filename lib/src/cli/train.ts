@@ -53,6 +53,9 @@ the positives is reached. Writes into --out: train_positives.tsv.gz, heldout_sca
 (held-out positives + their 20 scan negatives each), heldout_mirna_neg_test_set.tsv.gz (held-out
 positives + the miRNA negatives of their sites), positives_split.tsv.gz (cluster and part per
 positive), heldout_windows.tsv.gz (for --leak-guard of 'train') and split.json.`,
+  examples: [
+    "mirna-dl split --out out/split   # the published test sets of $MIRNA_DL_DATA",
+  ],
   options: {
     out: option({ short: "o", arg: "DIR", required: true, help: "output folder" }),
     scan: option({ arg: "TSV", help: "the published scan test set (default: $MIRNA_DL_DATA/mirna_binding/data/datasets/scan_test_set.tsv.gz)" }),
@@ -82,18 +85,22 @@ export const trainCommand = defineCommand({
   description: `Trains the CEITEC arch_00b binding model and writes a model folder that predict, evaluate
 and the notebooks load (DIR/model), its training log (DIR/training.json) and checkpoints
 (DIR/checkpoint; --resume continues the last complete epoch or iteration).
-Standard (spec binding.md §3): --positives of the training positives with --ratio re-paired
+Standard: --positives of the training positives with --ratio re-paired
 negatives each (other miRNAs of the tables, never the site's own, never a known positive
 pair), --epochs of batches, the last --validation-fraction held out. With --stream the one
 --train table must hold labelled pairs (both classes), which are read in chunks and shuffled
 through a buffer: memory does not grow with the table.
-Iterative (§4): --positives-per-iteration positives at a time; when an iteration validates
+Iterative: --positives-per-iteration positives at a time; when an iteration validates
 above 0.7 the ratio goes up by one and fresh positives replace the current ones.
 --variant faithful is the original loop (500 minibatches, the last validates, negatives from
 one fixed seed); improved (default) draws fresh negatives every iteration and validates on
 --validation-positives held-out training positives, with a ratio cap and a stopping rule.
 Training tables: lock or miRBind format; their positives (label 1, or every row without a
 label column) are the training positives.`,
+  examples: [
+    "mirna-dl train --mode standard --train out/split/train_positives.tsv.gz --out out/standard --positives 5000 --epochs 10",
+    "mirna-dl train --mode iterative --variant faithful --train out/split/train_positives.tsv.gz --out out/iterative   # again with --resume after an interruption",
+  ],
   options: {
     mode: option({ arg: "MODE", parse: oneOf("standard", "iterative"), required: true, help: "standard | iterative" }),
     variant: option({ arg: "V", parse: oneOf("faithful", "improved"), default: "improved" as "faithful" | "improved", help: "iterative: faithful | improved" }),
