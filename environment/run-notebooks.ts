@@ -355,7 +355,7 @@ function estimateLines(notebooks: readonly string[], profile: Profile, timings: 
   }
   const known = rows.filter((r) => r.est !== undefined);
   const unknown = rows.length - known.length;
-  if (rows.length > 1 || unknown > 0) {
+  if (rows.length > 1) {
     const total = known.reduce((sum, r) => sum + r.est!.seconds, 0);
     lines.push(`  ${"total".padEnd(width)}${known.length > 0 ? roughDuration(total) : "unknown"}${unknown > 0 && known.length > 0 ? ` + ${unknown} notebook${unknown === 1 ? "" : "s"} of unknown duration` : ""}`);
   }
