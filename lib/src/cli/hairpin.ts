@@ -94,7 +94,7 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
     const pngNames = records.map((r) => `${fileNameFor(r.name)}.png`);
     const clash = pngNames.findIndex((p, k) => pngNames.indexOf(p) !== k);
     if (clash >= 0) {
-      throw new InputError(`record names '${shorten(records[pngNames.indexOf(pngNames[clash]!)]!.name)}' and '${shorten(records[clash]!.name)}' give the same file name ${shorten(pngNames[clash]!)}`, { file: o.input, row: records[clash]!.line });
+      throw new InputError(`record names '${shorten(records[pngNames.indexOf(pngNames[clash]!)]!.name)}' and '${shorten(records[clash]!.name)}' give the same file name ${shorten(pngNames[clash]!)}`, { file: o.input, line: records[clash]!.line });
     }
     // Everything goes into a fresh folder beside DIR, which replaces DIR once complete: no stale
     // PNGs of an earlier run, no half-written folder after an error or Ctrl+C.
