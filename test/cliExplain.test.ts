@@ -8,16 +8,15 @@ import { initBackend } from "../lib/src/ops/backend";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { readNpyFile } from "../lib/src/io/npy";
 import { readTsvTable } from "../lib/src/io/tsv";
-import { tempDir, writeFixture, MIRNA, SITE, SITE_8MER } from "./helpers";
+import { CLI_COMMAND, tempDir, writeFixture, MIRNA, SITE, SITE_8MER } from "./helpers";
 
 // `mirna-dl explain` from source (as test/cli.test.ts runs the other commands).
 const ROOT = path.join(__dirname, "..");
-const CLI = path.join(ROOT, "lib", "src", "cli", "main.ts");
 const dir = tempDir();
 const MODEL = path.join(dir, "model");
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -106,7 +105,7 @@ test("explain refuses bad usage and bad input with exit 2, before any output", (
   const bad = writeFixture(dir, "bad.tsv", `mirna_binding_sequence\tbinding_sequence\n${MIRNA}\t${SITE.slice(0, 30)}\n`);
   const r = run("explain", "--model", MODEL, "--input", bad, "--out", out);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /bad\.tsv, row 1, column 'binding_sequence': site .* has length 30, expected 50/);
+  assert.match(r.stderr, /bad\.tsv, row 1 \(line 2\), column 'binding_sequence': site .* has length 30, expected 50/);
   assert.ok(!fs.existsSync(out), "nothing written");
   assert.match(run("explain", "--help").stdout, /^Usage: mirna-dl explain --model PATH --input TSV --out DIR/);
 });

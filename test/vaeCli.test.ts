@@ -15,13 +15,12 @@ import { decodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image
 import { readNpz } from "../lib/src/io/npy";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { initBackend } from "../lib/src/ops/backend";
-import { parseFasta, tempDir } from "./helpers";
+import { CLI_COMMAND, parseFasta, tempDir } from "./helpers";
 
-const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
 const dir = tempDir();
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", env: { ...process.env } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", env: { ...process.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
