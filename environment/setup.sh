@@ -233,7 +233,10 @@ EOF
 }
 
 step_npm() {
-  command -v node > /dev/null 2>&1 || die "node is not on PATH (Node 20 is required)"
+  command -v node > /dev/null 2>&1 || die "node is not on PATH (Node.js 20, 22 or 24 is required; README.md says how to get one)"
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "Node.js $(node --version) is too old: 20, 22 or 24 is required (README.md says how to get one)"
   local lock_hash
   lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
   if [ -d node_modules ] && [ "$(cat "$npm_stamp" 2> /dev/null || true)" = "$lock_hash" ]; then
