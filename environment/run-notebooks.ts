@@ -463,29 +463,97 @@ interface ProcessResult {
   output: string;
 }
 
-/** Runs a command; `onLine` sees each progress marker line of its stderr as it comes (they are left out of `output`). */
+/** A process as /proc shows it: its parent and its start time (to tell a reused PID apart). */
+interface ProcessId {
+  pid: number;
+  started: string;
+}
+
+/** `pid`'s parent and start time (Linux /proc), or undefined when it is gone. */
+function procStat(pid: number): { ppid: number; started: string } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
+    return { ppid: Number(rest[1]), started: rest[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live children of `pid` (Linux /proc; none elsewhere). */
+function childrenOf(pid: number): ProcessId[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    if (!/^\d+$/.test(e)) return [];
+    const stat = procStat(Number(e));
+    return stat?.ppid === pid ? [{ pid: Number(e), started: stat.started }] : [];
+  });
+}
+
+/**
+ * Runs a command; `onLine` sees each progress marker line of its stderr as it comes (they are left
+ * out of `output`). The result comes when the command has exited and its output is read — or, at
+ * most 2 s after it exited, when a process it started still holds its output open: nbconvert
+ * killed from outside leaves its kernel running, and the kernel inherited nbconvert's stdout and
+ * stderr (waiting for them to close would wait forever). Such a kernel, a child of nbconvert seen
+ * while it ran, is stopped with SIGTERM once nbconvert is gone.
+ */
 function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const chunks: string[] = [];
     let pending = "";
+    /** nbconvert's children (its kernel), noted at each progress line. */
+    const started = new Map<number, string>();
+    const noteChildren = () => {
+      if (child.pid !== undefined) for (const c of childrenOf(child.pid)) started.set(c.pid, c.started);
+    };
     child.stdout.on("data", (c: Buffer) => chunks.push(c.toString("utf8")));
     child.stderr.on("data", (c: Buffer) => {
       pending += c.toString("utf8");
       const lines = pending.split("\n");
       pending = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith(cellStartMarker) || line.startsWith(cellDoneMarker)) onLine(line);
-        else chunks.push(line + "\n");
+        if (line.startsWith(cellStartMarker) || line.startsWith(cellDoneMarker)) {
+          noteChildren();
+          onLine(line);
+        } else chunks.push(line + "\n");
       }
     });
     child.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" ? new UsageError(`'${command}' not found on PATH; run: bash environment/setup.sh`) : e),
     );
-    child.on("close", (exitCode, signal) => {
+    let done = false;
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+      if (done) return;
+      done = true;
       if (pending !== "") chunks.push(pending);
       resolve({ exitCode, signal, output: chunks.join("").replace(/\n{3,}/g, "\n\n") });
+    };
+    child.on("exit", (exitCode, signal) => {
+      // Orphaned children (re-parented, same start time): the kernel of a killed nbconvert.
+      for (const [pid, since] of started) {
+        const now = procStat(pid);
+        if (now !== undefined && now.started === since && now.ppid !== child.pid) {
+          try {
+            process.kill(pid, "SIGTERM");
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(exitCode, signal);
+      }, 2000).unref();
     });
+    child.on("close", finish);
   });
 }
 

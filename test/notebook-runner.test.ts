@@ -3,7 +3,8 @@
  * test/fixtures/notebooks/ (passes.ipynb, throws.ipynb, needs-data.ipynb;
  * checks.ipynb with its reference table references/checks.json; sleeps.ipynb
  * for a cell timeout; kills-nbconvert.ipynb, whose cell kills the nbconvert
- * process running it), on the real tslab kernel through `jupyter nbconvert`.
+ * process running it; orphans-kernel.ipynb, which does so and keeps its kernel
+ * running), on the real tslab kernel through `jupyter nbconvert`.
  * Each kernel run takes a few seconds. Data is fetched from a loopback HTTP server started here, with a
  * temporary manifest (--manifest) and data folder (MIRNA_DL_DATA); fixtures
  * copied under a name of the runner's table (e.g. cvae_generate.ipynb) get that
@@ -47,13 +48,16 @@ function runRunner(args: string[], env: Record<string, string | undefined> = {})
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Like runRunner, without blocking this process (needed while it serves HTTP to the runner). */
-function runRunnerAsync(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+/**
+ * Like runRunner, without blocking this process (needed while it serves HTTP to the runner). A
+ * runner still running after `timeoutMs` is killed (status null).
+ */
+function runRunnerAsync(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 0): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ["--import", "tsx", runnerScript, ...args],
-      { cwd: repoRoot, env: { ...process.env, MIRNA_DL_PROFILE: undefined, MIRNA_DL_DATA: undefined, ...env }, encoding: "utf8" },
+      { cwd: repoRoot, env: { ...process.env, MIRNA_DL_PROFILE: undefined, MIRNA_DL_DATA: undefined, ...env }, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" },
       (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
     );
   });
@@ -368,6 +372,35 @@ describe("run-notebooks: failures", () => {
     assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while code cell 2 was running; it was stopped from outside the notebook/m);
     assert.ok(!existsSync(path.join(outDir, "kills-nbconvert.ipynb")), "no executed copy, not even the earlier one");
     assert.deepEqual(readdirSync(outDir).sort(), ["kills-nbconvert.ipynb.log"], "no partial output left in --out");
+  });
+
+  test("nbconvert killed while its kernel lives on (holding nbconvert's output): the runner does not hang, reports it, and stops the kernel", async (t) => {
+    if (!kernelAvailable(t)) return;
+    const dir = freshDir("orphan");
+    const pidFile = path.join(dir, "kernel.pid");
+    const started = Date.now();
+    const r = await runRunnerAsync(["--out", path.join(dir, "out"), path.join(fixtures, "orphans-kernel.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_TEST_KERNEL_PID_FILE: pidFile }, 240_000);
+    const kernel = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0;
+    /** The kernel runs (a zombie or a gone PID does not). */
+    const alive = () => {
+      try {
+        return !/\) Z /.test(readFileSync(`/proc/${kernel}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    // Whatever the outcome, no kernel is left behind by this test (it would sleep for 10 minutes).
+    t.after(() => {
+      if (kernel > 1 && alive()) process.kill(kernel, "SIGKILL");
+    });
+    assert.equal(r.status, 1, `the runner ended with status 1 (null: it hung and was killed after 240 s)\n${r.stdout}${r.stderr}`);
+    assert.ok(Date.now() - started < 240_000);
+    assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while code cell 2 was running;/m);
+    assert.ok(kernel > 1, `the kernel wrote its pid to ${pidFile}: ${kernel}`);
+    // Stopped by the runner with SIGTERM: gone within a few seconds.
+    const deadline = Date.now() + 30_000;
+    while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(!alive(), `the orphaned kernel ${kernel} was stopped`);
   });
 
   test("--update never copies a failed run over its source", (t) => {
