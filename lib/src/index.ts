@@ -51,6 +51,8 @@ export * from "./figures/display";
 export * from "./binding/sequences";
 export * from "./binding/encoding";
 export * from "./binding/tables";
+export * from "./binding/paperLayout";
+export * from "./binding/paperTable";
 export * from "./binding/paths";
 export * from "./binding/seedMatch";
 export * from "./binding/negatives";

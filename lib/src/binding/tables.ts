@@ -78,7 +78,7 @@ export interface ReadPairTableOptions {
 }
 
 /** The formats and their columns, for messages. */
-const FORMATS_EXPECTED = `the lock format (mirna_binding_sequence, binding_sequence, label), the miRBind format (miRNA, gene, label), the miRBench format (noncodingRNA, gene, label) or ${PAPER_LAYOUT_TITLE.replace(/^the /, "")} (${PAPER_MIRNA_COLUMN}, ${PAPER_SITE_COLUMN}, …)`;
+const FORMATS_EXPECTED = `the lock format (mirna_binding_sequence, binding_sequence, label), the miRBind format (miRNA, gene, label), the miRBench format (noncodingRNA, gene, label) or the original's training table train_set_positives.tsv (35 columns: ${PAPER_MIRNA_COLUMN}, ${PAPER_SITE_COLUMN}, …)`;
 
 /**
  * Which pair format a set of column names is: the format whose miRNA and site columns are both
