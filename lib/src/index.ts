@@ -69,6 +69,7 @@ export * from "./binding/trainIterative";
 export * from "./binding/trainStream";
 export * from "./binding/experiment";
 export * from "./binding/trainingTime";
+export * from "./binding/paperComparison";
 export * from "./binding/experimentOutputs";
 export * from "./binding/attribution";
 export * from "./binding/mutagenesis";
