@@ -104,6 +104,8 @@ test("locatePaperTable: MIRNA_DL_PAPER_TABLE first (must exist), else the data f
   assert.equal(fixture.file, FIXTURE);
   assert.equal(fixture.source, "env");
   assert.match(fixture.reason, /generated 35-column fixture: synthetic sequences, not the real table/);
+  // Relative: from the repository root, whatever the current folder (notebook kernels run in notebooks/).
+  assert.equal(locatePaperTable(env({ MIRNA_DL_PAPER_TABLE: "lib/fixtures/paper/train_set_positives.tsv" })).file, FIXTURE);
   assert.throws(() => locatePaperTable(env({ MIRNA_DL_PAPER_TABLE: "/no/such/table.tsv" })), /\/no\/such\/table\.tsv: MIRNA_DL_PAPER_TABLE names a file that does not exist/);
   const data = tempDir();
   const saved = process.env.MIRNA_DL_DATA;

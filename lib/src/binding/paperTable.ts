@@ -6,12 +6,16 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { dataPath, displayPath, LIB_ROOT } from "../data/paths";
+import { dataPath, displayPath, LIB_ROOT, REPO_ROOT } from "../data/paths";
 import { InputError } from "../errors";
 import { PAPER_CHROMOSOME_COLUMN, PAPER_LAYOUT_TITLE } from "./paperLayout";
 import { readPairTable } from "./tables";
 
-/** Environment variable naming another copy of the table (e.g. the generated fixture, for CI). */
+/**
+ * Environment variable naming another copy of the table (e.g. the generated fixture, for CI).
+ * A relative path is taken from the repository root, where `npm run notebooks` is typed (the
+ * notebook kernels run in notebooks/).
+ */
 export const PAPER_TABLE_ENV = "MIRNA_DL_PAPER_TABLE";
 
 /** Where `npm run data:fetch` puts the table: `$MIRNA_DL_DATA/mirna_binding/data/datasets/train_set_positives.tsv.gz`. */
@@ -38,14 +42,15 @@ export interface PaperTableLocation {
 }
 
 /**
- * Finds the table: the file named by `$MIRNA_DL_PAPER_TABLE` when set (an InputError when that
- * file does not exist: an explicit request is never silently dropped), else
+ * Finds the table: the file named by `$MIRNA_DL_PAPER_TABLE` when set (relative: from the
+ * repository root; an InputError when that file does not exist: an explicit request is never
+ * silently dropped), else
  * {@link paperTrainTablePath} when it exists, else absent.
  */
 export function locatePaperTable(env: NodeJS.ProcessEnv = process.env): PaperTableLocation {
   const fromEnv = env[PAPER_TABLE_ENV];
   if (fromEnv !== undefined && fromEnv !== "") {
-    const file = path.resolve(fromEnv);
+    const file = path.resolve(REPO_ROOT, fromEnv);
     if (!fs.existsSync(file)) throw new InputError(`${PAPER_TABLE_ENV} names a file that does not exist`, { file });
     const fixture = file === path.resolve(paperFixturePath());
     return { file, source: "env", reason: `${PAPER_TABLE_ENV} names ${displayPath(file)}${fixture ? " (the generated 35-column fixture: synthetic sequences, not the real table)" : ""}` };
