@@ -114,7 +114,7 @@ test("locatePaperTable: MIRNA_DL_PAPER_TABLE first (must exist), else the data f
     const absent = locatePaperTable(env({}));
     assert.equal(absent.file, null);
     assert.equal(absent.source, "absent");
-    assert.match(absent.reason, /train_set_positives\.tsv\.gz is not in the data folder: the original repository publishes it \(github\.com\/ML-Bioinfo-CEITEC\/mirna_binding, data\/datasets\/train_set_positives\.tar\.xz\).*npm run data:fetch/);
+    assert.match(absent.reason, /train_set_positives\.tsv\.gz is not in the data folder \(the original repository publishes it, github\.com\/ML-Bioinfo-CEITEC\/mirna_binding, data\/datasets\/train_set_positives\.tar\.xz; with internet, npm run data:fetch -- --only train_set_positives\.tsv\.gz fetches it\)$/);
     fs.mkdirSync(path.dirname(paperTrainTablePath()), { recursive: true });
     fs.writeFileSync(paperTrainTablePath(), zlib.gzipSync(TEXT));
     const present = locatePaperTable(env({}));

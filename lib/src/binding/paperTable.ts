@@ -60,8 +60,8 @@ export function locatePaperTable(env: NodeJS.ProcessEnv = process.env): PaperTab
   return {
     file: null,
     source: "absent",
-    reason: `${displayPath(file)} is not in the data folder: the original repository publishes it (${PAPER_TABLE_SOURCE}), ` +
-      `but this machine's data mirror lacks it; with internet, npm run data:fetch -- --only train_set_positives.tsv.gz fetches it`,
+    reason: `${displayPath(file)} is not in the data folder (the original repository publishes it, ${PAPER_TABLE_SOURCE}; ` +
+      `with internet, npm run data:fetch -- --only train_set_positives.tsv.gz fetches it)`,
   };
 }
 
