@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PAPER_TRAIN_COLUMNS } from "../lib/src/binding/paperLayout";
 import { detectPairFormat, pairsFromLockFrame, readPairChunks, readPairTable } from "../lib/src/binding/tables";
 import { publishedModelPath } from "../lib/src/binding/paths";
 import { dataPath, missingData } from "../lib/src/data/paths";
@@ -70,7 +71,9 @@ test("format detection: which columns, and tables with the columns of two format
   assert.throws(() => detectPairFormat(["mirna_binding_sequence", "binding_sequence", "miRNA", "gene"], "two.tsv"), /two formats, lock .* and miRBind/);
   assert.throws(() => detectPairFormat(["noncodingRNA", "label"], "nc.tsv"), /nc\.tsv: missing column 'gene' \(miRBench format needs noncodingRNA, gene, label\); found: noncodingRNA, label/);
   assert.throws(() => detectPairFormat(["gene", "label"], "g.tsv"), /missing column 'miRNA' \(miRBind format needs miRNA, gene, label\) \(or the miRBench format, noncodingRNA\); found: gene, label/);
-  assert.throws(() => detectPairFormat(["a", "b"], "ab.tsv"), /missing columns: expected the lock format .*, the miRBind format \(miRNA, gene, label\) or the miRBench format \(noncodingRNA, gene, label\); found: a, b/);
+  assert.throws(() => detectPairFormat(["a", "b"], "ab.tsv"), /missing columns: expected the lock format .*, the miRBind format \(miRNA, gene, label\), the miRBench format \(noncodingRNA, gene, label\) or the original's training table train_set_positives\.tsv \(35 columns: familyseqRepresentative, pos_sequence, …\); found: a, b/);
+  assert.equal(detectPairFormat(PAPER_TRAIN_COLUMNS), "paper");
+  assert.throws(() => detectPairFormat(PAPER_TRAIN_COLUMNS.filter((c) => c !== "pos_sequence"), "p.tsv"), /p\.tsv, header, column 'pos_sequence': missing column 'pos_sequence' of the original's 35-column training table/);
 });
 
 const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");

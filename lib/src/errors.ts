@@ -3,6 +3,8 @@ export interface InputLocation {
   file?: string;
   /** 1-based data row (the header is row 0). */
   row?: number;
+  /** 1-based line of the file holding that row (header = line 1), shown as "row N (line M)". */
+  line?: number;
   column?: string;
 }
 
@@ -34,7 +36,7 @@ export class ToolError extends Error {
 function formatLocation(where: InputLocation): string {
   const parts: string[] = [];
   if (where.file !== undefined) parts.push(where.file);
-  if (where.row !== undefined) parts.push(where.row === 0 ? "header" : `row ${where.row}`);
+  if (where.row !== undefined) parts.push(where.row === 0 ? "header" : `row ${where.row}${where.line !== undefined ? ` (line ${where.line})` : ""}`);
   if (where.column !== undefined) parts.push(`column '${shorten(where.column, 60)}'`);
   return parts.length ? parts.join(", ") + ": " : "";
 }

@@ -9,6 +9,7 @@ import { initBackend } from "../ops/backend";
 import { formatDuration } from "../progress";
 import type { EpochRecord } from "../training/checkpoint";
 import { strideSubset, SubsetOptions } from "./evaluation";
+import { PaperTrainTable, readPaperTrainTable } from "./paperTable";
 import { PUBLISHED_MODELS, publishedModelPath, testSetPath } from "./paths";
 import { openScorer, PairScorer } from "./scorer";
 import { readLeakGuard, splitChr1Positives, SPLIT_FILES, SplitSummary, writeSplit } from "./split";
@@ -24,6 +25,12 @@ import { LabelledPairs, readPairTable } from "./tables";
  * thread each: on two cores that trains about 1.6× faster than one process on both), each into
  * its own folder with checkpoints, so the notebook shows the commands a user would type and an
  * interrupted experiment resumes. Scores are cached next to each model.
+ *
+ * The paper's own setting (option `paperTable`, when the original's training table is present):
+ * the same configurations, workers, checkpoints and cached scores, but every model trains on
+ * that table (the ENCORI positives outside chr1; its miRNAs re-paired with its sites as
+ * negatives) and every model is scored on the published chr1 scan and miRNA-negative test sets,
+ * as the paper did; no split, no CLASH data.
  */
 
 /** One training configuration. */
@@ -64,6 +71,15 @@ export interface BindingExperimentOptions {
   threadsPerWorker?: number;
   /** Progress lines (default stderr). */
   progress?: (line: string) => void;
+  /**
+   * The paper's setting: train on the original's training table in this file (see
+   * paperTable.ts: locatePaperTable) instead of the chr1 split, and score on the published chr1
+   * test sets. `splitSeed`, `heldOutSubset` and `clashSubset` do not apply; `withClash`
+   * configurations are refused. Default: the chr1 split.
+   */
+  paperTable?: string;
+  /** Paper setting: which rows of the chr1 scan and miRNA-negative test sets are scored (default: all of them). */
+  testSubset?: SubsetOptions;
 }
 
 /** Metrics of one model on one test set. */
@@ -113,6 +129,29 @@ export interface BindingExperimentResults {
   date: string;
 }
 
+/** What an experiment in either setting reports (results.json): test sets, runs, scores and their summary. */
+export type ExperimentResultsCommon = Omit<BindingExperimentResults, "split" | "training">;
+
+/** The original's training table as the paper-setting experiment used it. */
+export interface PaperTableSummary {
+  /** The table, as given (absolute path). */
+  file: string;
+  sha256: string;
+  rows: number;
+  /** Distinct miRNAs: the pool the negatives are drawn from. */
+  families: number;
+  /** Rows per chromosome. */
+  chromosomes: Record<string, number>;
+  /** The rows of the chr1 test sets scored (null: all). */
+  testSubset: SubsetOptions | null;
+}
+
+/** What results.json holds in the paper's setting. */
+export interface PaperExperimentResults extends ExperimentResultsCommon {
+  setting: "paper";
+  paper: PaperTableSummary;
+}
+
 /**
  * Where the model_train_lock notebook keeps the experiment (split, models, results.json) and
  * later notebooks (interpret) find it: `<repo>/out/binding` for the full profile,
@@ -120,6 +159,32 @@ export interface BindingExperimentResults {
  */
 export function bindingExperimentDir(p: Profile = profile()): string {
   return path.join(REPO_ROOT, "out", p === "full" ? "binding" : "binding-ci");
+}
+
+/**
+ * Where model_train_lock keeps the paper-setting experiment: `<repo>/out/binding-paper` for the
+ * full profile, `<repo>/out/binding-paper-ci` for the ci profile.
+ */
+export function paperExperimentDir(p: Profile = profile()): string {
+  return path.join(REPO_ROOT, "out", p === "full" ? "binding-paper" : "binding-paper-ci");
+}
+
+/**
+ * The folder of the paper-setting experiment holds models of one table only: records the
+ * table's sha256 in `outDir/paper-table.json` on first use and refuses another table later
+ * (resuming would mix models trained on different data).
+ */
+function claimPaperFolder(outDir: string, table: PaperTrainTable): void {
+  const record = path.join(outDir, "paper-table.json");
+  if (fs.existsSync(record)) {
+    const saved = JSON.parse(fs.readFileSync(record, "utf8")) as { sha256: string; file: string };
+    if (saved.sha256 !== table.sha256) {
+      throw new InputError(`holds models trained on another table (${saved.file}, sha256 ${saved.sha256}) than ${table.file} (sha256 ${table.sha256}); remove the folder or choose another outDir`, { file: outDir });
+    }
+    return;
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  writeFileAtomic(record, JSON.stringify({ file: table.file, sha256: table.sha256, rows: table.mirnas.length }, null, 1) + "\n");
 }
 
 /** The CLASH (miRBind) tables under the data folder. */
@@ -135,7 +200,10 @@ function cliCommand(): string[] {
     : [process.execPath, path.join(LIB_ROOT, "bin", "mirna-dl.js")];
 }
 
-/** The `mirna-dl train` arguments of a configuration and seed. */
+/**
+ * The `mirna-dl train` arguments of a configuration and seed. `tables.chr1` is the training
+ * table: the chr1 split's training positives, or in the paper's setting the original's table.
+ */
 export function trainArguments(config: BindingConfig, seed: number, tables: { chr1: string; clash: string; splitDir: string }, outDir: string): string[] {
   const args = ["train", "--mode", config.mode, "--seed", String(seed), "--out", outDir, "--resume", "-q"];
   const add = (flag: string, value: number | string | undefined) => {
@@ -201,19 +269,33 @@ async function cachedScores(scorer: PairScorer, set: LabelledPairs, cacheDir: st
  * configuration × seed trained by worker processes (skipped when its model exists), every
  * model scored on the held-out scan and miRNA-neg sets and the CLASH test sets, the published
  * models and the seed baseline on the same rows; mean ± sd over seeds; `outDir/results.json`.
+ * With `paperTable`: no split; every configuration × seed trains on that table and every model
+ * is scored on the chr1 scan and miRNA-neg test sets (`testSubset` of their rows).
  */
-export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults> {
+export async function runBindingExperiment(opts: BindingExperimentOptions & { paperTable: string }): Promise<PaperExperimentResults>;
+export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults>;
+export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults | PaperExperimentResults> {
   const started = performance.now();
   const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
   if (opts.seeds.length === 0) throw new InputError("no seeds");
   const names = opts.configs.map((c) => c.name);
   if (new Set(names).size !== names.length) throw new InputError(`configuration names must be distinct: ${names.join(", ")}`);
   const splitDir = path.join(opts.outDir, "split");
+  const paperFile = opts.paperTable === undefined ? null : path.resolve(opts.paperTable);
+  if (paperFile !== null && opts.configs.some((c) => c.withClash)) {
+    throw new InputError(`the paper's setting trains on the original's table only; drop the withClash configurations (${opts.configs.filter((c) => c.withClash).map((c) => c.name).join(", ")})`);
+  }
 
-  // The split, once.
-  let split: SplitSummary;
+  // The split, once (chr1 setting); or the original's table, validated (paper setting).
+  let split: SplitSummary | null = null;
+  let paper: PaperTableSummary | null = null;
   const summaryFile = path.join(splitDir, SPLIT_FILES.summary);
-  if (fs.existsSync(summaryFile) && Object.values(SPLIT_FILES).every((f) => fs.existsSync(path.join(splitDir, f)))) {
+  if (paperFile !== null) {
+    const table = await readPaperTrainTable(paperFile);
+    claimPaperFolder(opts.outDir, table);
+    paper = { file: paperFile, sha256: table.sha256, rows: table.mirnas.length, families: table.families, chromosomes: table.chromosomes, testSubset: opts.testSubset ?? null };
+    progress(`training table: ${displayPath(paperFile)}, ${paper.rows} positives on ${Object.keys(paper.chromosomes).length} chromosomes (no chr1), ${paper.families} miRNA families`);
+  } else if (fs.existsSync(summaryFile) && Object.values(SPLIT_FILES).every((f) => fs.existsSync(path.join(splitDir, f)))) {
     split = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as SplitSummary;
     progress(`split: found in ${displayPath(splitDir)}`);
   } else {
@@ -226,7 +308,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     split = made.summary;
     progress(`split: ${split.trainPositives} training and ${split.heldOutPositives} held-out positives (${split.clusters} clusters) written to ${splitDir}`);
   }
-  const chr1Train = path.join(splitDir, SPLIT_FILES.train);
+  const chr1Train = paperFile ?? path.join(splitDir, SPLIT_FILES.train);
   const clashTrain = clashPath("train");
   let clashPositives = 0;
   let clashDropped = 0;
@@ -268,13 +350,18 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     return { config: job.config.name, seed: job.seed, dir: job.dir, command: ["mirna-dl", ...trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir)], seconds: log.seconds, log };
   });
 
-  // Evaluation.
-  const testSets = [
-    await readSubset(path.join(splitDir, SPLIT_FILES.heldOutScan), "held-out scan", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
-    await readSubset(path.join(splitDir, SPLIT_FILES.heldOutMirnaNeg), "held-out miRNA-neg", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
-    await readSubset(clashPath("test_1_1"), "CLASH 1:1", opts.clashSubset),
-    await readSubset(clashPath("test_1_10"), "CLASH 1:10", opts.clashSubset),
-  ];
+  // Evaluation: the paper's chr1 test sets, or the held-out rows of the split and CLASH.
+  const testSets = paperFile !== null
+    ? [
+      await readSubset(testSetPath("scan"), "chr1 scan", opts.testSubset),
+      await readSubset(testSetPath("mirnaNeg"), "chr1 miRNA-neg", opts.testSubset),
+    ]
+    : [
+      await readSubset(path.join(splitDir, SPLIT_FILES.heldOutScan), "held-out scan", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
+      await readSubset(path.join(splitDir, SPLIT_FILES.heldOutMirnaNeg), "held-out miRNA-neg", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
+      await readSubset(clashPath("test_1_1"), "CLASH 1:1", opts.clashSubset),
+      await readSubset(clashPath("test_1_10"), "CLASH 1:10", opts.clashSubset),
+    ];
   await initBackend();
   const scores: BindingScore[] = [];
   const score = async (scorer: PairScorer, meta: Omit<BindingScore, "testSet" | "n" | "positives" | "rocAuc" | "averagePrecision">, cacheDir: string) => {
@@ -314,20 +401,21 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       };
     }),
   );
-  const results: BindingExperimentResults = {
-    split,
-    training: { chr1Positives: split.trainPositives, clashPositives, clashDroppedAsLeaks: clashDropped },
+  const common: ExperimentResultsCommon = {
     testSets: testSets.map((s) => ({ name: s.name, n: s.labels.length, positives: s.labels.reduce((a, b) => a + b, 0) })),
     trained, scores, summary,
     seconds: (performance.now() - started) / 1000,
     date: new Date().toISOString(),
   };
+  const results: BindingExperimentResults | PaperExperimentResults = paper !== null
+    ? { setting: "paper", paper, ...common }
+    : { split: split!, training: { chr1Positives: split!.trainPositives, clashPositives, clashDroppedAsLeaks: clashDropped }, ...common };
   writeFileAtomic(path.join(opts.outDir, "results.json"), JSON.stringify(results, null, 1) + "\n");
   return results;
 }
 
 /** A results table row per configuration (and published model / baseline): mean ± sd of AP and ROC-AUC per test set. */
-export function bindingResultsTable(results: BindingExperimentResults): Record<string, string | number>[] {
+export function bindingResultsTable(results: ExperimentResultsCommon): Record<string, string | number>[] {
   const sets = results.testSets.map((s) => s.name);
   const rows: Record<string, string | number>[] = [];
   const configs = [...new Set(results.summary.map((s) => s.config))];

@@ -30,7 +30,8 @@ export const CLI: CommandGroup = defineGroup({
   footer: `Tables: tab-separated, .tsv or .tsv.gz, with a header, in the lock format
 (mirna_binding_sequence, binding_sequence, label = positive/negative), the miRBind format
 (miRNA, gene, label = 1/0) or the miRBench format (noncodingRNA, gene, label = 1/0; other
-columns kept). Cells are read and written as they are (no quoting); every row
+columns kept); 'train' also reads the original work's 35-column training table
+(train_set_positives.tsv: familyseqRepresentative, pos_sequence, …; every row a positive). Cells are read and written as they are (no quoting); every row
 needs as many fields as the header. miRNAs 20 nt: lock-format miRNAs of another length are
 refused unless --fit-mirna is given; miRBind- and miRBench-format miRNAs are padded with N or cut to
 20 nt automatically (as miRBind does). Sites 50 nt; U is read as T.

@@ -92,8 +92,10 @@ above 0.7 the ratio goes up by one and fresh positives replace the current ones.
 --variant faithful is the original loop (500 minibatches, the last validates, negatives from
 one fixed seed); improved (default) draws fresh negatives every iteration and validates on
 --validation-positives held-out training positives, with a ratio cap and a stopping rule.
-Training tables: lock or miRBind format; their positives (label 1, or every row without a
-label column) are the training positives.`,
+Training tables: lock, miRBind or miRBench format, or the original work's 35-column
+training table (train_set_positives.tsv of github.com/ML-Bioinfo-CEITEC/mirna_binding: every
+row a positive, familyseqRepresentative × pos_sequence, no chr1 row), detected from the header;
+their positives (label 1, or every row without a label column) are the training positives.`,
   options: {
     mode: option({ arg: "MODE", parse: oneOf("standard", "iterative"), required: true, help: "standard | iterative" }),
     variant: option({ arg: "V", parse: oneOf("faithful", "improved"), default: "improved" as "faithful" | "improved", help: "iterative: faithful | improved" }),
@@ -136,7 +138,8 @@ label column) are the training positives.`,
         const table = await readPairTable(file);
         const rows = table.labels ? table.mirnas.flatMap((_, i) => (table.labels![i] === 1 ? [i] : [])) : table.mirnas.map((_, i) => i);
         positives = { mirnas: [...positives.mirnas, ...rows.map((i) => table.mirnas[i]!)], sites: [...positives.sites, ...rows.map((i) => table.sites[i]!)] };
-        sources.push({ file, rows: table.mirnas.length, positives: rows.length });
+        sources.push({ file, format: table.format, rows: table.mirnas.length, positives: rows.length });
+        if (table.format === "paper") say(`${file}: the original's training table, ${rows.length} positives of ${new Set(table.mirnas).size} miRNA families`);
       }
       if (o["leak-guard"] !== undefined) {
         const { pairs, dropped } = withoutLeaks({ ...positives, labels: null }, readLeakGuard(o["leak-guard"]));
