@@ -17,7 +17,7 @@ import { siteLeakFilter, splitChr1Positives, withoutLeaks } from "../lib/src/bin
 import { POSITIVE_ROWS_FILE, readPositiveRows } from "../lib/src/binding/positiveRows";
 import { readPairTable } from "../lib/src/binding/tables";
 import { iterativePositiveOrder, iterativePositiveRows, trainIterative } from "../lib/src/binding/trainIterative";
-import { trainStandard } from "../lib/src/binding/trainStandard";
+import { standardStepsPerEpoch, trainStandard } from "../lib/src/binding/trainStandard";
 import { trainStandardStream } from "../lib/src/binding/trainStream";
 import { missingData } from "../lib/src/data/paths";
 import { initBackend } from "../lib/src/ops/backend";
@@ -96,6 +96,7 @@ test("standard training: ratio·P negatives, the last 5% validates, history per 
   assert.equal(a.r.validationRows, 20);
   assert.equal(a.r.trainRows, 380);
   assert.equal(a.r.history.length, 5);
+  assert.ok(a.r.history.every((h) => h.steps === standardStepsPerEpoch(200, 1, 16)), `steps per epoch ${a.r.history.map((h) => h.steps)} = ⌈380 / 16⌉`);
   for (const h of a.r.history) for (const k of ["loss", "accuracy", "valLoss", "valAp", "valF1"]) assert.ok(Number.isFinite(h[k]), `${k} recorded`);
   assert.ok(a.r.history[4]!.valAp! > 0.9, `learns the planted seeds: val AP ${a.r.history.map((h) => h.valAp)}`);
   assert.deepEqual((await run()).weights, a.weights);

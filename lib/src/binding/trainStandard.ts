@@ -124,6 +124,15 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
   };
 }
 
+/**
+ * Optimizer steps per epoch of {@link trainStandard} with these options: ⌈training rows / batch
+ * size⌉, where the training rows are the P·(1 + ratio) pairs minus the validation part.
+ */
+export function standardStepsPerEpoch(positives: number, ratio: number, batchSize = 32, validationFraction = 0.05): number {
+  const rows = positives * (1 + ratio);
+  return Math.ceil((rows - Math.round(rows * validationFraction)) / batchSize);
+}
+
 /** Positive rows must be distinct integers in 0 … available−1. */
 function checkPositiveRows(rows: readonly number[], available: number): void {
   if (rows.length === 0) throw new InputError("positiveRows is empty");
