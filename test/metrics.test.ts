@@ -90,6 +90,13 @@ test("paired bootstrap of AP: seeded, stratified, paired; the interval of a real
   assert.ok(d.difference > 0.2 && d.lo > 0 && d.lo < d.difference && d.difference < d.hi, JSON.stringify(d));
   // A model against itself (two seeds with the same scores): every resample's difference is 0.
   assert.deepEqual([bootstrapDifference(boot, "good", "goodTwice").lo, bootstrapDifference(boot, "good", "goodTwice").hi], [0, 0]);
+  // Resampling the score sets too: a model whose two sets differ gets a wider interval.
+  const twoSets = { good: [good], mixed: [good, weak] };
+  const rowsOnly = bootstrapDifference(bootstrapAveragePrecision(labels, twoSets, { resamples: 300, seed: 4 }), "good", "mixed");
+  const withSets = bootstrapDifference(bootstrapAveragePrecision(labels, twoSets, { resamples: 300, seed: 4, resampleScoreSets: true }), "good", "mixed");
+  assert.equal(withSets.difference, rowsOnly.difference, "the observed difference averages every set");
+  assert.ok(withSets.hi - withSets.lo > 2 * (rowsOnly.hi - rowsOnly.lo), `${JSON.stringify(withSets)} vs ${JSON.stringify(rowsOnly)}`);
+  assert.ok(withSets.lo < 1e-12, "a resample may draw the good set twice: difference 0");
   assert.throws(() => bootstrapDifference(boot, "good", "nope"), /no model 'nope' in the bootstrap \(models: good, weak, goodTwice\)/);
   assert.throws(() => bootstrapAveragePrecision(labels, { short: [good.slice(1)] }), /model 'short' score set 0: 599 scores for 600 rows/);
   assert.throws(() => bootstrapAveragePrecision(new Uint8Array(5), { x: [new Float64Array(5)] }), /need positives and negatives/);

@@ -156,12 +156,19 @@ export interface BootstrapOptions {
   resamples?: number;
   /** Seed of the resampling (default 1). */
   seed?: number;
+  /**
+   * Also resample each model's score sets (e.g. its training seeds) with replacement in every
+   * resample, so that the interval covers the variation over seeds as well as over rows
+   * (default false: every resample averages all of them).
+   */
+  resampleScoreSets?: boolean;
 }
 
 /** What {@link bootstrapAveragePrecision} returns. */
 export interface AveragePrecisionBootstrap {
   resamples: number;
   seed: number;
+  resampleScoreSets: boolean;
   /** Rows, positives. */
   n: number;
   positives: number;
@@ -177,8 +184,8 @@ export interface AveragePrecisionBootstrap {
  * share of positives stays that of the set), and every model is scored on the same resample —
  * differences between models are paired by row. A model may have several score sets (e.g. one
  * per training seed, each shape=(n,)): its value is the mean AP over them, on the rows and on each
- * resample, so the interval covers the variation over rows of the seed-mean AP (not the
- * variation over seeds). `labels` 1 / 0, shape=(n,).
+ * resample; with `resampleScoreSets` each resample averages a draw of them with replacement
+ * instead, so the interval covers the variation over seeds too. `labels` 1 / 0, shape=(n,).
  */
 export function bootstrapAveragePrecision(
   labels: ArrayLike<number>,
@@ -214,14 +221,25 @@ export function bootstrapAveragePrecision(
   }
   const random = mulberry32(seed);
   const weights = new Int32Array(n);
+  const resampleSets = opts.resampleScoreSets ?? false;
   for (let b = 0; b < resamples; b++) {
     weights.fill(0);
     for (const rows of [positiveRows, negativeRows]) {
       for (let k = 0; k < rows.length; k++) weights[rows[Math.floor(random() * rows.length)]!]! += 1;
     }
-    for (const name of Object.keys(ranked)) samples[name]![b] = meanAp(ranked[name]!, weights);
+    for (const name of Object.keys(ranked)) {
+      const sets = ranked[name]!;
+      if (!resampleSets || sets.length === 1) {
+        samples[name]![b] = meanAp(sets, weights);
+        continue;
+      }
+      const aps = sets.map((r) => weightedAveragePrecision(r, weights, positiveRows.length));
+      let sum = 0;
+      for (let k = 0; k < sets.length; k++) sum += aps[Math.floor(random() * sets.length)]!;
+      samples[name]![b] = sum / sets.length;
+    }
   }
-  return { resamples, seed, n, positives: positiveRows.length, observed, samples };
+  return { resamples, seed, resampleScoreSets: resampleSets, n, positives: positiveRows.length, observed, samples };
 }
 
 /**

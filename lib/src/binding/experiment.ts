@@ -83,9 +83,10 @@ export interface BindingExperimentOptions {
    * A paired bootstrap of average precision over the rows of the held-out test sets
    * ({@link bootstrapAveragePrecision}): every configuration (its seed-mean AP), every published
    * model ("published <name>") and the seed baseline ("seed-match baseline") on the same
-   * resamples. Results only (not written to results.json).
+   * resamples; with `resampleScoreSets`, each configuration's seeds are resampled too. Results
+   * only (not written to results.json).
    */
-  bootstrap?: { resamples: number; seed: number };
+  bootstrap?: { resamples: number; seed: number; resampleScoreSets?: boolean };
 }
 
 /** Metrics of one model on one test set. */
@@ -415,7 +416,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       models["seed-match baseline"] = [await cachedScores(null, set, path.join(opts.outDir, "published", "seed-match"))];
       results.bootstrap.push({ testSet: set.name, ...bootstrapAveragePrecision(set.labels, models, opts.bootstrap) });
     }
-    progress(`bootstrap: ${opts.bootstrap.resamples} resamples of the held-out rows (seed ${opts.bootstrap.seed}) in ${formatDuration((performance.now() - b0) / 1000)}`);
+    progress(`bootstrap: ${opts.bootstrap.resamples} resamples of the held-out rows${opts.bootstrap.resampleScoreSets ? " and of each configuration's seeds" : ""} (seed ${opts.bootstrap.seed}) in ${formatDuration((performance.now() - b0) / 1000)}`);
   }
   results.seconds = (performance.now() - started) / 1000;
   return results;
