@@ -25,6 +25,7 @@ import {
   pngSize,
   showFigure,
   showImage,
+  showMarkdown,
   showTable,
   tableBundle,
   VEGA_LITE_MIME,
@@ -360,6 +361,7 @@ test("outside tslab nothing is sent and the bundles are returned", async () => {
   assert.equal(insideTslab(), false);
   assert.equal(emitDisplay({ data: { "text/plain": "x" }, metadata: {} }), false);
   assert.equal(showTable([{ a: 1 }])?.data["text/plain"], "a\n-\n1");
+  assert.deepEqual(showMarkdown("**a** 1")?.data, { "text/markdown": "**a** 1", "text/plain": "**a** 1" });
   const shown = await showFigure(heatmapSpec({ values: [0, 1], rows: 1, cols: 2 }));
   assert.deepEqual(Object.keys(shown?.data ?? {}).sort(), [VEGA_LITE_MIME, "image/png", "text/plain"].sort());
   assert.equal(showImage(await renderPng(heatmapSpec({ values: [1], rows: 1, cols: 1 })))?.metadata["image/png"] !== undefined, true);
