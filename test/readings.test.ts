@@ -205,13 +205,13 @@ test("preprocess reading: seed-match shares counted from the classes, the fixtur
   const published = [stats("published scan set", "scan", 21385, 427700, 642, 417008), stats("published miRNA-neg set", "miRNA-neg", 21385, 427700, 642, 421712)];
   const ours = [stats("our scan set", "scan", 18, 360, 2, 350), stats("our miRNA-neg set", "miRNA-neg", 18, 360, 2, 355)];
   const text = preprocessReading(ours, published, "fixtures");
-  assert.match(text, /published scan set: 20,743 of 21,385 positives \(97\.0%\) and 2\.5% of 427,700 negatives/);
+  assert.match(text, /in the published scan set: 20,743 of 21,385 positives \(97\.0%\), 2\.5% of 427,700 negatives; published miRNA-neg set: /);
   assert.match(text, /The scan negatives \(flanking windows of the same transcripts\) carry more seed matches than the miRNA negatives \(2\.5% against 1\.4%\)/);
   assert.match(text, /our scan set: 16 of 18 positives \(88\.9%\)/);
   assert.match(text, /These are the generated fixtures/);
   assert.doesNotMatch(text, /real ENCORI/);
   assert.match(preprocessReading(ours, published, "real"), /from the pipeline on the real ENCORI inputs/);
-  assert.match(text, /A\+U is 60\.0% of positives' and 60\.5% of negatives' nucleotides \(published scan set\).*: the sites are A\/U-rich.*0\.5 percentage points \(A, published scan set\).*differ little/);
+  assert.match(text, /A\+U makes up 60\.0% of the positives' and 60\.5% of the negatives' nucleotides in the published scan set; .*: the sites are A\/U-rich.*0\.5 percentage points in the published scan set \(A\).*: under 2 percentage points, so positives and negatives differ little/);
   const wide = preprocessReading(ours, [stats("published scan set", "scan", 100, 1000, 3, 975, 0.05)], "fixtures");
   assert.doesNotMatch(wide, /differ little/);
   assert.match(preprocessReading(ours, [], "fixtures"), /The published sets\*\* are not in the data folder/);

@@ -494,25 +494,25 @@ export function preprocessReading(ours: readonly SetStatistics[], published: rea
     const relation = a - b > 0.001 ? "more seed matches than" : b - a > 0.001 ? "fewer seed matches than" : "about as many seed matches as";
     return ` The scan negatives (flanking windows of the same transcripts) carry ${relation} the miRNA negatives (${percent(a)} against ${percent(b)}).`;
   };
-  const shares = (sets: readonly SetStatistics[]) => listText(sets.map((s) => {
+  const shares = (sets: readonly SetStatistics[]) => sets.map((s) => {
     const p = seedMatchShare(s, "positive"), n = seedMatchShare(s, "negative");
-    return `${s.name}: ${count(p.count)} of ${count(s.positives)} positives (${percent(p.share)}) and ${percent(n.share)} of ${count(s.negatives)} negatives`;
-  }));
+    return `${s.name}: ${count(p.count)} of ${count(s.positives)} positives (${percent(p.share)}), ${percent(n.share)} of ${count(s.negatives)} negatives`;
+  }).join("; ");
   if (published.length) {
-    bullets.push(`* **Seed matches in the published sets.** Pairs with at least a 6mer seed match — ${shares(published)}.${negativesCompared(published)}`);
+    bullets.push(`* **Seed matches in the published sets.** Pairs with at least a 6mer seed match in the ${shares(published)}.${negativesCompared(published)}`);
   } else {
     bullets.push("* **The published sets** are not in the data folder: nothing to compare with.");
   }
   const source = inputs === "fixtures"
     ? " These are the generated fixtures: they plant each site's own miRNA seed match (except at a few sites left unplanted on purpose), and the pipeline then replaces each miRNA by its family's representative, whose seed can differ in these made-up families — so the contrast describes how the fixtures were made, not ENCORI."
     : " These come from the pipeline on the real ENCORI inputs, built the same way as the published sets.";
-  bullets.push(`* **Seed matches in our sets.** ${shares(ours)}.${negativesCompared(ours)}${source}`);
+  bullets.push(`* **Seed matches in our sets.** Pairs with at least a 6mer seed match in ${shares(ours)}.${negativesCompared(ours)}${source}`);
   const described = published.length ? published : ours;
   const comp = described.map((s) => ({ s, ...compositionGap(s) }));
   const auRich = comp.every((c) => c.at.positive > 0.5 && c.at.negative > 0.5);
   const little = comp.every((c) => c.gap < SMALL_COMPOSITION_GAP);
-  bullets.push(`* **Composition** (${published.length ? "published sets" : "our sets"}). A+U is ${listText(comp.map((c) => `${percent(c.at.positive)} of positives' and ${percent(c.at.negative)} of negatives' nucleotides (${c.s.name})`))}` +
-    `${auRich ? ": the sites are A/U-rich, as 3′UTRs are" : ""}. The largest difference in one nucleotide's share between positives and negatives is ${listText(comp.map((c) => `${(100 * c.gap).toFixed(1)} percentage points (${c.nucleotide}, ${c.s.name})`))}` +
-    `${little ? `, under ${100 * SMALL_COMPOSITION_GAP}: positives and negatives differ little in overall composition, so composition alone separates them poorly` : ""}.`);
+  bullets.push(`* **Composition** (${published.length ? "published sets" : "our sets"}). A+U makes up ${comp.map((c) => `${percent(c.at.positive)} of the positives' and ${percent(c.at.negative)} of the negatives' nucleotides in the ${c.s.name}`).join("; ")}` +
+    `${auRich ? ": the sites are A/U-rich, as 3′UTRs are" : ""}. The largest difference in one nucleotide's share between positives and negatives is ${comp.map((c) => `${(100 * c.gap).toFixed(1)} percentage points in the ${c.s.name} (${c.nucleotide})`).join("; ")}` +
+    `${little ? `: under ${100 * SMALL_COMPOSITION_GAP} percentage points, so positives and negatives differ little in overall composition and composition alone separates them poorly` : ""}.`);
   return bullets.join("\n");
 }
