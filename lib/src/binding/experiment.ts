@@ -266,7 +266,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     const made = splitChr1Positives({ scan: await read(testSetPath("scan")), mirnaNeg: await read(testSetPath("mirnaNeg")) }, { seed: opts.splitSeed });
     writeSplit(made, splitDir);
     split = made.summary;
-    progress(`split: ${split.trainPositives} training and ${split.heldOutPositives} held-out positives (${split.clusters} clusters) written to ${splitDir}`);
+    progress(`split: ${split.trainPositives} training and ${split.heldOutPositives} held-out positives (${split.clusters} clusters) written to ${displayPath(splitDir)}`);
   }
   const chr1Train = path.join(splitDir, SPLIT_FILES.train);
   const clashTrain = clashPath("train");

@@ -40,9 +40,9 @@ function meanSdText(x: MeanSd, digits = 4): string {
   return formatMeanSd(x, digits);
 }
 
-/** "+0.0059 (95% CI +0.0021 to +0.0098)" */
+/** "+0.0059 [95% CI +0.0021, +0.0098]" (brackets: the text often puts it in parentheses). */
 export function differenceText(d: Pick<BootstrapDifference, "difference" | "lo" | "hi">, digits = 4): string {
-  return `${signed(d.difference, digits)} (95% CI ${signed(d.lo, digits)} to ${signed(d.hi, digits)})`;
+  return `${signed(d.difference, digits)} [95% CI ${signed(d.lo, digits)}, ${signed(d.hi, digits)}]`;
 }
 
 /**
@@ -240,23 +240,39 @@ export function controlsBullet(rows: readonly ClaimRow[], summary: BindingExperi
   return `* **Controls** for ${label(labels, it)}, as AP(${labels[it] ?? it}) − AP(control). ${sentences.join(" ")}`;
 }
 
+/** A gain below this (AP) counts as "small". */
+export const SMALL_GAIN = 0.02;
+/** A model at or above this AP is "near the ceiling". */
+export const CEILING_AP = 0.9;
+/** A share whose interval is wider than this is "fragile". */
+export const FRAGILE_SHARE_WIDTH = 0.5;
+
 /**
- * The regime bullet: how large the 1× → 5× gain is and where (the 5× model's AP), and the share
- * of it each iterative model recovers with its interval — a ratio of two small differences.
+ * The regime bullet: how large the 1× → 5× gain is (rules: "small" below {@link SMALL_GAIN} AP,
+ * "near the ceiling" when the 5× model's AP is at least {@link CEILING_AP}) and the share of it
+ * each iterative model recovers with its interval ("fragile" when the interval is wider than
+ * {@link FRAGILE_SHARE_WIDTH}, i.e. half the gain).
  */
 export function regimeBullet(rows: readonly ClaimRow[], summary: BindingExperimentResults["summary"], labels: Labels = {}): string {
   const sets = [...new Set(rows.map((r) => r.testSet))];
-  const gains = sets.map((set) => {
-    const r = rows.find((x) => x.testSet === set)!;
-    const five = summary.find((s) => s.config === r.gain.a && s.testSet === set);
-    return `${differenceText(r.gain)} on the ${set} rows${five ? `, where ${label(labels, r.gain.a)} reaches AP ${fmt(five.averagePrecision.mean)}` : ""}`;
-  });
-  const shares = rows.map((r) => r.share
-    ? `${label(labels, r.iterative)} ${r.share.estimate.toFixed(2)} (95% CI ${r.share.lo.toFixed(2)} to ${r.share.hi.toFixed(2)}) on the ${r.testSet} rows`
-    : `${label(labels, r.iterative)}: undefined on the ${r.testSet} rows (the gain is not resolved)`);
   const first = rows[0]!;
-  return `* **Regime.** The gain from 5× the positives is small and near the ceiling: ${label(labels, first.gain.a)} − ${label(labels, first.gain.b)} = ${listText(gains)}. ` +
-    `The share of that gain an iterative model recovers divides one small difference by another, so it is fragile: ${listText(shares)}. The differences and their intervals above are the evidence, not the share.`;
+  const five = first.gain.a;
+  const perSet = sets.map((set) => {
+    const r = rows.find((x) => x.testSet === set)!;
+    const ap = summary.find((s) => s.config === five && s.testSet === set)?.averagePrecision.mean;
+    return { set, gain: r.gain, ap };
+  });
+  const small = perSet.every((p) => p.gain.difference < SMALL_GAIN);
+  const ceiling = perSet.every((p) => p.ap !== undefined && p.ap >= CEILING_AP);
+  const qualifier = [small ? `small (under ${SMALL_GAIN} AP)` : "", ceiling ? `near the ceiling (the 5× model at AP ≥ ${CEILING_AP})` : ""].filter(Boolean).join(" and ");
+  const gains = perSet.map((p) => `${differenceText(p.gain)} on the ${p.set} rows${p.ap !== undefined ? ` (${label(labels, five)} at AP ${fmt(p.ap)})` : ""}`);
+  const shares = rows.map((r) => r.share
+    ? `${label(labels, r.iterative)} ${r.share.estimate.toFixed(2)} [95% CI ${r.share.lo.toFixed(2)}, ${r.share.hi.toFixed(2)}] on the ${r.testSet} rows`
+    : `${label(labels, r.iterative)}: undefined on the ${r.testSet} rows (the gain is not resolved)`);
+  const fragile = rows.some((r) => !r.share || r.share.hi - r.share.lo > FRAGILE_SHARE_WIDTH);
+  return `* **Regime.** The gain from 5× the positives, ${label(labels, five)} − ${label(labels, first.gain.b)}, is ${qualifier ? `${qualifier}: ` : ""}${gains.join("; ")}. ` +
+    `The share of that gain an iterative model recovers divides one difference by another: ${shares.join("; ")}.` +
+    (fragile ? ` With intervals this wide (more than ${FRAGILE_SHARE_WIDTH} of the gain, or undefined) the share is fragile: the differences and their intervals above are the evidence, not the share.` : "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,10 +290,15 @@ export function baselineBullet(boot: AveragePrecisionBootstrap & { testSet: stri
   const beat = inExpected.filter((d) => direction(d) === "higher");
   const lowest = inExpected.reduce((a, d) => (d.lo < a.lo ? d : a), inExpected[0]!);
   const range = inExpected.length ? `${signed(Math.min(...inExpected.map((d) => d.difference)))} to ${signed(Math.max(...inExpected.map((d) => d.difference)))}` : "";
+  const where = (d: BootstrapDifference) => (direction(d) === "higher" ? "above" : direction(d) === "lower" ? "below" : "not resolved from");
+  const group = (ds: BootstrapDifference[], place: string) => {
+    const mine = ds.filter((d) => where(d) === place);
+    return mine.length ? `${place} it: ${listText(mine.map((d) => `${label(labels, d.a)} ${differenceText(d)}`))}` : "";
+  };
   const head = beat.length === inExpected.length
     ? `every configuration trained at ratio 10 or iteratively beats it (${range}; the lowest interval bound, ${label(labels, lowest.a)}'s, is ${signed(lowest.lo)})`
-    : `${beat.length} of ${inExpected.length} configurations trained at ratio 10 or iteratively beat it (${range}); not resolved above it: ${listText(inExpected.filter((d) => direction(d) !== "higher").map((d) => `${label(labels, d.a)} ${differenceText(d)}`))}`;
-  const others = diffs.filter((d) => !expected.includes(d.a)).map((d) => `${label(labels, d.a)} is ${direction(d) === "higher" ? "above" : direction(d) === "lower" ? "below" : "not resolved from"} it (${differenceText(d)})`);
+    : `${beat.length} of ${inExpected.length} configurations trained at ratio 10 or iteratively beat it (${range}); ${[group(inExpected, "not resolved from"), group(inExpected, "below")].filter(Boolean).join("; ")}`;
+  const others = diffs.filter((d) => !expected.includes(d.a)).map((d) => `${label(labels, d.a)} is ${where(d)} it (${differenceText(d)})`);
   return `* **Against the seed-match baseline** (${boot.testSet} AP ${fmt(boot.observed[baseline]!)}): ${head}${others.length ? `; ${listText(others)}` : ""}.`;
 }
 
@@ -326,7 +347,12 @@ export function clashBullet(
     return { set, lo: Math.min(...values), hi: Math.max(...values), base: base.averagePrecision };
   });
   const clash = opts.clashSets.map((set) => ({ set, ap: results.summary.find((s) => s.config === opts.withClash && s.testSet === set)!.averagePrecision, mirbind: opts.mirbindAp[set] }));
-  const vsMirbind = clash.map((c) => c.mirbind === undefined ? `${meanSdText(c.ap)} (${c.set})` : `${meanSdText(c.ap)} against ${c.mirbind} (${c.set}; ${c.ap.mean < c.mirbind ? "below" : "not below"})`);
+  const reached = listText(clash.map((c) => `${meanSdText(c.ap)} on ${c.set}`));
+  const compared = clash.filter((c) => c.mirbind !== undefined);
+  const allBelow = compared.length > 0 && compared.every((c) => c.ap.mean < c.mirbind!);
+  const vsMirbind = compared.length === 0 ? "" : allBelow
+    ? `, below miRBind's published ${listText(compared.map((c) => String(c.mirbind)))} (a larger network trained on all of CLASH)`
+    : `; miRBind's published AP (a larger network trained on all of CLASH): ${listText(compared.map((c) => `${c.mirbind} on ${c.set} (ours ${c.ap.mean < c.mirbind! ? "below" : "not below"})`))}`;
   const others = opts.chr1Only.map((c) => bootstrapDifference(opts.heldOut, opts.withClash, c));
   const lower = others.filter((d) => direction(d) === "lower");
   const heldOutAp = results.summary.find((s) => s.config === opts.withClash && s.testSet === opts.heldOut.testSet)!.averagePrecision;
@@ -334,7 +360,7 @@ export function clashBullet(
     ? `below every chr1-only configuration trained at ratio 10 or iteratively (differences ${signed(Math.min(...lower.map((d) => d.difference)))} to ${signed(Math.max(...lower.map((d) => d.difference)))}, every interval below 0)`
     : `below ${lower.length} of ${others.length} chr1-only configurations trained at ratio 10 or iteratively${lower.length ? ` (${listText(lower.map((d) => label(labels, d.b)))})` : ""}`;
   return `* **CLASH.** On miRBind's CLASH test sets the chr1-only models, ours (seed means) and the published ones, reach AP ${listText(ranges.map((r) => `${fmt(r.lo)}–${fmt(r.hi)} (${r.set})`))}; the seed-match baseline ${listText(ranges.map((r) => `${fmt(r.base)} (${r.set})`))}. ` +
-    `${label(labels, opts.withClash)}, which adds the CLASH training positives, reaches ${listText(vsMirbind)}, against miRBind's published AP (a larger network trained on all of CLASH). ` +
+    `${label(labels, opts.withClash)}, which adds the CLASH training positives, reaches AP ${reached}${vsMirbind}. ` +
     `On the ${opts.heldOut.testSet} rows its AP, ${meanSdText(heldOutAp)}, is ${heldOutText}.`;
 }
 
@@ -356,7 +382,7 @@ export function deviationsBullet(
     const per = faithful.positivesPerIteration ?? 1000, mini = faithful.minibatches ?? 500;
     const runs = results.trained.filter((t) => t.config === faithful.name);
     const ends = runs.map((t) => `${t.log.history[t.log.history.length - 1]?.ratio ?? "—"} (seed ${t.seed})`);
-    parts.push(`${label(labels, faithful.name)} validates on the last of its ${count(mini)} minibatches, about ${count(per / mini)} positive${per / mini === 1 ? "" : "s"} (${count(per)} / ${count(mini)}): a coarse signal, which is why its ratio after the last iteration differs so much between seeds: ${listText(ends)}`);
+    parts.push(`${label(labels, faithful.name)} validates on the last of its ${count(mini)} minibatches, about ${count(per / mini)} positive${per / mini === 1 ? "" : "s"} (${count(per)} / ${count(mini)}), a coarse signal for raising the ratio; the ratio it reached by its last iteration: ${listText(ends)}`);
   }
   return `* **Deviations that matter for this reading**: ${parts.join("; ")}.`;
 }
@@ -406,7 +432,7 @@ export function publishedModelsReading(rows: readonly ScoredRow[], opts: { refer
   const below = sets.map((s) => ({ s, models: networks.filter((m) => get(m, s).rocAuc < get(opts.baseline, s).rocAuc) }));
   const sameBelow = below.every((b) => b.models.join() === below[0]!.models.join());
   const belowText = sameBelow
-    ? `${below[0]!.models.length ? listText(below[0]!.models.map((m) => `\`${m}\``)) : "none"} fall${below[0]!.models.length === 1 ? "s" : ""} below the seed-match baseline on ${sets.length === 2 ? "both" : "every"} set`
+    ? `${below[0]!.models.length ? listText(below[0]!.models.map((m) => `\`${m}\``)) : "none"} fall${below[0]!.models.length === 1 ? "s" : ""} below the seed-match baseline on ${sets.length === 2 ? "both sets" : "every set"}`
     : below.map((b) => `below the baseline on ${b.s}: ${b.models.length ? listText(b.models.map((m) => `\`${m}\``)) : "none"}`).join("; ");
   const bullets = [`* **Ranking.** ${ranking}; ${belowText} (baseline ROC-AUC ${listText(sets.map((s) => `${fmt(get(opts.baseline, s).rocAuc)} on ${s}`))}).`];
 

@@ -922,8 +922,8 @@ export interface LinePanelsSpecOptions {
   panel: string;
   /** Panels to draw, in order (default: every value of `panel`). */
   panels?: string[];
-  /** Title of each panel (default: its value), e.g. to say what the y values mean there. */
-  panelTitles?: Record<string, string>;
+  /** Title of each panel (default: its value), e.g. to say what the y values mean there; an array is one line each. */
+  panelTitles?: Record<string, string | string[]>;
   /**
    * One y scale for all panels (default true: values compared across panels); false when the
    * panels' y values are different quantities (each panel then has its own axis and title).
@@ -956,6 +956,8 @@ export function linePanelsSpec(rows: readonly DataRow[], opts: LinePanelsSpecOpt
   const series = [...new Set(rows.map((r) => String(r[opts.color])))];
   const pointsPerLine = rows.length / Math.max(1, series.length * panels.length);
   const values = pickFields(rows.filter((r) => panels.includes(String(r[opts.panel]))), [opts.x, opts.y, opts.color, opts.panel]);
+  // Epochs and iterations: whole-number ticks only.
+  const integerX = values.every((r) => Number.isInteger(r[opts.x]));
   const panel = (p: string): VegaLiteSpec => ({
     title: { text: opts.panelTitles?.[p] ?? p, fontSize: 12, fontWeight: "normal" },
     width: opts.width ?? 300,
@@ -963,7 +965,7 @@ export function linePanelsSpec(rows: readonly DataRow[], opts: LinePanelsSpecOpt
     transform: [{ filter: { field: opts.panel, equal: p } }],
     mark: { type: "line", strokeWidth: 1.8, point: pointsPerLine <= 60 ? { size: 16 } : false },
     encoding: {
-      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x },
+      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x, ...(integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
       y: { field: opts.y, type: "quantitative", title: opts.panelYTitles?.[p] ?? opts.yTitle ?? opts.y, scale: { zero: false } },
       color: { field: opts.color, type: "nominal", sort: series, title: opts.colorTitle ?? opts.color },
       tooltip: [
