@@ -632,6 +632,9 @@ test("linePanelsSpec: a panel per loop, a colour per seed shared by the panels, 
   assert.deepEqual(panels.map((p) => (p.title as { text: string }).text), ["faithful: 2 positives", "improved"]);
   assert.deepEqual(spec.resolve, { scale: { color: "shared", x: "shared", y: "shared" }, axis: { y: "independent" } });
   assert.equal((linePanelsSpec(rows, { x: "iteration", y: "f1", color: "seed", panel: "loop", sharedY: false }).resolve as { scale: { y: string } }).scale.y, "independent");
+  const axes = ((spec.hconcat as VegaLiteSpec[])[0]!.encoding as Record<string, { axis?: { format?: string } }>);
+  assert.equal(axes.x!.axis?.format, "d", "whole-number iterations");
+  assert.equal(axes.y!.axis, undefined, "F1 is not a whole number");
   const grid = linePanelsSpec(rows, { x: "iteration", y: "f1", color: "seed", panel: "loop", columns: 1 });
   assert.equal(grid.columns, 1);
   assert.throws(() => linePanelsSpec(rows, { x: "iteration", y: "f1", color: "seed", panel: "loop", panels: ["nope"] }), /no rows for panel "nope"/);

@@ -956,8 +956,9 @@ export function linePanelsSpec(rows: readonly DataRow[], opts: LinePanelsSpecOpt
   const series = [...new Set(rows.map((r) => String(r[opts.color])))];
   const pointsPerLine = rows.length / Math.max(1, series.length * panels.length);
   const values = pickFields(rows.filter((r) => panels.includes(String(r[opts.panel]))), [opts.x, opts.y, opts.color, opts.panel]);
-  // Epochs and iterations: whole-number ticks only.
+  // Epochs, iterations, ratios: whole-number ticks only.
   const integerX = values.every((r) => Number.isInteger(r[opts.x]));
+  const integerY = values.every((r) => r[opts.y] === null || Number.isInteger(r[opts.y]));
   const panel = (p: string): VegaLiteSpec => ({
     title: { text: opts.panelTitles?.[p] ?? p, fontSize: 12, fontWeight: "normal" },
     width: opts.width ?? 300,
@@ -966,7 +967,7 @@ export function linePanelsSpec(rows: readonly DataRow[], opts: LinePanelsSpecOpt
     mark: { type: "line", strokeWidth: 1.8, point: pointsPerLine <= 60 ? { size: 16 } : false },
     encoding: {
       x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x, ...(integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
-      y: { field: opts.y, type: "quantitative", title: opts.panelYTitles?.[p] ?? opts.yTitle ?? opts.y, scale: { zero: false } },
+      y: { field: opts.y, type: "quantitative", title: opts.panelYTitles?.[p] ?? opts.yTitle ?? opts.y, scale: { zero: false }, ...(integerY ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
       color: { field: opts.color, type: "nominal", sort: series, title: opts.colorTitle ?? opts.color },
       tooltip: [
         { field: opts.panel, type: "nominal" },
