@@ -86,9 +86,9 @@ and the notebooks load (DIR/model), its training log (DIR/training.json) and che
 Standard (the original's recipe): --positives of the training positives (or exactly the
 --positive-rows of a file) with --ratio re-paired negatives each (other miRNAs of the tables,
 never the site's own, never a known positive pair), --epochs of batches, the last
---validation-fraction held out. With --stream the one
---train table must hold labelled pairs (both classes), which are read in chunks and shuffled
-through a buffer: memory does not grow with the table.
+--validation-fraction held out. With --stream the one --train table must hold labelled pairs
+(both classes), which are read in chunks and shuffled through a buffer: memory does not grow
+with the table.
 Iterative (the paper's loop): --positives-per-iteration positives at a time; when an iteration
 validates above 0.7 the ratio goes up by one and fresh positives replace the current ones. The
 positives it trained on are written to DIR/${POSITIVE_ROWS_FILE} (0-based rows of the training
