@@ -8,7 +8,7 @@ import { CHECKPOINT_FORMAT } from "../lib/src/training/checkpoint";
 import { tempDir } from "./helpers";
 
 const run = (config: string, log: Partial<TrainedModel["log"]>): TrainedModel => ({
-  config, seed: 1, dir: "", command: [], seconds: 0,
+  config, seed: 1, dir: "", command: [], seconds: 0, steps: 0,
   log: { history: [], seconds: 0, backend: "", ...log },
 });
 const epochs = (...seconds: number[]) => seconds.map((s, i) => ({ epoch: i + 1, seconds: s, loss: 0.5 }));
