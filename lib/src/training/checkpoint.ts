@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
-import { withAtomicFolder, writeFileAtomic } from "../io/files";
+import { parseTempName, withAtomicFolder, writeFileAtomic } from "../io/files";
 import { loadWeightsInto, saveTfjsModel } from "../io/tfjsModel";
 
 /**
@@ -112,7 +112,9 @@ export async function writeCheckpoint(dir: string, model: tf.LayersModel, conten
   });
   writeFileAtomic(path.join(dir, LATEST), JSON.stringify({ checkpoint: name, epoch: content.epoch }));
   for (const entry of fs.readdirSync(dir)) {
-    const stale = (/^epoch-\d+$/.test(entry) && entry !== name) || /^\.epoch-\d+\.\d+\.tmp$/.test(entry);
+    // Older epochs, and temporary folders of epochs an interrupted run was writing.
+    const temp = parseTempName(entry);
+    const stale = (/^epoch-\d+$/.test(entry) && entry !== name) || (temp !== null && /^epoch-\d+$/.test(temp.base));
     if (stale) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
   }
 }
