@@ -372,3 +372,14 @@ test("a bad structure line is reported as a structure, not as a sequence letter;
   }
   assert.ok(!fs.existsSync(path.join(dir, "never")));
 });
+
+test("train: a --test-set that is the training set is refused before any work (issue 24, item 23)", () => {
+  const out = path.join(dir, "same-set");
+  for (const [train, testSet] of [["modhsa_train", "modhsa_train"], ["hsa", "benchmark/hsa"]] as const) {
+    const r = run("hairpin", "train", "--train-set", train, "--test-set", testSet, "--epochs", "1", "--out", out);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^mirna-dl: --test-set is the training set \\('${train}'\\): a model scored on the images it was trained on says nothing about new hairpins; choose another set`));
+    assert.doesNotMatch(r.stderr, /TensorFlow\.js backend|\n\s+at /);
+  }
+  assert.ok(!fs.existsSync(out), "nothing written");
+});

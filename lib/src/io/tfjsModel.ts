@@ -118,3 +118,28 @@ export async function loadWeightsInto(folder: string, model: tf.LayersModel, mis
     saved.dispose();
   }
 }
+
+/**
+ * Throws an InputError naming `file` when a weight of `model` holds NaN or ±Infinity (a training
+ * run that diverged, a damaged file): such a model scores everything NaN. Names the first such
+ * weight and how many values are not finite.
+ */
+export function checkFiniteWeights(model: tf.LayersModel, file: string): void {
+  for (const layer of model.layers) {
+    for (const weight of layer.weights) {
+      const values = weight.read().dataSync();
+      let bad = 0;
+      let nan = false;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        if (!Number.isFinite(v)) {
+          bad++;
+          nan ||= Number.isNaN(v);
+        }
+      }
+      if (bad > 0) {
+        throw new InputError(`the model's weights hold ${nan ? "NaN" : "infinite values"} (${bad.toLocaleString("en-US")} of ${values.length.toLocaleString("en-US")} values of '${weight.originalName}'): a diverged or damaged model, it cannot score`, { file });
+      }
+    }
+  }
+}
