@@ -11,6 +11,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import * as tf from "@tensorflow/tfjs";
 import { buildArch00b } from "../lib/src/binding/arch00b";
 import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import { initBackend } from "../lib/src/ops/backend";
@@ -460,4 +461,30 @@ test("-o /dev/stdout with standard output appended to a log keeps the log and ap
   assert.equal(slash.code, 2);
   assertOneLine(slash.stderr, /newdir\/: ends in '\/', so it names a folder: expected a file to write/);
   assert.ok(!fs.existsSync(path.join(dir, "newdir")), "no file named 'newdir'");
+});
+
+test("a model.json tfjs cannot build is one line naming it (issue 24, item 9)", () => {
+  const input = writeFixture(dir, "unknown.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n`);
+  const unknown = path.join(dir, "unknown-layer");
+  fs.cpSync(toyModel, unknown, { recursive: true });
+  const json = JSON.parse(fs.readFileSync(path.join(unknown, "model.json"), "utf8"));
+  json.modelTopology.config.layers[1].class_name = "FancyLayer";
+  fs.writeFileSync(path.join(unknown, "model.json"), JSON.stringify(json));
+  const u = run(["predict", "--model", unknown, "--input", input]);
+  assert.equal(u.code, 2, u.stderr);
+  assertOneLine(u.stderr, /unknown-layer\/model\.json: cannot build the model it describes: Unknown layer: FancyLayer/);
+});
+
+test("a model whose weights hold NaN is one line naming the model, not 'score 0 is NaN' (issue 24, item 17)", async () => {
+  const input = writeFixture(dir, "nan.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n${MIRNA}\t${SITE}\tnegative\n`);
+  const nan = path.join(dir, "nan-weights");
+  const model = buildArch00b({ seed: 4 });
+  const poisoned = model.getWeights().map((w, i) => (i === 0 ? tf.fill(w.shape, NaN) : w.clone()));
+  model.setWeights(poisoned);
+  tf.dispose(poisoned);
+  await saveTfjsModel(model, nan);
+  model.dispose();
+  const r = run(["evaluate", "--model", nan, "--input", input]);
+  assert.equal(r.code, 2, r.stderr);
+  assertOneLine(r.stderr, /nan-weights: the model's weights hold NaN \([\d,]+ of [\d,]+ values of '[^']+'\): a diverged or damaged model, it cannot score/);
 });
