@@ -53,7 +53,7 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
   options: {
     input: option({
       short: "i", arg: "FASTA", required: true,
-      help: "sequences (.fa / .fasta, .gz accepted); headers required, sequences\nmay span lines; A C G U (T is read as U, case ignored)",
+      help: "sequences (.fa / .fasta, .gz accepted); headers required, sequences\nmay span lines; A C G U (T is read as U, case ignored); at most 200 nt\n(an image holds 100 columns)",
     }),
     out: option({ short: "o", arg: "DIR", required: true, help: "output folder (created; must be new or empty unless --force)" }),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, defaultText: "4: 400 × 100 pixels", inUsage: true, help: "PNG enlargement, 1–32" }),
