@@ -103,6 +103,35 @@ export function readError(e: unknown, file: string): InputError {
   return new InputError(`cannot read: ${(e as Error).message}`, { file });
 }
 
+/**
+ * Offset of the first byte of `bytes` that does not belong to valid UTF-8 (a stray continuation
+ * byte, a Latin-1 letter such as 0xE9, an overlong form, a surrogate, a character cut off at the
+ * end), or -1 when all of it is valid.
+ */
+export function invalidUtf8Offset(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0 || i + length > n) return i;
+    for (let k = 1; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    if (length === 3) {
+      const c = ((b & 0x0f) << 12) | ((bytes[i + 1]! & 0x3f) << 6) | (bytes[i + 2]! & 0x3f);
+      if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) return i;
+    } else if (length === 4) {
+      const c = ((b & 0x07) << 18) | ((bytes[i + 1]! & 0x3f) << 12) | ((bytes[i + 2]! & 0x3f) << 6) | (bytes[i + 3]! & 0x3f);
+      if (c < 0x10000 || c > 0x10ffff) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
 /** The InputError for a gzip stream that does not inflate. */
 export function gzipError(e: unknown, file: string): InputError {
   const message = (e as Error).message;
