@@ -37,8 +37,11 @@ refused unless --fit-mirna is given; miRBind- and miRBench-format miRNAs are pad
 Models: a Keras .h5 file (the published CEITEC models; other architectures are refused), a
 folder saved by mirna-dl (TensorFlow.js format), or 'seed' for the seed-match baseline
 (8mer 4 > 7mer-m8 3 > 7mer-A1 2 > 6mer 1 > none 0).
-Outputs are written to a temporary file and renamed into place when complete; '-' is standard
-output; devices and FIFOs are written straight through; Ctrl+C leaves no partial files.
+Outputs are checked before any work (two outputs that are one file, a path ending in '/' or
+through a missing folder are refused), written to a fresh temporary file (never through a
+symbolic link) and renamed into place when complete; '-', /dev/stdout and the file standard
+output is redirected to are written straight to it; devices and FIFOs are written straight
+through; Ctrl+C leaves no partial files.
 
 Environment: MIRNA_DL_BACKEND = node-gpu | node | native | wasm | cpu overrides the automatic choice.
 Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure (or a failing external program).`,
