@@ -249,3 +249,16 @@ test("writeTsv refuses a cell it could not write without quoting (a tab or a lin
   assert.throws(() => writeTsv(frame, path.join(dir, "never.tsv")), (e: unknown) => e instanceof InputError && /never\.tsv, row 2, column 'a': cell 'tab\\x09here' holds a tab/.test(e.message));
   assert.ok(!fs.existsSync(path.join(dir, "never.tsv")));
 });
+
+test("miRBind / miRBench miRNAs are checked whole before they are cut to 20 nt (issue 24, item 18)", async () => {
+  const dir = tempDir();
+  const mirbind = writeFixture(dir, "cut.tsv", `miRNA\tgene\tlabel\n${MIRNA}\t${SITE}\t1\nTGAGGTAGTAGGTTGTGTGGXXXX-?\t${SITE}\t0\n`);
+  await assert.rejects(readPairTable(mirbind), (e: unknown) => e instanceof InputError && /cut\.tsv, row 2, column 'miRNA': miRNA 'TGAGGTAGTAGGTTGTGTGGXXXX-\?' has a non-nucleotide letter 'X' at position 21/.test(e.message));
+  const mirbench = writeFixture(dir, "cut-bench.tsv", `noncodingRNA\tgene\tlabel\nTGAGGTAGTAGGTTGTATAGTTAGGTAGTAGG?\t${SITE}\t1\n`);
+  await assert.rejects(readPairTable(mirbench), /cut-bench\.tsv, row 1, column 'noncodingRNA': miRNA '.*' has a non-nucleotide letter '\?' at position 33/);
+  const lock = writeFixture(dir, "cut-lock.tsv", `mirna_binding_sequence\tbinding_sequence\tlabel\n${MIRNA}ACGU!\t${SITE}\tpositive\n`);
+  await assert.rejects(readPairTable(lock, { fitMirna: true }), /non-nucleotide letter '!' at position 25/);
+  // Valid long miRNAs are still cut.
+  const long = writeFixture(dir, "long.tsv", `miRNA\tgene\tlabel\n${MIRNA}ACGU\t${SITE}\t1\n`);
+  assert.deepEqual((await readPairTable(long)).mirnas, [MIRNA]);
+});

@@ -226,7 +226,11 @@ function sequenceColumn(
       continue;
     }
     let value = CLEAN.test(raw) ? raw : normaliseSequence(raw);
-    if (fit) value = fitMirnaLength(value, length);
+    if (fit) {
+      // The whole cell is checked before it is cut: 'TGAGG…GGXXXX-?' is refused, not cut to 20 valid nt.
+      validateSequence(value, kind, value.length, where);
+      value = fitMirnaLength(value, length);
+    }
     validateSequence(value, kind, length, where);
     if (kind === "miRNA") checked.set(raw, value);
     out[r] = value;

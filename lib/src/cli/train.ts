@@ -9,7 +9,7 @@ import { trainIterative } from "../binding/trainIterative";
 import { trainStandard } from "../binding/trainStandard";
 import { trainStandardStream } from "../binding/trainStream";
 import { InputError } from "../errors";
-import { writeFileAtomic } from "../io/files";
+import { makeOutputFolder, writeFileAtomic } from "../io/files";
 import { saveTfjsModel } from "../io/tfjsModel";
 import { describeBackend, initBackend } from "../ops/backend";
 import { disposeModel } from "../ops/nn";
@@ -62,6 +62,7 @@ positive), heldout_windows.tsv.gz (for --leak-guard of 'train') and split.json.`
     seed: option({ arg: "N", parse: integerInRange(0), default: DEFAULT_SEED, help: "seed of the cluster draw" }),
   },
   async run(o) {
+    makeOutputFolder(o.out); // before the tables are read: a file there fails now
     const read = async (file: string, name: string) => {
       const t = await readPairTable(file, { requireLabels: true });
       return { name, mirnas: t.mirnas, sites: t.sites, labels: t.labels! };
@@ -125,15 +126,16 @@ their positives (label 1, or every row without a label column) are the training 
     quiet: flag("no progress on standard error", { short: "q" }),
   },
   async run(o) {
-    const checkpointDir = path.join(o.out, "checkpoint");
-    if (!o.resume && fs.existsSync(checkpointDir) && readLatestCheckpoint(checkpointDir) !== null) {
-      throw new UsageError(`${o.out} holds a checkpoint of an earlier run; add --resume to continue it, or choose another --out`);
-    }
     if (o.stream && o.mode !== "standard") throw new UsageError("--stream goes with --mode standard");
     if (o.stream && o.train.length !== 1) throw new UsageError("--stream takes one --train table");
     if (o.stream && o["leak-guard"] !== undefined) throw new UsageError("--leak-guard cannot filter a streamed table; filter it first");
     if (o["positive-rows"] !== undefined && (o.mode !== "standard" || o.stream)) throw new UsageError("--positive-rows goes with --mode standard (not --stream)");
     if (o["positive-rows"] !== undefined && o.positives !== undefined) throw new UsageError("give --positives or --positive-rows, not both");
+    makeOutputFolder(o.out); // before any work: a file there, or a path that cannot be resolved, fails now
+    const checkpointDir = path.join(o.out, "checkpoint");
+    if (!o.resume && fs.existsSync(checkpointDir) && readLatestCheckpoint(checkpointDir) !== null) {
+      throw new UsageError(`${o.out} holds a checkpoint of an earlier run; add --resume to continue it, or choose another --out`);
+    }
     const positiveRows = o["positive-rows"] !== undefined ? readPositiveRows(o["positive-rows"]) : undefined;
     const started = performance.now();
     const say = (line: string) => {
