@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import { pathToFileURL } from "node:url";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -36,11 +37,12 @@ function distUpToDate(): boolean {
  * lib/dist/cli/main.js when it is up to date with lib/src (`npm test` builds it first, through
  * set-up), else the sources through tsx — so a test never runs stale code. Each CLI process
  * costs about a third of the CPU time from lib/dist that transpiling lib/src with tsx costs,
- * and the CLI tests start hundreds of them.
+ * and the CLI tests start hundreds of them. Absolute paths (tsx's loader by its file URL): the
+ * command works from any current folder.
  */
 export const CLI_COMMAND: readonly string[] = distUpToDate()
   ? [path.join(ROOT, "lib", "dist", "cli", "main.js")]
-  : ["--import", "tsx", path.join(ROOT, "lib", "src", "cli", "main.ts")];
+  : ["--import", pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(ROOT, "lib", "src", "cli", "main.ts")];
 
 /** A fresh temporary folder, removed when the process exits. */
 export function tempDir(prefix = "mirna-dl-test-"): string {

@@ -71,3 +71,15 @@ export function shorten(text: string, max = 60): string {
   });
   return text.length > max ? `${shown}… (${text.length.toLocaleString("en-US")} characters)` : shown;
 }
+
+/**
+ * A size read from a file (a layer's units in a model config): a whole number from 1 to `max`,
+ * else an InputError naming `where` and `field` (e.g. `config.dense must be a whole number from
+ * 1 to 4,096, got 2000000000`), so an absurd value is a message, not a RangeError deep inside.
+ */
+export function checkSize(value: unknown, field: string, where: InputLocation, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InputError(`${field} must be a whole number from 1 to ${max.toLocaleString("en-US")}, got ${shorten(JSON.stringify(value) ?? String(value), 40)}`, where);
+  }
+  return value;
+}
