@@ -4,14 +4,20 @@
  *
  *   node --import tsx environment/jupyter.ts [--port N] [--dir DIR] [--lab | --classic]
  *
- * Front end: JupyterLab when `jupyter lab` is installed (e.g. the conda environment of
- * environment/environment.yml), else Debian's classic Notebook (`jupyter notebook`, package
- * jupyter-notebook). Figures: JupyterLab draws the interactive Vega-Lite chart; the classic
- * Notebook has no Vega-Lite renderer and shows the PNG that comes with every figure.
+ * Front end: JupyterLab from .venv/ (installed there by environment/setup.sh with pip), else a
+ * `jupyter lab` on PATH (e.g. the conda environment of environment/environment.yml), else
+ * Debian's classic Notebook (`jupyter notebook`, package jupyter-notebook). Figures: JupyterLab
+ * draws the interactive Vega-Lite chart; the classic Notebook has no Vega-Lite renderer and
+ * shows the PNG that comes with every figure. JupyterLab is started without its update check,
+ * news feed and PyPI extension manager: nothing leaves the machine.
  *
  * Prints the URL with its access token once the server answers, then runs until Ctrl+C (or
- * SIGTERM), which stops the server and its kernels. Exit status: the server's; 2 bad usage or
- * set-up.
+ * SIGTERM, SIGHUP), which stops the server and its kernels. The server never outlives this
+ * script: signals are passed on; under npm, when the npm process or its shell is gone (npm does
+ * not pass a kill on to the script behind its shell) the script stops the server and exits; and
+ * the server is started with a parent-death signal (setpriv --pdeathsig), so even a SIGKILL of
+ * this script stops it. Exit status: 0 after a stop; the server's if it ended by itself; 2 bad
+ * usage or set-up.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -20,13 +26,13 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { checkKernel, repoRoot, jupyterPath, resolveDataDir, resolveProfile, runScript, UsageError } from "./common";
+import { checkKernel, jupyterPath, onPath, repoRoot, resolveDataDir, resolveProfile, runScript, UsageError, watchNpmParents } from "./common";
 
 const usage = `usage: npm run jupyter [-- --port N] [--dir DIR] [--lab | --classic]
   --port N    first port to try on 127.0.0.1 (default 8888; the next free one up to N+49 is taken;
               0: any free port)
   --dir DIR   folder the server shows (default: the repository; the URL opens notebooks/)
-  --lab       JupyterLab (the default when 'jupyter lab' is installed)
+  --lab       JupyterLab (the default when it is installed: .venv/ of bash environment/setup.sh)
   --classic   the classic Notebook (Debian's jupyter-notebook; the default otherwise)
 env: MIRNA_DL_PROFILE, MIRNA_DL_DATA are passed to the kernels as for npm run notebooks`;
 
@@ -65,11 +71,37 @@ function parseOptions(argv: string[]): Options | "help" {
   return { port, dir, frontEnd: values.lab ? "lab" : values.classic ? "classic" : undefined };
 }
 
-/** Version printed by `jupyter <sub> --version`, or undefined when that subcommand is not installed. */
-function subcommandVersion(sub: string, env: NodeJS.ProcessEnv): string | undefined {
-  const r = spawnSync("jupyter", [sub, "--version"], { env, encoding: "utf8", timeout: 60_000 });
+/** JupyterLab as environment/setup.sh installs it: in the project's virtual environment. */
+const venvLab = path.join(repoRoot, ".venv", "bin", "jupyter-lab");
+
+/** A way to start a front end: the command and the arguments before the server options. */
+interface Launcher {
+  command: string;
+  args: string[];
+  version: string;
+}
+
+/** Version printed by `command ...args --version`, or undefined when it does not run. */
+function versionOf(command: string, args: string[], env: NodeJS.ProcessEnv): string | undefined {
+  const r = spawnSync(command, [...args, "--version"], { env, encoding: "utf8", timeout: 60_000 });
   if (r.status !== 0) return undefined;
   return r.stdout.trim().split("\n").pop()?.trim() || "?";
+}
+
+/** JupyterLab: the project's (.venv/), else `jupyter lab` on PATH; undefined when neither runs. */
+function findLab(env: NodeJS.ProcessEnv): Launcher | undefined {
+  for (const [command, args] of [[venvLab, []], ["jupyter", ["lab"]]] as const) {
+    if (path.isAbsolute(command) && !existsSync(command)) continue;
+    const version = versionOf(command, [...args], env);
+    if (version !== undefined) return { command, args: [...args], version };
+  }
+  return undefined;
+}
+
+/** Debian's classic Notebook (`jupyter notebook`), or undefined. */
+function findClassic(env: NodeJS.ProcessEnv): Launcher | undefined {
+  const version = versionOf("jupyter", ["notebook"], env);
+  return version === undefined ? undefined : { command: "jupyter", args: ["notebook"], version };
 }
 
 /** True when nothing listens on 127.0.0.1:port. */
@@ -135,30 +167,39 @@ async function main(): Promise<number> {
     MIRNA_DL_PROFILE: resolveProfile(undefined, process.env),
     MIRNA_DL_DATA: resolveDataDir(process.env),
   };
-  const labVersion = opts.frontEnd === "classic" ? undefined : subcommandVersion("lab", env);
-  if (opts.frontEnd === "lab" && labVersion === undefined) {
-    throw new UsageError("--lab: 'jupyter lab' is not installed (JupyterLab is not in Debian; see environment/environment.yml)");
+  const lab = opts.frontEnd === "classic" ? undefined : findLab(env);
+  if (opts.frontEnd === "lab" && lab === undefined) {
+    throw new UsageError(`--lab: JupyterLab is not installed (${path.relative(repoRoot, venvLab)} missing: run bash environment/setup.sh, which installs it with pip)`);
   }
-  const frontEnd: FrontEnd = labVersion !== undefined ? "lab" : "classic";
-  const version = frontEnd === "lab" ? labVersion : subcommandVersion("notebook", env);
-  if (version === undefined) {
-    throw new UsageError("neither 'jupyter lab' nor 'jupyter notebook' is installed; run: bash environment/setup.sh");
+  const frontEnd: FrontEnd = lab !== undefined ? "lab" : "classic";
+  const launcher = lab ?? findClassic(env);
+  if (launcher === undefined) {
+    throw new UsageError("neither JupyterLab nor the classic Notebook ('jupyter notebook') is installed; run: bash environment/setup.sh");
   }
+  const version = launcher.version;
   const port = await choosePort(opts.port);
-  const args = [
-    frontEnd === "lab" ? "lab" : "notebook",
-    "--no-browser",
-    "--ip=127.0.0.1",
-    `--port=${port}`,
-    "--port-retries=0",
-    `--notebook-dir=${opts.dir}`,
-  ];
+  const args = [...launcher.args, "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0"];
+  if (frontEnd === "lab") {
+    args.push(
+      `--ServerApp.root_dir=${opts.dir}`,
+      // Nothing leaves the machine: no update check, no news feed, no PyPI extension manager.
+      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+      "--LabApp.news_url=None",
+      "--LabApp.extension_manager=readonly",
+    );
+  } else {
+    args.push(`--notebook-dir=${opts.dir}`);
+  }
   // Both servers refuse to start as root without it (CI and these machines run as root).
   if (process.getuid?.() === 0) args.push("--allow-root");
 
   // Own process group: Ctrl+C reaches only this script, which stops the server with SIGTERM
   // (on SIGINT the classic Notebook would ask for a confirmation on the terminal instead).
-  const child = spawn("jupyter", args, { cwd: opts.dir, env, stdio: ["ignore", "inherit", "inherit"], detached: true });
+  // setpriv --pdeathsig (util-linux): the server gets SIGTERM when this script dies, even of SIGKILL.
+  const [command, commandArgs] = onPath("setpriv", env)
+    ? ["setpriv", ["--pdeathsig", "TERM", "--", launcher.command, ...args]]
+    : [launcher.command, args];
+  const child = spawn(command, commandArgs, { cwd: opts.dir, env, stdio: ["ignore", "inherit", "inherit"], detached: true });
   let exited: string | undefined;
   const done = new Promise<number>((resolve) => {
     child.on("error", (e) => {
@@ -175,10 +216,23 @@ async function main(): Promise<number> {
     if (stopping || exited !== undefined) return;
     stopping = true;
     child.kill("SIGTERM");
+    // The server shuts its kernels down on SIGTERM; whatever of its group is left after 20 s is killed.
+    setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // the group is gone
+      }
+    }, 20_000).unref();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   process.on("SIGHUP", stop);
+  // Under npm: a kill of the npm process ends npm and its shell but never reaches this script.
+  watchNpmParents(() => {
+    console.error("jupyter: the npm process that started this script is gone: stopping the server");
+    stop();
+  });
 
   const base = `http://127.0.0.1:${port}`;
   try {
@@ -191,7 +245,7 @@ async function main(): Promise<number> {
   const inRepo = path.relative(repoRoot, opts.dir) === "" && existsSync(path.join(repoRoot, "notebooks"));
   const start = inRepo ? "/tree/notebooks" : "/tree";
   const url = `${base}${frontEnd === "lab" ? "/lab" : ""}${start}?token=${token}`;
-  const name = frontEnd === "lab" ? `JupyterLab ${version}` : `Jupyter Notebook ${version} (classic${labVersion === undefined ? "; JupyterLab is not installed" : ""})`;
+  const name = frontEnd === "lab" ? `JupyterLab ${version}` : `Jupyter Notebook ${version} (classic${lab === undefined && opts.frontEnd !== "classic" ? "; JupyterLab is not installed: bash environment/setup.sh installs it" : ""})`;
   console.log(`jupyter: ${name} on this checkout's tslab kernel, serving ${opts.dir}`);
   console.log(`jupyter: open ${url}`);
   console.log("jupyter: stop with Ctrl+C");

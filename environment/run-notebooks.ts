@@ -21,9 +21,13 @@
  * earlier run of it is removed. Failures name the notebook and the cell: an
  * error in a cell (including a failed check cell, lib/src/checks.ts), a cell
  * that outlasts MIRNA_DL_CELL_TIMEOUT, or nbconvert killed by a signal (the
- * cell that was running). `--update` copies only successful runs. Progress:
- * notebook k/n, cell i/m, elapsed time and the duration of the last successful
- * run with the same profile, kept in `<out>/timings.json`.
+ * cell that was running). `--update` copies only successful runs. Before the
+ * first cell: the expected time of each notebook and in total (its last
+ * successful run with the same profile, kept in `<out>/timings.json`, else the
+ * committed table environment/run-times.json). Progress: notebook k/n, code
+ * cell i/m, elapsed time, the last run's duration; in logs (not a terminal) a
+ * line per code cell and a heartbeat line every MIRNA_DL_HEARTBEAT seconds
+ * while a cell runs.
  *
  * Environment:
  *   MIRNA_DL_PROFILE       `ci` or `full` (default `full`; --profile overrides), passed to notebooks
@@ -31,6 +35,7 @@
  *                          (relative paths resolve against the repo root;
  *                          default `<repo>/data`)
  *   MIRNA_DL_CELL_TIMEOUT  seconds a single cell may run (default 1800; -1: no limit)
+ *   MIRNA_DL_HEARTBEAT     seconds between "still running" lines in logs (default 30)
  *
  * Exit status: 0 all notebooks ran; 1 a notebook failed; 2 bad usage, set-up or missing data.
  */
@@ -54,8 +59,12 @@ const usage = `usage: npm run notebooks [-- options] [notebook.ipynb ...]
   --manifest FILE   data manifest to check and fetch with (default data/manifest.json)
 Order: ${NOTEBOOKS.map((n) => n.name).join(", ")} (those present), then any other by name.
 Missing data is fetched before the first cell runs (as npm run data:fetch does).
+Before the first cell it prints the expected time of each notebook: its last run on this machine
+(<out>/timings.json), else environment/run-times.json. The full profile takes hours; the ci
+profile (--profile ci) minutes.
 env: MIRNA_DL_PROFILE=ci|full (default full), MIRNA_DL_DATA (default <repo>/data),
-     MIRNA_DL_CELL_TIMEOUT seconds per cell (default 1800, -1 = no limit)`;
+     MIRNA_DL_CELL_TIMEOUT seconds per cell (default 1800, -1 = no limit),
+     MIRNA_DL_HEARTBEAT seconds between "still running" lines when output is not a terminal (default 30)`;
 
 interface RunOptions {
   notebooks: string[];
@@ -68,12 +77,15 @@ interface RunOptions {
   dataDir: string;
   manifestFile: string;
   cellTimeoutSeconds: number;
+  /** Seconds between "still running" lines in logs (MIRNA_DL_HEARTBEAT). */
+  heartbeatSeconds: number;
 }
 
 /** What went wrong in a notebook, condensed from nbconvert's stderr. */
 interface NotebookFailure {
-  /** 1-based index of the failing code cell (all cells counted), if known. */
+  /** 1-based ordinal of the failing cell among the code cells, if known. */
   cellNumber?: number;
+  /** Number of code cells. */
   cellCount?: number;
   /** Source of the failing cell, if known. */
   cellSource?: string;
@@ -150,6 +162,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
   }
   const dataDir = resolveDataDir(env);
   const outDir = path.resolve(parsed.values.out ?? path.join(repoRoot, "out", "notebooks"));
+  checkOutDir(outDir);
   const manifestFile = path.resolve(parsed.values.manifest ?? DEFAULT_MANIFEST);
   if (!existsSync(manifestFile)) throw new UsageError(`--manifest ${manifestFile}: no such file`);
 
@@ -171,7 +184,14 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
     const names = new Set(notebooks.map(notebookName));
     absent = NOTEBOOKS.map((n) => n.name).filter((n) => !names.has(n));
   }
-  const only = (parsed.values.only ?? []).flatMap((o) => o.split(",")).map((o) => o.trim().replace(/\.ipynb$/, "")).filter((o) => o !== "");
+  const onlyNames = (value: string) => value.split(",").map((o) => o.trim().replace(/\.ipynb$/, "")).filter((o) => o !== "");
+  // An empty selection is a mistake (an unset shell variable, a stray comma), not "everything":
+  // on the full profile "everything" is hours of work.
+  const emptyOnly = (parsed.values.only ?? []).find((o) => onlyNames(o).length === 0);
+  if (emptyOnly !== undefined) {
+    throw new UsageError(`--only ${JSON.stringify(emptyOnly)} names no notebook; give one or more names (--only preprocess,cvae_generate), or leave --only out to run every notebook`);
+  }
+  const only = (parsed.values.only ?? []).flatMap(onlyNames);
   if (only.length > 0) {
     const available = notebooks.map(notebookName);
     for (const name of only) {
@@ -201,7 +221,40 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
     dataDir,
     manifestFile,
     cellTimeoutSeconds,
+    heartbeatSeconds: heartbeatSeconds(env),
   };
+}
+
+/**
+ * Refuses, before any work, an output folder that cannot be one: a path that exists and is not a
+ * folder, or lies under something that is not a folder. A folder that does not exist yet is fine
+ * (it is created when the first notebook runs).
+ */
+function checkOutDir(outDir: string): void {
+  for (let p = outDir; ; ) {
+    let isFolder: boolean;
+    try {
+      isFolder = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw new UsageError(`--out ${outDir}: cannot use it (${(e as Error).message})`);
+      const parent = path.dirname(p);
+      if (parent === p) return;
+      p = parent;
+      continue;
+    }
+    if (isFolder) return;
+    throw new UsageError(p === outDir ? `--out ${outDir}: exists and is not a folder` : `--out ${outDir}: ${p} is not a folder`);
+  }
+}
+
+/** Creates the output folder; a failure (permissions, a file raced into its place) is one message. */
+function makeOutDir(outDir: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out ${outDir}: cannot create the folder (${(e as Error).message})`);
+  }
 }
 
 /** Writes `data` to `file` through a temporary file in the same folder and a rename. */
@@ -247,24 +300,105 @@ function clock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
+/** A duration as a person plans with it: 23 s → "23 s", 2220 s → "37 min", 9000 s → "2.5 h". */
+function roughDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expected run times: this machine's last run, else the committed table
+
+/** The committed run times (environment/run-times.json): measured runs, as in the README's table. */
+const runTimesFile = path.join(repoRoot, "environment", "run-times.json");
+
+interface RunTimesTable {
+  /** Where and under what load the times were measured. */
+  measured: string;
+  /** Notebook name (no .ipynb) → profile → seconds of a run from scratch. */
+  seconds: Record<string, Partial<Record<Profile, number>>>;
+}
+
+function readRunTimes(file: string = runTimesFile): RunTimesTable {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as RunTimesTable;
+  } catch {
+    return { measured: "", seconds: {} }; // no table: estimates come from earlier runs only
+  }
+}
+
+interface Estimate {
+  seconds: number;
+  source: "last run" | "table";
+}
+
+/** What a notebook is expected to take on `profile`: its last run here, else the table, else undefined. */
+function estimate(notebook: string, profile: Profile, timings: Timings, table: RunTimesTable): Estimate | undefined {
+  const last = timings[path.basename(notebook)]?.[profile];
+  if (last) return { seconds: last.seconds, source: "last run" };
+  const fromTable = table.seconds[notebookName(notebook)]?.[profile];
+  return fromTable !== undefined ? { seconds: fromTable, source: "table" } : undefined;
+}
+
+/**
+ * The lines printed before the first cell: the expected time per notebook and in total and, on the
+ * full profile, the pointer to the ci profile for a first look.
+ */
+function estimateLines(notebooks: readonly string[], profile: Profile, timings: Timings, table: RunTimesTable): string[] {
+  const rows = notebooks.map((nb) => ({ name: path.basename(nb), est: estimate(nb, profile, timings, table) }));
+  const width = Math.max(...rows.map((r) => r.name.length), "total".length) + 2;
+  const lines = [`expected time on the ${profile} profile:`];
+  for (const { name, est } of rows) {
+    const from = est === undefined ? "" : est.source === "last run" ? `last ${profile} run on this machine` : "environment/run-times.json (README's table)";
+    lines.push(`  ${name.padEnd(width)}${(est ? roughDuration(est.seconds) : "unknown").padEnd(9)}${from}`);
+  }
+  const known = rows.filter((r) => r.est !== undefined);
+  const unknown = rows.length - known.length;
+  if (rows.length > 1) {
+    const total = known.reduce((sum, r) => sum + r.est!.seconds, 0);
+    lines.push(`  ${"total".padEnd(width)}${known.length > 0 ? roughDuration(total) : "unknown"}${unknown > 0 && known.length > 0 ? ` + ${unknown} notebook${unknown === 1 ? "" : "s"} of unknown duration` : ""}`);
+  }
+  if (known.some((r) => r.est!.source === "table") && table.measured) lines.push(`  (the table: ${table.measured})`);
+  if (profile === "full") {
+    const ci = notebooks.map((nb) => estimate(nb, "ci", timings, table));
+    const ciTotal = ci.every((e) => e !== undefined) ? ` (about ${roughDuration(ci.reduce((sum, e) => sum + e!.seconds, 0))})` : "";
+    lines.push(`for a first look in minutes, the small ci profile${ciTotal}: npm run notebooks -- --profile ci`);
+  }
+  return lines;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Progress
 
+/** Seconds between "still running" lines in logs (MIRNA_DL_HEARTBEAT, default 30). */
+function heartbeatSeconds(env: NodeJS.ProcessEnv): number {
+  const text = env.MIRNA_DL_HEARTBEAT ?? "30";
+  if (!/^[1-9][0-9]*$/.test(text.trim())) throw new UsageError(`MIRNA_DL_HEARTBEAT must be a whole number of seconds > 0; got "${text}"`);
+  return Number(text);
+}
+
 /**
- * Progress of one notebook. On a terminal: one line rewritten every second. Otherwise (CI logs,
- * tests): a line when the kernel starts and one per code cell.
+ * Progress of one notebook; cells are counted as code cells ("cell 3/15": the third of 15 code
+ * cells). On a terminal: one line rewritten every second. Otherwise (CI logs, tests): a line when
+ * the kernel starts, one when each code cell starts, and a heartbeat line every `heartbeat`
+ * seconds while a cell runs, with the cell's elapsed time (so a log shows a long cell is alive).
  */
 class Progress {
   private readonly tty = Boolean(process.stdout.isTTY);
   private readonly started = Date.now();
-  private cell: number | undefined;
+  /** Ordinal (1-based) of the running code cell, and when it started. */
+  private cell: { ordinal: number; started: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly prefix: string,
-    private readonly cellCount: number,
+    /** Indices (among all cells) of the code cells. */
+    private readonly codeCells: readonly number[],
     private readonly last: NotebookTiming | undefined,
     private readonly profile: Profile,
+    private readonly heartbeat: number,
   ) {
     if (this.tty) {
       this.timer = setInterval(() => this.draw(), 1000);
@@ -283,23 +417,38 @@ class Progress {
   }
 
   private text(): string {
-    const where = this.cell === undefined ? "starting kernel" : `cell ${this.cell + 1}/${this.cellCount}`;
-    return `${this.prefix} · ${where} · ${clock(this.elapsed())}${this.estimate()}`;
+    if (this.cell === undefined) return `${this.prefix} · starting kernel · ${clock(this.elapsed())}${this.estimate()}`;
+    const inCell = this.tty ? ` (this cell ${clock((Date.now() - this.cell.started) / 1000)})` : "";
+    return `${this.prefix} · cell ${this.cell.ordinal}/${this.codeCells.length} · ${clock(this.elapsed())}${inCell}${this.estimate()}`;
   }
 
   private draw(): void {
     process.stdout.write(`\r\x1b[K${this.text()}`);
   }
 
+  /** A cell (index among all cells) started. */
   cellStarted(index: number): void {
-    this.cell = index;
-    if (this.tty) this.draw();
-    else process.stdout.write(`${this.text()}\n`);
+    const ordinal = this.codeCells.indexOf(index) + 1 || index + 1; // not a code cell: cannot happen, keep the index
+    this.cell = { ordinal, started: Date.now() };
+    if (this.tty) return this.draw();
+    process.stdout.write(`${this.text()}\n`);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    const cell = this.cell;
+    this.heartbeatTimer = setInterval(() => {
+      process.stdout.write(`${this.prefix} · cell ${cell.ordinal}/${this.codeCells.length} still running · ${clock((Date.now() - cell.started) / 1000)} in this cell · ${clock(this.elapsed())} in all\n`);
+    }, this.heartbeat * 1000);
+  }
+
+  /** The running cell finished. */
+  cellFinished(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
   }
 
   /** Ends the display with the notebook's result line. */
   finish(line: string): void {
     if (this.timer) clearInterval(this.timer);
+    this.cellFinished();
     process.stdout.write(this.tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   }
 }
@@ -314,29 +463,97 @@ interface ProcessResult {
   output: string;
 }
 
-/** Runs a command; `onLine` sees each progress marker line of its stderr as it comes (they are left out of `output`). */
+/** A process as /proc shows it: its parent and its start time (to tell a reused PID apart). */
+interface ProcessId {
+  pid: number;
+  started: string;
+}
+
+/** `pid`'s parent and start time (Linux /proc), or undefined when it is gone. */
+function procStat(pid: number): { ppid: number; started: string } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
+    return { ppid: Number(rest[1]), started: rest[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live children of `pid` (Linux /proc; none elsewhere). */
+function childrenOf(pid: number): ProcessId[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    if (!/^\d+$/.test(e)) return [];
+    const stat = procStat(Number(e));
+    return stat?.ppid === pid ? [{ pid: Number(e), started: stat.started }] : [];
+  });
+}
+
+/**
+ * Runs a command; `onLine` sees each progress marker line of its stderr as it comes (they are left
+ * out of `output`). The result comes when the command has exited and its output is read — or, at
+ * most 2 s after it exited, when a process it started still holds its output open: nbconvert
+ * killed from outside leaves its kernel running, and the kernel inherited nbconvert's stdout and
+ * stderr (waiting for them to close would wait forever). Such a kernel, a child of nbconvert seen
+ * while it ran, is stopped with SIGTERM once nbconvert is gone.
+ */
 function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const chunks: string[] = [];
     let pending = "";
+    /** nbconvert's children (its kernel), noted at each progress line. */
+    const started = new Map<number, string>();
+    const noteChildren = () => {
+      if (child.pid !== undefined) for (const c of childrenOf(child.pid)) started.set(c.pid, c.started);
+    };
     child.stdout.on("data", (c: Buffer) => chunks.push(c.toString("utf8")));
     child.stderr.on("data", (c: Buffer) => {
       pending += c.toString("utf8");
       const lines = pending.split("\n");
       pending = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith(cellStartMarker) || line.startsWith(cellDoneMarker)) onLine(line);
-        else chunks.push(line + "\n");
+        if (line.startsWith(cellStartMarker) || line.startsWith(cellDoneMarker)) {
+          noteChildren();
+          onLine(line);
+        } else chunks.push(line + "\n");
       }
     });
     child.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" ? new UsageError(`'${command}' not found on PATH; run: bash environment/setup.sh`) : e),
     );
-    child.on("close", (exitCode, signal) => {
+    let done = false;
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+      if (done) return;
+      done = true;
       if (pending !== "") chunks.push(pending);
       resolve({ exitCode, signal, output: chunks.join("").replace(/\n{3,}/g, "\n\n") });
+    };
+    child.on("exit", (exitCode, signal) => {
+      // Orphaned children (re-parented, same start time): the kernel of a killed nbconvert.
+      for (const [pid, since] of started) {
+        const now = procStat(pid);
+        if (now !== undefined && now.started === since && now.ppid !== child.pid) {
+          try {
+            process.kill(pid, "SIGTERM");
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(exitCode, signal);
+      }, 2000).unref();
     });
+    child.on("close", finish);
   });
 }
 
@@ -357,14 +574,24 @@ function conciseError(text: string, maxLines = 8): string {
   return lines.slice(0, maxLines).join("\n") + (lines.length > maxLines ? "\n…" : "");
 }
 
-/** Sources of a notebook's cells, or undefined when it cannot be read. */
-function cellSources(notebookFile: string): string[] | undefined {
+interface Cell {
+  source: string;
+  code: boolean;
+}
+
+/** A notebook's cells (source, and whether it is a code cell), or undefined when it cannot be read. */
+function readCells(notebookFile: string): Cell[] | undefined {
   try {
-    const nb = JSON.parse(readFileSync(notebookFile, "utf8")) as { cells: { source: string | string[] }[] };
-    return nb.cells.map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source));
+    const nb = JSON.parse(readFileSync(notebookFile, "utf8")) as { cells: { cell_type: string; source: string | string[] }[] };
+    return nb.cells.map((c) => ({ source: Array.isArray(c.source) ? c.source.join("") : c.source, code: c.cell_type === "code" }));
   } catch {
     return undefined;
   }
+}
+
+/** Indices (among all cells) of the code cells. */
+function codeCellIndices(cells: readonly Cell[] | undefined): number[] {
+  return (cells ?? []).flatMap((c, i) => (c.code ? [i] : []));
 }
 
 /** What the runner itself knows about a failed run, besides nbconvert's output. */
@@ -378,25 +605,29 @@ interface FailureContext {
 
 /** Condenses nbconvert's output after a failed run (see nbconvertConfig). */
 function describeFailure(output: string, notebookFile: string, context: FailureContext): NotebookFailure {
-  const sources = cellSources(notebookFile);
-  const cellCount = sources?.length;
+  const cells = readCells(notebookFile);
+  const sources = cells?.map((c) => c.source);
+  const codeCells = codeCellIndices(cells);
+  const cellCount = cells ? codeCells.length : undefined;
+  /** Cell index (among all cells) → ordinal among the code cells (1-based). */
+  const ordinal = (index: number) => codeCells.indexOf(index) + 1 || index + 1;
   const running = context.runningCell;
   const runningSource = running !== undefined ? sources?.[running] : undefined;
   if (context.signal) {
     // Killed from outside (the out-of-memory killer, a stop by hand, a CI time limit): the
     // output has nothing but nbconvert's banner, the cell that was running is what we know.
     return {
-      cellNumber: running !== undefined ? running + 1 : undefined,
+      cellNumber: running !== undefined ? ordinal(running) : undefined,
       cellCount,
       cellSource: runningSource,
       error:
-        `nbconvert was killed by signal ${context.signal}${running !== undefined ? ` while cell ${running + 1} was running` : ""}; ` +
+        `nbconvert was killed by signal ${context.signal}${running !== undefined ? ` while code cell ${ordinal(running)} was running` : ""}; ` +
         "it was stopped from outside the notebook (e.g. by the out-of-memory killer, or by hand), not by an error in a cell",
     };
   }
   if (/\bCellTimeoutError\b/.test(output)) {
     return {
-      cellNumber: running !== undefined ? running + 1 : undefined,
+      cellNumber: running !== undefined ? ordinal(running) : undefined,
       cellCount,
       cellSource: runningSource,
       error: `the cell did not finish within ${context.cellTimeoutSeconds} s (MIRNA_DL_CELL_TIMEOUT; -1 for no limit) and was stopped`,
@@ -413,7 +644,7 @@ function describeFailure(output: string, notebookFile: string, context: FailureC
     };
     const fromReply = report.ename ? `${report.ename}: ${report.evalue ?? ""}` : "";
     return {
-      cellNumber: report.cell_index + 1,
+      cellNumber: ordinal(report.cell_index),
       cellCount,
       cellSource: report.source,
       error: conciseError(report.stderr) || fromReply || "(the kernel reported an error without a message)",
@@ -435,14 +666,14 @@ function describeFailure(output: string, notebookFile: string, context: FailureC
   let cellNumber: number | undefined;
   if (cellSource !== undefined && sources !== undefined) {
     const index = sources.findIndex((s) => cellSource.trim() !== "" && s.startsWith(cellSource.trim()));
-    if (index >= 0) cellNumber = index + 1;
+    if (index >= 0) cellNumber = ordinal(index);
   }
   return { cellNumber, cellCount, cellSource, error: errorLines.join("\n").trim() };
 }
 
 function formatFailure(name: string, failure: NotebookFailure, logFile: string): string {
   const where =
-    failure.cellNumber !== undefined ? ` in cell ${failure.cellNumber}${failure.cellCount ? ` of ${failure.cellCount}` : ""}` : "";
+    failure.cellNumber !== undefined ? ` in code cell ${failure.cellNumber}${failure.cellCount ? ` of ${failure.cellCount}` : ""}` : "";
   const parts = [`${name} failed${where}`];
   if (failure.cellSource !== undefined) {
     const src = failure.cellSource.split("\n");
@@ -463,16 +694,18 @@ async function listPlan(opts: RunOptions): Promise<number> {
   console.log(`profile ${opts.profile} · data ${opts.dataDir} · output ${opts.outDir}`);
   const statuses = await dataStatus(opts.notebooks, opts.dataDir, opts.manifestFile);
   const timings = readTimings(path.join(opts.outDir, "timings.json"));
+  const table = readRunTimes();
   opts.notebooks.forEach((nb, i) => {
     const s = statuses[i]!;
     const selectors = dataSelectors(nb);
     const data =
       selectors.length === 0
         ? "no data"
-        : `data ${selectors.join(", ")}: ${s.required.length} files, ` +
+        : `data ${selectors.join(", ")}: ${s.required.length} file${s.required.length === 1 ? "" : "s"}, ` +
           (s.missing.length + s.wrong.length === 0 ? "all present" : `${s.missing.length} missing, ${s.wrong.length} wrong`);
-    const last = timings[path.basename(nb)]?.[opts.profile];
-    console.log(`[${i + 1}/${opts.notebooks.length}] ${path.basename(nb)} · ${data}${last ? ` · last ${opts.profile} run ${clock(last.seconds)}` : ""}`);
+    const est = estimate(nb, opts.profile, timings, table);
+    const time = est === undefined ? "" : est.source === "last run" ? ` · last ${opts.profile} run ${clock(est.seconds)}` : ` · expected ${roughDuration(est.seconds)} (environment/run-times.json)`;
+    console.log(`[${i + 1}/${opts.notebooks.length}] ${path.basename(nb)} · ${data}${time}`);
   });
   if (opts.absent.length > 0) console.log(`not in notebooks/ (skipped): ${opts.absent.join(", ")}`);
   return 0;
@@ -485,13 +718,17 @@ async function runAll(opts: RunOptions): Promise<number> {
     return 0;
   }
   checkKernel();
+  const timingsFile = path.join(opts.outDir, "timings.json");
+  const timings = readTimings(timingsFile);
+  const skipped = opts.absent.length > 0 ? ` · not present, skipped: ${opts.absent.join(", ")}` : "";
+  console.log(`profile ${opts.profile} · data ${opts.dataDir} · output ${opts.outDir}${skipped}`);
+  // How long this will take, before anything starts: the full profile runs for hours.
+  for (const line of estimateLines(opts.notebooks, opts.profile, timings, readRunTimes())) console.log(line);
   // Everything the notebooks read is there before the first cell runs: a run that would stop
   // for lack of data after an hour of earlier notebooks stops now instead.
   await ensureData(opts.notebooks, { dataDir: opts.dataDir, manifestFile: opts.manifestFile });
 
-  mkdirSync(opts.outDir, { recursive: true });
-  const timingsFile = path.join(opts.outDir, "timings.json");
-  const timings = readTimings(timingsFile);
+  makeOutDir(opts.outDir);
   const configDir = mkdtempSync(path.join(tmpdir(), "mirna-dl-nbconvert-"));
   const configFile = path.join(configDir, "mirna_dl_nbconvert_config.py");
   writeFileSync(configFile, nbconvertConfig);
@@ -501,15 +738,14 @@ async function runAll(opts: RunOptions): Promise<number> {
     MIRNA_DL_PROFILE: opts.profile,
     MIRNA_DL_DATA: opts.dataDir,
   };
-  const skipped = opts.absent.length > 0 ? ` · not present, skipped: ${opts.absent.join(", ")}` : "";
-  console.log(`profile ${opts.profile} · data ${opts.dataDir} · output ${opts.outDir}${skipped}`);
   const runStarted = Date.now();
   try {
     for (const [i, notebook] of opts.notebooks.entries()) {
       const name = path.basename(notebook);
       const prefix = `[${i + 1}/${opts.notebooks.length}] ${name}`;
-      const cellCount = cellSources(notebook)?.length ?? 0;
-      const progress = new Progress(prefix, cellCount, timings[name]?.[opts.profile], opts.profile);
+      const cells = readCells(notebook);
+      const cellCount = cells?.length ?? 0;
+      const progress = new Progress(prefix, codeCellIndices(cells), timings[name]?.[opts.profile], opts.profile, opts.heartbeatSeconds);
       const cellSeconds: (number | null)[] = Array.from({ length: cellCount }, () => null);
       let cellStarted = 0;
       /** Index of the cell that started last and has not finished (undefined: none running). */
@@ -541,6 +777,7 @@ async function runAll(opts: RunOptions): Promise<number> {
               progress.cellStarted(index);
             } else {
               runningCell = undefined;
+              progress.cellFinished();
               if (index < cellSeconds.length) cellSeconds[index] = (Date.now() - cellStarted) / 1000;
             }
           },

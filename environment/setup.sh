@@ -21,11 +21,23 @@
 #           Node's headers (no download); without them, or when the build
 #           fails, it prints one notice and the wasm backend is used instead.
 #           A failed build is not retried until lib/native/ changes.
-#   kernel  registers the tslab kernel into .jupyter/ of this checkout (see
-#           spec/toolchain.md, "tslab recipe") unless the registered kernel
-#           already runs this checkout's node_modules/.bin/tslab.
+#   lab     JupyterLab (pinned in environment/jupyterlab-requirements.txt) into
+#           .venv/, a virtual environment of Debian's /usr/bin/python3
+#           (MIRNA_DL_PYTHON overrides), with pip from the package index pip
+#           is configured with (no retries: quick when an index is
+#           unreachable). Skipped when .venv/ already holds that pin. When pip
+#           cannot install it: one notice, and `npm run jupyter` uses Debian's
+#           classic Notebook; not retried until the pin changes (or
+#           .venv/.mirna-dl-lab-failed is deleted).
+#   kernel  registers the tslab kernel into .jupyter/ of this checkout unless the
+#           registered kernel already runs this checkout's node_modules/.bin/tslab.
+#           Both front ends (JupyterLab from .venv/, the classic Notebook) and
+#           nbconvert find it there through JUPYTER_PATH.
+#   trust   marks the committed notebooks (notebooks/*.ipynb) trusted in Jupyter's
+#           signature database, so the classic Notebook shows their figures
+#           instead of "Not Trusted"; again whenever a notebook changed.
 #
-# --quiet prints only what is actually installed or built.
+# --quiet prints only what is actually installed or built (and the notices).
 # MIRNA_DL_SKIP_APT=1 skips the apt step (e.g. a conda environment on Ubuntu,
 # see environment/environment.yml).
 set -euo pipefail
@@ -221,7 +233,10 @@ EOF
 }
 
 step_npm() {
-  command -v node > /dev/null 2>&1 || die "node is not on PATH (Node 20 is required)"
+  command -v node > /dev/null 2>&1 || die "node is not on PATH (Node.js 20, 22 or 24 is required; README.md says how to get one)"
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "Node.js $(node --version) is too old: 20, 22 or 24 is required (README.md says how to get one)"
   local lock_hash
   lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
   if [ -d node_modules ] && [ "$(cat "$npm_stamp" 2> /dev/null || true)" = "$lock_hash" ]; then
@@ -343,6 +358,62 @@ step_native() {
   fi
 }
 
+# ---------------------------------------------------------------- lab ------
+lab_venv=.venv
+lab_requirements=environment/jupyterlab-requirements.txt
+lab_stamp=$lab_venv/.mirna-dl-lab
+lab_failed=$lab_venv/.mirna-dl-lab-failed
+lab_log=$lab_venv/pip-install.log
+# Debian's Python, explicitly: `python3` on PATH may be another one (pyenv, conda).
+lab_python="${MIRNA_DL_PYTHON:-/usr/bin/python3}"
+
+# One line, printed even with --quiet: JupyterLab is not available.
+lab_notice() {
+  echo "setup: lab: NOTICE: JupyterLab not installed ($1); npm run jupyter uses the classic Notebook"
+}
+
+# What the installed environment must match: the pinned requirements and the Python.
+lab_hash() {
+  { cat "$lab_requirements"; echo "python=$lab_python"; } | sha256sum | cut -d' ' -f1
+}
+
+step_lab() {
+  local hash
+  hash="$(lab_hash)"
+  if [ -x "$lab_venv/bin/jupyter-lab" ] && [ "$(cat "$lab_stamp" 2> /dev/null || true)" = "$hash" ]; then
+    say "lab: JupyterLab in $lab_venv/ ($(grep -m1 -o 'jupyterlab==[^ ]*' "$lab_requirements"))"
+    return
+  fi
+  if [ -f "$lab_failed" ] && [ "$(cat "$lab_failed")" = "$hash" ]; then
+    lab_notice "an earlier pip install failed, see $lab_log; delete $lab_failed to retry"
+    return
+  fi
+  if [ ! -x "$lab_python" ]; then
+    lab_notice "no Python at $lab_python (Debian: apt-get install python3-venv python3-pip; or set MIRNA_DL_PYTHON)"
+    return
+  fi
+  act "lab: installing JupyterLab into $lab_venv/ (pip, $lab_python; pin in $lab_requirements)"
+  local log
+  log="$(mktemp)"
+  # --retries 0 --timeout 10: an unreachable index fails at once instead of after minutes of retries.
+  if { [ -x "$lab_venv/bin/python" ] || "$lab_python" -m venv "$lab_venv"; } > "$log" 2>&1 &&
+    "$lab_venv/bin/python" -m pip install --disable-pip-version-check --no-input --retries 0 --timeout 10 \
+      -r "$lab_requirements" >> "$log" 2>&1 &&
+    "$lab_venv/bin/jupyter-lab" --version >> "$log" 2>&1; then
+    mv "$log" "$lab_log"
+    rm -f "$lab_failed"
+    printf '%s\n' "$hash" > "$lab_stamp"
+  else
+    mkdir -p "$lab_venv"
+    mv "$log" "$lab_log"
+    rm -f "$lab_stamp"
+    printf '%s\n' "$hash" > "$lab_failed"
+    local why
+    why="$(grep -E '^(ERROR|Error):' "$lab_log" | tail -1 | cut -c1-200)"
+    lab_notice "pip failed${why:+: $why}; see $lab_log"
+  fi
+}
+
 # ------------------------------------------------------------- kernel ------
 kernel_dir=.jupyter/share/jupyter/kernels/tslab
 
@@ -375,10 +446,49 @@ step_kernel() {
   if [ "$quiet" = 0 ]; then echo "$log" | sed 's/^/  /'; fi
 }
 
+# -------------------------------------------------------------- trust ------
+# Jupyter keeps notebook signatures in a database of the user's data folder, not in the files:
+# trusting changes no notebook. The stamp holds the notebooks' hash and the database's inode,
+# so a changed notebook or a new database is trusted again.
+trust_stamp=.jupyter/.mirna-dl-trusted
+
+step_trust() {
+  local notebooks=() f
+  for f in notebooks/*.ipynb; do [ -e "$f" ] && notebooks+=("$f"); done
+  if [ "${#notebooks[@]}" = 0 ]; then
+    say "trust: no notebooks in notebooks/"
+    return
+  fi
+  local data_dir db state
+  data_dir="${JUPYTER_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/jupyter}"
+  db="$data_dir/nbsignatures.db"
+  state="$({ cat "${notebooks[@]}"; stat -c 'db %i' "$db" 2> /dev/null || echo "no db"; } | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$trust_stamp" 2> /dev/null || true)" = "$state" ]; then
+    say "trust: ${#notebooks[@]} notebooks trusted"
+    return
+  fi
+  # nbformat's `jupyter trust`, run with the Python of the jupyter on PATH (Debian's).
+  local python
+  python="$(sed -n '1s/^#!//p' "$(command -v jupyter)")"
+  case "$python" in */env\ *) python="${python#*/env }" ;; esac
+  python="${python%% *}"
+  act "trust: marking ${#notebooks[@]} notebooks trusted"
+  local log
+  if ! log="$("$python" -m nbformat.sign "${notebooks[@]}" 2>&1)"; then
+    echo "$log" >&2
+    die "trust: $python -m nbformat.sign failed"
+  fi
+  if [ "$quiet" = 0 ]; then echo "$log" | sed 's/^/  /'; fi
+  mkdir -p .jupyter
+  { cat "${notebooks[@]}"; stat -c 'db %i' "$db" 2> /dev/null || echo "no db"; } | sha256sum | cut -d' ' -f1 > "$trust_stamp"
+}
+
 start_ns=$(date +%s%N)
 step_apt
 step_npm
 step_lib
 step_native
+step_lab
 step_kernel
+step_trust
 say "done in $((($(date +%s%N) - start_ns) / 1000000)) ms"

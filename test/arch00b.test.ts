@@ -1,9 +1,14 @@
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { ARCH00B_TRAINING, buildArch00b } from "../lib/src/binding/arch00b";
+import { initBackend } from "../lib/src/ops/backend";
 import { compileModel } from "../lib/src/ops/nn";
 import { SeededDropout } from "../lib/src/ops/seededDropout";
+
+// The backend users run (native when built, else wasm): on tfjs' pure-JS cpu backend the
+// training steps below took minutes.
+before(() => initBackend({ quiet: true }));
 
 test("arch_00b: 301,569 parameters, [n,50,20,1] → [n,1], Keras layer names", () => {
   const model = buildArch00b();
@@ -45,8 +50,9 @@ test("predict leaves no tensors behind and outputs probabilities", () => {
 });
 
 test("dropout draws a fresh mask every training step, reproducibly (SeededDropout, not tfjs' fixed-mask dropout)", async () => {
-  const x = tf.tidy(() => tf.randomUniform([16, 50, 20, 1], 0, 1, "float32", 5).round());
-  const y = tf.tidy(() => tf.randomUniform([16, 1], 0, 1, "float32", 6).round());
+  // A batch of 8: enough for the six dropout layers to drop different cells at each step.
+  const x = tf.tidy(() => tf.randomUniform([8, 50, 20, 1], 0, 1, "float32", 5).round());
+  const y = tf.tidy(() => tf.randomUniform([8, 1], 0, 1, "float32", 6).round());
   /** Weights after two training steps on the same batch. */
   async function twoSteps(): Promise<Float32Array> {
     const model = buildArch00b({ seed: 3 });

@@ -201,6 +201,25 @@ describe("initBackend", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("tfjs' 'install our node backend' banner never prints on the cpu backend, set by tfjs or by initBackend", () => {
+    const banner = /install our node backend|looks like you are running TensorFlow\.js in Node/;
+    const backendModule = JSON.stringify(path.join(REPO, "lib", "src", "ops", "backend"));
+    const cases = {
+      // Without initBackend: code that sets tfjs' cpu backend itself, with this library loaded.
+      "tf.setBackend": `const tf = require("@tensorflow/tfjs"); require(${backendModule});\ntf.setBackend("cpu").then(() => { tf.tensor([1, 2]).dataSync(); console.log("ran " + tf.getBackend()); });`,
+      // The cpu backend chosen through initBackend.
+      "cpu forced": `const tf = require("@tensorflow/tfjs"); const { initBackend } = require(${backendModule});\ninitBackend({ preferred: "cpu" }).then(() => { tf.tensor([1, 2]).dataSync(); console.log("ran " + tf.getBackend()); });`,
+    };
+    for (const [name, code] of Object.entries(cases)) {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env[BACKEND_ENV_VAR];
+      const run = spawnSync(process.execPath, ["--import", "tsx", "-e", code], { cwd: REPO, env, encoding: "utf8" });
+      assert.equal(run.status, 0, `${name}: ${run.stderr}`);
+      assert.match(run.stdout, /^ran cpu$/m, `${name}: the cpu backend ran: ${run.stdout}`);
+      assert.doesNotMatch(run.stdout + run.stderr, banner, `${name}: tfjs printed its banner:\n${run.stdout}${run.stderr}`);
+    }
+  });
 });
 
 describe("wasm Conv2DBackpropFilter agrees with the cpu backend", () => {

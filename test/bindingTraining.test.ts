@@ -22,7 +22,7 @@ import { trainStandardStream } from "../lib/src/binding/trainStream";
 import { missingData } from "../lib/src/data/paths";
 import { initBackend } from "../lib/src/ops/backend";
 import { mulberry32, randomSequence, shuffleInPlace } from "../lib/src/random";
-import { tempDir, writeFixture } from "./helpers";
+import { CLI_COMMAND, tempDir, writeFixture } from "./helpers";
 
 before(async () => {
   await initBackend({ quiet: true });
@@ -263,7 +263,7 @@ test("split of the real chr1 sets: nothing of a held-out site in training (data)
 
 /** Runs the CLI from source. */
 function cli(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "lib", "src", "cli", "main.ts"), ...args], { encoding: "utf8", env: { ...process.env } });
+  return spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", env: { ...process.env } });
 }
 
 test("mirna-dl train --mode iterative: kill -9 mid-run, then --resume, ends in the uninterrupted run's weights", async () => {
@@ -275,7 +275,7 @@ test("mirna-dl train --mode iterative: kill -9 mid-run, then --resume, ends in t
   assert.equal(straight.status, 0, straight.stderr);
   // A second process, killed once its third iteration is checkpointed.
   const killedOut = path.join(dir, "killed");
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "lib", "src", "cli", "main.ts"), ...args(killedOut)], { stdio: "ignore" });
+  const child = spawn(process.execPath, [...CLI_COMMAND, ...args(killedOut)], { stdio: "ignore" });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
   const latest = path.join(killedOut, "checkpoint", "latest.json");
   const timer = setInterval(() => {
@@ -314,7 +314,7 @@ test("mirna-dl train: an iterative run writes its positive rows, a standard run 
   const beyond = writeFixture(dir, "beyond.tsv", "row\n3\n120\n");
   const refused = cli(["train", "--mode", "standard", "--train", table, "--out", path.join(dir, "bad"), "--positive-rows", beyond, "-q"]);
   assert.equal(refused.status, 2);
-  assert.equal(refused.stderr.trim(), `mirna-dl: ${beyond}, row 2, column 'row': row 120 is beyond the 120 training positives of ${table}`);
+  assert.equal(refused.stderr.trim(), `mirna-dl: ${beyond}, row 2 (line 3), column 'row': row 120 is beyond the 120 training positives of ${table}`);
   const both = cli(["train", "--mode", "standard", "--train", table, "--out", path.join(dir, "bad"), "--positive-rows", beyond, "--positives", "5", "-q"]);
   assert.equal(both.status, 2);
   assert.match(both.stderr, /give --positives or --positive-rows, not both/);

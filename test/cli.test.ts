@@ -12,20 +12,19 @@ import { rankMetrics } from "../lib/src/metrics";
 import { testSetPath } from "../lib/src/binding/paths";
 import { missingData } from "../lib/src/data/paths";
 import { strideSubset } from "../lib/src/binding/evaluation";
-import { tempDir, writeFixture, MIRNA, SITE } from "./helpers";
+import { CLI_COMMAND, tempDir, writeFixture, MIRNA, SITE } from "./helpers";
 import { reportFailure } from "../lib/src/cli/failure";
 import { InputError } from "../lib/src/errors";
 
-// The CLI from source (node --import tsx lib/src/cli/main.ts), so the tests see the current
-// code, not a possibly stale lib/dist; one test checks the installed shim lib/bin/mirna-dl.js.
+// The CLI as helpers.ts CLI_COMMAND runs it: lib/dist when it is up to date with lib/src, else
+// the sources through tsx (never stale code); one test checks the installed shim lib/bin/mirna-dl.js.
 const ROOT = path.join(__dirname, "..");
-const CLI = path.join(ROOT, "lib", "src", "cli", "main.ts");
 const BIN = path.join(ROOT, "lib", "bin", "mirna-dl.js");
 const FIXTURE = path.join(__dirname, "fixtures", "synthetic_pairs.tsv");
 const dir = tempDir();
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -127,7 +126,7 @@ test("bad input exits 2 naming file, row and problem", () => {
   const bad = writeFixture(dir, "bad.tsv", `mirna_binding_sequence\tbinding_sequence\tlabel\n${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE.slice(0, 40)}\tnegative\n`);
   const r = run("evaluate", "--model", "seed", "--input", bad);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr.trim(), `mirna-dl: ${bad}, row 2, column 'binding_sequence': site '${SITE.slice(0, 40)}' has length 40, expected 50`);
+  assert.equal(r.stderr.trim(), `mirna-dl: ${bad}, row 2 (line 3), column 'binding_sequence': site '${SITE.slice(0, 40)}' has length 40, expected 50`);
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
   const noModel = run("evaluate", "--model", path.join(dir, "nope.h5"), "--input", FIXTURE);
   assert.equal(noModel.code, 2);
@@ -233,7 +232,7 @@ test("--fit-mirna: miRNAs of other lengths are rejected, or padded with N / cut 
   for (const [file, length] of [[long, 22], [short, 18]] as const) {
     const rejected = run("predict", "--model", "seed", "--input", file);
     assert.equal(rejected.code, 2);
-    assert.match(rejected.stderr, new RegExp(`row 1, column 'mirna_binding_sequence': miRNA '[ACGT]+' has length ${length}, expected 20.*--fit-mirna`));
+    assert.match(rejected.stderr, new RegExp(`row 1 \\(line 2\\), column 'mirna_binding_sequence': miRNA '[ACGT]+' has length ${length}, expected 20.*--fit-mirna`));
     const fitted = run("predict", "--model", "seed", "--input", file, "--fit-mirna");
     assert.equal(fitted.code, 0, fitted.stderr);
     const scores = fitted.stdout.trim().split("\n").slice(1).map((l) => Number(l.split("\t")[3]));

@@ -46,6 +46,7 @@ const toy = defineCommand({
   name: "toy",
   summary: "a toy command",
   description: "Does toy things.",
+  examples: ["prog toy -m a.h5", "prog toy -m b --json"],
   options: {
     model: option({ short: "m", arg: "PATH", required: true, help: "the model" }),
     size: option({ arg: "N", parse: positiveInteger, default: 8, help: "a size\nover two lines" }),
@@ -83,9 +84,10 @@ test("a declared command: typed values, defaults, required options, negative num
 
 test("help is generated from the declarations", async (t) => {
   const help = await capture(t, () => runCommandLine(cli, ["toy", "--help"]));
+  // Usage, summary and options first (what to type), then the description, then the examples.
   assert.equal(help, `Usage: prog toy --model PATH [--offset X] [--json] [options]
 
-Does toy things.
+A toy command.
 
 Options:
   -m, --model PATH  the model
@@ -95,7 +97,13 @@ Options:
       --scale N     a scale (default 2: double)
       --json        JSON out
   -q, --quiet       be quiet
-  -h, --help        this help`);
+  -h, --help        this help
+
+Does toy things.
+
+Examples:
+  prog toy -m a.h5
+  prog toy -m b --json`);
   assert.equal(await capture(t, () => runCommandLine(cli, ["help", "toy"])), help);
   assert.equal(await capture(t, () => runCommandLine(cli, ["toy", "-m", "x", "-h"])), help, "--help wins over other options");
   assert.equal(await capture(t, () => runCommandLine(cli, ["inner", "toy", "-h"])), help.replace("prog toy", "prog inner toy"));
@@ -106,9 +114,9 @@ Options:
 Usage: prog <command> [options]
 
 Commands:
-  toy    a toy command
-  inner  nested commands (prog inner --help)
-  help   show help for a command (prog help toy)
+  toy        a toy command
+  inner toy  a toy command
+  help       show help for a command (prog help toy)
 
 The end.`);
   assert.equal(await capture(t, () => runCommandLine(cli, ["-h"])), main);

@@ -3,22 +3,20 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { buildArch00b } from "../lib/src/binding/arch00b";
 import { initBackend } from "../lib/src/ops/backend";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { readNpyFile } from "../lib/src/io/npy";
 import { readTsvTable } from "../lib/src/io/tsv";
-import { tempDir, writeFixture, MIRNA, SITE, SITE_8MER } from "./helpers";
+import { CLI_COMMAND, tempDir, writeFixture, MIRNA, SITE, SITE_8MER } from "./helpers";
 
 // `mirna-dl explain` from source (as test/cli.test.ts runs the other commands).
 const ROOT = path.join(__dirname, "..");
-const CLI = path.join(ROOT, "lib", "src", "cli", "main.ts");
 const dir = tempDir();
 const MODEL = path.join(dir, "model");
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -107,7 +105,7 @@ test("explain refuses bad usage and bad input with exit 2, before any output", (
   const bad = writeFixture(dir, "bad.tsv", `mirna_binding_sequence\tbinding_sequence\n${MIRNA}\t${SITE.slice(0, 30)}\n`);
   const r = run("explain", "--model", MODEL, "--input", bad, "--out", out);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /bad\.tsv, row 1, column 'binding_sequence': site .* has length 30, expected 50/);
+  assert.match(r.stderr, /bad\.tsv, row 1 \(line 2\), column 'binding_sequence': site .* has length 30, expected 50/);
   assert.ok(!fs.existsSync(out), "nothing written");
   assert.match(run("explain", "--help").stdout, /^Usage: mirna-dl explain --model PATH --input TSV --out DIR/);
 });
@@ -131,8 +129,8 @@ test("explain --out never deletes what it did not write: a file, a folder with o
     [ROOT, ["-o", `${dir}/missing/../g`], /missing\/\.\.\/g: cannot write: folder not found/],
   ];
   for (const [where, args, pattern] of cases) {
-    // tsx by its file (--import tsx is resolved from the current folder, which is not the repository here)
-    const r = spawnSync(process.execPath, ["--import", pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, CLI, "explain", "--model", MODEL, "--input", TABLE, ...args], { encoding: "utf8", cwd: where, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+    // CLI_COMMAND holds absolute paths only: it runs from any folder.
+    const r = spawnSync(process.execPath, [...CLI_COMMAND, "explain", "--model", MODEL, "--input", TABLE, ...args], { encoding: "utf8", cwd: where, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line: ${r.stderr}`);

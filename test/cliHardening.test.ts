@@ -1,8 +1,8 @@
 /**
  * The command line under hostile but realistic inputs (issue 14): outputs that are special
  * files, user columns kept byte for byte, interrupts, broken models, unwritable outputs found
- * before the work, a closed standard output, clear one-line messages. Runs the CLI from source
- * (node --import tsx lib/src/cli/main.ts).
+ * before the work, a closed standard output, clear one-line messages. Runs the CLI as helpers.ts
+ * CLI_COMMAND does (lib/dist when up to date, else the sources through tsx).
  * Run: node --import tsx --test test/cliHardening.test.ts
  */
 import { before, test } from "node:test";
@@ -18,18 +18,17 @@ import { initBackend } from "../lib/src/ops/backend";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { publishedModelPath } from "../lib/src/binding/paths";
 import { missingData } from "../lib/src/data/paths";
-import { MIRNA, SITE_8MER, tempDir, writeFixture } from "./helpers";
+import { CLI_COMMAND, MIRNA, SITE_8MER, tempDir, writeFixture } from "./helpers";
 
 /** A site with no seed match for MIRNA (seed score 0). */
 const SITE = "G".repeat(50);
 
 const ROOT = path.join(__dirname, "..");
-const CLI = path.join(ROOT, "lib", "src", "cli", "main.ts");
 const dir = tempDir();
 const HEADER = "mirna_binding_sequence\tbinding_sequence\tlabel";
 
 function run(args: string[], opts: { env?: Record<string, string>; input?: string } = {}) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], {
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], {
     encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "", ...opts.env }, input: opts.input, maxBuffer: 256 * 1024 * 1024,
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -110,7 +109,7 @@ test("--output: '-' is standard output; a symlink is followed; a FIFO and a devi
 
 function runAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "", ...env } });
+    const child = spawn(process.execPath, [...CLI_COMMAND, ...args], { cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -148,12 +147,12 @@ test("a row with more or fewer fields than the header is refused, naming the row
   const more = writeFixture(dir, "more.tsv", `${HEADER}\n${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tpositive\textra\n`);
   const r = run(["predict", "--model", "seed", "--input", more]);
   assert.equal(r.code, 2);
-  assertOneLine(r.stderr, /more\.tsv, row 2: 4 tab-separated fields, the header has 3/);
+  assertOneLine(r.stderr, /more\.tsv, row 2 \(line 3\): 4 tab-separated fields, the header has 3/);
   assert.equal(r.stdout, "", "nothing written");
   const fewer = writeFixture(dir, "fewer.tsv", `${HEADER}\n${MIRNA}\t${SITE}\n`);
   const f = run(["evaluate", "--model", "seed", "--input", fewer]);
   assert.equal(f.code, 2);
-  assertOneLine(f.stderr, /fewer\.tsv, row 1: 2 tab-separated fields, the header has 3/);
+  assertOneLine(f.stderr, /fewer\.tsv, row 1 \(line 2\): 2 tab-separated fields, the header has 3/);
   assert.doesNotMatch(f.stderr, /bad label/);
 });
 
@@ -215,7 +214,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     fs.mkdirSync(folder);
     const out = path.join(folder, "out.tsv");
     fs.writeFileSync(out, "previous results\n");
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CLI, "predict", "--model", toyModel, "--input", bigTable, "--output", out], { cwd: ROOT });
+    const child: ChildProcess = spawn(process.execPath, [...CLI_COMMAND, "predict", "--model", toyModel, "--input", bigTable, "--output", out], { cwd: ROOT });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, sig) => resolve({ code, signal: sig })));
@@ -238,7 +237,7 @@ test("started by npm (npx): killing the npm side stops the command too, which wr
   // What `npx mirna-dl …` runs: npm → sh -c '<command>' → node. npm does not pass SIGTERM on;
   // the shell dies of it and the command is left behind. The trailing `; true` keeps sh from
   // exec'ing node, as npm's shell does not either.
-  const command = [process.execPath, "--import", "tsx", CLI, "predict", "--model", toyModel, "--input", bigTable, "--output", out]
+  const command = [process.execPath, ...CLI_COMMAND, "predict", "--model", toyModel, "--input", bigTable, "--output", out]
     .map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   const shell = spawn("sh", ["-c", `${command}; true`], { cwd: ROOT, env: { ...process.env, npm_execpath: "/usr/lib/node_modules/npm/bin/npm-cli.js", npm_command: "exec" } });
   let stderr = "";
@@ -339,7 +338,7 @@ test("standard output closed early (| head -1): the command exits quietly with 0
   const input = writeFixture(dir, "many.tsv", `${HEADER}\n${rows.join("\n")}\n`);
   for (const args of [["predict", "--model", "seed", "--input", input], ["evaluate", "--model", "seed", "--input", input]]) {
     const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; first: string }>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT });
+      const child = spawn(process.execPath, [...CLI_COMMAND, ...args], { cwd: ROOT });
       let stderr = "";
       let first = "";
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -368,7 +367,7 @@ test("messages: a gzip named .tsv is read; a 10 MB sequence is cut; binary files
   const huge = writeFixture(dir, "huge.tsv", `${HEADER}\n${MIRNA}\t${"ACGT".repeat(2_500_000)}\tpositive\n`);
   const h = run(["predict", "--model", "seed", "--input", huge]);
   assert.equal(h.code, 2);
-  assertOneLine(h.stderr, /huge\.tsv, row 1, column 'binding_sequence': site 'ACGTACGT[ACGT]*… \(10,000,000 characters\)' has length 10000000, expected 50/);
+  assertOneLine(h.stderr, /huge\.tsv, row 1 \(line 2\), column 'binding_sequence': site 'ACGTACGT[ACGT]*… \(10,000,000 characters\)' has length 10000000, expected 50/);
 
   const h5 = path.join(dir, "model-as-input.h5");
   fs.writeFileSync(h5, Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7), Buffer.from("\tx\n\u0001\u0002\tzz\n")]));
@@ -379,7 +378,7 @@ test("messages: a gzip named .tsv is read; a 10 MB sequence is cut; binary files
   const cases: [string, RegExp][] = [
     [h5, /model-as-input\.h5: is an HDF5 file \(a Keras \.h5 model\?\), expected a tab-separated table$/],
     [npy, /array\.npy: is a NumPy \.npy array, expected a tab-separated table$/],
-    [bin, /random\.tsv, row 1: contains a NUL byte: binary data, not a tab-separated table$/],
+    [bin, /random\.tsv, row 1 \(line 2\): contains a NUL byte: binary data, not a tab-separated table$/],
   ];
   for (const [file, pattern] of cases) {
     const r = run(["evaluate", "--model", "seed", "--input", file]);
@@ -452,7 +451,7 @@ test("-o /dev/stdout with standard output appended to a log keeps the log and ap
   for (const output of ["/dev/stdout", "-", log]) {
     fs.writeFileSync(log, "earlier log line\n");
     const fd = fs.openSync(log, "a"); // what `>> run.log` does
-    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "predict", "--model", "seed", "--input", input, "--output", output], { cwd: ROOT, stdio: ["ignore", fd, "pipe"], encoding: "utf8" });
+    const r = spawnSync(process.execPath, [...CLI_COMMAND, "predict", "--model", "seed", "--input", input, "--output", output], { cwd: ROOT, stdio: ["ignore", fd, "pipe"], encoding: "utf8" });
     fs.closeSync(fd);
     assert.equal(r.status, 0, `${output}: ${r.stderr}`);
     assert.equal(fs.readFileSync(log, "utf8"), `earlier log line\n${table}`, `${output}: the log is kept, the table appended`);

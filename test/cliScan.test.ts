@@ -8,15 +8,14 @@ import { publishedModelPath } from "../lib/src/binding/paths";
 import { hasSeedRegionMatch, scanSeedClass } from "../lib/src/binding/scan";
 import { missingData } from "../lib/src/data/paths";
 import { mulberry32, randomSequence } from "../lib/src/random";
-import { MIRNA, tempDir, writeFixture } from "./helpers";
+import { CLI_COMMAND, MIRNA, tempDir, writeFixture } from "./helpers";
 
-// `mirna-dl scan` from source (node --import tsx lib/src/cli/main.ts), as test/cli.test.ts runs the CLI.
+// `mirna-dl scan` as test/cli.test.ts runs the CLI (helpers.ts CLI_COMMAND).
 const ROOT = path.join(__dirname, "..");
-const CLI = path.join(ROOT, "lib", "src", "cli", "main.ts");
 const dir = tempDir();
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -109,8 +108,8 @@ test("usage errors and bad input exit 2 with one message, before any output is m
     [["scan", "--model", "seed", "--mirnas", mirnas, "--targets", targets, "--top-output", "-"], /--output and --top-output cannot both be standard output/],
     [["scan", "--model", "seed", "--mirnas", mirnas, "--targets", targets, "-o", out, "--top-output", out], /--output and --top-output are the same file/],
     [["scan", "--model", "seed", "--mirnas", mirnas, "--targets", targets, "--stride", "0"], /--stride must be an integer 1–1000000, got '0'/],
-    [["scan", "--model", "seed", "--mirnas", mirnas, "--targets", writeFixture(dir, "bad.fa", ">a\nACGT\nACXT\n"), "-o", out], /bad\.fa, row 3: target 'a' has a letter 'X' at position 7 that is not a nucleotide/],
-    [["scan", "--model", "seed", "--mirnas", writeFixture(dir, "nseed.fa", ">n\nUGANGUAGUAGG\n"), "--targets", targets, "-o", out], /nseed\.fa, row 1: miRNA 'n' .* has an N in its seed .* --all-windows/],
+    [["scan", "--model", "seed", "--mirnas", mirnas, "--targets", writeFixture(dir, "bad.fa", ">a\nACGT\nACXT\n"), "-o", out], /bad\.fa, line 3: target 'a' has a letter 'X' at position 7 that is not a nucleotide/],
+    [["scan", "--model", "seed", "--mirnas", writeFixture(dir, "nseed.fa", ">n\nUGANGUAGUAGG\n"), "--targets", targets, "-o", out], /nseed\.fa, line 1: miRNA 'n' .* has an N in its seed .* --all-windows/],
     [["scan", "--model", path.join(dir, "no-model.h5"), "--mirnas", mirnas, "--targets", targets, "-o", out], /no-model\.h5: model not found/],
     [["scan", "--model", "seed", "--mirnas", mirnas, "--targets", path.join(dir, "no-targets.fa"), "-o", out], /no-targets\.fa: file not found/],
     [["scan", "--model", "seed", "--mirnas", path.join(dir, "no-mirnas.fa"), "--targets", targets, "-o", out], /no-mirnas\.fa: file not found/],
@@ -129,7 +128,7 @@ test("usage errors and bad input exit 2 with one message, before any output is m
   const late = writeFixture(dir, "late.fa", `>ok\n${G(100)}CTACCTCA${G(92)}\n>bad\nACGU-\n`);
   const r = run("scan", "--model", "seed", "--mirnas", mirnas, "--targets", late, "-o", out, "--top-output", path.join(dir, "never-top.tsv"));
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /late\.fa, row 4: target 'bad' has a letter '-' at position 5/);
+  assert.match(r.stderr, /late\.fa, line 4: target 'bad' has a letter '-' at position 5/);
   assert.ok(!fs.existsSync(out) && !fs.existsSync(path.join(dir, "never-top.tsv")));
 });
 
@@ -137,7 +136,7 @@ test("standard output closed early (| head -2): exit 0, quietly", async () => {
   const random = mulberry32(2);
   const mirnas = writeFixture(dir, "m4.fa", `>b\n${MIRNA}\n`);
   const targets = writeFixture(dir, "t4.fa", `>long\n${randomSequence(random, 200_000)}\n`);
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "scan", "-m", "seed", "--mirnas", mirnas, "-t", targets, "--threshold", "0", "-q"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...CLI_COMMAND, "scan", "-m", "seed", "--mirnas", mirnas, "-t", targets, "--threshold", "0", "-q"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   let seen = "";

@@ -16,11 +16,10 @@ import { readNpzSingle } from "../lib/src/io/npy";
 import { missingData } from "../lib/src/data/paths";
 import { deepMirDatasetsFolder } from "../lib/src/hairpin/datasets";
 import { loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
-import { decodePng, tempDir, writeFixture } from "./helpers";
+import { CLI_COMMAND, decodePng, tempDir, writeFixture } from "./helpers";
 
 // These run the real RNAfold (environment/setup.sh installs Debian's vienna-rna) and the CLI
-// from source: node --import tsx lib/src/cli/main.ts hairpin …
-const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
+// as helpers.ts CLI_COMMAND runs it (lib/dist when up to date, else the sources): mirna-dl hairpin …
 const FASTA = path.join(__dirname, "fixtures", "hairpin", "hairpins.fa");
 const dir = tempDir();
 
@@ -33,7 +32,7 @@ const EXPECTED = [
 ];
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", env: { ...process.env } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", env: { ...process.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -49,7 +48,8 @@ before(async () => {
 test("help: hairpin, encode, classify, train", () => {
   const main = run("--help");
   assert.equal(main.code, 0);
-  assert.match(main.stdout, /hairpin +pre-miRNA hairpin images/);
+  // The main help lists the nested commands themselves.
+  assert.match(main.stdout, /^ {2}hairpin encode +fold FASTA[\s\S]*^ {2}hairpin classify +[\s\S]*^ {2}hairpin train +[\s\S]*^ {2}hairpin train-vae +[\s\S]*^ {2}hairpin generate +/m);
   const hairpin = run("hairpin", "--help");
   assert.equal(hairpin.code, 0);
   assert.match(hairpin.stdout, /encode[\s\S]*classify[\s\S]*train[\s\S]*help/);
@@ -149,11 +149,11 @@ test("classify: FASTA (folded + encoded) and the encoded .npz give the library's
 
 test("bad FASTA input: clear errors naming the file, line and record (library and CLI exit code 2)", () => {
   const cases: [string, string, RegExp][] = [
-    ["no-header.fa", "ACGUACGU\n>x\nACGU\n", /no-header\.fa, row 1: not FASTA: line 1 comes before any '>' header/],
-    ["empty.fa", ">a\nGGGGAAACCCC\n>b\n\n>c\nACGU\n", /empty\.fa, row 3: record 'b' has an empty sequence/],
-    ["letters.fa", ">a\nGGGGAAACCCC\n>bad one\nGGGGAXACCCC\n", /letters\.fa, row 3: sequence of record 'bad' .* has a non-RNA letter 'X' at position 6/],
-    ["nameless.fa", ">\nACGU\n", /nameless\.fa, row 1: FASTA header '>' without a name/],
-    ["twice.fa", ">a\nACGU\n>a\nACGU\n", /twice\.fa, row 3: duplicate record name 'a' \(first at line 1\)/],
+    ["no-header.fa", "ACGUACGU\n>x\nACGU\n", /no-header\.fa, line 1: not FASTA: line 1 comes before any '>' header/],
+    ["empty.fa", ">a\nGGGGAAACCCC\n>b\n\n>c\nACGU\n", /empty\.fa, line 3: record 'b' has an empty sequence/],
+    ["letters.fa", ">a\nGGGGAAACCCC\n>bad one\nGGGGAXACCCC\n", /letters\.fa, line 3: sequence of record 'bad' .* has a non-RNA letter 'X' at position 6/],
+    ["nameless.fa", ">\nACGU\n", /nameless\.fa, line 1: FASTA header '>' without a name/],
+    ["twice.fa", ">a\nACGU\n>a\nACGU\n", /twice\.fa, line 3: duplicate record name 'a' \(first at line 1\)/],
     ["nothing.fa", "\n\n", /nothing\.fa: no FASTA records/],
   ];
   for (const [name, text, pattern] of cases) {
@@ -168,7 +168,7 @@ test("bad FASTA input: clear errors naming the file, line and record (library an
   const mismatch = writeFixture(dir, "mismatch.fa", ">ok\nGGGGAAACCCC\n>short_fold\nGGGGAAACCCC\n((((..))))\n");
   const m = run("hairpin", "classify", "--model", modelDir, "--input", mismatch);
   assert.equal(m.code, 2);
-  assert.match(m.stderr, /mismatch\.fa, row 3: record 'short_fold': .*10.*11|mismatch\.fa, row 3: record 'short_fold': .*11.*10/);
+  assert.match(m.stderr, /mismatch\.fa, line 3: record 'short_fold': .*10.*11|mismatch\.fa, line 3: record 'short_fold': .*11.*10/);
 
   const noLoop = writeFixture(dir, "noloop.fa", ">flat\nGGGGAAACCCC\n...........\n");
   const n = run("hairpin", "encode", "--input", noLoop, "--out", path.join(dir, "never"));
@@ -346,7 +346,7 @@ test("encode: an RNAfold that fails or prints garbage is one clear message (no s
     [garbage, /^mirna-dl: RNAfold printed 1 lines for 3 sequences \(expected 6\); output starts: .*this is not RNAfold output.*\n$/],
   ];
   for (const [binary, pattern] of cases) {
-    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "hairpin", "encode", "--input", FASTA, "--out", out, "--force"], {
+    const r = spawnSync(process.execPath, [...CLI_COMMAND, "hairpin", "encode", "--input", FASTA, "--out", out, "--force"], {
       encoding: "utf8", env: { ...process.env, MIRNA_DL_RNAFOLD: binary },
     });
     assert.equal(r.status, 1, r.stderr);
@@ -361,7 +361,7 @@ test("a bad structure line is reported as a structure, not as a sequence letter;
   const bad = writeFixture(dir, "bad-structure.fa", ">hp\nGGGGAAACCCC\n((((...)))x\n");
   const r = run("hairpin", "encode", "--input", bad, "--out", path.join(dir, "never"));
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^mirna-dl: .*bad-structure\.fa, row 3: record 'hp': bad structure line '\(\(\(\(\.\.\.\)\)\)x' \(expected dots and round brackets only/);
+  assert.match(r.stderr, /^mirna-dl: .*bad-structure\.fa, line 3: record 'hp': bad structure line '\(\(\(\(\.\.\.\)\)\)x' \(expected dots and round brackets only/);
   assert.doesNotMatch(r.stderr, /non-RNA letter/);
   const npy = path.join(__dirname, "fixtures", "npy");
   const someNpy = fs.readdirSync(npy).find((f) => f.endsWith(".npy"));
@@ -389,7 +389,7 @@ test("encode: a record longer than an image can hold is refused before any foldi
   const started = Date.now();
   const r = run("hairpin", "encode", "--input", long, "--out", path.join(dir, "too-long-out"));
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^mirna-dl: .*long\.fa, row 3: sequence of record 'transcript' is 10,000 nt long: a hairpin image holds 100 columns, at most 200 nt/);
+  assert.match(r.stderr, /^mirna-dl: .*long\.fa, line 3: sequence of record 'transcript' is 10,000 nt long: a hairpin image holds 100 columns, at most 200 nt/);
   assert.ok(Date.now() - started < 60_000, "not folded");
   assert.ok(!fs.existsSync(path.join(dir, "too-long-out")));
   const limit = writeFixture(dir, "limit.fa", `>at-limit\n${"G".repeat(98)}AAAA${"C".repeat(98)}\n`);

@@ -82,10 +82,10 @@ test("readImagesColumns: errors name file, row and column", () => {
   assert.deepEqual(rows, [
     { dataset: "hsa", index: 0, name: "hsa-mir-1", label: 1, ncols: 3, top: "AC-", bot: "GGU", topLen: [1, 10, 2], botLen: [1, 2, 1], loopCols: 1, decodedSeq: "CAGGU", structure: "(...)", roundtripExact: true },
   ] satisfies ImageColumnsRow[]);
-  throwsInput(() => readImagesColumns(writeFixture(dir, "len.tsv", header + good.replace("\t1a2\t", "\t1a\t"))), /len\.tsv, row 1, column 'top_len': expected 3 characters \(ncols\), found 2/);
-  throwsInput(() => readImagesColumns(writeFixture(dir, "digit.tsv", header + good.replace("\t1a2\t", "\t1*2\t"))), /digit\.tsv, row 1, column 'top_len': '\*' at column 1 is not a base-36 digit/);
-  throwsInput(() => readImagesColumns(writeFixture(dir, "label.tsv", header + good + good.replace("\t1\t3\t", "\t2\t3\t"))), /label\.tsv, row 2, column 'label': expected an integer 0\.\.1, found '2'/);
-  throwsInput(() => readImagesColumns(writeFixture(dir, "colour.tsv", header + good.replace("\tAC-\t", "\tAN-\t"))), /colour\.tsv, row 1, column 'top': colour 'N' at column 1/);
+  throwsInput(() => readImagesColumns(writeFixture(dir, "len.tsv", header + good.replace("\t1a2\t", "\t1a\t"))), /len\.tsv, row 1 \(line 2\), column 'top_len': expected 3 characters \(ncols\), found 2/);
+  throwsInput(() => readImagesColumns(writeFixture(dir, "digit.tsv", header + good.replace("\t1a2\t", "\t1*2\t"))), /digit\.tsv, row 1 \(line 2\), column 'top_len': '\*' at column 1 is not a base-36 digit/);
+  throwsInput(() => readImagesColumns(writeFixture(dir, "label.tsv", header + good + good.replace("\t1\t3\t", "\t2\t3\t"))), /label\.tsv, row 2 \(line 3\), column 'label': expected an integer 0\.\.1, found '2'/);
+  throwsInput(() => readImagesColumns(writeFixture(dir, "colour.tsv", header + good.replace("\tAC-\t", "\tAN-\t"))), /colour\.tsv, row 1 \(line 2\), column 'top': colour 'N' at column 1/);
   throwsInput(() => readImagesColumns(writeFixture(dir, "cols.tsv", "dataset\tindex\n" + "hsa\t0\n")), /cols\.tsv: missing columns: name, label/);
 });
 

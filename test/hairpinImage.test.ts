@@ -152,7 +152,7 @@ test("encoder input is normalised and bad input is an InputError with a clear me
   const bad = (sequence: string, fold: string, pattern: RegExp) =>
     assert.throws(() => encodeHairpinImage(sequence, fold, { file: "x.tsv", row: 3 }), (e: unknown) => {
       assert.ok(e instanceof InputError, String(e));
-      assert.match(e.message, /^x\.tsv, row 3: /);
+      assert.match(e.message, /^x\.tsv, row 3 \(line 4\): /);
       assert.match(e.message, pattern);
       return true;
     });

@@ -3,7 +3,8 @@
  * test/fixtures/notebooks/ (passes.ipynb, throws.ipynb, needs-data.ipynb;
  * checks.ipynb with its reference table references/checks.json; sleeps.ipynb
  * for a cell timeout; kills-nbconvert.ipynb, whose cell kills the nbconvert
- * process running it), on the real tslab kernel through `jupyter nbconvert`.
+ * process running it; orphans-kernel.ipynb, which does so and keeps its kernel
+ * running), on the real tslab kernel through `jupyter nbconvert`.
  * Each kernel run takes a few seconds. Data is fetched from a loopback HTTP server started here, with a
  * temporary manifest (--manifest) and data folder (MIRNA_DL_DATA); fixtures
  * copied under a name of the runner's table (e.g. cvae_generate.ipynb) get that
@@ -47,13 +48,16 @@ function runRunner(args: string[], env: Record<string, string | undefined> = {})
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Like runRunner, without blocking this process (needed while it serves HTTP to the runner). */
-function runRunnerAsync(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+/**
+ * Like runRunner, without blocking this process (needed while it serves HTTP to the runner). A
+ * runner still running after `timeoutMs` is killed (status null).
+ */
+function runRunnerAsync(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 0): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ["--import", "tsx", runnerScript, ...args],
-      { cwd: repoRoot, env: { ...process.env, MIRNA_DL_PROFILE: undefined, MIRNA_DL_DATA: undefined, ...env }, encoding: "utf8" },
+      { cwd: repoRoot, env: { ...process.env, MIRNA_DL_PROFILE: undefined, MIRNA_DL_DATA: undefined, ...env }, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" },
       (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
     );
   });
@@ -156,6 +160,12 @@ describe("run-notebooks: arguments and environment", () => {
     assert.match(r.stderr, /MIRNA_DL_CELL_TIMEOUT .*"10min"/);
   });
 
+  test("a bad MIRNA_DL_HEARTBEAT is rejected with exit status 2", () => {
+    const r = runRunner(["--list", path.join(fixtures, "passes.ipynb")], { MIRNA_DL_HEARTBEAT: "0" });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^run-notebooks: MIRNA_DL_HEARTBEAT must be a whole number of seconds > 0; got "0"$/m);
+  });
+
   test("a missing notebook is named in the error", () => {
     const r = runRunner(["test/fixtures/notebooks/no-such.ipynb"]);
     assert.equal(r.status, 2, r.stdout + r.stderr);
@@ -179,6 +189,9 @@ describe("run-notebooks: arguments and environment", () => {
     const r = runRunner(["--list", ...files], { MIRNA_DL_DATA: freshDir("order-data") });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.deepEqual(listed(r.stdout), ["preprocess.ipynb", "model_train_lock.ipynb", "cvae_generate.ipynb", "alpha.ipynb", "zeta.ipynb"]);
+    // No earlier run in --out: the committed table's time for the notebooks it knows.
+    assert.match(r.stdout, /^\[1\/5\] preprocess\.ipynb · no data · expected \d+(\.\d)? (s|min|h) \(environment\/run-times\.json\)$/m);
+    assert.match(r.stdout, /^\[4\/5\] alpha\.ipynb · no data$/m);
     assert.deepEqual(NOTEBOOKS.map((n) => n.name), ["preprocess", "model_train_lock", "interpret", "cvae_generate"]);
   });
 
@@ -194,6 +207,8 @@ describe("run-notebooks: arguments and environment", () => {
     // What each needs is shown: nothing for preprocess, the published models for model_train_lock.
     assert.match(r.stdout, /preprocess\.ipynb · no data/);
     assert.match(r.stdout, /model_train_lock\.ipynb · data mirna_binding\/data\/models, .*mirbind: \d+ files, \d+ missing/);
+    // One file is "1 file".
+    assert.match(r.stdout, /interpret\.ipynb · data mirna_binding\/data\/models\/iterative\.h5: 1 file, 1 missing/);
   });
 
   test("--only: repeatable or a comma list, run order kept; an unknown name is exit status 2", () => {
@@ -212,6 +227,35 @@ describe("run-notebooks: arguments and environment", () => {
     assert.equal(fromFolder.status, 2);
     assert.match(fromFolder.stderr, /--only no_such_notebook: no such notebook in notebooks\//);
   });
+
+  test("--only with an empty selection ('' or ',') is a usage error, never 'all notebooks'", () => {
+    const env = { MIRNA_DL_DATA: freshDir("only-empty-data") };
+    for (const value of ["", ",", " , "]) {
+      const r = runRunner(["--list", "--only", value], env);
+      assert.equal(r.status, 2, `--only ${JSON.stringify(value)}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /^run-notebooks: --only .*names no notebook/m);
+      assert.deepEqual(listed(r.stdout), [], "nothing listed");
+    }
+    // Also together with a real name: one empty --only still selects nothing by itself.
+    const mixed = runRunner(["--list", "--only", "preprocess", "--only", ""], env);
+    assert.equal(mixed.status, 2, mixed.stdout + mixed.stderr);
+  });
+
+  test("--out naming an existing file, or a path under a file: exit 2 before any work, one line, no stack", () => {
+    const dir = freshDir("out-file");
+    const file = path.join(dir, "results.txt");
+    writeFileSync(file, "keep me\n");
+    for (const out of [file, path.join(file, "sub")]) {
+      for (const extra of [[], ["--list"]]) {
+        const r = runRunner([...extra, "--out", out, "--profile", "ci", path.join(fixtures, "passes.ipynb")]);
+        assert.equal(r.status, 2, r.stdout + r.stderr);
+        assert.match(r.stderr, /^run-notebooks: --out .*results\.txt.*: .*not a folder/m);
+        assert.doesNotMatch(r.stderr, /^\s+at |EEXIST|ENOTDIR/m, "no stack, no raw error code");
+        assert.doesNotMatch(r.stdout, /starting kernel|cell \d/, "no notebook started");
+      }
+    }
+    assert.equal(readFileSync(file, "utf8"), "keep me\n", "the file is untouched");
+  });
 });
 
 describe("run-notebooks: executing on the tslab kernel", () => {
@@ -226,6 +270,10 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /\[1\/1\] passes\.ipynb … ok \(\d+\.\d s\)/);
+    // Before the first cell: the expected time (none known for this notebook yet); no pointer to
+    // the ci profile, which this is.
+    assert.match(r.stdout, /^expected time on the ci profile:\n {2}passes\.ipynb +unknown *$/m);
+    assert.doesNotMatch(r.stdout, /first look/);
     // Progress: kernel start, then each cell with the elapsed time (not a terminal: one line each).
     assert.match(r.stdout, /^\[1\/1\] passes\.ipynb · starting kernel$/m);
     assert.match(r.stdout, /^\[1\/1\] passes\.ipynb · cell 1\/2 · \d+:\d\d$/m);
@@ -247,6 +295,7 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     const again = runRunner(["--out", outDir, "--profile", "ci", "test/fixtures/notebooks/passes.ipynb"]);
     assert.equal(again.status, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /^\[1\/1\] passes\.ipynb · cell 2\/2 · \d+:\d\d · last ci run \d+:\d\d$/m);
+    assert.match(again.stdout, /^ {2}passes\.ipynb +\d+(\.\d)? (s|min|h) +last ci run on this machine$/m);
   });
 
   test("a failing notebook: non-zero exit naming the notebook, the cell and the error", (t) => {
@@ -259,8 +308,8 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     assert.equal(r.status, 1, all);
     assert.match(r.stdout, /\[1\/2\] throws\.ipynb … FAILED/);
     assert.match(r.stderr, /^stopped: 1 later notebook\(s\) not run$/m);
-    assert.doesNotMatch(r.stdout, /zz-later/, "the first failure stops the run");
-    assert.match(r.stderr, /throws\.ipynb failed in cell 2 of 3/);
+    assert.doesNotMatch(r.stdout, /^\[\d\/2\] zz-later/m, "the first failure stops the run");
+    assert.match(r.stderr, /throws\.ipynb failed in code cell 2 of 3/);
     assert.match(r.stderr, /\| throw new Error\("boom-42"\);/, "shows the failing cell's source");
     // The error itself (from the kernel's stderr), not only the cell source.
     assert.match(r.stderr, /^ {2}Error: boom-42$/m);
@@ -279,6 +328,10 @@ describe("run-notebooks: executing on the tslab kernel", () => {
     const r = runRunner(["--update", "--out", outDir, source], { MIRNA_DL_PROFILE: "full" });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /source updated/);
+    // The full profile takes hours: the ci profile is pointed at before anything runs.
+    assert.match(r.stdout, /^expected time on the full profile:$/m);
+    assert.match(r.stdout, /^for a first look in minutes, the small ci profile.*: npm run notebooks -- --profile ci$/m);
+    assert.ok(r.stdout.indexOf("--profile ci") < r.stdout.indexOf("starting kernel"), "printed before the kernel starts");
     const updated = streamOutputText(source);
     assert.match(updated, /runner-fixture-ok/);
     assert.match(updated, /^profile=full$/m);
@@ -292,13 +345,16 @@ describe("run-notebooks: failures", () => {
     if (!kernelAvailable(t)) return;
     const outDir = path.join(tempRoot, "timeout-out");
     const started = Date.now();
-    const r = runRunner(["--out", outDir, path.join(fixtures, "sleeps.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_CELL_TIMEOUT: "2" });
+    const r = runRunner(["--out", outDir, path.join(fixtures, "sleeps.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_CELL_TIMEOUT: "3", MIRNA_DL_HEARTBEAT: "1" });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.ok(Date.now() - started < 60_000, "stopped at the time limit, not after the cell's two minutes");
     assert.match(r.stdout, /\[1\/1\] sleeps\.ipynb … FAILED/);
-    assert.match(r.stderr, /^sleeps\.ipynb failed in cell 2 of 3$/m);
+    // Logs show that a long cell is alive: a heartbeat line with the cell's elapsed time.
+    assert.match(r.stdout, /^\[1\/1\] sleeps\.ipynb · cell 2\/3 still running · 0:0[1-9] in this cell · \d+:\d\d in all$/m);
+    assert.doesNotMatch(r.stdout, /cell 1\/3 still running/, "no heartbeat for the short first cell");
+    assert.match(r.stderr, /^sleeps\.ipynb failed in code cell 2 of 3$/m);
     assert.match(r.stderr, /^ {2}\| await new Promise\(\(resolve\) => setTimeout\(resolve, 120_000\)\);$/m);
-    assert.match(r.stderr, /^ {2}the cell did not finish within 2 s \(MIRNA_DL_CELL_TIMEOUT; -1 for no limit\) and was stopped$/m);
+    assert.match(r.stderr, /^ {2}the cell did not finish within 3 s \(MIRNA_DL_CELL_TIMEOUT; -1 for no limit\) and was stopped$/m);
     assert.ok(!existsSync(path.join(outDir, "sleeps.ipynb")), "no executed copy");
     assert.match(readFileSync(path.join(outDir, "sleeps.ipynb.log"), "utf8"), /CellTimeoutError/);
   });
@@ -312,10 +368,39 @@ describe("run-notebooks: failures", () => {
     const r = runRunner(["--out", outDir, path.join(fixtures, "kills-nbconvert.ipynb")], { MIRNA_DL_PROFILE: "ci" });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /\[1\/1\] kills-nbconvert\.ipynb … FAILED/);
-    assert.match(r.stderr, /^kills-nbconvert\.ipynb failed in cell 2 of 3$/m);
-    assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while cell 2 was running; it was stopped from outside the notebook/m);
+    assert.match(r.stderr, /^kills-nbconvert\.ipynb failed in code cell 2 of 3$/m);
+    assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while code cell 2 was running; it was stopped from outside the notebook/m);
     assert.ok(!existsSync(path.join(outDir, "kills-nbconvert.ipynb")), "no executed copy, not even the earlier one");
     assert.deepEqual(readdirSync(outDir).sort(), ["kills-nbconvert.ipynb.log"], "no partial output left in --out");
+  });
+
+  test("nbconvert killed while its kernel lives on (holding nbconvert's output): the runner does not hang, reports it, and stops the kernel", async (t) => {
+    if (!kernelAvailable(t)) return;
+    const dir = freshDir("orphan");
+    const pidFile = path.join(dir, "kernel.pid");
+    const started = Date.now();
+    const r = await runRunnerAsync(["--out", path.join(dir, "out"), path.join(fixtures, "orphans-kernel.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_TEST_KERNEL_PID_FILE: pidFile }, 240_000);
+    const kernel = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0;
+    /** The kernel runs (a zombie or a gone PID does not). */
+    const alive = () => {
+      try {
+        return !/\) Z /.test(readFileSync(`/proc/${kernel}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    // Whatever the outcome, no kernel is left behind by this test (it would sleep for 10 minutes).
+    t.after(() => {
+      if (kernel > 1 && alive()) process.kill(kernel, "SIGKILL");
+    });
+    assert.equal(r.status, 1, `the runner ended with status 1 (null: it hung and was killed after 240 s)\n${r.stdout}${r.stderr}`);
+    assert.ok(Date.now() - started < 240_000);
+    assert.match(r.stderr, /^ {2}nbconvert was killed by signal SIGKILL while code cell 2 was running;/m);
+    assert.ok(kernel > 1, `the kernel wrote its pid to ${pidFile}: ${kernel}`);
+    // Stopped by the runner with SIGTERM: gone within a few seconds.
+    const deadline = Date.now() + 30_000;
+    while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(!alive(), `the orphaned kernel ${kernel} was stopped`);
   });
 
   test("--update never copies a failed run over its source", (t) => {
@@ -362,7 +447,11 @@ describe("run-notebooks: failures", () => {
     const bad = runRunner(["--out", outDir, "--profile", "ci", notebook]);
     assert.equal(bad.status, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /\[1\/1\] checks\.ipynb … FAILED/);
-    assert.match(bad.stderr, /^checks\.ipynb failed in cell 3 of 4$/m);
+    // Cells are counted as code cells (the notebook opens with a markdown cell), in the progress
+    // lines and in the failure alike.
+    assert.match(ok.stdout, /^\[1\/1\] checks\.ipynb · cell 3\/3 · /m);
+    assert.doesNotMatch(ok.stdout, /cell \d\/4/);
+    assert.match(bad.stderr, /^checks\.ipynb failed in code cell 2 of 3$/m);
     assert.match(bad.stderr, /ReferenceCheckError: checks: 1 of 2 checks failed against .*checks\.json \(profile ci\):/);
     assert.match(bad.stderr, /- answer: measured 42, expected 42\.6 ± 0\.5/);
     assert.ok(!existsSync(path.join(outDir, "checks.ipynb")), "the executed copy of the passing run is gone: --out holds the latest run's results");

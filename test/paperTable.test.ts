@@ -10,7 +10,7 @@ import { PAPER_TRAIN_COLUMNS } from "../lib/src/binding/paperLayout";
 import { locatePaperTable, paperFixturePath, paperTrainTablePath, readPaperTrainTable } from "../lib/src/binding/paperTable";
 import { readPairChunks, readPairTable } from "../lib/src/binding/tables";
 import { InputError } from "../lib/src/errors";
-import { MIRNA, SITE, tempDir, writeFixture } from "./helpers";
+import { CLI_COMMAND, MIRNA, SITE, tempDir, writeFixture } from "./helpers";
 
 const FIXTURE = paperFixturePath();
 const TEXT = fs.readFileSync(FIXTURE, "utf8");
@@ -126,9 +126,9 @@ test("locatePaperTable: MIRNA_DL_PAPER_TABLE first (must exist), else the data f
   }
 });
 
-/** Runs the CLI from source. */
+/** Runs the CLI (helpers.ts CLI_COMMAND: lib/dist when up to date, else the sources). */
 function cli(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "lib", "src", "cli", "main.ts"), ...args], { encoding: "utf8", env: { ...process.env } });
+  return spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", env: { ...process.env } });
 }
 
 test("mirna-dl train --train <the original's table>: standard and iterative (faithful, improved) end to end; a malformed table exits 2 naming row and column", () => {

@@ -304,7 +304,7 @@ test("the MIME type of figures and the $schema of specs name the same Vega-Lite 
   const mimeVersion = /^application\/vnd\.vegalite\.v(\d+)\+json$/.exec(VEGA_LITE_MIME)?.[1];
   const schemaVersion = /\/vega-lite\/v(\d+)(?:\.\d+)*\.json$/.exec(VEGA_LITE_SCHEMA)?.[1];
   assert.ok(mimeVersion !== undefined && mimeVersion === schemaVersion, `MIME v${mimeVersion} vs $schema v${schemaVersion}`);
-  // Every builder declares it, and Vega-Lite 6 (our renderer) compiles the v5 specs without a warning.
+  // Every builder declares it, and Vega-Lite 5 (our renderer, as JupyterLab's) compiles the specs without a warning.
   const rows = [{ k: "a", v: 1, s: "x" }, { k: "b", v: 2, s: "y" }];
   const specs: VegaLiteSpec[] = [
     rocCurveSpec([{ name: "m", fpr: rocA.fpr, tpr: rocA.tpr, auc: rocA.auc }]),

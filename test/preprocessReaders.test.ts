@@ -161,27 +161,27 @@ test("ENCORI: missing file, header only, missing columns", async () => {
 
 test("ENCORI: malformed coordinates and strands name file, row and column", async () => {
   const letters = encoriWith("coord_letters.tsv", 3, (f) => (f[column("narrowStart")] = "23O1"));
-  await throwsInput(() => readEncoriTargets(letters), "coord_letters.tsv, row 3, column 'narrowStart': '23O1' is not a non-negative integer");
+  await throwsInput(() => readEncoriTargets(letters), "coord_letters.tsv, row 3 (line 7), column 'narrowStart': '23O1' is not a non-negative integer");
   const decimal = encoriWith("coord_decimal.tsv", 7, (f) => (f[column("broadEnd")] = "2110.5"));
-  await throwsInput(() => readEncoriTargets(decimal), "coord_decimal.tsv, row 7, column 'broadEnd'", "'2110.5'");
+  await throwsInput(() => readEncoriTargets(decimal), "coord_decimal.tsv, row 7 (line 11), column 'broadEnd'", "'2110.5'");
   const negative = encoriWith("coord_negative.tsv", 2, (f) => (f[column("narrowEnd")] = "-5"));
-  await throwsInput(() => readEncoriTargets(negative), "coord_negative.tsv, row 2, column 'narrowEnd': '-5' is not a non-negative integer");
+  await throwsInput(() => readEncoriTargets(negative), "coord_negative.tsv, row 2 (line 6), column 'narrowEnd': '-5' is not a non-negative integer");
   const empty = encoriWith("coord_empty.tsv", 5, (f) => (f[column("narrowStart")] = ""));
-  await throwsInput(() => readEncoriTargets(empty), "coord_empty.tsv, row 5, column 'narrowStart': empty value");
+  await throwsInput(() => readEncoriTargets(empty), "coord_empty.tsv, row 5 (line 9), column 'narrowStart': empty value");
   const huge = encoriWith("count_huge.tsv", 8, (f) => (f[column("pancancerNum")] = "3000000000"));
-  await throwsInput(() => readEncoriTargets(huge), "count_huge.tsv, row 8, column 'pancancerNum': 3000000000 is too large");
+  await throwsInput(() => readEncoriTargets(huge), "count_huge.tsv, row 8 (line 12), column 'pancancerNum': 3000000000 is too large");
   const count = encoriWith("count_bad.tsv", 4, (f) => (f[column("clipExpNum")] = "many"));
-  await throwsInput(() => readEncoriTargets(count), "count_bad.tsv, row 4, column 'clipExpNum'", "'many'");
+  await throwsInput(() => readEncoriTargets(count), "count_bad.tsv, row 4 (line 8), column 'clipExpNum'", "'many'");
   const reversed = encoriWith("reversed.tsv", 2, (f) => {
     [f[column("narrowStart")], f[column("narrowEnd")]] = [f[column("narrowEnd")]!, f[column("narrowStart")]!];
   });
-  await throwsInput(() => readEncoriTargets(reversed), "reversed.tsv, row 2, column 'narrowStart': narrowStart 1657 > narrowEnd 1651");
+  await throwsInput(() => readEncoriTargets(reversed), "reversed.tsv, row 2 (line 6), column 'narrowStart': narrowStart 1657 > narrowEnd 1651");
   const broad = encoriWith("broad_reversed.tsv", 6, (f) => (f[column("broadEnd")] = "1"));
-  await throwsInput(() => readEncoriTargets(broad), "broad_reversed.tsv, row 6", "broadStart", "> broadEnd 1");
+  await throwsInput(() => readEncoriTargets(broad), "broad_reversed.tsv, row 6 (line 10)", "broadStart", "> broadEnd 1");
   const strand = encoriWith("strand.tsv", 4, (f) => (f[column("strand")] = "."));
-  await throwsInput(() => readEncoriTargets(strand), "strand.tsv, row 4, column 'strand': strand '.' (expected '+' or '-')");
+  await throwsInput(() => readEncoriTargets(strand), "strand.tsv, row 4 (line 8), column 'strand': strand '.' (expected '+' or '-')");
   const noStrand = encoriWith("strand_empty.tsv", 9, (f) => (f[column("strand")] = ""));
-  await throwsInput(() => readEncoriTargets(noStrand), "strand_empty.tsv, row 9, column 'strand': strand ''");
+  await throwsInput(() => readEncoriTargets(noStrand), "strand_empty.tsv, row 9 (line 13), column 'strand': strand ''");
   const short = writeFixture(dir, "ragged.tsv", [ENCORI_HEADER, ENCORI_DATA[0], ENCORI_DATA[1]!.split("\t").slice(0, 10).join("\t")].join("\n") + "\n");
   await throwsInput(() => readEncoriTargets(short), "ragged.tsv");
   // A start equal to the end is a 1-nt site: accepted.
@@ -235,15 +235,15 @@ test("GTF: bad lines name file and line", async () => {
     copy[lineNumber - 1] = fields.join("\t");
     return writeFixture(dir, name, copy.join("\n"));
   };
-  await throwsInput(() => readGtfFeatures(edit("few.gtf", 11, (f) => f.splice(8)), { features: ["UTR"] }), "few.gtf, row 11: expected 9 tab-separated GTF fields, found 8");
-  await throwsInput(() => readGtfFeatures(edit("start.gtf", 11, (f) => (f[3] = "14O1"))), "start.gtf, row 11, column 'start': start '14O1' is not a positive integer");
-  await throwsInput(() => readGtfFeatures(edit("zero.gtf", 11, (f) => (f[3] = "0"))), "zero.gtf, row 11, column 'start'", "GTF coordinates are 1-based");
-  await throwsInput(() => readGtfFeatures(edit("order.gtf", 11, (f) => (f[4] = "100"))), "order.gtf, row 11, column 'start': start 201 > end 100");
-  await throwsInput(() => readGtfFeatures(edit("strand.gtf", 11, (f) => (f[6] = "?"))), "strand.gtf, row 11, column 'strand': strand '?'");
+  await throwsInput(() => readGtfFeatures(edit("few.gtf", 11, (f) => f.splice(8)), { features: ["UTR"] }), "few.gtf, line 11: expected 9 tab-separated GTF fields, found 8");
+  await throwsInput(() => readGtfFeatures(edit("start.gtf", 11, (f) => (f[3] = "14O1"))), "start.gtf, line 11, column 'start': start '14O1' is not a positive integer");
+  await throwsInput(() => readGtfFeatures(edit("zero.gtf", 11, (f) => (f[3] = "0"))), "zero.gtf, line 11, column 'start'", "GTF coordinates are 1-based");
+  await throwsInput(() => readGtfFeatures(edit("order.gtf", 11, (f) => (f[4] = "100"))), "order.gtf, line 11, column 'start': start 201 > end 100");
+  await throwsInput(() => readGtfFeatures(edit("strand.gtf", 11, (f) => (f[6] = "?"))), "strand.gtf, line 11, column 'strand': strand '?'");
   // A bad line of an unwanted feature is skipped when filtering (streaming reads only what it keeps).
   const badCds = edit("bad_cds.gtf", 8, (f) => (f[3] = "x"));
   assert.equal((await readGtfFeatures(badCds, { features: ["UTR"] })).height, 18);
-  await throwsInput(() => readGtfFeatures(badCds), "bad_cds.gtf, row 8");
+  await throwsInput(() => readGtfFeatures(badCds), "bad_cds.gtf, line 8");
   await throwsInput(() => readGtfFeatures(path.join(dir, "missing.gtf.gz")), "missing.gtf.gz: file not found");
   const truncated = path.join(dir, "truncated.gtf.gz");
   const gz = zlib.gzipSync(GTF_TEXT);
@@ -292,10 +292,10 @@ test("TargetScan: bad input names file, row and column", async () => {
     copy[row]![col] = value;
     return writeFixture(dir, name, copy.map((f) => f.join("\t")).join("\n") + "\n");
   };
-  await throwsInput(() => readTargetScanFamilies(edit("ts_species.txt", 4, 2, "human")), "ts_species.txt, row 4, column 'Species ID': 'human' is not an integer");
-  await throwsInput(() => readTargetScanFamilies(edit("ts_seq.txt", 2, 4, "UAGGCUXAUG")), "ts_seq.txt, row 2, column 'Mature sequence'", "'UAGGCUXAUG'");
-  await throwsInput(() => readTargetScanFamilies(edit("ts_cons.txt", 3, 5, "yes")), "ts_cons.txt, row 3, column 'Family Conservation?'");
-  await throwsInput(() => readTargetScanFamilies(edit("ts_empty.txt", 5, 0, "")), "ts_empty.txt, row 5, column 'miR family': empty value");
+  await throwsInput(() => readTargetScanFamilies(edit("ts_species.txt", 4, 2, "human")), "ts_species.txt, row 4 (line 5), column 'Species ID': 'human' is not an integer");
+  await throwsInput(() => readTargetScanFamilies(edit("ts_seq.txt", 2, 4, "UAGGCUXAUG")), "ts_seq.txt, row 2 (line 3), column 'Mature sequence'", "'UAGGCUXAUG'");
+  await throwsInput(() => readTargetScanFamilies(edit("ts_cons.txt", 3, 5, "yes")), "ts_cons.txt, row 3 (line 4), column 'Family Conservation?'");
+  await throwsInput(() => readTargetScanFamilies(edit("ts_empty.txt", 5, 0, "")), "ts_empty.txt, row 5 (line 6), column 'miR family': empty value");
   const noAccession = writeFixture(dir, "ts_cols.txt", lines.map((l) => l.split("\t").slice(0, 6).join("\t")).join("\n") + "\n");
   await throwsInput(() => readTargetScanFamilies(noAccession), "ts_cols.txt: missing column 'MiRBase Accession'");
   await throwsInput(() => readTargetScanFamilies(path.join(dir, "none.txt")), "none.txt: file not found");
@@ -374,7 +374,7 @@ for (const name of ["genome.fa", "genome.fa.gz"]) {
     // The caller's location (e.g. the ENCORI row) leads the message.
     await throwsInput(
       () => genome.window("chr3", -10, 50, "-", { file: "encori.tsv", row: 10 }),
-      /^encori\.tsv, row 10: window chr3:-10-40 .*runs off the start of chr3 .* in genome .*genome\.fa/,
+      /^encori\.tsv, row 10 \(line 11\): window chr3:-10-40 .*runs off the start of chr3 .* in genome .*genome\.fa/,
     );
     // Closed: reads fail, the index is still known.
     genome.close();
@@ -431,12 +431,12 @@ test("indexFasta: writes the samtools .fai of the fixture; Windows line ends; ir
   assert.deepEqual(await indexFasta(small), [{ name: "a", length: 6 }, { name: "b", length: 2 }]);
   assert.equal(fs.readFileSync(small + ".fai", "utf8"), "a\t6\t8\t4\t5\nb\t2\t19\t2\t3\n"); // ">a desc\n" = 8 bytes; b starts after 8 + 5 + 3 + 3 = 19
   const ragged = writeFixture(dir, "ragged.fa", ">a\nACGT\nAC\nACGT\n");
-  await throwsInput(() => indexFasta(ragged), "ragged.fa, row 4: lines of 'a' differ in length", "line 3 was shorter");
+  await throwsInput(() => indexFasta(ragged), "ragged.fa, line 4: lines of 'a' differ in length", "line 3 was shorter");
   const longer = writeFixture(dir, "longer.fa", ">a\nACGT\nACGTA\n");
-  await throwsInput(() => indexFasta(longer), "longer.fa, row 3: lines of 'a' differ in length (4 bases a line, this one has 5)");
-  await throwsInput(() => indexFasta(writeFixture(dir, "nohead.fa", "ACGT\n>a\nAC\n")), "nohead.fa, row 1: sequence text before the first '>' header");
-  await throwsInput(() => indexFasta(writeFixture(dir, "twice.fa", ">a\nAC\n>a\nGG\n")), "twice.fa, row 3: sequence name 'a' used twice");
-  await throwsInput(() => indexFasta(writeFixture(dir, "empty_seq.fa", ">a\n>b\nGG\n")), "empty_seq.fa, row 2: sequence 'a' has no bases");
+  await throwsInput(() => indexFasta(longer), "longer.fa, line 3: lines of 'a' differ in length (4 bases a line, this one has 5)");
+  await throwsInput(() => indexFasta(writeFixture(dir, "nohead.fa", "ACGT\n>a\nAC\n")), "nohead.fa, line 1: sequence text before the first '>' header");
+  await throwsInput(() => indexFasta(writeFixture(dir, "twice.fa", ">a\nAC\n>a\nGG\n")), "twice.fa, line 3: sequence name 'a' used twice");
+  await throwsInput(() => indexFasta(writeFixture(dir, "empty_seq.fa", ">a\n>b\nGG\n")), "empty_seq.fa, line 2: sequence 'a' has no bases");
   await throwsInput(() => indexFasta(writeFixture(dir, "zipped.fa.gz", ">a\nAC\n")), "zipped.fa.gz: indexFasta reads uncompressed FASTA only");
 });
 
@@ -457,11 +457,11 @@ test("genome: missing or wrong index files", async () => {
   const badFai = path.join(dir, "badfai.fa");
   fs.copyFileSync(fixture("genome.fa"), badFai);
   fs.writeFileSync(badFai + ".fai", "chr1\t6007\t41\t60\t61\nchr2\tlong\t6190\t60\t61\n");
-  await throwsInput(() => openGenome(badFai), "badfai.fa.fai, row 2: non-integer field");
+  await throwsInput(() => openGenome(badFai), "badfai.fa.fai, line 2: non-integer field");
   const fastaAsFai = path.join(dir, "swapped.fa");
   fs.copyFileSync(fixture("genome.fa"), fastaAsFai);
   fs.copyFileSync(fixture("genome.fa"), fastaAsFai + ".fai");
-  await throwsInput(() => openGenome(fastaAsFai), "swapped.fa.fai, row 1");
+  await throwsInput(() => openGenome(fastaAsFai), "swapped.fa.fai, line 1");
   // An index that does not match its FASTA (chr2 offset shifted into chr1) is caught on read.
   const shifted = path.join(dir, "shifted.fa");
   fs.copyFileSync(fixture("genome.fa"), shifted);

@@ -86,9 +86,9 @@ test("foldSequences rejects bad sequences, naming the record", async () => {
       return true;
     });
   };
-  await check(["ACGU", "  "], {}, /^row 2: sequence is empty/);
-  await check(["ACGU", "ACGXU"], { file: "hairpins.fa" }, /^hairpins\.fa, row 2: sequence 'ACGXU' has a non-RNA letter 'X' at position 4/);
-  await check(["ACGU", "ACNU"], { names: ["a", "mir-9"] }, /^row 2: sequence mir-9 'ACNU' has a non-RNA letter 'N' at position 3/);
+  await check(["ACGU", "  "], {}, /^sequence 2 is empty/);
+  await check(["ACGU", "ACGXU"], { file: "hairpins.fa" }, /^hairpins\.fa: sequence 2 'ACGXU' has a non-RNA letter 'X' at position 4/);
+  await check(["ACGU", "ACNU"], { names: ["a", "mir-9"] }, /^sequence mir-9 'ACNU' has a non-RNA letter 'N' at position 3/);
   await check(["ACGU"], { names: ["a", "b"] }, /2 names for 1 sequences/);
 });
 

@@ -330,14 +330,14 @@ test("target FASTA: multi-line records, lower case, U, CRLF, blank lines, spaces
 
 test("target FASTA errors name the file, the line and the problem", async () => {
   const cases: [string, string, RegExp][] = [
-    ["before.fa", "ACGT\n>a\nACGT\n", /before\.fa, row 1: not FASTA: text before the first '>' header/],
-    ["letter.fa", ">a\nACGT\nACRT\n", /letter\.fa, row 3: target 'a' has a letter 'R' at position 7 that is not a nucleotide \(A, C, G, T, U or N; other IUPAC codes: replace them with N\)/],
-    ["empty.fa", ">a\n>b\nACGT\n", /empty\.fa, row 1: record 'a' has an empty sequence/],
-    ["last-empty.fa", ">a\nACGT\n>b", /last-empty\.fa, row 3: record 'b' has an empty sequence/],
-    ["dup.fa", ">a\nACGT\n>a\nAC\n", /dup\.fa, row 3: duplicate record name 'a' \(first at line 1\)/],
-    ["noname.fa", ">\nACGT\n", /noname\.fa, row 1: FASTA header '>' without a name/],
+    ["before.fa", "ACGT\n>a\nACGT\n", /before\.fa, line 1: not FASTA: text before the first '>' header/],
+    ["letter.fa", ">a\nACGT\nACRT\n", /letter\.fa, line 3: target 'a' has a letter 'R' at position 7 that is not a nucleotide \(A, C, G, T, U or N; other IUPAC codes: replace them with N\)/],
+    ["empty.fa", ">a\n>b\nACGT\n", /empty\.fa, line 1: record 'a' has an empty sequence/],
+    ["last-empty.fa", ">a\nACGT\n>b", /last-empty\.fa, line 3: record 'b' has an empty sequence/],
+    ["dup.fa", ">a\nACGT\n>a\nAC\n", /dup\.fa, line 3: duplicate record name 'a' \(first at line 1\)/],
+    ["noname.fa", ">\nACGT\n", /noname\.fa, line 1: FASTA header '>' without a name/],
     ["nothing.fa", "\n\n", /nothing\.fa: no FASTA records/],
-    ["structure.fa", ">a\nACGU\n((..))\n", /structure\.fa, row 3: target 'a' has a letter '\('/],
+    ["structure.fa", ">a\nACGU\n((..))\n", /structure\.fa, line 3: target 'a' has a letter '\('/],
   ];
   for (const [name, text, pattern] of cases) {
     await assert.rejects(readAll(writeFixture(dir, name, text)), (e: unknown) => e instanceof InputError && pattern.test(e.message), name);
@@ -359,11 +359,11 @@ test("miRNA FASTA: fitted to 20 nt; a seed with N is refused under the prefilter
     ["let-7a", "TGAGGTAGTAGGTTGTATAGTT", "TGAGGTAGTAGGTTGTATAG", 1],
     ["short", "TGAGGTAG", "TGAGGTAGNNNNNNNNNNNN", 3],
   ]);
-  assert.throws(() => readScanMirnas(writeFixture(dir, "bad-mirna.fa", ">x\nUGAGXUAG\n")), /bad-mirna\.fa, row 1: sequence of record 'x' has a letter 'X' at position 5/);
+  assert.throws(() => readScanMirnas(writeFixture(dir, "bad-mirna.fa", ">x\nUGAGXUAG\n")), /bad-mirna\.fa, line 1: sequence of record 'x' has a letter 'X' at position 5/);
   const blind = readScanMirnas(writeFixture(dir, "blind.fa", ">ok\nUGAGGUAGUAGG\n>blind\nUGANGUAGUAGG\n>tiny\nUGAG\n"));
   const targets = [{ name: "t", sequence: "ACGT".repeat(30) }];
-  await assert.rejects(scanSequences(blind, targets, { scorer: seedMatchScorer(), threshold: 1 }), /blind\.fa, row 3: miRNA 'blind' \(TGANGTAGTAGG\) has an N in its seed \(nt 2–8\): the seed prefilter could never score a window for it/);
-  await assert.rejects(scanSequences(blind.filter((m) => m.name !== "blind"), targets, { scorer: seedMatchScorer(), threshold: 1 }), /row 5: miRNA 'tiny' \(TGAG\) has fewer than 8 nt/);
+  await assert.rejects(scanSequences(blind, targets, { scorer: seedMatchScorer(), threshold: 1 }), /blind\.fa, line 3: miRNA 'blind' \(TGANGTAGTAGG\) has an N in its seed \(nt 2–8\): the seed prefilter could never score a window for it/);
+  await assert.rejects(scanSequences(blind.filter((m) => m.name !== "blind"), targets, { scorer: seedMatchScorer(), threshold: 1 }), /line 5: miRNA 'tiny' \(TGAG\) has fewer than 8 nt/);
   const { summary } = await scanSequences(blind, targets, { scorer: seedMatchScorer(), threshold: 1, allWindows: true });
   assert.equal(summary.scored, 3 * windowCount(120, 1));
 });
@@ -379,12 +379,12 @@ test("FASTA names that are not UTF-8 are refused naming the record's line, never
   const latin1 = Buffer.concat([Buffer.from(">ok\nACGT\n>caf"), Buffer.from([0xe9]), Buffer.from("-mir\nACGT\n")]);
   const file = path.join(dir, "latin1.fa");
   fs.writeFileSync(file, latin1);
-  const pattern = /latin1\.fa, row 3: the record name 'caf\\ufffd' is not UTF-8 text \(byte 0xe9\): save the file as UTF-8$/;
+  const pattern = /latin1\.fa, line 3: the record name 'caf\\ufffd' is not UTF-8 text \(byte 0xe9\): save the file as UTF-8$/;
   await assert.rejects(readAll(file), (e: unknown) => e instanceof InputError && pattern.test(e.message));
   assert.throws(() => readScanMirnas(file), (e: unknown) => e instanceof InputError && pattern.test(e.message));
   // In a sequence line: the line is named.
   fs.writeFileSync(file, Buffer.concat([Buffer.from(">a\nAC"), Buffer.from([0xff]), Buffer.from("GT\n")]));
-  await assert.rejects(readAll(file), /latin1\.fa, row 2: not UTF-8 text \(byte 0xff\): save the file as UTF-8$/);
+  await assert.rejects(readAll(file), /latin1\.fa, line 2: not UTF-8 text \(byte 0xff\): save the file as UTF-8$/);
   // A valid two-byte name character across the 1 MiB read boundary, and a bad byte after it, on the right line.
   const head = `>first\n${"A".repeat((1 << 20) - 10)}\n>`; // the 'é' of the next name starts at byte 2^20 − 1
   const split = Buffer.concat([Buffer.from(head), Buffer.from("é-1\nACGT\n>x"), Buffer.from([0xc3, 0x28]), Buffer.from("\nAC\n")]);
@@ -392,5 +392,5 @@ test("FASTA names that are not UTF-8 are refused naming the record's line, never
   fs.writeFileSync(file, split.subarray(0, split.length - 8));
   assert.deepEqual((await readAll(file)).map(([name]) => name), ["first", "é-1"]);
   fs.writeFileSync(file, split);
-  await assert.rejects(readAll(file), /latin1\.fa, row 5: the record name 'x\\ufffd' is not UTF-8 text \(byte 0xc3\)/);
+  await assert.rejects(readAll(file), /latin1\.fa, line 5: the record name 'x\\ufffd' is not UTF-8 text \(byte 0xc3\)/);
 });

@@ -21,7 +21,7 @@ test("validateSequence names file, row and problem", () => {
   const where = { file: "pairs.tsv", row: 7, column: "binding_sequence" };
   assert.throws(() => validateSequence("ACGT", "site", 50, where), (e: unknown) => {
     assert.ok(e instanceof InputError);
-    assert.equal(e.message, "pairs.tsv, row 7, column 'binding_sequence': site 'ACGT' has length 4, expected 50");
+    assert.equal(e.message, "pairs.tsv, row 7 (line 8), column 'binding_sequence': site 'ACGT' has length 4, expected 50");
     return true;
   });
   assert.throws(() => validateSequence("ACGTX" + "A".repeat(15), "miRNA", 20, where), /row 7.*non-nucleotide letter 'X' at position 5/);

@@ -11,7 +11,7 @@ import { mulberry32, randomSequence } from "../lib/src/random";
 import pl from "nodejs-polars";
 import { frameToTsv, readTsv, readTsvChunks, writeTsv } from "../lib/src/io/tsv";
 import { InputError } from "../lib/src/errors";
-import { MIRNA, SITE, tempDir, writeFixture } from "./helpers";
+import { CLI_COMMAND, MIRNA, SITE, tempDir, writeFixture } from "./helpers";
 
 const dir = tempDir();
 const LOCK_HEADER = "mirna_binding_sequence\tbinding_sequence\tlabel\n";
@@ -53,8 +53,8 @@ test("reads the miRBench format: noncodingRNA of any length padded with N / cut 
   const chunks = [];
   for await (const c of readPairChunks(file, { rows: 2 })) chunks.push(c);
   assert.deepEqual(chunks.flatMap((c) => c.mirnas), [MIRNA, MIRNA.slice(0, 17) + "NNN", MIRNA]);
-  await rejectsWith(writeFixture(dir, "mirbench-label.tsv", `gene\tnoncodingRNA\tlabel\n${SITE}\t${MIRNA}\tpositive\n`), "mirbench-label.tsv, row 1, column 'label'", "bad label 'positive'", "'1' or '0'");
-  await rejectsWith(writeFixture(dir, "mirbench-site.tsv", `gene\tnoncodingRNA\tlabel\n${SITE.slice(2)}\t${MIRNA}\t1\n`), "mirbench-site.tsv, row 1, column 'gene'", "length 48, expected 50");
+  await rejectsWith(writeFixture(dir, "mirbench-label.tsv", `gene\tnoncodingRNA\tlabel\n${SITE}\t${MIRNA}\tpositive\n`), "mirbench-label.tsv, row 1 (line 2), column 'label'", "bad label 'positive'", "'1' or '0'");
+  await rejectsWith(writeFixture(dir, "mirbench-site.tsv", `gene\tnoncodingRNA\tlabel\n${SITE.slice(2)}\t${MIRNA}\t1\n`), "mirbench-site.tsv, row 1 (line 2), column 'gene'", "length 48, expected 50");
 });
 
 test("miRBind- and miRBench-format miRNAs are fitted to 20 nt even when fitMirna is false (as the command line passes it)", async () => {
@@ -76,9 +76,8 @@ test("format detection: which columns, and tables with the columns of two format
   assert.throws(() => detectPairFormat(PAPER_TRAIN_COLUMNS.filter((c) => c !== "pos_sequence"), "p.tsv"), /p\.tsv, header, column 'pos_sequence': missing column 'pos_sequence' of the original's 35-column training table/);
 });
 
-const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", cwd: path.join(__dirname, ".."), env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", cwd: path.join(__dirname, ".."), env: { ...process.env, MIRNA_DL_BACKEND: "" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -148,12 +147,12 @@ test("bad input: missing column", async () => {
 });
 
 test("bad input: bad label names the row", async () => {
-  await rejectsWith(writeFixture(dir, "bl.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tmaybe\n`), "bl.tsv, row 2, column 'label'", "bad label 'maybe'", "'positive' or 'negative'");
+  await rejectsWith(writeFixture(dir, "bl.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tmaybe\n`), "bl.tsv, row 2 (line 3), column 'label'", "bad label 'maybe'", "'positive' or 'negative'");
   await rejectsWith(writeFixture(dir, "bl2.tsv", `miRNA\tgene\tlabel\n${MIRNA}\t${SITE}\t2\n`), "bl2.tsv, row 1", "bad label '2'", "'1' or '0'");
 });
 
 test("bad input: wrong length, non-nucleotide letter, empty cell", async () => {
-  await rejectsWith(writeFixture(dir, "len.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE.slice(1)}\tnegative\n`), "len.tsv, row 2, column 'binding_sequence'", "length 49, expected 50");
+  await rejectsWith(writeFixture(dir, "len.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE.slice(1)}\tnegative\n`), "len.tsv, row 2 (line 3), column 'binding_sequence'", "length 49, expected 50");
   await rejectsWith(writeFixture(dir, "mlen.tsv", LOCK_HEADER + `${MIRNA}A\t${SITE}\tpositive\n`), "mlen.tsv, row 1", "miRNA", "length 21, expected 20");
   await rejectsWith(writeFixture(dir, "let.tsv", LOCK_HEADER + `${MIRNA.slice(0, 19)}X\t${SITE}\tpositive\n`), "let.tsv, row 1", "non-nucleotide letter 'X' at position 20");
   await rejectsWith(writeFixture(dir, "emp.tsv", LOCK_HEADER + `\t${SITE}\tpositive\n`), "emp.tsv, row 1", "empty miRNA sequence");
@@ -200,7 +199,7 @@ test("streamed in chunks: rows numbered across chunks, gzip, the same pairs as a
   const badFile = writeFixture(dir, "badchunk.tsv", LOCK_HEADER + bad.join("\n") + "\n");
   await assert.rejects(async () => {
     for await (const _ of readPairChunks(badFile, { rows: 3 })) void _;
-  }, (e: unknown) => e instanceof InputError && /badchunk\.tsv, row 8, column 'binding_sequence'/.test(e.message));
+  }, (e: unknown) => e instanceof InputError && /badchunk\.tsv, row 8 \(line 9\), column 'binding_sequence'/.test(e.message));
   for (const [name, text, pattern] of [["empty.tsv", "", /empty file/], ["head.tsv", LOCK_HEADER, /header but no data rows/]] as const) {
     await assert.rejects(async () => {
       for await (const _ of readTsvChunks(writeFixture(dir, name, text))) void _;
@@ -212,7 +211,7 @@ test("pairsFromLockFrame: labelled pairs of a lock frame, validated", async () =
   const t = await readPairTable(writeFixture(dir, "lf.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tnegative\n`));
   const pairs = pairsFromLockFrame(t.frame, "frame");
   assert.deepEqual([pairs.name, pairs.mirnas, Array.from(pairs.labels)], ["frame", [MIRNA, MIRNA], [1, 0]]);
-  assert.throws(() => pairsFromLockFrame(t.frame.withColumn(t.frame.getColumn("label").str.replace("positive", "maybe")), "x"), /x, row 1, column 'label': bad label 'maybe'/);
+  assert.throws(() => pairsFromLockFrame(t.frame.withColumn(t.frame.getColumn("label").str.replace("positive", "maybe")), "x"), /x, row 1 \(line 2\), column 'label': bad label 'maybe'/);
 });
 
 test("TSV is read and written symmetrically: cells with quotes survive any number of round trips byte for byte", async () => {
@@ -230,32 +229,32 @@ test("TSV is read and written symmetrically: cells with quotes survive any numbe
 });
 
 test("ragged rows, empty lines between rows, duplicate column names: errors naming the row", async () => {
-  await rejectsWith(writeFixture(dir, "long-row.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tpositive\tsurplus\n`), "long-row.tsv, row 2: 4 tab-separated fields, the header has 3");
-  await rejectsWith(writeFixture(dir, "short-row.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\n`), "short-row.tsv, row 1: 2 tab-separated fields, the header has 3");
-  await rejectsWith(writeFixture(dir, "gap.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n\n${MIRNA}\t${SITE}\tpositive\n`), "gap.tsv, row 2: empty line (expected 3 tab-separated fields)");
+  await rejectsWith(writeFixture(dir, "long-row.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n${MIRNA}\t${SITE}\tpositive\tsurplus\n`), "long-row.tsv, row 2 (line 3): 4 tab-separated fields, the header has 3");
+  await rejectsWith(writeFixture(dir, "short-row.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\n`), "short-row.tsv, row 1 (line 2): 2 tab-separated fields, the header has 3");
+  await rejectsWith(writeFixture(dir, "gap.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\tpositive\n\n${MIRNA}\t${SITE}\tpositive\n`), "gap.tsv, row 2 (line 3): empty line (expected 3 tab-separated fields)");
   await rejectsWith(writeFixture(dir, "dup.tsv", `label\t${LOCK_HEADER}${MIRNA}\t${MIRNA}\t${SITE}\tpositive\n`), "dup.tsv, header: duplicate column name 'label' (columns 1 and 4)");
-  await rejectsWith(writeFixture(dir, "empty-label.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\t\n`), "empty-label.tsv, row 1, column 'label': empty label (expected 'positive' or 'negative')");
+  await rejectsWith(writeFixture(dir, "empty-label.tsv", LOCK_HEADER + `${MIRNA}\t${SITE}\t\n`), "empty-label.tsv, row 1 (line 2), column 'label': empty label (expected 'positive' or 'negative')");
   // Trailing empty lines and CRLF line ends are fine.
   const ok = await readPairTable(writeFixture(dir, "trailing.tsv", LOCK_HEADER.replace("\n", "\r\n") + `${MIRNA}\t${SITE}\tpositive\r\n\n\n`), { requireLabels: true });
   assert.deepEqual(Array.from(ok.labels!), [1]);
   // The chunked reader says the same.
   await assert.rejects(async () => {
     for await (const _ of readPairChunks(path.join(dir, "long-row.tsv"), { rows: 1 })) void _;
-  }, /long-row\.tsv, row 2: 4 tab-separated fields, the header has 3/);
+  }, /long-row\.tsv, row 2 \(line 3\): 4 tab-separated fields, the header has 3/);
 });
 
 test("writeTsv refuses a cell it could not write without quoting (a tab or a line break)", () => {
   const frame = pl.DataFrame({ a: ["fine", "tab\there"] });
-  assert.throws(() => writeTsv(frame, path.join(dir, "never.tsv")), (e: unknown) => e instanceof InputError && /never\.tsv, row 2, column 'a': cell 'tab\\x09here' holds a tab/.test(e.message));
+  assert.throws(() => writeTsv(frame, path.join(dir, "never.tsv")), (e: unknown) => e instanceof InputError && /never\.tsv, row 2 \(line 3\), column 'a': cell 'tab\\x09here' holds a tab/.test(e.message));
   assert.ok(!fs.existsSync(path.join(dir, "never.tsv")));
 });
 
 test("miRBind / miRBench miRNAs are checked whole before they are cut to 20 nt (issue 24, item 18)", async () => {
   const dir = tempDir();
   const mirbind = writeFixture(dir, "cut.tsv", `miRNA\tgene\tlabel\n${MIRNA}\t${SITE}\t1\nTGAGGTAGTAGGTTGTGTGGXXXX-?\t${SITE}\t0\n`);
-  await assert.rejects(readPairTable(mirbind), (e: unknown) => e instanceof InputError && /cut\.tsv, row 2, column 'miRNA': miRNA 'TGAGGTAGTAGGTTGTGTGGXXXX-\?' has a non-nucleotide letter 'X' at position 21/.test(e.message));
+  await assert.rejects(readPairTable(mirbind), (e: unknown) => e instanceof InputError && /cut\.tsv, row 2 \(line 3\), column 'miRNA': miRNA 'TGAGGTAGTAGGTTGTGTGGXXXX-\?' has a non-nucleotide letter 'X' at position 21/.test(e.message));
   const mirbench = writeFixture(dir, "cut-bench.tsv", `noncodingRNA\tgene\tlabel\nTGAGGTAGTAGGTTGTATAGTTAGGTAGTAGG?\t${SITE}\t1\n`);
-  await assert.rejects(readPairTable(mirbench), /cut-bench\.tsv, row 1, column 'noncodingRNA': miRNA '.*' has a non-nucleotide letter '\?' at position 33/);
+  await assert.rejects(readPairTable(mirbench), /cut-bench\.tsv, row 1 \(line 2\), column 'noncodingRNA': miRNA '.*' has a non-nucleotide letter '\?' at position 33/);
   const lock = writeFixture(dir, "cut-lock.tsv", `mirna_binding_sequence\tbinding_sequence\tlabel\n${MIRNA}ACGU!\t${SITE}\tpositive\n`);
   await assert.rejects(readPairTable(lock, { fitMirna: true }), /non-nucleotide letter '!' at position 25/);
   // Valid long miRNAs are still cut.

@@ -19,14 +19,13 @@ import { saveCvae, trainCvae } from "../lib/src/hairpin/vaeTrain";
 import { readNpz } from "../lib/src/io/npy";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { initBackend } from "../lib/src/ops/backend";
-import { parseFasta, tempDir } from "./helpers";
+import { CLI_COMMAND, parseFasta, tempDir } from "./helpers";
 import { constructedSet } from "./vaeHelpers";
 
-const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
 const dir = tempDir();
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", env: { ...process.env } });
+  const r = spawnSync(process.execPath, [...CLI_COMMAND, ...args], { encoding: "utf8", env: { ...process.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,10 +1,17 @@
-/** Where a problem in user input was found: a file and, when known, a 1-based data row. */
+/**
+ * Where a problem in user input was found: a file and, when known, a 1-based data row of a
+ * table (shown as "row 1 (line 2)": the header is line 1) or a line of a line-oriented file such
+ * as FASTA or GTF (shown as "line 7").
+ */
 export interface InputLocation {
   file?: string;
-  /** 1-based data row (the header is row 0). */
+  /** 1-based data row of a table with a header line (the header is row 0). */
   row?: number;
-  /** 1-based line of the file holding that row (header = line 1), shown as "row N (line M)". */
-  line?: number;
+  /**
+   * 1-based line of a file without a header line (FASTA, GTF, .fai); with `row`, the line of that
+   * row when it is not row + 1 (comment lines above the header), or null when it is not known.
+   */
+  line?: number | null;
   column?: string;
 }
 
@@ -36,7 +43,11 @@ export class ToolError extends Error {
 function formatLocation(where: InputLocation): string {
   const parts: string[] = [];
   if (where.file !== undefined) parts.push(where.file);
-  if (where.row !== undefined) parts.push(where.row === 0 ? "header" : `row ${where.row}${where.line !== undefined ? ` (line ${where.line})` : ""}`);
+  // "row 1" alone reads as the first line: the first data row is the file's second line.
+  if (where.row !== undefined) {
+    const line = where.line === undefined ? where.row + 1 : where.line;
+    parts.push(where.row === 0 ? "header" : line === null ? `row ${where.row}` : `row ${where.row} (line ${line})`);
+  } else if (where.line != null) parts.push(`line ${where.line}`);
   if (where.column !== undefined) parts.push(`column '${shorten(where.column, 60)}'`);
   return parts.length ? parts.join(", ") + ": " : "";
 }

@@ -229,32 +229,32 @@ export async function* readTargetFasta(file: string): AsyncGenerator<TargetPiece
     const bad = TARGET_BAD.exec(text);
     if (bad) {
       if (current === null) {
-        throw new InputError("not FASTA: text before the first '>' header (each sequence needs a header line '>name')", { file, row: lineNo });
+        throw new InputError("not FASTA: text before the first '>' header (each sequence needs a header line '>name')", { file, line: lineNo });
       }
       const position = current.length + text.slice(0, bad.index).replace(/[ \t\r]/g, "").length + 1;
       throw new InputError(
         `target '${shorten(current.name)}' has a letter '${shorten(bad[0])}' at position ${position.toLocaleString("en-US")} that is not a nucleotide (A, C, G, T, U or N; other IUPAC codes: replace them with N)`,
-        { file, row: lineNo },
+        { file, line: lineNo },
       );
     }
     const clean = /[ \t\r]/.test(text) ? text.replace(/[ \t\r]/g, "") : text;
     if (clean.length === 0) return "";
-    if (current === null) throw new InputError("not FASTA: text before the first '>' header (each sequence needs a header line '>name')", { file, row: lineNo });
+    if (current === null) throw new InputError("not FASTA: text before the first '>' header (each sequence needs a header line '>name')", { file, line: lineNo });
     current.length += clean.length;
     const upper = clean.toUpperCase();
     return upper.includes("U") ? upper.replace(/U/g, "T") : upper;
   };
   const endRecord = (): TargetPiece | null => {
     if (current === null) return null;
-    if (current.length === 0) throw new InputError(`record '${shorten(current.name)}' has an empty sequence`, { file, row: current.line });
+    if (current.length === 0) throw new InputError(`record '${shorten(current.name)}' has an empty sequence`, { file, line: current.line });
     current = null;
     return { kind: "end" };
   };
   const startRecord = (text: string, lineNo: number): TargetPiece => {
     const name = text.slice(1).trim().split(/\s+/)[0] ?? "";
-    if (name.length === 0) throw new InputError("FASTA header '>' without a name", { file, row: lineNo });
+    if (name.length === 0) throw new InputError("FASTA header '>' without a name", { file, line: lineNo });
     const earlier = names.get(name);
-    if (earlier !== undefined) throw new InputError(`duplicate record name '${shorten(name)}' (first at line ${earlier})`, { file, row: lineNo });
+    if (earlier !== undefined) throw new InputError(`duplicate record name '${shorten(name)}' (first at line ${earlier})`, { file, line: lineNo });
     names.set(name, lineNo);
     current = { name, line: lineNo, length: 0 };
     records++;
@@ -296,7 +296,7 @@ export async function* readTargetFasta(file: string): AsyncGenerator<TargetPiece
         }
         if (inHeader) {
           header += text.slice(at, end);
-          if (header.length > 1_000_000) throw new InputError("a FASTA header line longer than 1,000,000 characters", { file, row: headerLine });
+          if (header.length > 1_000_000) throw new InputError("a FASTA header line longer than 1,000,000 characters", { file, line: headerLine });
           if (newline >= 0) {
             inHeader = false;
             flushSequence();
@@ -525,7 +525,7 @@ export async function scanTargets(mirnas: readonly ScanMirna[], targets: AsyncIt
   const namesOf: number[][] = [];
   const byFitted = new Map<string, number>();
   mirnas.forEach((m, i) => {
-    if (m.fitted.length !== MIRNA_LENGTH) throw new InputError(`miRNA '${shorten(m.name)}': fitted sequence has length ${m.fitted.length}, expected ${MIRNA_LENGTH}`, { file: m.file, row: m.line });
+    if (m.fitted.length !== MIRNA_LENGTH) throw new InputError(`miRNA '${shorten(m.name)}': fitted sequence has length ${m.fitted.length}, expected ${MIRNA_LENGTH}`, { file: m.file, line: m.line });
     let u = byFitted.get(m.fitted);
     if (u === undefined) {
       u = distinct.length;
@@ -541,7 +541,7 @@ export async function scanTargets(mirnas: readonly ScanMirna[], targets: AsyncIt
     if (blind) {
       throw new InputError(
         `miRNA '${shorten(blind.name)}' (${shorten(blind.sequence)}) has ${blind.sequence.length < 8 ? "fewer than 8 nt" : "an N in its seed (nt 2–8)"}: the seed prefilter could never score a window for it (score every window with --all-windows / allWindows)`,
-        { file: blind.file, row: blind.line },
+        { file: blind.file, line: blind.line },
       );
     }
   }

@@ -158,8 +158,13 @@ export interface CommandSpec<O extends Options> {
   name: string;
   /** One line for its group's command list. */
   summary: string;
-  /** Paragraphs between the usage line and the options table. */
+  /** Paragraphs after the options table. */
   description: string;
+  /**
+   * 1–3 worked examples, shown last: commands on files a user has (the data folder's tables, a
+   * FASTA), each a string (`\n` continues an example on the next line).
+   */
+  examples?: readonly string[];
   options: O;
   /** Does the work; throws UsageError / InputError for bad input. */
   run: (values: Values<O>, prog: string) => Promise<void> | void;
@@ -193,7 +198,7 @@ const HELP_OPTION: FlagOption = { kind: "flag", short: "h", help: "this help" };
 /** Declares a command: its options (parsed and validated before `run` is called) and its handler. */
 export function defineCommand<O extends Options>(spec: CommandSpec<O>): Command {
   const declared: Options = { ...spec.options, help: HELP_OPTION };
-  const help = (prog: string) => commandHelp(prog, spec.description, declared);
+  const help = (prog: string) => commandHelp(prog, spec, declared);
   return {
     kind: "command",
     name: spec.name,
@@ -314,7 +319,11 @@ function joinNegativeValues(args: readonly string[], declared: Options): string[
 // ---------------------------------------------------------------------------------------------
 // help text
 
-function commandHelp(prog: string, description: string, declared: Options): string {
+/**
+ * A command's help: usage, the one-line summary, the options, then the longer description and the
+ * worked examples — what to type first, the prose after.
+ */
+function commandHelp(prog: string, spec: Pick<CommandSpec<Options>, "summary" | "description" | "examples">, declared: Options): string {
   const entries = Object.entries(declared);
   const usage = [`Usage: ${prog}`];
   let more = false;
@@ -330,11 +339,21 @@ function commandHelp(prog: string, description: string, declared: Options): stri
     if (spec.kind === "value" && spec.presence === "default") text += ` (default ${spec.defaultText ?? String(spec.default)})`;
     return [flags, text];
   });
-  return `${usage.join(" ")}\n\n${description}\n\nOptions:\n${table(rows)}`;
+  const parts = [usage.join(" "), spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1) + ".", `Options:\n${table(rows)}`, spec.description];
+  if (spec.examples?.length) parts.push(`Examples:\n${spec.examples.map((e) => `  ${e.split("\n").join("\n    ")}`).join("\n")}`);
+  return parts.join("\n\n");
 }
 
+/** Every command under `group`, nested groups flattened: [words after the group, command]. */
+function leafCommands(group: CommandGroup): [string, Command][] {
+  return group.commands.flatMap((c): [string, Command][] =>
+    c.kind === "group" ? leafCommands(c).map(([name, leaf]) => [`${c.name} ${name}`, leaf]) : [[c.name, c]],
+  );
+}
+
+/** A group's help: every command, those of nested groups included (`hairpin generate`). */
 function groupHelp(group: CommandGroup, prog: string): string {
-  const rows: [string, string][] = group.commands.map((c) => [c.name, c.kind === "group" ? `${c.summary} (${prog} ${c.name} --help)` : c.summary]);
+  const rows: [string, string][] = leafCommands(group).map(([name, c]) => [name, c.summary]);
   const example = group.commands.find((c) => c.kind === "command")?.name ?? group.commands[0]?.name ?? "";
   rows.push(["help", `show help for a command (${prog} help ${example})`]);
   const parts = [

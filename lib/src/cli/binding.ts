@@ -71,6 +71,10 @@ gzip when named .gz; written to a temporary file first and renamed into place wh
 or to standard output ('-', the default). An input that already has a 'score' column is refused
 unless --score-column names the column to write (an existing column named so is replaced).
 The output is checked before any scoring: a folder or an unwritable place fails at once.`,
+  examples: [
+    "mirna-dl predict -m $MIRNA_DL_DATA/mirna_binding/data/models/iterative.h5 -i $MIRNA_DL_DATA/mirbind/test_set_1_1_CLASH2013_paper.tsv.gz -o scored.tsv",
+    "mirna-dl predict -m seed -i $MIRNA_DL_DATA/mirna_binding/data/datasets/scan_test_set.tsv.gz | head",
+  ],
   options: {
     model: SCORING_OPTIONS.model,
     input: SCORING_OPTIONS.input,
@@ -114,6 +118,10 @@ export const evaluateCommand = defineCommand({
   summary: "score a labelled table and report ROC-AUC, average precision and more",
   description: `Scores a labelled table and reports n, positives, negatives, ROC-AUC (ties averaged), average
 precision (step-wise, as scikit-learn), and precision / recall / F1 / accuracy at --threshold.`,
+  examples: [
+    "mirna-dl evaluate -m $MIRNA_DL_DATA/mirna_binding/data/models/iterative.h5 -i $MIRNA_DL_DATA/mirbind/test_set_1_10_CLASH2013_paper.tsv.gz",
+    "mirna-dl evaluate -m seed -i $MIRNA_DL_DATA/mirna_binding/data/datasets/mirna_neg_test_set.tsv.gz --json",
+  ],
   options: {
     model: SCORING_OPTIONS.model,
     input: { ...SCORING_OPTIONS.input, help: "labelled table (lock, miRBind or miRBench format)" },

@@ -74,6 +74,11 @@ earlier 'explain' output, is refused; replaced as a whole when complete, with --
   figures/        per-position profiles by seed-match class (SVG and PNG) and the matrices of
                   the highest-scoring pairs
   summary.json    model, input, counts, baseline, completeness, peak positions, backend, time`,
+  examples: [
+    "zcat $MIRNA_DL_DATA/mirbind/test_set_1_1_CLASH2013_paper.tsv.gz | head -101 > pairs.tsv   # the header and 100 pairs",
+    "mirna-dl explain -m $MIRNA_DL_DATA/mirna_binding/data/models/iterative.h5 -i pairs.tsv -o out/explain",
+    "mirna-dl explain -m $MIRNA_DL_DATA/mirna_binding/data/models/iterative.h5 -i pairs.tsv -o out/saliency --method saliency",
+  ],
   options: {
     model: option({ short: "m", arg: "PATH", required: true, help: "Keras .h5 file or mirna-dl model folder (a network: 'seed' has no gradients)" }),
     input: option({ short: "i", arg: "TSV", required: true, help: "table of pairs (lock or miRBind format; the label column is optional)" }),

@@ -50,6 +50,9 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
   hairpins.tsv            name, sequence, structure, mfe (kcal/mol; empty when given), png
   hairpins_images.npz     uint8 (N, 25, 100, 3) RGB, as the deepMir *_images.npz (0–255)
   hairpins_names.npz      the record names (N,), as the deepMir *_names.npz`,
+  examples: [
+    "mirna-dl hairpin encode -i $MIRNA_DL_DATA/premirna/jacordero-deepmir/examples/sequences.fasta -o out/encoded",
+  ],
   options: {
     input: option({
       short: "i", arg: "FASTA", required: true,
@@ -70,7 +73,7 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
       const pngNames = records.map((r) => `${fileNameFor(r.name)}.png`);
       const clash = pngNames.findIndex((p, k) => pngNames.indexOf(p) !== k);
       if (clash >= 0) {
-        throw new InputError(`record names '${shorten(records[pngNames.indexOf(pngNames[clash]!)]!.name)}' and '${shorten(records[clash]!.name)}' give the same file name ${shorten(pngNames[clash]!)}`, { file: o.input, row: records[clash]!.line });
+        throw new InputError(`record names '${shorten(records[pngNames.indexOf(pngNames[clash]!)]!.name)}' and '${shorten(records[clash]!.name)}' give the same file name ${shorten(pngNames[clash]!)}`, { file: o.input, line: records[clash]!.line });
       }
       const encoded = await encodeFastaRecords(records, o.input);
       encoded.forEach((e, k) => fs.writeFileSync(path.join(temp, pngNames[k]!), encodePng(e.image, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale)));
@@ -114,6 +117,10 @@ deepMir datasets (N, 25, 100, 3) with values 0–255 — names come from a sibli
 <prefix>_names.npz when there is one, else the row number (0-based).
 Prints name, probability (P(pre-miRNA)) and call (1 when probability ≥ threshold) as a
 tab-separated table, or with --json one JSON object per line.`,
+  examples: [
+    "mirna-dl hairpin classify -m out/hairpin-classifier/seed-1/model -i $MIRNA_DL_DATA/premirna/jacordero-deepmir/examples/sequences.fasta",
+    "mirna-dl hairpin classify -m out/hairpin-classifier/seed-1/model -i $MIRNA_DL_DATA/premirna/jacordero-deepmir/datasets/modhsa_test_images.npz --json",
+  ],
   options: {
     model: option({ short: "m", arg: "DIR", required: true, help: "model folder (model.json + weights.bin)" }),
     input: option({ short: "i", arg: "FASTA|NPZ", required: true, help: "FASTA (.fa, .fasta, .gz) or .npz" }),
@@ -153,7 +160,7 @@ tab-separated table, or with --json one JSON object per line.`,
 export const hairpinTrainCommand = defineCommand({
   name: "train",
   summary: "the deepMir classifier experiment: train per seed, evaluate on every deepMir set",
-  description: `The deepMir classifier experiment (spec hairpin.md §3): for each seed, trains the VGG-style
+  description: `The deepMir classifier experiment (Cordero et al. 2019): for each seed, trains the VGG-style
 classifier on --train-set, then evaluates it on --test-set and every other deepMir set whose
 images exist (accuracy, sensitivity, specificity, F1, ROC-AUC; single-class sets: accuracy =
 sensitivity or specificity), and prints the tables and mean ± sd over seeds. The test set is
@@ -166,6 +173,10 @@ balanced by seeded subsampling; then it trains --epochs on the training set with
 Writes DIR/results.json (options, backend, per-seed history and metrics, summary with mean ±
 sd) and DIR/seed-S/{model/, checkpoint/}; an interrupted run resumes from the checkpoints.
 Needs the deepMir data ($MIRNA_DL_DATA/premirna).`,
+  examples: [
+    "mirna-dl hairpin train --seeds 1,2,3 --epochs 100   # the deepMir sets of $MIRNA_DL_DATA; writes out/hairpin-classifier",
+    "mirna-dl hairpin train --seeds 1 --epochs 2 --max-train 256 --out out/quick-classifier",
+  ],
   options: {
     seeds: option({ arg: "S,S,…", parse: integerList, default: [1], defaultText: "1", inUsage: true, help: "one training run per seed (weights, dropout, shuffling)" }),
     epochs: option({ arg: "N", parse: integerInRange(0), default: 100, inUsage: true, help: "training epochs per seed" }),
@@ -223,8 +234,8 @@ function printSeedTable(seed: number, metrics: HairpinSetMetrics[]): void {
 
 export const hairpinGroup = defineGroup({
   name: "hairpin",
-  summary: "pre-miRNA hairpin images and classifier: encode | classify | train",
-  description: "Pre-miRNA hairpins as 25 × 100 images (Cordero et al. 2019) and the deepMir classifier.",
+  summary: "pre-miRNA hairpins: encode | classify | train | train-vae | generate",
+  description: "Pre-miRNA hairpins as 25 × 100 images (Cordero et al. 2019), the deepMir classifier, and the conditional VAE that generates them.",
   footer: "mirna-dl hairpin <command> --help shows the options of a command.",
   commands: [hairpinEncodeCommand, hairpinClassifyCommand, hairpinTrainCommand, hairpinTrainVaeCommand, hairpinGenerateCommand],
 });

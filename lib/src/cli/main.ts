@@ -44,6 +44,8 @@ symbolic link) and renamed into place when complete; '-', /dev/stdout and the fi
 output is redirected to are written straight to it; devices and FIFOs are written straight
 through; Ctrl+C leaves no partial files.
 
+Each command's help (mirna-dl <command> --help) ends with worked examples; they read the public
+data from $MIRNA_DL_DATA (npm run data:fetch puts it in data/: export MIRNA_DL_DATA=data).
 Environment: MIRNA_DL_BACKEND = node-gpu | node | native | wasm | cpu overrides the automatic choice.
 Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure (or a failing external program).`,
   commands: COMMANDS,

@@ -73,6 +73,10 @@ strand; the other strand is not scanned), as a stream (any length: memory does n
 it); letters A, C, G, T, U, N in either case, U read as T. A target shorter than
 50 nt gives one window padded with N. Outputs are .tsv (gzip when named .gz), written to a
 temporary file and renamed into place when complete, or '-' (standard output).`,
+  examples: [
+    "mirna-dl scan -m $MIRNA_DL_DATA/mirna_binding/data/models/iterative.h5 --mirnas $MIRNA_DL_DATA/mirna_binding/data/reference/targetscan.sanified.fasta \\\n-t utrs.fa -o sites.tsv --top-output top.tsv   # utrs.fa: your 3'UTRs (FASTA)",
+    "mirna-dl scan -m seed --mirnas $MIRNA_DL_DATA/mirna_binding/data/reference/targetscan.sanified.fasta -t utrs.fa --all-windows | head",
+  ],
   options: {
     model: option({ short: "m", arg: "PATH", required: true, help: "Keras .h5 file, tfjs model folder, or 'seed'" }),
     mirnas: option({ arg: "FASTA", required: true, help: "the miRNAs (mature sequences, any length: padded or cut to 20 nt)" }),

@@ -54,6 +54,9 @@ the positives is reached. Writes into --out: train_positives.tsv.gz, heldout_sca
 (held-out positives + their 20 scan negatives each), heldout_mirna_neg_test_set.tsv.gz (held-out
 positives + the miRNA negatives of their sites), positives_split.tsv.gz (cluster and part per
 positive), heldout_windows.tsv.gz (for --leak-guard of 'train') and split.json.`,
+  examples: [
+    "mirna-dl split --out out/split   # the published test sets of $MIRNA_DL_DATA",
+  ],
   options: {
     out: option({ short: "o", arg: "DIR", required: true, help: "output folder" }),
     scan: option({ arg: "TSV", help: "the published scan test set (default: $MIRNA_DL_DATA/mirna_binding/data/datasets/scan_test_set.tsv.gz)" }),
@@ -101,6 +104,11 @@ Training tables: lock, miRBind or miRBench format, or the original work's 35-col
 training table (train_set_positives.tsv of github.com/ML-Bioinfo-CEITEC/mirna_binding: every
 row a positive, familyseqRepresentative × pos_sequence, no chr1 row), detected from the header;
 their positives (label 1, or every row without a label column) are the training positives.`,
+  examples: [
+    "mirna-dl train --mode standard --train out/split/train_positives.tsv.gz --out out/standard --positives 5000 --epochs 10",
+    "mirna-dl train --mode iterative --variant faithful --train out/split/train_positives.tsv.gz --out out/iterative   # again with --resume after an interruption",
+    `mirna-dl train --mode standard --train out/split/train_positives.tsv.gz --positive-rows out/iterative/${POSITIVE_ROWS_FILE} --out out/standard-same-positives   # the iterative run's positives, trained the standard way`,
+  ],
   options: {
     mode: option({ arg: "MODE", parse: oneOf("standard", "iterative"), required: true, help: "standard | iterative" }),
     variant: option({ arg: "V", parse: oneOf("faithful", "improved"), default: "improved" as "faithful" | "improved", help: "iterative: faithful | improved" }),

@@ -58,7 +58,7 @@ const positiveNumber: Validator<number> = (raw, flag) => {
 export const hairpinTrainVaeCommand = defineCommand({
   name: "train-vae",
   summary: "train the conditional VAE that generates hairpin images (checkpointed, resumable)",
-  description: `Trains the conditional VAE of hairpin images (spec hairpin.md §4): a class, a structure and a
+  description: `Trains the conditional VAE of hairpin images: a class, a structure and a
 residual latent part with learned priors p(z_class | class), p(z_structure | stem pairs,
 loop nt, GC) and, for the residual (8 dims per block of 4 columns), an autoregressive prior
 over the blocks given the other two parts; a structured decoder that predicts one of 31
@@ -73,6 +73,10 @@ Writes into DIR: model/ (weights), cvae.json (sizes, options, history, sanity ru
 MFE-per-nt range of the held-out pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
 ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/ and ar-checkpoint/ (after every
 epoch; an interrupted run resumes from them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
+  examples: [
+    "mirna-dl hairpin train-vae --out out/hairpin-cvae --seed 1   # the deepMir sets of $MIRNA_DL_DATA; resumes when interrupted",
+    "mirna-dl hairpin train-vae --out out/quick-cvae --epochs 2 --ar-epochs 1 --max-train 500",
+  ],
   options: {
     out: option({ short: "o", arg: "DIR", default: "out/hairpin-cvae", inUsage: true, help: "model folder (with checkpoint/ inside)" }),
     seed: option({ arg: "N", parse: integerInRange(0), default: 1, inUsage: true, help: "seed of weights, shuffling and noise" }),
@@ -164,6 +168,10 @@ Writes into DIR:
                            'hairpin classify --input DIR/generated_images.npz' reads it
   generated.npz            tokens (N, 100), latents (N, D), profiles (N, 3), labels (N,)
   summary.json             the fractions above and the timings`,
+  examples: [
+    "mirna-dl hairpin generate -m out/hairpin-cvae -o out/generated --n 100 --classifier out/hairpin-classifier/seed-1/model",
+    "mirna-dl hairpin generate -m out/hairpin-cvae -o out/long-stems --class pre-mirna --stem 30 --loop 8 --gc 0.5",
+  ],
   options: {
     model: option({ short: "m", arg: "DIR", required: true, help: "model folder written by 'hairpin train-vae'" }),
     out: option({ short: "o", arg: "DIR", required: true, help: "output folder (new or empty unless --force)" }),

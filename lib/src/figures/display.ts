@@ -16,6 +16,7 @@
  * we reach the kernel's own instance whichever tslab copy `require` would find from here, and
  * the library does not depend on tslab. Checked with tslab 1.0.22.
  */
+import { tslabWriter } from "../io/tslab";
 import type { Raster } from "./render";
 import { rasterizeSvg, renderSvg } from "./render";
 import type { VegaLiteSpec } from "./specs";
@@ -38,26 +39,7 @@ export interface DisplayMessage {
   metadata: Record<string, unknown>;
 }
 
-type WriteDisplayData = (
-  content: DisplayMessage & { transient?: Record<string, unknown> },
-  update: boolean,
-) => void;
-
-/** The display writer of the tslab cell being executed, or undefined outside tslab. */
-function tslabWriter(): WriteDisplayData | undefined {
-  if (typeof require === "undefined" || !require.cache) return undefined;
-  for (const [file, mod] of Object.entries(require.cache)) {
-    if (!/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(file)) continue;
-    const writer = (mod?.exports as { lastWriteDisplayData?: unknown } | undefined)?.lastWriteDisplayData;
-    if (typeof writer === "function") return writer as WriteDisplayData;
-  }
-  return undefined;
-}
-
-/** True when running inside a tslab kernel that is executing a cell. */
-export function insideTslab(): boolean {
-  return tslabWriter() !== undefined;
-}
+export { insideTslab } from "../io/tslab";
 
 /**
  * Sends a bundle as one `display_data` message when inside tslab; returns whether it was sent.

@@ -2,10 +2,11 @@
  * Rendering Vega-Lite specs in Node: vega-lite compile -> vega View with renderer "none" -> SVG
  * -> resvg PNG.
  *
- * vega and vega-lite are ESM-only packages with top-level await: they cannot be `require`d. They
- * are loaded with a real dynamic `import()` of their resolved file URL, created through
- * `new Function` so no compiler can rewrite it into `require()` (tslab transpiles imported `.ts`
- * files to CommonJS and would). Loaded modules are cached.
+ * vega and vega-lite are loaded with a real dynamic `import()` of their resolved file URL
+ * (vega 6 is ESM-only with top-level await and cannot be `require`d; the pinned vega 5 is
+ * CommonJS, which `import()` loads as well), created through `new Function` so no compiler can
+ * rewrite it into `require()` (tslab transpiles imported `.ts` files to CommonJS and would).
+ * Loaded modules are cached.
  */
 import { pathToFileURL } from "node:url";
 import { Resvg } from "@resvg/resvg-js";

@@ -4,8 +4,9 @@
  *
  * Specs declare the Vega-Lite 5 schema: notebooks show them under the MIME type
  * `application/vnd.vegalite.v5+json` (display.ts), which JupyterLab 4 draws with Vega-Lite 5,
- * and the two versions must agree. They are written in grammar that Vega-Lite 5 and 6 share:
- * this package compiles them with Vega-Lite 6 (render.ts) for the SVG / PNG, without warnings.
+ * and the two versions must agree. This package compiles them with Vega-Lite 5 too (render.ts,
+ * for the SVG / PNG, without warnings): the interactive chart and the PNG come from the same
+ * major version. (Vega-Lite 6 would also need Node ≥ 22.)
  */
 
 /** A Vega-Lite specification (JSON-serialisable). */

@@ -62,7 +62,7 @@ export async function encodeFastaRecords(records: readonly FastaRecord[], file?:
       const image = encodeHairpinImage(r.sequence, structure).data;
       return { name: r.name, sequence: r.sequence, structure, mfe: fold ? fold.mfe : null, image };
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(`record '${shorten(r.name)}': ${e.message}`, { file, row: r.line });
+      if (e instanceof InputError) throw new InputError(`record '${shorten(r.name)}': ${e.message}`, { file, line: r.line });
       throw e;
     }
   });

@@ -137,8 +137,8 @@ export async function foldSequences(sequences: readonly string[], opts: FoldOpti
   }
   const normalised = sequences.map((sequence, i) => {
     const name = opts.names?.[i];
-    const label = name !== undefined ? `sequence ${shorten(name)}` : "sequence";
-    return normaliseRnaSequence(sequence, { file: opts.file, row: i + 1 }, label);
+    const label = name !== undefined ? `sequence ${shorten(name)}` : `sequence ${i + 1}`;
+    return normaliseRnaSequence(sequence, { file: opts.file }, label);
   });
   if (normalised.length === 0) return [];
   const binary = opts.binary ?? defaultRnafoldBinary();

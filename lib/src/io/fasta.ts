@@ -57,8 +57,8 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
     if (!current) return;
     const { name, line } = current;
     const raw = current.seq.join("");
-    if (raw.length === 0) throw new InputError(`record '${shorten(name)}' has an empty sequence`, { file, row: line });
-    const sequence = normalise(raw, { file, row: line }, `sequence of record '${shorten(name)}'`);
+    if (raw.length === 0) throw new InputError(`record '${shorten(name)}' has an empty sequence`, { file, line });
+    const sequence = normalise(raw, { file, line }, `sequence of record '${shorten(name)}'`);
     const structure = current.structure.length ? current.structure.join("") : null;
     records.push({ name, sequence, structure, line });
   };
@@ -69,9 +69,9 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
     if (lineText.startsWith(">")) {
       finish();
       const name = lineText.slice(1).trim().split(/\s+/)[0] ?? "";
-      if (name.length === 0) throw new InputError("FASTA header '>' without a name", { file, row: lineNo });
+      if (name.length === 0) throw new InputError("FASTA header '>' without a name", { file, line: lineNo });
       const earlier = seen.get(name);
-      if (earlier !== undefined) throw new InputError(`duplicate record name '${shorten(name)}' (first at line ${earlier})`, { file, row: lineNo });
+      if (earlier !== undefined) throw new InputError(`duplicate record name '${shorten(name)}' (first at line ${earlier})`, { file, line: lineNo });
       seen.set(name, lineNo);
       current = { name, line: lineNo, seq: [], structure: [] };
       continue;
@@ -79,7 +79,7 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
     if (!current) {
       throw new InputError(
         `not FASTA: line ${lineNo} comes before any '>' header (each sequence needs a header line '>name')`,
-        { file, row: lineNo },
+        { file, line: lineNo },
       );
     }
     const structure = STRUCTURE_LINE.exec(lineText);
@@ -87,10 +87,10 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
     else if (LOOKS_LIKE_STRUCTURE.test(lineText)) {
       throw new InputError(
         `record '${shorten(current.name)}': bad structure line '${shorten(lineText)}' (expected dots and round brackets only, optionally followed by an energy such as ' (-12.30)')`,
-        { file, row: lineNo },
+        { file, line: lineNo },
       );
     } else if (current.structure.length) {
-      throw new InputError(`record '${shorten(current.name)}': sequence text after its structure line`, { file, row: lineNo });
+      throw new InputError(`record '${shorten(current.name)}': sequence text after its structure line`, { file, line: lineNo });
     } else current.seq.push(lineText);
   }
   finish();
@@ -106,9 +106,9 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
 export function notUtf8Error(bytes: Uint8Array, offset: number, file: string | undefined, lineNo: number, lineStart: number, inHeader = false): InputError {
   const header = lineStart >= 0 ? bytes[lineStart] === 0x3e /* '>' */ : inHeader;
   const byte = offset < bytes.length ? `byte 0x${bytes[offset]!.toString(16).padStart(2, "0")}` : "a character cut off at the end";
-  if (!header) return new InputError(`not UTF-8 text (${byte}): save the file as UTF-8`, { file, row: lineNo });
+  if (!header) return new InputError(`not UTF-8 text (${byte}): save the file as UTF-8`, { file, line: lineNo });
   const shown = Buffer.from(bytes.subarray(Math.max(lineStart, 0), Math.min(bytes.length, offset + 1))).toString("utf8").replace(/^>/, "");
-  return new InputError(`the record name '${shorten(shown.trim())}' is not UTF-8 text (${byte}): save the file as UTF-8`, { file, row: lineNo });
+  return new InputError(`the record name '${shorten(shown.trim())}' is not UTF-8 text (${byte}): save the file as UTF-8`, { file, line: lineNo });
 }
 
 /**

@@ -28,6 +28,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
 import { InputError } from "../errors";
+import { insideTslab } from "../io/tslab";
 import { registerWasmTrainingKernels } from "./wasm/wasmTrainingKernels";
 import { loadNativeAddon } from "./native/addon";
 import { registerNativeKernels } from "./native/nativeKernels";
@@ -44,7 +45,7 @@ export const BACKEND_ENV_VAR = "MIRNA_DL_BACKEND";
 export interface InitBackendOptions {
   /** Backend to use (node-gpu | node | native | wasm | cpu | auto); overrides MIRNA_DL_BACKEND. */
   preferred?: string;
-  /** Do not print which backend is in use to stderr. */
+  /** Do not print which backend is in use (stderr; stdout inside a notebook). */
   quiet?: boolean;
   /**
    * Threads. native: OpenMP threads of the native kernels (default: OpenMP's own,
@@ -268,8 +269,38 @@ async function startAutomatic(threads: number | undefined): Promise<ActiveBacken
 }
 
 /**
+ * tfjs' cpu backend prints a banner on its first tensor in Node ("Hi, looks like you are running
+ * TensorFlow.js in Node.js. To speed things up dramatically, install our node backend …"). Here
+ * the backend is chosen by {@link initBackend}, which says which one runs, and tfjs-node often
+ * cannot be installed at all (its install downloads libtensorflow): the banner is noise and
+ * misleading advice. It is shown once per backend instance, guarded by the instance's
+ * `firstUse` flag; this clears the flag on the cpu backend tfjs has created, and wraps the
+ * registered factory so that an instance created later starts with it cleared. Every other tfjs
+ * warning is kept.
+ */
+function silenceCpuBanner(): void {
+  const engine = tf.engine() as unknown as {
+    registry: Record<string, unknown>;
+    registryFactory: Record<string, { factory: () => unknown; quiet?: true } | undefined>;
+  };
+  const quiet = <T>(backend: T): T => {
+    if (backend !== null && typeof backend === "object" && "firstUse" in backend) (backend as { firstUse: boolean }).firstUse = false;
+    return backend;
+  };
+  quiet(engine.registry.cpu);
+  const entry = engine.registryFactory.cpu;
+  if (entry && !entry.quiet) {
+    const factory = entry.factory;
+    entry.factory = () => quiet(factory());
+    entry.quiet = true;
+  }
+}
+silenceCpuBanner();
+
+/**
  * Picks and starts the backend once per process, prints
- * `mirna-dl: TensorFlow.js backend <name> (<detail>)` to stderr unless quiet, and
+ * `mirna-dl: TensorFlow.js backend <name> (<detail>)` unless quiet — on stderr, or on stdout
+ * inside a notebook (tslab shows stderr as a red box, which reads as an error) — and
  * returns its name. Later calls return the same backend without starting it again
  * (re-activating it if other code switched tfjs to another backend meanwhile).
  *
@@ -290,8 +321,10 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       (started) => {
         active = started;
         if (!opts.quiet) {
-          process.stderr.write(`mirna-dl: TensorFlow.js backend ${started.name} (${started.detail})\n`);
-          for (const note of started.notes) process.stderr.write(`mirna-dl: ${note}\n`);
+          // The CLI's stdout may be data (`predict -o -`): there the line goes to stderr.
+          const log = insideTslab() ? process.stdout : process.stderr;
+          log.write(`mirna-dl: TensorFlow.js backend ${started.name} (${started.detail})\n`);
+          for (const note of started.notes) log.write(`mirna-dl: ${note}\n`);
         }
         return started;
       },

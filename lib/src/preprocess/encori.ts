@@ -21,7 +21,7 @@
  * start as a BED start too); the pipeline steps decide which of the two conventions to follow.
  */
 import pl from "nodejs-polars";
-import { InputError } from "../errors";
+import { InputError, type InputLocation } from "../errors";
 import { readMaybeGzip } from "../io/files";
 
 /** Genomic coordinate columns: read as Int64, must be ≥ 0 (see the module comment for their meaning). */
@@ -61,7 +61,7 @@ export const ENCORI_COUNT_COLUMNS = ["clipExpNum", "degraExpNum", ...PROGRAM_COL
  * miRNAname, geneID, geneName, geneType, chromosome, strand '+'/'-', RBP, and any extra columns),
  * coordinates as Int64 and counts / flags as Int32, in file order.
  *
- * Throws {@link InputError} naming the file (and the 1-based data row, header = row 0) for:
+ * Throws {@link InputError} naming the file (and the 1-based data row with its line) for:
  * a missing / truncated file; an API error body (a single text line such as
  * `The miRNA name is not found` instead of a table — the message quotes it); no header or no
  * data rows; missing columns; empty, non-integer or negative coordinates and counts;
@@ -98,21 +98,46 @@ export function readEncoriTargets(file: string): pl.DataFrame {
     );
   }
   if (frame.height === 0) throw new InputError("the ENCORI table has a header but no data rows", { file });
+  const src: Source = { file, headerLine: headerLineNumber(body, tableStart) };
 
   const casts: pl.Expr[] = [];
   for (const column of ENCORI_COORDINATE_COLUMNS) {
-    checkNonNegativeIntegers(frame, column, pl.Int64, file);
+    checkNonNegativeIntegers(frame, column, pl.Int64, src);
     casts.push(pl.col(column).cast(pl.Int64, true));
   }
   for (const column of ENCORI_COUNT_COLUMNS) {
-    checkNonNegativeIntegers(frame, column, pl.Int32, file);
+    checkNonNegativeIntegers(frame, column, pl.Int32, src);
     casts.push(pl.col(column).cast(pl.Int32, true));
   }
   const typed = frame.withColumns(...casts);
-  checkOrdered(typed, "narrowStart", "narrowEnd", file);
-  checkOrdered(typed, "broadStart", "broadEnd", file);
-  checkStrand(typed, file);
+  checkOrdered(typed, "narrowStart", "narrowEnd", src);
+  checkOrdered(typed, "broadStart", "broadEnd", src);
+  checkStrand(typed, src);
   return typed;
+}
+
+/** The file, and the 1-based line of its header (after the '#' comment lines): data row r is line headerLine + r. */
+interface Source {
+  file: string;
+  headerLine: number;
+}
+
+/** Where data row `r` (0-based) and `column` are, for messages: "row 3 (line 9)". */
+function at(src: Source, r: number, column: string): InputLocation {
+  return { file: src.file, row: r + 1, line: src.headerLine + r + 1, column };
+}
+
+/** 1-based line number of the header: the first non-blank line at or after byte `tableStart`. */
+function headerLineNumber(body: Buffer, tableStart: number): number {
+  let offset = tableStart;
+  for (;;) {
+    const newline = body.indexOf(0x0a, offset);
+    if (newline < 0 || body.toString("utf8", offset, newline).trim() !== "") break;
+    offset = newline + 1;
+  }
+  let lines = 1;
+  for (let i = body.indexOf(0x0a); i >= 0 && i < offset; i = body.indexOf(0x0a, i + 1)) lines++;
+  return lines;
 }
 
 /** Byte offset of the first line that does not start with '#'. */
@@ -141,7 +166,7 @@ function truncate(text: string, max: number): string {
 const NON_NEGATIVE_INTEGER = /^\+?\d+$/;
 
 /** Throws naming the first row whose value in `column` is empty or not a non-negative integer. */
-function checkNonNegativeIntegers(frame: pl.DataFrame, column: string, dtype: typeof pl.Int64 | typeof pl.Int32, file: string): void {
+function checkNonNegativeIntegers(frame: pl.DataFrame, column: string, dtype: typeof pl.Int64 | typeof pl.Int32, src: Source): void {
   // Fast path: a vectorised cast; only on failure walk the column to find the first bad row.
   const cast = frame.getColumn(column).cast(dtype, false);
   if (cast.nullCount() === 0 && (cast.len() === 0 || (cast.min() as number) >= 0)) return;
@@ -149,26 +174,26 @@ function checkNonNegativeIntegers(frame: pl.DataFrame, column: string, dtype: ty
   for (let r = 0; r < raw.length; r++) {
     const value = raw[r];
     if (value === null || value === undefined || value === "") {
-      throw new InputError("empty value (expected a non-negative integer)", { file, row: r + 1, column });
+      throw new InputError("empty value (expected a non-negative integer)", at(src, r, column));
     }
     if (!NON_NEGATIVE_INTEGER.test(value)) {
-      throw new InputError(`'${truncate(value, 40)}' is not a non-negative integer`, { file, row: r + 1, column });
+      throw new InputError(`'${truncate(value, 40)}' is not a non-negative integer`, at(src, r, column));
     }
-    if (cast.get(r) === null) throw new InputError(`${value} is too large`, { file, row: r + 1, column });
+    if (cast.get(r) === null) throw new InputError(`${value} is too large`, at(src, r, column));
   }
 }
 
 /** Throws naming the first row where `startColumn` > `endColumn`. */
-function checkOrdered(frame: pl.DataFrame, startColumn: string, endColumn: string, file: string): void {
+function checkOrdered(frame: pl.DataFrame, startColumn: string, endColumn: string, src: Source): void {
   const bad = frame.getColumn(startColumn).gt(frame.getColumn(endColumn)).argTrue();
   if (bad.len() === 0) return;
   const r = bad.get(0) as number;
   const start = frame.getColumn(startColumn).get(r) as number;
   const end = frame.getColumn(endColumn).get(r) as number;
-  throw new InputError(`${startColumn} ${start} > ${endColumn} ${end}`, { file, row: r + 1, column: startColumn });
+  throw new InputError(`${startColumn} ${start} > ${endColumn} ${end}`, at(src, r, startColumn));
 }
 
-function checkStrand(frame: pl.DataFrame, file: string): void {
+function checkStrand(frame: pl.DataFrame, src: Source): void {
   const bad = frame
     .select("strand")
     .withRowCount("row")
@@ -177,5 +202,5 @@ function checkStrand(frame: pl.DataFrame, file: string): void {
   if (bad.height === 0) return;
   const r = bad.getColumn("row").get(0) as number;
   const value = bad.getColumn("strand").get(0) as string | null;
-  throw new InputError(`strand '${value ?? ""}' (expected '+' or '-')`, { file, row: r + 1, column: "strand" });
+  throw new InputError(`strand '${value ?? ""}' (expected '+' or '-')`, at(src, r, "strand"));
 }

@@ -216,7 +216,7 @@ export async function indexFasta(fastaPath: string, faiPath = `${fastaPath}.fai`
   let shortLine = 0;
   let lineNumber = 0;
   const fail = (message: string): never => {
-    throw new InputError(message, { file: fastaPath, row: lineNumber });
+    throw new InputError(message, { file: fastaPath, line: lineNumber });
   };
   const finish = () => {
     if (current === null) return;
@@ -304,7 +304,7 @@ function readFai(faiPath: string): FaiEntry[] {
     const line = lines[i]!.replace(/\r$/, "");
     if (line.trim() === "") continue;
     const fields = line.split("\t");
-    const where = { file: faiPath, row: i + 1 };
+    const where = { file: faiPath, line: i + 1 };
     if (fields.length < 5) throw new InputError(`expected 5 tab-separated .fai fields (name, length, offset, line bases, line bytes), found ${fields.length}`, where);
     if (fields[0]!.startsWith(">")) throw new InputError("looks like FASTA, not a .fai index", where);
     const numbers = fields.slice(1, 5).map((f) => (/^\d+$/.test(f) ? Number(f) : NaN));

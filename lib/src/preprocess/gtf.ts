@@ -30,7 +30,7 @@ export interface ReadGtfOptions {
  * gene_type parsed from the attributes (null where the line has none; gene lines have no
  * transcript_id). Rows in file order.
  *
- * Throws {@link InputError} naming the file and the line number (reported as `row`, 1-based,
+ * Throws {@link InputError} naming the file and the line number (1-based,
  * comment lines counted) for: a missing file, a truncated / corrupt gzip stream, a data line
  * with fewer than 9 tab-separated fields, a start or end that is not a positive integer,
  * start > end, or a strand other than '+', '-', '.'. Lines of unwanted features are only
@@ -62,20 +62,20 @@ export async function readGtfFeatures(file: string, options: ReadGtfOptions = {}
     const tab3 = tab2 < 0 ? -1 : line.indexOf("\t", tab2 + 1);
     if (tab3 < 0) {
       if (line.trim() === "") return;
-      throw new InputError(`expected 9 tab-separated GTF fields, found ${line.split("\t").length}`, { file, row: lineNumber });
+      throw new InputError(`expected 9 tab-separated GTF fields, found ${line.split("\t").length}`, { file, line: lineNumber });
     }
     const feature = line.slice(tab2 + 1, tab3);
     if (wanted !== null && !wanted.has(feature)) return;
     const fields = line.split("\t");
     if (fields.length < 9) {
-      throw new InputError(`expected 9 tab-separated GTF fields, found ${fields.length}`, { file, row: lineNumber });
+      throw new InputError(`expected 9 tab-separated GTF fields, found ${fields.length}`, { file, line: lineNumber });
     }
     const start = parsePosition(fields[3]!, "start", file, lineNumber);
     const end = parsePosition(fields[4]!, "end", file, lineNumber);
-    if (start > end) throw new InputError(`start ${start} > end ${end}`, { file, row: lineNumber, column: "start" });
+    if (start > end) throw new InputError(`start ${start} > end ${end}`, { file, line: lineNumber, column: "start" });
     const strand = fields[6]!;
     if (strand !== "+" && strand !== "-" && strand !== ".") {
-      throw new InputError(`strand '${strand}' (expected '+', '-' or '.')`, { file, row: lineNumber, column: "strand" });
+      throw new InputError(`strand '${strand}' (expected '+', '-' or '.')`, { file, line: lineNumber, column: "strand" });
     }
     const attributes = fields.slice(8).join("\t");
     columns.seqname.push(fields[0]!);
@@ -110,9 +110,9 @@ export async function readGtfFeatures(file: string, options: ReadGtfOptions = {}
 
 const POSITIVE_INTEGER = /^[1-9]\d*$/;
 
-function parsePosition(text: string, column: "start" | "end", file: string, row: number): number {
+function parsePosition(text: string, column: "start" | "end", file: string, line: number): number {
   if (!POSITIVE_INTEGER.test(text)) {
-    throw new InputError(`${column} '${text}' is not a positive integer (GTF coordinates are 1-based)`, { file, row, column });
+    throw new InputError(`${column} '${text}' is not a positive integer (GTF coordinates are 1-based)`, { file, line, column });
   }
   return Number(text);
 }

@@ -56,7 +56,7 @@ function chromosomeLengths(genome: Genome): Map<string, number> {
 function unknownChromosome(genome: Genome, chrom: string, file: string | undefined, row: number): InputError {
   const names = genome.chromosomes().map((c) => c.name);
   const shown = names.length > 12 ? names.slice(0, 12).join(", ") + `, … (${names.length} in all)` : names.join(", ");
-  return new InputError(`chromosome '${chrom}' is not in the genome ${genome.file} (it has ${shown})`, { file, row, column: "chromosome" });
+  return new InputError(`chromosome '${chrom}' is not in the genome ${genome.file} (it has ${shown})`, { file, row, line: null, column: "chromosome" });
 }
 
 /**
@@ -101,7 +101,7 @@ export async function cutSiteWindows(frame: pl.DataFrame, genome: Genome, option
     const chromLength = lengths.get(chrom);
     if (chromLength === undefined) throw unknownChromosome(genome, chrom, options.file, rows[i]!);
     const start = siteInterval(Number(narrowStart[i]), Number(narrowEnd[i]), mode)[0] - offsets[i]!;
-    const where = { file: options.file, row: rows[i]! };
+    const where = { file: options.file, row: rows[i]!, line: null }; // ENCORI row; its line (after the comment lines) is not known here
     if (start < 0 || start + length > chromLength) {
       if (offChromosome === "error") {
         throw new InputError(
@@ -193,7 +193,7 @@ export async function scanNegatives(positives: pl.DataFrame, genome: Genome, opt
     if (chromLength === undefined) throw unknownChromosome(genome, chrom, options.file, rows[i]!);
     const regionStart = Number(starts[i]) - flank;
     const regionLength = length + 2 * flank;
-    const where = { file: options.file, row: rows[i]! };
+    const where = { file: options.file, row: rows[i]!, line: null }; // ENCORI row; its line (after the comment lines) is not known here
     if (regionStart < 0 || regionStart + regionLength > chromLength) {
       if (offChromosome === "error") {
         throw new InputError(
