@@ -70,6 +70,7 @@ export * from "./binding/experimentOutputs";
 export * from "./binding/attribution";
 export * from "./binding/mutagenesis";
 export * from "./binding/insilico";
+export * from "./binding/siteTypes";
 export * from "./binding/scan";
 
 export * from "./hairpin/rna";

@@ -1,4 +1,5 @@
 import { InputError } from "./errors";
+import { DEFAULT_SEED, mulberry32 } from "./random";
 
 /** Rank metrics of a scored, labelled set. */
 export interface RankMetrics {
@@ -192,6 +193,99 @@ export function meanSd(xs: readonly number[]): MeanSd {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : null;
   return { mean, sd };
+}
+
+/** A mean with a bootstrap confidence interval. */
+export interface MeanCi {
+  mean: number;
+  /** Percentile interval bounds at `level`. */
+  lo: number;
+  hi: number;
+  /** Values the mean is over (for a difference of two groups: the smaller group). */
+  n: number;
+  level: number;
+}
+
+/** Options of the bootstrap intervals. */
+export interface BootstrapOptions {
+  /** Resamples. Default 1,000. */
+  resamples?: number;
+  /** Seed of the resampling (mulberry32). Default 1789. */
+  seed?: number;
+  /** Coverage of the interval. Default 0.95. */
+  level?: number;
+}
+
+/** The (1 − level)/2 and (1 + level)/2 quantiles of `stats` (sorted in place), linearly interpolated. */
+function percentileInterval(stats: Float64Array, level: number): [number, number] {
+  stats.sort();
+  const at = (q: number) => {
+    const x = q * (stats.length - 1);
+    const lo = Math.floor(x), hi = Math.min(stats.length - 1, lo + 1);
+    return stats[lo]! + (x - lo) * (stats[hi]! - stats[lo]!);
+  };
+  return [at((1 - level) / 2), at((1 + level) / 2)];
+}
+
+function bootstrapSettings(opts: BootstrapOptions): { resamples: number; random: () => number; level: number } {
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  if (!Number.isInteger(resamples) || resamples < 1) throw new InputError(`resamples must be a positive integer, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new InputError(`level must be in (0, 1), got ${level}`);
+  return { resamples, random: mulberry32(opts.seed ?? DEFAULT_SEED), level };
+}
+
+function meanOf(xs: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i]!;
+  return sum / xs.length;
+}
+
+/**
+ * Mean of `values` (shape=(n,), finite) with a percentile bootstrap interval: `resamples`
+ * resamples of n values drawn with replacement (seeded). For a paired comparison pass the
+ * per-row differences. An InputError for no values or a non-finite one.
+ */
+export function bootstrapMeanCi(values: ArrayLike<number>, opts: BootstrapOptions = {}): MeanCi {
+  const n = values.length;
+  if (n === 0) throw new InputError("bootstrap interval of no values");
+  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) throw new InputError(`value ${i} is not finite (${values[i]})`);
+  const { resamples, random, level } = bootstrapSettings(opts);
+  const stats = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[Math.floor(random() * n)]!;
+    stats[b] = sum / n;
+  }
+  const [lo, hi] = percentileInterval(stats, level);
+  return { mean: meanOf(values), lo, hi, n, level };
+}
+
+/**
+ * mean(a) − mean(b) of two independent groups (shape=(na,) and (nb,), finite) with a
+ * percentile bootstrap interval, each group resampled with replacement on its own. `n` is the
+ * smaller group's size.
+ */
+export function bootstrapMeanDifferenceCi(a: ArrayLike<number>, b: ArrayLike<number>, opts: BootstrapOptions = {}): MeanCi {
+  if (a.length === 0 || b.length === 0) throw new InputError(`a difference of means needs values in both groups (got ${a.length} and ${b.length})`);
+  for (const [name, xs] of [["a", a], ["b", b]] as const) {
+    for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i]!)) throw new InputError(`group ${name} value ${i} is not finite (${xs[i]})`);
+  }
+  const { resamples, random, level } = bootstrapSettings(opts);
+  const stats = new Float64Array(resamples);
+  const resampledMean = (xs: ArrayLike<number>) => {
+    let sum = 0;
+    for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(random() * xs.length)]!;
+    return sum / xs.length;
+  };
+  for (let r = 0; r < resamples; r++) stats[r] = resampledMean(a) - resampledMean(b);
+  const [lo, hi] = percentileInterval(stats, level);
+  return { mean: meanOf(a) - meanOf(b), lo, hi, n: Math.min(a.length, b.length), level };
+}
+
+/** "0.123 [0.101, 0.145]" */
+export function formatMeanCi(x: MeanCi, digits = 3): string {
+  return `${x.mean.toFixed(digits)} [${x.lo.toFixed(digits)}, ${x.hi.toFixed(digits)}]`;
 }
 
 /** "0.9290 ± 0.0040" (or just the mean for one seed, "—" for null). */
