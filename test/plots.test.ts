@@ -9,7 +9,9 @@ import {
   dotPlotSpec,
   downsampleCurve,
   heatmapSpec,
+  intervalPlotSpec,
   lineSpec,
+  positionProfileSpec,
   prCurveSpec,
   rocCurveSpec,
   VEGA_LITE_SCHEMA,
@@ -22,9 +24,11 @@ import {
   formatCell,
   imageBundle,
   insideTslab,
+  markdownBundle,
   pngSize,
   showFigure,
   showImage,
+  showMarkdown,
   showTable,
   tableBundle,
   VEGA_LITE_MIME,
@@ -570,4 +574,49 @@ test("heatmapSpec: sparse ticks on big maps, every label on small ones", async (
   const svg = await renderSvg(concatSpecs([a, b], { sharedColor: true }));
   assert.equal(svg.split(">saliency</text>").length - 1, 1, "one shared legend");
   assert.equal((await renderSvg(concatSpecs([a, b]))).split(">saliency</text>").length - 1, 2, "independent: one legend each");
+});
+
+// -------------------------------------------------------------------------------------------
+// Interpretation figures: shared scales, band labels clear of the data, intervals, Markdown
+// -------------------------------------------------------------------------------------------
+
+test("concatSpecs: a shared y scale and legends below on request", async () => {
+  const rows = [1, 2, 3].map((position) => ({ position, mean: position * 2, group: "a" }));
+  const a = positionProfileSpec(rows, { x: "position", y: "mean", color: "group", title: "left" });
+  const b = positionProfileSpec(rows.map((r) => ({ ...r, mean: r.mean / 100 })), { x: "position", y: "mean", color: "group", title: "right" });
+  const spec = concatSpecs([a, b], { sharedY: true, legendOrient: "bottom" });
+  assert.deepEqual(spec.resolve, { scale: { color: "independent", y: "shared" } });
+  assert.equal(((spec.config as Record<string, Record<string, unknown>>).legend)!.orient, "bottom");
+  assert.deepEqual(concatSpecs([a, b]).resolve, { scale: { color: "independent" } });
+  assert.equal((concatSpecs([a, b]).config as Record<string, Record<string, unknown>>).legend!.orient, undefined);
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes("left") && svg.includes("right"));
+});
+
+test("positionProfileSpec: band labels above the plot area, the title raised to make room", async () => {
+  const rows = Array.from({ length: 20 }, (_, i) => ({ position: i + 1, mean: i === 2 ? 5 : 0 }));
+  const spec = positionProfileSpec(rows, { x: "position", y: "mean", bands: [{ from: 2, to: 8, label: "seed 2–8" }], title: "profile" });
+  const text = allLayers(spec).find((l) => (l.mark as { type?: string } | undefined)?.type === "text")!;
+  assert.deepEqual((text.encoding as Record<string, unknown>).y, { value: -3 });
+  assert.equal((text.mark as Record<string, unknown>).baseline, "bottom");
+  assert.deepEqual(spec.title, { text: "profile", offset: 20 });
+  assert.equal(positionProfileSpec(rows, { x: "position", y: "mean", title: "plain" }).title, "plain");
+  assert.ok((await renderSvg(spec)).includes("seed 2–8"));
+});
+
+test("intervalPlotSpec: a row per category in order, dots inside their intervals, groups coloured; bad intervals refused", async () => {
+  const rows = ["8mer", "7mer-m8", "6mer"].flatMap((type, i) => ["a", "b"].map((model) => ({ type, model, mean: 3 - i, lo: 2.5 - i, hi: 3.4 - i })));
+  const spec = intervalPlotSpec(rows, { y: "type", x: "mean", lo: "lo", hi: "hi", color: "model", title: "site types", xTitle: "mean logit" });
+  assert.equal(spec.$schema, VEGA_LITE_SCHEMA);
+  assert.deepEqual(spec.title, { text: "site types", subtitle: "bars: 95% bootstrap interval", subtitleFontSize: 11, subtitleColor: "#444" });
+  const svg = await renderSvg(spec);
+  assert.ok(svg.indexOf("8mer") < svg.indexOf("6mer") && svg.includes("mean logit"));
+  assert.throws(() => intervalPlotSpec([{ type: "x", mean: 1, lo: 2, hi: 3 }], { y: "type", x: "mean", lo: "lo", hi: "hi" }), /need lo ≤ mean ≤ hi/);
+  assert.throws(() => intervalPlotSpec([{ type: "x", mean: NaN, lo: 0, hi: 3 }], { y: "type", x: "mean", lo: "lo", hi: "hi" }), /finite number/);
+});
+
+test("markdownBundle: Markdown for the notebook, the same text as plain text", () => {
+  const b = markdownBundle("* **agrees**: 8mer > 6mer");
+  assert.deepEqual(b.data, { "text/markdown": "* **agrees**: 8mer > 6mer", "text/plain": "* **agrees**: 8mer > 6mer" });
+  assert.equal(showMarkdown("x")?.data["text/markdown"], "x", "outside tslab the bundle is returned");
 });

@@ -256,3 +256,20 @@ export function imageBundle(png: Uint8Array, opts: ImageOptions = {}): DisplayMe
 export function showImage(png: Uint8Array, opts: ImageOptions = {}): DisplayMessage | undefined {
   return show(imageBundle(png, opts));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Text
+// ---------------------------------------------------------------------------------------------
+
+/** The bundle of Markdown text: rendered by the notebook, plain where Markdown is not shown. */
+export function markdownBundle(markdown: string): DisplayMessage {
+  return { data: { "text/markdown": markdown, "text/plain": markdown }, metadata: {} };
+}
+
+/**
+ * Shows Markdown in the notebook, e.g. a reading whose sentences are generated from the
+ * results. Outside tslab, returns the bundle instead.
+ */
+export function showMarkdown(markdown: string): DisplayMessage | undefined {
+  return show(markdownBundle(markdown));
+}

@@ -913,6 +913,10 @@ export interface ConcatSpecOptions {
   columns?: number;
   /** Share the colour scale between panels (default false: each panel keeps its own legend). */
   sharedColor?: boolean;
+  /** Share the y scale between panels (default false), so panels that compare one quantity read alike. */
+  sharedY?: boolean;
+  /** Where the legends go (default: right of each panel); "bottom" keeps side-by-side panels narrow. */
+  legendOrient?: "right" | "bottom";
 }
 
 /**
@@ -926,13 +930,14 @@ export function concatSpecs(specs: readonly VegaLiteSpec[], opts: ConcatSpecOpti
     const { $schema: _schema, config: _config, background: _background, padding: _padding, ...panel } = spec;
     return panel;
   });
+  const config = (specs[0]!.config ?? baseSpec(undefined).config) as Record<string, unknown>;
   return {
     ...baseSpec(opts.title),
-    config: specs[0]!.config ?? baseSpec(undefined).config,
+    config: opts.legendOrient ? { ...config, legend: { ...(config.legend as Record<string, unknown>), orient: opts.legendOrient } } : config,
     concat: panels,
     columns: opts.columns ?? specs.length,
     spacing: 24,
-    resolve: { scale: { color: opts.sharedColor ? "shared" : "independent" } },
+    resolve: { scale: { color: opts.sharedColor ? "shared" : "independent", ...(opts.sharedY ? { y: "shared" } : {}) } },
   };
 }
 
@@ -1057,7 +1062,7 @@ export interface PositionProfileSpecOptions {
 /**
  * A profile along the miRNA or the site: one line (with dots) per series over integer
  * positions, every position labelled, optional ± error bands, and shaded regions (the seed 2–8,
- * 3' supplementary 13–16) labelled at the top; a rule at 0.
+ * 3' supplementary 13–16) labelled above the plot; a rule at 0.
  */
 export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProfileSpecOptions): VegaLiteSpec {
   checkFields(rows, [opts.x, opts.y, opts.color, opts.error], "positionProfileSpec");
@@ -1079,11 +1084,12 @@ export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProf
       mark: { type: "rect", color: "#f2e6c9", opacity: 0.7 },
       encoding: { x: { field: "__from", type: "quantitative", scale: x.scale }, x2: { field: "__to" } },
     });
+    // Labels above the plot area (y = −3 px), where no line or dot can cover them.
     layer.push({
       data: { values: bandRows },
       transform: [{ calculate: "(datum.__from + datum.__to) / 2", as: "__mid" }],
-      mark: { type: "text", baseline: "top", dy: 2, fontSize: 10, color: "#7a5c00" },
-      encoding: { x: { field: "__mid", type: "quantitative", scale: x.scale }, y: { value: 0 }, text: { field: "__label" } },
+      mark: { type: "text", baseline: "bottom", fontSize: 10, color: "#7a5c00" },
+      encoding: { x: { field: "__mid", type: "quantitative", scale: x.scale }, y: { value: -3 }, text: { field: "__label" } },
     });
   }
   layer.push({ data: { values: [{ __zero: 0 }] }, mark: { type: "rule", color: "#888", strokeDash: [3, 3] }, encoding: { y: { field: "__zero", type: "quantitative" } } });
@@ -1115,8 +1121,11 @@ export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProf
       ],
     },
   });
+  const bands = opts.bands !== undefined && opts.bands.length > 0;
   return {
-    ...baseSpec(opts.title),
+    ...baseSpec(undefined),
+    // With band labels above the plot, the title sits higher so the two never touch.
+    ...(opts.title ? { title: bands ? { text: opts.title, offset: 20 } : opts.title } : {}),
     width: opts.width ?? 460,
     height: opts.height ?? 240,
     layer,
@@ -1190,6 +1199,77 @@ export function boxPlotSpec(rows: readonly BoxPlotRow[], opts: BoxPlotSpecOption
             },
           },
           { mark: { type: "tick", color: "white", thickness: 2, bandSize: (step * 0.8) / groups }, encoding: { x, y: y("median"), ...(opts.color ? { xOffset: group.xOffset } : {}) } },
+        ],
+      },
+    ],
+  };
+}
+
+/** Options of {@link intervalPlotSpec}. */
+export interface IntervalPlotSpecOptions {
+  /** Category field: one row each, top to bottom in row order (e.g. "site type"). */
+  y: string;
+  /** Value field (e.g. "mean logit"). */
+  x: string;
+  /** Fields of the interval's bounds. */
+  lo: string;
+  hi: string;
+  /** Group field (e.g. "model"): its values side by side within a row, one colour each. */
+  color?: string;
+  title?: string;
+  /** What the bars are, under the title (default "bars: 95% bootstrap interval"). */
+  subtitle?: string;
+  xTitle?: string;
+  /** Width of the plot area in px (default 420). */
+  width?: number;
+}
+
+/**
+ * Means with their intervals (e.g. bootstrap CIs, which need not be symmetric): one row per
+ * category, a dot at the value and a bar from `lo` to `hi`, groups side by side and coloured;
+ * a dashed rule at 0 when 0 is in range.
+ */
+export function intervalPlotSpec(rows: readonly DataRow[], opts: IntervalPlotSpecOptions): VegaLiteSpec {
+  checkFields(rows, [opts.y, opts.x, opts.lo, opts.hi, opts.color], "intervalPlotSpec");
+  const values = pickFields(rows, [opts.y, opts.x, opts.lo, opts.hi, opts.color]).map((r, i) => {
+    for (const f of [opts.x, opts.lo, opts.hi]) {
+      const v = r[f];
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new RangeError(`intervalPlotSpec: row ${i}: "${f}" must be a finite number, got ${String(v)}`);
+      r[f] = round4(v);
+    }
+    if (!((r[opts.lo] as number) <= (r[opts.x] as number) && (r[opts.x] as number) <= (r[opts.hi] as number))) {
+      throw new RangeError(`intervalPlotSpec: row ${i}: need ${opts.lo} ≤ ${opts.x} ≤ ${opts.hi}, got ${r[opts.lo]}, ${r[opts.x]}, ${r[opts.hi]}`);
+    }
+    return r;
+  });
+  const groups = opts.color !== undefined ? new Set(rows.map((r) => String(r[opts.color!]))).size : 1;
+  const x = (field: string) => ({ field, type: "quantitative", title: opts.xTitle ?? opts.x, scale: { zero: false, nice: true } });
+  const groupEnc = opts.color !== undefined
+    ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, yOffset: { field: opts.color, type: "nominal", sort: null, scale: { paddingOuter: 0.5 } } }
+    : { color: { value: "#4c78a8" } };
+  return {
+    ...baseSpec(undefined),
+    title: { text: opts.title ?? "", subtitle: opts.subtitle ?? "bars: 95% bootstrap interval", subtitleFontSize: 11, subtitleColor: "#444" },
+    width: opts.width ?? 420,
+    height: { step: Math.max(22, 14 * groups + 8), ...(opts.color !== undefined ? { for: "position" } : {}) },
+    encoding: { y: { field: opts.y, type: "nominal", sort: null, title: null, axis: { labelLimit: 600, labelFontSize: 12, grid: true, gridColor: "#f0f0f0" } } },
+    layer: [
+      { data: { values: [{ __zero: 0 }] }, mark: { type: "rule", color: "#888", strokeDash: [3, 3] }, encoding: { x: { field: "__zero", type: "quantitative" }, y: null } },
+      {
+        data: { values },
+        layer: [
+          { mark: { type: "rule", strokeWidth: 2 }, encoding: { x: x(opts.lo), x2: { field: opts.hi }, ...groupEnc } },
+          {
+            mark: { type: "point", filled: true, size: 60, opacity: 0.95 },
+            encoding: {
+              x: x(opts.x), ...groupEnc,
+              tooltip: [
+                { field: opts.y, type: "nominal" },
+                ...(opts.color !== undefined ? [{ field: opts.color, type: "nominal" }] : []),
+                ...[opts.x, opts.lo, opts.hi].map((f) => ({ field: f, type: "quantitative", format: ".3f" })),
+              ],
+            },
+          },
         ],
       },
     ],
