@@ -191,7 +191,9 @@ test("replantedMutagenesis: one re-planted site per position, Δ against the ori
   const before = tf.memory().numTensors;
   const r = await replantedMutagenesis(model, { mirnas, sites, backgrounds }, { scale: "logit", seed: 3 });
   assert.equal(tf.memory().numTensors, before);
-  assert.deepEqual([r.n, r.positions, r.alternatives, r.scale, r.deltas.length], [4, 20, 1, "logit", 80]);
+  assert.deepEqual([r.n, r.positions, r.alternatives, r.scale, r.deltas.length, r.control.length], [4, 20, 1, "logit", 80, 4]);
+  // The unmutated re-planting pairs column 2 once, as the original site: Δ 0.
+  for (const c of r.control) assert.ok(Math.abs(c) < 1e-4);
   let gained = 0;
   for (let k = 0; k < 4; k++) {
     assert.ok(Math.abs(r.original[k]! - 1) < 1e-5, "one pair in column 2: logit 3 − 2");

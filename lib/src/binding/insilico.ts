@@ -498,15 +498,16 @@ export interface ReplantedMutagenesisOptions {
  * is reverse-complemented and planted into the same 50-mer at a new random offset in
  * 0…maxOffset; the unchanged miRNA with that site is scored, and Δ = score(new site) −
  * score(original positive). The new site pairs every position but j (positions 7–20 included,
- * unlike the training sites), so Δ measures what losing position j costs a model that learned
- * to read positions 1–6. Returns a {@link MutagenesisResult} with one alternative per position:
- * deltas shape=(n, 20, 1).
+ * unlike the training sites), so Δ mixes what losing position j costs with what re-planting a
+ * fully complementary stretch does. The control separates them: the unmutated miRNA re-planted
+ * the same way (`control`, Δ of the re-planting alone). Returns a {@link MutagenesisResult} with
+ * one alternative per position (deltas shape=(n, 20, 1)) and `control` shape=(n,).
  */
 export async function replantedMutagenesis(
   model: tf.LayersModel,
   positives: { mirnas: readonly string[]; sites: readonly string[]; backgrounds: readonly string[] },
   opts: ReplantedMutagenesisOptions = {},
-): Promise<MutagenesisResult> {
+): Promise<MutagenesisResult & { control: Float32Array }> {
   const n = positives.mirnas.length;
   if (positives.sites.length !== n || positives.backgrounds.length !== n) {
     throw new InputError(`got ${n} miRNAs, ${positives.sites.length} sites and ${positives.backgrounds.length} backgrounds: they must match one to one`);
@@ -514,14 +515,14 @@ export async function replantedMutagenesis(
   const scale = opts.scale ?? "probability";
   const maxOffset = opts.maxOffset ?? SITE_LENGTH - MIRNA_LENGTH;
   const random = mulberry32(opts.seed ?? DEFAULT_SEED);
-  // Rows: per pair, the original positive, then positions 1…20.
-  const perPair = 1 + MIRNA_LENGTH;
+  // Rows: per pair, the original positive, the unmutated re-planting (control), then positions 1…20.
+  const perPair = 2 + MIRNA_LENGTH;
   const mirnas: string[] = [];
   const sites: string[] = [];
   for (let k = 0; k < n; k++) {
     const mirna = positives.mirnas[k]!;
-    mirnas.push(mirna);
-    sites.push(positives.sites[k]!);
+    mirnas.push(mirna, mirna);
+    sites.push(positives.sites[k]!, plantInto(positives.backgrounds[k]!, mirna, randomInteger(random, 0, maxOffset)));
     for (let j = 1; j <= MIRNA_LENGTH; j++) {
       mirnas.push(mirna);
       sites.push(plantInto(positives.backgrounds[k]!, mutatePositions(mirna, [j], random), randomInteger(random, 0, maxOffset)));
@@ -529,11 +530,13 @@ export async function replantedMutagenesis(
   }
   const scores = await predictScores(model, mirnas, sites, { batchSize: opts.batchSize ?? 512, scale });
   const original = new Float32Array(n);
+  const control = new Float32Array(n);
   const deltas = new Float32Array(n * MIRNA_LENGTH);
   for (let k = 0; k < n; k++) {
     const s0 = scores[k * perPair]!;
     original[k] = s0;
-    for (let j = 0; j < MIRNA_LENGTH; j++) deltas[k * MIRNA_LENGTH + j] = scores[k * perPair + 1 + j]! - s0;
+    control[k] = scores[k * perPair + 1]! - s0;
+    for (let j = 0; j < MIRNA_LENGTH; j++) deltas[k * MIRNA_LENGTH + j] = scores[k * perPair + 2 + j]! - s0;
   }
-  return { sequence: "mirna", scale, n, positions: MIRNA_LENGTH, alternatives: 1, original, deltas };
+  return { sequence: "mirna", scale, n, positions: MIRNA_LENGTH, alternatives: 1, original, deltas, control };
 }
