@@ -4,7 +4,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
+  attributionMatrixSpec,
   barSpec,
+  boxPlotSpec,
   concatSpecs,
   dotPlotSpec,
   downsampleCurve,
@@ -619,4 +621,30 @@ test("markdownBundle: Markdown for the notebook, the same text as plain text", (
   const b = markdownBundle("* **agrees**: 8mer > 6mer");
   assert.deepEqual(b.data, { "text/markdown": "* **agrees**: 8mer > 6mer", "text/plain": "* **agrees**: 8mer > 6mer" });
   assert.equal(showMarkdown("x")?.data["text/markdown"], "x", "outside tslab the bundle is returned");
+});
+
+test("boxPlotSpec: xLabelEvery labels the first and every k-th numeric position; legends below wrap into columns", () => {
+  const rows = Array.from({ length: 50 }, (_, i) => ({ position: i + 1, lowerWhisker: -1, q1: -0.5, median: 0, q3: 0.5, upperWhisker: 1 }));
+  const spec = boxPlotSpec(rows, { x: "position", xLabelEvery: 5 });
+  const x = allLayers(spec).map((l) => (l.encoding as Record<string, { axis?: { values?: number[] } }> | undefined)?.x).find((e) => e?.axis !== undefined)!;
+  assert.deepEqual(x.axis!.values, [1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50]);
+  assert.equal(boxPlotSpec(rows, { x: "position" }).layer !== undefined, true);
+  assert.throws(() => boxPlotSpec(rows, { x: "position", xLabelEvery: 0 }), /xLabelEvery/);
+  const legend = (concatSpecs([spec, spec], { legendOrient: "bottom", legendColumns: 2 }).config as Record<string, Record<string, unknown>>).legend!;
+  assert.deepEqual([legend.orient, legend.columns], ["bottom", 2]);
+});
+
+test("attributionMatrixSpec: cells stored as two strings, expanded by the spec into one row per cell with its attribution and pairing", async () => {
+  const binding = Array.from({ length: 6 }, (_, k) => (k % 2 === 0 ? 1 : 0));
+  const attribution = [0.5, 0, -0.25, 0, 1.23456, 0];
+  const spec = attributionMatrixSpec({ binding, attribution, rows: 3, cols: 2 }, { domain: 2, valueTitle: "IG" });
+  const data = (spec.data as { values: Record<string, unknown>[] }).values;
+  assert.deepEqual(data, [{ a: "0.5 0 -0.25 0 1.2346 0", b: "101010" }]);
+  const { vega } = await loadVega();
+  const view = new vega.View(vega.parse((await compileSpec(spec)).vega as never), { renderer: "none" }) as unknown as { runAsync(): Promise<unknown>; data(name: string): unknown; finalize(): void };
+  await view.runAsync();
+  const rows = view.data("data_0") as { a: number; b: number; site: number; mirna: number }[];
+  view.finalize();
+  assert.deepEqual(rows.map((r) => [r.site, r.mirna, r.a, r.b]), [[1, 1, 0.5, 1], [1, 2, 0, 0], [2, 1, -0.25, 1], [2, 2, 0, 0], [3, 1, 1.2346, 1], [3, 2, 0, 0]]);
+  assert.ok((await renderSvg(spec)).includes("IG"));
 });

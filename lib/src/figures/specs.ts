@@ -917,6 +917,8 @@ export interface ConcatSpecOptions {
   sharedY?: boolean;
   /** Where the legends go (default: right of each panel); "bottom" keeps side-by-side panels narrow. */
   legendOrient?: "right" | "bottom";
+  /** Entries per row of a legend below the panels (default 3), so a long legend wraps instead of widening the figure. */
+  legendColumns?: number;
 }
 
 /**
@@ -933,7 +935,9 @@ export function concatSpecs(specs: readonly VegaLiteSpec[], opts: ConcatSpecOpti
   const config = (specs[0]!.config ?? baseSpec(undefined).config) as Record<string, unknown>;
   return {
     ...baseSpec(opts.title),
-    config: opts.legendOrient ? { ...config, legend: { ...(config.legend as Record<string, unknown>), orient: opts.legendOrient } } : config,
+    config: opts.legendOrient
+      ? { ...config, legend: { ...(config.legend as Record<string, unknown>), orient: opts.legendOrient, ...(opts.legendOrient === "bottom" ? { columns: opts.legendColumns ?? 3 } : {}) } }
+      : config,
     concat: panels,
     columns: opts.columns ?? specs.length,
     spacing: 24,
@@ -999,9 +1003,15 @@ export function attributionMatrixSpec(matrix: AttributionMatrix, opts: Attributi
   return {
     ...baseSpec(undefined, { grid: false }),
     ...(title ? { title } : {}),
-    data: { values: [{ a: Array.from(matrix.attribution, round4), b: Array.from(matrix.binding, (v) => (v > 0 ? 1 : 0)) }] },
+    // The cells travel as two strings (space-separated attributions, one 0/1 character per cell), split by the
+    // spec: notebooks store JSON with one array element a line, which would make 1,000 numbers 1,000 lines.
+    data: { values: [{ a: Array.from(matrix.attribution, (v) => String(round4(v))).join(" "), b: Array.from(matrix.binding, (v) => (v > 0 ? "1" : "0")).join("") }] },
     transform: [
+      { calculate: "split(datum.a, ' ')", as: "a" },
+      { calculate: "split(datum.b, '')", as: "b" },
       { flatten: ["a", "b"] },
+      { calculate: "toNumber(datum.a)", as: "a" },
+      { calculate: "toNumber(datum.b)", as: "b" },
       { window: [{ op: "row_number", as: "k" }] },
       { calculate: `floor((datum.k - 1) / ${cols}) + 1`, as: "site" },
       { calculate: `(datum.k - 1) % ${cols} + 1`, as: "mirna" },
@@ -1153,6 +1163,8 @@ export interface BoxPlotSpecOptions {
   /** Width of one category in px, all its groups together (default 22, 16 per group with groups). */
   step?: number;
   height?: number;
+  /** Numeric categories: label only the first and every k-th (e.g. 5 for 50 site positions); default every one. */
+  xLabelEvery?: number;
 }
 
 /**
@@ -1172,7 +1184,10 @@ export function boxPlotSpec(rows: readonly BoxPlotRow[], opts: BoxPlotSpecOption
     return r;
   });
   const numeric = table.every((r) => typeof r[opts.x] === "number");
-  const x = { field: opts.x, type: "ordinal", title: opts.xTitle ?? opts.x, sort: numeric ? "ascending" : null, axis: { labelAngle: 0 } };
+  const every = opts.xLabelEvery ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`boxPlotSpec: xLabelEvery must be a positive integer, got ${every}`);
+  const labelled = numeric && every > 1 ? { values: [...new Set(table.map((r) => r[opts.x] as number))].sort((a, b) => a - b).filter((v, i) => i === 0 || v % every === 0) } : {};
+  const x = { field: opts.x, type: "ordinal", title: opts.xTitle ?? opts.x, sort: numeric ? "ascending" : null, axis: { labelAngle: 0, ...labelled } };
   const group = opts.color ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, xOffset: { field: opts.color, type: "nominal", sort: null } } : {};
   const y = (field: string) => ({ field, type: "quantitative", title: opts.yTitle ?? "value" });
   const groups = opts.color ? new Set(table.map((r) => String(r[opts.color!]))).size : 1;
