@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/src/ops/backend";
 import { InputError } from "../lib/src/errors";
 import {
-  insilicoDataset, mutatePositions, originalInsilicoDataset, plantableFamilies, plantedSite, plantInto, replantedMutagenesis, runInsilicoExperiment, runOriginalInsilicoExperiment,
+  insilicoCheckpointDir, insilicoDataset, mutatePositions, originalInsilicoDataset, plantableFamilies, plantedSite, plantInto, replantedMutagenesis, runInsilicoExperiment, runOriginalInsilicoExperiment,
 } from "../lib/src/binding/insilico";
 import { mutagenesisSummary } from "../lib/src/binding/mutagenesis";
 import { reverseComplement } from "../lib/src/binding/sequences";
@@ -236,4 +236,9 @@ test("runOriginalInsilicoExperiment: ratio 1 from every family, early stopping, 
   // Another negative pool (other families) is another run: its checkpoint does not resume.
   await assert.rejects(runOriginalInsilicoExperiment(families(17, 5), { data, training: { epochs: 2, batchSize: 16, checkpointDir: dir } }), /negativePool/);
   assert.equal(tf.memory().numTensors, before);
+});
+
+test("insilicoCheckpointDir: out/insilico/<name> for the full profile, out/insilico-ci/<name> for ci", () => {
+  assert.match(insilicoCheckpointDir("original", "full"), /[/\\]out[/\\]insilico[/\\]original$/);
+  assert.match(insilicoCheckpointDir("variant", "ci"), /[/\\]out[/\\]insilico-ci[/\\]variant$/);
 });
