@@ -602,6 +602,9 @@ test("positionProfileSpec: band labels above the plot area, the title raised to 
   assert.deepEqual((text.encoding as Record<string, unknown>).y, { value: -3 });
   assert.equal((text.mark as Record<string, unknown>).baseline, "bottom");
   assert.deepEqual(spec.title, { text: "profile", offset: 20 });
+  // Every layer that places x declares the same axis: one without values would win the merge and thin the labels.
+  const axes = allLayers(spec).map((l) => (l.encoding as Record<string, { axis?: { values?: number[] } }> | undefined)?.x?.axis?.values?.length).filter((v) => v !== undefined);
+  assert.deepEqual(axes, [20, 20, 20]);
   assert.equal(positionProfileSpec(rows, { x: "position", y: "mean", title: "plain" }).title, "plain");
   assert.ok((await renderSvg(spec)).includes("seed 2–8"));
 });

@@ -1083,7 +1083,8 @@ export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProf
   const x = {
     field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x,
     scale: { domain: [lo - 0.5, hi + 0.5], nice: false, zero: false },
-    axis: { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).filter((p) => every === 1 || p === lo || p % every === 0), format: "d", grid: false },
+    // Every label shown when each fits (Vega's overlap check otherwise thins 20 positions to every 4th).
+    axis: { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).filter((p) => every === 1 || p === lo || p % every === 0), format: "d", grid: false, labelOverlap: every === 1 ? false : true },
   };
   const series = opts.color ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color } } : { color: { value: "#4c78a8" } };
   const layer: VegaLiteSpec[] = [];
@@ -1092,14 +1093,14 @@ export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProf
     layer.push({
       data: { values: bandRows },
       mark: { type: "rect", color: "#f2e6c9", opacity: 0.7 },
-      encoding: { x: { field: "__from", type: "quantitative", scale: x.scale }, x2: { field: "__to" } },
+      encoding: { x: { field: "__from", type: "quantitative", scale: x.scale, axis: x.axis, title: x.title }, x2: { field: "__to" } },
     });
     // Labels above the plot area (y = −3 px), where no line or dot can cover them.
     layer.push({
       data: { values: bandRows },
       transform: [{ calculate: "(datum.__from + datum.__to) / 2", as: "__mid" }],
       mark: { type: "text", baseline: "bottom", fontSize: 10, color: "#7a5c00" },
-      encoding: { x: { field: "__mid", type: "quantitative", scale: x.scale }, y: { value: -3 }, text: { field: "__label" } },
+      encoding: { x: { field: "__mid", type: "quantitative", scale: x.scale, axis: x.axis, title: x.title }, y: { value: -3 }, text: { field: "__label" } },
     });
   }
   layer.push({ data: { values: [{ __zero: 0 }] }, mark: { type: "rule", color: "#888", strokeDash: [3, 3] }, encoding: { y: { field: "__zero", type: "quantitative" } } });
