@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
-import { withAtomicFolder, writeFileAtomic } from "../io/files";
+import { makeOutputFolder, withAtomicFolder, writeFileAtomic } from "../io/files";
 import { writeNpz } from "../io/npy";
 import { encodePng } from "../io/png";
-import { loadTfjsModel } from "../io/tfjsModel";
 import { initBackend } from "../ops/backend";
+import { loadHairpinClassifier } from "../hairpin/classifier";
 import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
 import { generateVerifiedHairpins } from "../hairpin/generateVerified";
@@ -88,6 +88,7 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
     quiet: QUIET_FLAG,
   },
   async run(o) {
+    makeOutputFolder(o.out); // before any work: a file there, or a path that cannot be resolved, fails now
     await initBackend({ quiet: o.quiet });
     const say = (line: string) => void (o.quiet || process.stderr.write(line));
     const data = buildVaeData({ heldOutSet: o["held-out"], maxTrain: o["max-train"] });
@@ -130,19 +131,9 @@ function round(x: number, digits = 4): number {
   return Number(x.toFixed(digits));
 }
 
-/** What `hairpin generate` writes. */
-const GENERATE_FILES = ["generated.fa", "generated.tsv", "generated_images.npz", "generated_names.npz", "generated.npz", "gallery.png", "summary.json", "png"];
-
-function checkGenerateOut(out: string, force: boolean): void {
-  const stat = fs.statSync(out, { throwIfNoEntry: false });
-  if (!stat) return;
-  if (!stat.isDirectory()) throw new InputError("exists and is not a folder", { file: out });
-  const entries = fs.readdirSync(out);
-  if (entries.length === 0) return;
-  if (!force) throw new InputError(`folder is not empty (${entries.length} entries): give --force to replace an earlier 'hairpin generate' output, or choose a new folder`, { file: out });
-  const foreign = entries.filter((e) => !GENERATE_FILES.includes(e));
-  if (foreign.length) throw new InputError(`holds files 'hairpin generate' does not write ('${foreign[0]}'…): not replaced even with --force`, { file: out });
-}
+/** What `hairpin generate` writes (an earlier output may be replaced with --force; png/ only with PNGs in it). */
+const GENERATE_FILES = ["generated.fa", "generated.tsv", "generated_images.npz", "generated_names.npz", "generated.npz", "gallery.png", "summary.json", "png/"];
+const generateOwns = (entry: string) => GENERATE_FILES.includes(entry) || /^png\/[^/]+\.png$/.test(entry);
 
 const CLASSES = { "pre-mirna": 1, negative: 0 } as const;
 
@@ -220,23 +211,32 @@ Writes into DIR:
     quiet: QUIET_FLAG,
   },
   async run(o) {
-    checkGenerateOut(o.out, o.force);
-    const started = performance.now();
-    await initBackend({ quiet: o.quiet });
-    const { cvae, info, training } = await loadCvae(o.model);
-    const classifier = o.classifier ? await loadTfjsModel(o.classifier) : null;
-    try {
-      if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
-      const label = CLASSES[o.class];
-      const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
-      const g = await generateVerifiedHairpins({ cvae, info, training }, {
-        n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"], candidates: o.candidates,
-      });
-      const defaults = DEFAULT_GENERATION[g.decoder];
-      const generatedSeconds = (performance.now() - started) / 1000;
-      const evaluation = await evaluateGeneratedHairpins(g, { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences });
-      const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
-      await withAtomicFolder(o.out, async (temp) => {
+    // --out is checked (and its temporary folder made) before anything is loaded or sampled;
+    // the work fills that folder, which replaces --out once complete.
+    let written = 0;
+    await withAtomicFolder(o.out, async (temp) => {
+      const started = performance.now();
+      await initBackend({ quiet: o.quiet });
+      const classifier = o.classifier ? await loadHairpinClassifier(o.classifier) : null;
+      let loaded: Awaited<ReturnType<typeof loadCvae>>;
+      try {
+        loaded = await loadCvae(o.model);
+      } catch (e) {
+        classifier?.dispose();
+        throw e;
+      }
+      const { cvae, info, training } = loaded;
+      try {
+        if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
+        const label = CLASSES[o.class];
+        const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
+        const g = await generateVerifiedHairpins({ cvae, info, training }, {
+          n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"], candidates: o.candidates,
+        });
+        const defaults = DEFAULT_GENERATION[g.decoder];
+        const generatedSeconds = (performance.now() - started) / 1000;
+        const evaluation = await evaluateGeneratedHairpins(g, { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences });
+        const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
         fs.writeFileSync(path.join(temp, "generated.fa"), names.map((n, i) => `>${n}\n${g.sequences[i]}\n`).join(""));
         const header = ["name", "class", "sequence", "drawn_structure", "rnafold_structure", "mfe", "refold_exact", "column_agreement", "sanity_pass",
           "stem_pairs", "loop_nt", "mfe_per_nt", "requested_stem", "requested_loop", "requested_gc", "decoding_rank", "novelty", "p_pre_mirna"];
@@ -276,11 +276,12 @@ Writes into DIR:
         };
         writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
         console.log(JSON.stringify(summary));
-      });
-      if (!o.quiet) process.stderr.write(`mirna-dl: ${g.n} ${o.class} hairpins written to ${o.out}\n`);
-    } finally {
-      disposeCvae(cvae);
-      classifier?.dispose();
-    }
+        written = g.n;
+      } finally {
+        disposeCvae(cvae);
+        classifier?.dispose();
+      }
+    }, { force: o.force, owns: generateOwns, command: "hairpin generate" });
+    if (!o.quiet) process.stderr.write(`mirna-dl: ${written} ${o.class} hairpins written to ${o.out}\n`);
   },
 });

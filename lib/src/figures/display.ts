@@ -217,6 +217,23 @@ export function showTable(rows: readonly Record<string, unknown>[], opts: TableO
 }
 
 // ---------------------------------------------------------------------------------------------
+// Markdown (text generated from results)
+// ---------------------------------------------------------------------------------------------
+
+/** The bundle of a Markdown text: `text/markdown` (rendered by every notebook front end) and the same as `text/plain`. */
+export function markdownBundle(markdown: string): DisplayMessage {
+  return { data: { "text/markdown": markdown, "text/plain": markdown }, metadata: {} };
+}
+
+/**
+ * Shows Markdown in the notebook, e.g. a reading generated from the results (the cell's text then
+ * cannot drift from its numbers). Outside tslab, returns the bundle instead.
+ */
+export function showMarkdown(markdown: string): DisplayMessage | undefined {
+  return show(markdownBundle(markdown));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Images
 // ---------------------------------------------------------------------------------------------
 
@@ -255,21 +272,4 @@ export function imageBundle(png: Uint8Array, opts: ImageOptions = {}): DisplayMe
 /** Shows a PNG image in the notebook. Outside tslab, returns the bundle instead. */
 export function showImage(png: Uint8Array, opts: ImageOptions = {}): DisplayMessage | undefined {
   return show(imageBundle(png, opts));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Text
-// ---------------------------------------------------------------------------------------------
-
-/** The bundle of Markdown text: rendered by the notebook, plain where Markdown is not shown. */
-export function markdownBundle(markdown: string): DisplayMessage {
-  return { data: { "text/markdown": markdown, "text/plain": markdown }, metadata: {} };
-}
-
-/**
- * Shows Markdown in the notebook, e.g. a reading whose sentences are generated from the
- * results. Outside tslab, returns the bundle instead.
- */
-export function showMarkdown(markdown: string): DisplayMessage | undefined {
-  return show(markdownBundle(markdown));
 }

@@ -6,12 +6,14 @@ import { decodeHairpinImage, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_I
 import { columnsToTokens, isPairedToken, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
- * The conditional VAE's data (issue 12): hairpin images of the deepMir sets read back into
- * column tokens (vaeTokens.ts), with their class and structure profile, deduplicated by
- * decoded sequence, and split so that no held-out hairpin is shared with training (the
- * held-out set, default `modhsa_test` — the classifier's test set — is removed from training
- * together with every image whose decoded hairpin shares a {@link LEAK_KMER}-nt stretch with a
- * held-out one).
+ * The conditional VAE's data: hairpin images of the deepMir sets read back into column tokens
+ * (vaeTokens.ts), with their class and structure profile, deduplicated by decoded sequence, and
+ * split three ways so that no hairpin is shared between the parts:
+ * - test (`heldOut`): default `modhsa_test`, the classifier's test set; reported numbers only;
+ * - validation: a seeded part of one training set (default a quarter of `modhsa_train`, the
+ *   human set closest to the test set); every generation setting is chosen on it;
+ * - train: everything else, without any image whose decoded hairpin shares a
+ *   {@link LEAK_KMER}-nt stretch with a test or validation hairpin.
  */
 
 /** The profile the structure part of the latent is conditioned on: [stem pairs, loop nt, GC fraction]. */
@@ -163,9 +165,27 @@ export interface VaeDataOptions {
   maxHeldOut?: number;
   /** Seed of the subsampling. Default 1. */
   seed?: number;
+  /**
+   * The validation split: `fraction` of the rows `set` keeps (after deduplication and the test
+   * leak guard), drawn with `seed`, each class in proportion. Default {@link DEFAULT_VAE_VALIDATION};
+   * `false`: no validation split (all of it trains).
+   */
+  validation?: Partial<VaeValidationOptions> | false;
+  /** Keep at most this many validation rows (seeded, both classes in proportion); default all. */
+  maxValidation?: number;
   /** Reads a set (default {@link loadDeepMirDataset}; tests pass their own). */
   load?: (prefix: string) => Pick<DeepMirDataset, "prefix" | "n" | "images" | "labels" | "names">;
 }
+
+/** Where the validation split comes from (see {@link VaeDataOptions.validation}). */
+export interface VaeValidationOptions {
+  set: string;
+  fraction: number;
+  seed: number;
+}
+
+/** A quarter of `modhsa_train` (≈ 450 hairpins), seed 1789. */
+export const DEFAULT_VAE_VALIDATION: Readonly<VaeValidationOptions> = Object.freeze({ set: "modhsa_train", fraction: 0.25, seed: 1789 });
 
 /** Per source set: images, not representable, duplicates of an earlier hairpin, held-out leaks, kept. */
 export interface VaeDataReport {
@@ -177,18 +197,42 @@ export interface VaeDataReport {
   conflicting: number;
   /** Removed because the hairpin shares a {@link LEAK_KMER}-nt stretch with a held-out one. */
   heldOutLeaks: number;
+  /** Moved to the validation split (rows of the validation set only). */
+  validation: number;
+  /** Removed because the hairpin shares a {@link LEAK_KMER}-nt stretch with a validation one. */
+  validationLeaks: number;
   kept: number;
   positives: number;
   negatives: number;
 }
 
-/** The VAE's training and held-out data. */
+/** The VAE's training, validation and held-out (test) data. */
 export interface VaeData {
   train: VaeDataset;
+  /** The validation split (empty when `validation: false`). */
+  validation: VaeDataset;
+  /** Where the validation split came from; null without one. */
+  validationSplit: VaeValidationOptions | null;
+  /** The test split. */
   heldOut: VaeDataset;
   heldOutSet: string;
-  /** One row per training set, then one for the held-out set. */
+  /** One row per training set, then one for the validation split and one for the held-out set. */
   report: VaeDataReport[];
+}
+
+/** A test for "shares a `LEAK_KMER`-nt stretch with (or equals) one of `sequences`". */
+function leakGuard(sequences: Iterable<string>): (s: string) => boolean {
+  const kmers = new Set<string>();
+  const whole = new Set<string>();
+  for (const sequence of sequences) {
+    whole.add(sequence);
+    for (let k = 0; k + LEAK_KMER <= sequence.length; k++) kmers.add(sequence.slice(k, k + LEAK_KMER));
+  }
+  return (s) => {
+    if (whole.has(s)) return true;
+    for (let k = 0; k + LEAK_KMER <= s.length; k++) if (kmers.has(s.slice(k, k + LEAK_KMER))) return true;
+    return false;
+  };
 }
 
 /**
@@ -205,20 +249,16 @@ export function buildVaeData(opts: VaeDataOptions = {}): VaeData {
   if (trainSets.includes(heldOutSet)) throw new InputError(`the held-out set '${heldOutSet}' is also a training set`);
   const heldOutImages = load(heldOutSet);
   const held = vaeRowsFromImages(heldOutImages);
-  const heldKmers = new Set<string>();
-  const heldSequences = new Set<string>();
   // Every held-out image counts for the leak guard, also those the vocabulary cannot describe.
-  for (let i = 0; i < heldOutImages.n; i++) {
+  const leaks = leakGuard(Array.from({ length: heldOutImages.n }, (_, i) => {
     const data = heldOutImages.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE);
-    const sequence = decodeHairpinImage({ height: HAIRPIN_IMAGE_HEIGHT, width: HAIRPIN_IMAGE_WIDTH, data }, { verify: false }).sequence;
-    heldSequences.add(sequence);
-    for (let k = 0; k + LEAK_KMER <= sequence.length; k++) heldKmers.add(sequence.slice(k, k + LEAK_KMER));
+    return decodeHairpinImage({ height: HAIRPIN_IMAGE_HEIGHT, width: HAIRPIN_IMAGE_WIDTH, data }, { verify: false }).sequence;
+  }));
+  const validationSplit = opts.validation === false ? null : { ...DEFAULT_VAE_VALIDATION, ...(opts.validation ?? {}) };
+  if (validationSplit) {
+    if (!trainSets.includes(validationSplit.set)) throw new InputError(`the validation set '${validationSplit.set}' is not one of the training sets (${trainSets.join(", ")})`);
+    if (!(validationSplit.fraction > 0 && validationSplit.fraction < 1)) throw new InputError(`the validation fraction must be in (0, 1), got ${validationSplit.fraction}`);
   }
-  const leaks = (s: string) => {
-    if (heldSequences.has(s)) return true;
-    for (let k = 0; k + LEAK_KMER <= s.length; k++) if (heldKmers.has(s.slice(k, k + LEAK_KMER))) return true;
-    return false;
-  };
 
   // Labels per hairpin over all training sets (a hairpin with both labels is dropped).
   const imported = trainSets.map((prefix) => ({ prefix, ...vaeRowsFromImages(load(prefix)) }));
@@ -229,7 +269,8 @@ export function buildVaeData(opts: VaeDataOptions = {}): VaeData {
   const report: VaeDataReport[] = [];
   const seen = new Set<string>();
   const parts: VaeDataset[] = [];
-  for (const { prefix, rows, report: r } of imported) {
+  const counts: { duplicates: number; conflicting: number; heldOutLeaks: number }[] = [];
+  for (const { rows } of imported) {
     let duplicates = 0, conflicting = 0, heldOutLeaks = 0;
     const keep: number[] = [];
     rows.sequences.forEach((s, i) => {
@@ -239,11 +280,31 @@ export function buildVaeData(opts: VaeDataOptions = {}): VaeData {
       else keep.push(i);
       seen.add(s);
     });
-    const part = selectVaeRows(rows, keep);
-    parts.push(part);
-    const positives = part.labels.reduce((a, b) => a + b, 0);
-    report.push({ set: prefix, images: r.images, notRepresentable: r.notRepresentable, duplicates, conflicting, heldOutLeaks, kept: part.n, positives, negatives: part.n - positives });
+    parts.push(selectVaeRows(rows, keep));
+    counts.push({ duplicates, conflicting, heldOutLeaks });
   }
+  // The validation split: a seeded, class-stratified part of one set's kept rows; then every
+  // training row that shares a stretch with a validation hairpin goes.
+  let validation = selectVaeRows(parts[0]!, []);
+  const moved = parts.map(() => 0);
+  if (validationSplit) {
+    const k = trainSets.indexOf(validationSplit.set);
+    const from = parts[k]!;
+    const chosen = stratifiedRows(from, Math.round(validationSplit.fraction * from.n), validationSplit.seed);
+    const chosenSet = new Set(chosen);
+    validation = selectVaeRows(from, chosen);
+    parts[k] = selectVaeRows(from, [...from.labels.keys()].filter((i) => !chosenSet.has(i)));
+    moved[k] = validation.n;
+  }
+  const validationLeaks = validationSplit ? leakGuard(validation.sequences) : () => false;
+  imported.forEach(({ prefix, report: r }, k) => {
+    const kept = [...parts[k]!.labels.keys()].filter((i) => !validationLeaks(parts[k]!.sequences[i]!));
+    const leaked = parts[k]!.n - kept.length;
+    parts[k] = selectVaeRows(parts[k]!, kept);
+    const part = parts[k]!;
+    const positives = part.labels.reduce((a, b) => a + b, 0);
+    report.push({ set: prefix, images: r.images, notRepresentable: r.notRepresentable, ...counts[k]!, validation: moved[k]!, validationLeaks: leaked, kept: part.n, positives, negatives: part.n - positives });
+  });
   let train = concatVaeDatasets(parts);
   // The held-out set, deduplicated.
   const heldSeen = new Set<string>();
@@ -258,12 +319,20 @@ export function buildVaeData(opts: VaeDataOptions = {}): VaeData {
   const seed = opts.seed ?? 1;
   if (opts.maxTrain !== undefined) train = stratifiedSubset(train, opts.maxTrain, seed);
   if (opts.maxHeldOut !== undefined) heldOut = stratifiedSubset(heldOut, opts.maxHeldOut, seed + 1);
+  if (opts.maxValidation !== undefined && validation.n > 0) validation = stratifiedSubset(validation, opts.maxValidation, seed + 2);
+  if (validationSplit) {
+    const validationPositives = validation.labels.reduce((a, b) => a + b, 0);
+    report.push({
+      set: `${validationSplit.set} (validation)`, images: validation.n, notRepresentable: 0, duplicates: 0, conflicting: 0, heldOutLeaks: 0,
+      validation: 0, validationLeaks: 0, kept: validation.n, positives: validationPositives, negatives: validation.n - validationPositives,
+    });
+  }
   const heldPositives = heldOut.labels.reduce((a, b) => a + b, 0);
   report.push({
     set: `${heldOutSet} (held out)`, images: held.report.images, notRepresentable: held.report.notRepresentable, duplicates: heldDuplicates,
-    conflicting: 0, heldOutLeaks: 0, kept: heldOut.n, positives: heldPositives, negatives: heldOut.n - heldPositives,
+    conflicting: 0, heldOutLeaks: 0, validation: 0, validationLeaks: 0, kept: heldOut.n, positives: heldPositives, negatives: heldOut.n - heldPositives,
   });
-  return { train, heldOut, heldOutSet, report };
+  return { train, validation, validationSplit, heldOut, heldOutSet, report };
 }
 
 /** Rows of several datasets, one after the other. */
@@ -289,6 +358,11 @@ export function concatVaeDatasets(parts: readonly VaeDataset[]): VaeDataset {
 export function stratifiedSubset(d: VaeDataset, count: number, seed: number): VaeDataset {
   if (!Number.isInteger(count) || count < 1) throw new InputError(`the subset size must be a positive integer, got ${count}`);
   if (count >= d.n) return d;
+  return selectVaeRows(d, stratifiedRows(d, count, seed));
+}
+
+/** Indices (ascending) of about `count` rows of `d`, each class in proportion, seeded. */
+function stratifiedRows(d: VaeDataset, count: number, seed: number): number[] {
   const random = mulberry32(seed);
   const chosen: number[] = [];
   for (const label of [0, 1]) {
@@ -296,5 +370,5 @@ export function stratifiedSubset(d: VaeDataset, count: number, seed: number): Va
     shuffleInPlace(rows, random);
     chosen.push(...rows.slice(0, Math.round((count * rows.length) / d.n)));
   }
-  return selectVaeRows(d, chosen.sort((a, b) => a - b));
+  return chosen.sort((a, b) => a - b);
 }
