@@ -12,7 +12,6 @@ import {
   dotPlotSpec,
   downsampleCurve,
   heatmapSpec,
-  intervalPlotSpec,
   linePanelsSpec,
   lineSpec,
   positionProfileSpec,
@@ -621,15 +620,13 @@ test("positionProfileSpec: band labels above the plot area, the title raised to 
   assert.ok((await renderSvg(spec)).includes("seed 2–8"));
 });
 
-test("intervalPlotSpec: a row per category in order, dots inside their intervals, groups coloured; bad intervals refused", async () => {
+test("differenceSpec for means: the dot and the dashed line named in the subtitle, groups in order", async () => {
   const rows = ["8mer", "7mer-m8", "6mer"].flatMap((type, i) => ["a", "b"].map((model) => ({ type, model, mean: 3 - i, lo: 2.5 - i, hi: 3.4 - i })));
-  const spec = intervalPlotSpec(rows, { y: "type", x: "mean", lo: "lo", hi: "hi", color: "model", title: "site types", xTitle: "mean logit" });
-  assert.equal(spec.$schema, VEGA_LITE_SCHEMA);
-  assert.deepEqual(spec.title, { text: "site types", subtitle: "bars: 95% bootstrap interval", subtitleFontSize: 11, subtitleColor: "#444" });
+  const spec = differenceSpec(rows, { y: "type", x: "mean", lo: "lo", hi: "hi", color: "model", title: "site types", xTitle: "mean logit", intervalTitle: "95% bootstrap interval", pointTitle: "mean", zeroTitle: "logit 0 (p = 0.5)" });
+  await assertCompilesCleanly(spec);
+  assert.equal((spec.title as { subtitle: string }).subtitle, "dot: mean · bar: 95% bootstrap interval · dashed: logit 0 (p = 0.5)");
   const svg = await renderSvg(spec);
-  assert.ok(svg.indexOf("8mer") < svg.indexOf("6mer") && svg.includes("mean logit"));
-  assert.throws(() => intervalPlotSpec([{ type: "x", mean: 1, lo: 2, hi: 3 }], { y: "type", x: "mean", lo: "lo", hi: "hi" }), /need lo ≤ mean ≤ hi/);
-  assert.throws(() => intervalPlotSpec([{ type: "x", mean: NaN, lo: 0, hi: 3 }], { y: "type", x: "mean", lo: "lo", hi: "hi" }), /finite number/);
+  assert.ok(svg.indexOf(">8mer<") < svg.indexOf(">6mer<") && svg.includes("mean logit"));
 });
 
 test("markdownBundle: Markdown for the notebook, the same text as plain text", () => {

@@ -783,6 +783,10 @@ export interface DifferenceSpecOptions {
   title?: string;
   /** What the interval is, shown under the title (e.g. "95% CI, paired bootstrap over rows"). */
   intervalTitle?: string;
+  /** What the dot is, in that subtitle (default "difference"; e.g. "mean" for means with intervals). */
+  pointTitle?: string;
+  /** What the dashed line at 0 means, in that subtitle (default "no difference"; e.g. "logit 0 (p = 0.5)"). */
+  zeroTitle?: string;
   /** Value axis title (default: the field name). */
   xTitle?: string;
   /** d3 format of the axis and tooltips (default "+.3f"). */
@@ -793,7 +797,8 @@ export interface DifferenceSpecOptions {
 }
 
 /**
- * Differences with their intervals (e.g. AP of one model minus another's, with a bootstrap CI):
+ * Differences (or any values where 0 means something, e.g. mean logits) with their intervals
+ * (e.g. AP of one model minus another's, with a bootstrap CI):
  * one row per comparison, a dot at the difference and a bar over the interval, a dashed line at
  * 0 — an interval that does not cross it is a resolved difference. The axis spans the intervals
  * and 0, so differences of a few thousandths are as visible as their uncertainty.
@@ -816,7 +821,7 @@ export function differenceSpec(rows: readonly DataRow[], opts: DifferenceSpecOpt
   const groupEnc = opts.color !== undefined
     ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, yOffset: { field: opts.color, type: "nominal", sort: null, scale: { paddingOuter: 0.6 } } }
     : { color: { value: "#4c78a8" } };
-  const title = opts.intervalTitle ? { text: opts.title ?? "", subtitle: `dot: difference · bar: ${opts.intervalTitle} · dashed: no difference`, subtitleFontSize: 11, subtitleColor: "#444" } : opts.title;
+  const title = opts.intervalTitle ? { text: opts.title ?? "", subtitle: `dot: ${opts.pointTitle ?? "difference"} · bar: ${opts.intervalTitle} · dashed: ${opts.zeroTitle ?? "no difference"}`, subtitleFontSize: 11, subtitleColor: "#444" } : opts.title;
   return {
     ...baseSpec(undefined),
     ...(title !== undefined ? { title } : {}),
@@ -1459,77 +1464,6 @@ export function boxPlotSpec(rows: readonly BoxPlotRow[], opts: BoxPlotSpecOption
             },
           },
           { mark: { type: "tick", color: "white", thickness: 2, bandSize: (step * 0.8) / groups }, encoding: { x, y: y("median"), ...(opts.color ? { xOffset: group.xOffset } : {}) } },
-        ],
-      },
-    ],
-  };
-}
-
-/** Options of {@link intervalPlotSpec}. */
-export interface IntervalPlotSpecOptions {
-  /** Category field: one row each, top to bottom in row order (e.g. "site type"). */
-  y: string;
-  /** Value field (e.g. "mean logit"). */
-  x: string;
-  /** Fields of the interval's bounds. */
-  lo: string;
-  hi: string;
-  /** Group field (e.g. "model"): its values side by side within a row, one colour each. */
-  color?: string;
-  title?: string;
-  /** What the bars are, under the title (default "bars: 95% bootstrap interval"). */
-  subtitle?: string;
-  xTitle?: string;
-  /** Width of the plot area in px (default 420). */
-  width?: number;
-}
-
-/**
- * Means with their intervals (e.g. bootstrap CIs, which need not be symmetric): one row per
- * category, a dot at the value and a bar from `lo` to `hi`, groups side by side and coloured;
- * a dashed rule at 0 when 0 is in range.
- */
-export function intervalPlotSpec(rows: readonly DataRow[], opts: IntervalPlotSpecOptions): VegaLiteSpec {
-  checkFields(rows, [opts.y, opts.x, opts.lo, opts.hi, opts.color], "intervalPlotSpec");
-  const values = pickFields(rows, [opts.y, opts.x, opts.lo, opts.hi, opts.color]).map((r, i) => {
-    for (const f of [opts.x, opts.lo, opts.hi]) {
-      const v = r[f];
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new RangeError(`intervalPlotSpec: row ${i}: "${f}" must be a finite number, got ${String(v)}`);
-      r[f] = round4(v);
-    }
-    if (!((r[opts.lo] as number) <= (r[opts.x] as number) && (r[opts.x] as number) <= (r[opts.hi] as number))) {
-      throw new RangeError(`intervalPlotSpec: row ${i}: need ${opts.lo} ≤ ${opts.x} ≤ ${opts.hi}, got ${r[opts.lo]}, ${r[opts.x]}, ${r[opts.hi]}`);
-    }
-    return r;
-  });
-  const groups = opts.color !== undefined ? new Set(rows.map((r) => String(r[opts.color!]))).size : 1;
-  const x = (field: string) => ({ field, type: "quantitative", title: opts.xTitle ?? opts.x, scale: { zero: false, nice: true } });
-  const groupEnc = opts.color !== undefined
-    ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, yOffset: { field: opts.color, type: "nominal", sort: null, scale: { paddingOuter: 0.5 } } }
-    : { color: { value: "#4c78a8" } };
-  return {
-    ...baseSpec(undefined),
-    title: { text: opts.title ?? "", subtitle: opts.subtitle ?? "bars: 95% bootstrap interval", subtitleFontSize: 11, subtitleColor: "#444" },
-    width: opts.width ?? 420,
-    height: { step: Math.max(22, 14 * groups + 8), ...(opts.color !== undefined ? { for: "position" } : {}) },
-    encoding: { y: { field: opts.y, type: "nominal", sort: null, title: null, axis: { labelLimit: 600, labelFontSize: 12, grid: true, gridColor: "#f0f0f0" } } },
-    layer: [
-      { data: { values: [{ __zero: 0 }] }, mark: { type: "rule", color: "#888", strokeDash: [3, 3] }, encoding: { x: { field: "__zero", type: "quantitative" }, y: null } },
-      {
-        data: { values },
-        layer: [
-          { mark: { type: "rule", strokeWidth: 2 }, encoding: { x: x(opts.lo), x2: { field: opts.hi }, ...groupEnc } },
-          {
-            mark: { type: "point", filled: true, size: 60, opacity: 0.95 },
-            encoding: {
-              x: x(opts.x), ...groupEnc,
-              tooltip: [
-                { field: opts.y, type: "nominal" },
-                ...(opts.color !== undefined ? [{ field: opts.color, type: "nominal" }] : []),
-                ...[opts.x, opts.lo, opts.hi].map((f) => ({ field: f, type: "quantitative", format: ".3f" })),
-              ],
-            },
-          },
         ],
       },
     ],
