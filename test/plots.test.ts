@@ -219,6 +219,9 @@ test("barSpec and lineSpec: valid specs; a missing field names the row and field
   const history = Array.from({ length: 30 }, (_, e) => ({ epoch: e + 1, loss: 1 / (e + 1), valLoss: 1.2 / (e + 1) }));
   await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: ["loss", "valLoss"], logY: true }));
   await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: "loss" }));
+  const xAxis = (spec: VegaLiteSpec) => (spec.encoding as Record<string, { axis?: unknown }>).x!.axis;
+  assert.deepEqual(xAxis(lineSpec(history, { x: "epoch", y: "loss" })), { tickMinStep: 1, format: "d" }, "whole epochs: whole-number ticks");
+  assert.equal(xAxis(lineSpec([{ t: 0.5, v: 1 }, { t: 1, v: 2 }], { x: "t", y: "v" })), undefined);
   const long = history.flatMap((r) => [
     { epoch: r.epoch, auc: 1 - r.loss / 2, split: "train" },
     { epoch: r.epoch, auc: 1 - r.valLoss / 2, split: "validation" },

@@ -888,6 +888,8 @@ export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaL
   const seriesCount = seriesField ? new Set(rows.map((r) => String(r[opts.color ?? ""]))).size : 1;
   const pointsPerLine = rows.length / (folded ? 1 : seriesCount);
   const points = opts.points ?? pointsPerLine <= 60;
+  // Epochs, iterations: whole-number ticks only (as linePanelsSpec), never "1.2 epochs".
+  const integerX = rows.every((r) => Number.isInteger(r[opts.x]));
   return {
     ...baseSpec(opts.title),
     data: { values: pickFields(rows, [opts.x, ...yFields, opts.color]) },
@@ -896,7 +898,7 @@ export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaL
     height: opts.height ?? 260,
     mark: { type: "line", strokeWidth: 2, point: points ? { size: 20 } : false },
     encoding: {
-      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x },
+      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x, ...(integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
       y: {
         field: valueField,
         type: "quantitative",
