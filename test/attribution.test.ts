@@ -6,12 +6,13 @@ import { InputError } from "../lib/src/errors";
 import {
   BINDING_MATRIX_SIZE, baselineValue, bindingAttributions, bindingMatrixSource, matrixOf, noSeedGroup, NO_SEED_GROUPS,
   pairingFeatures, peakPosition, pickExamples, positionProfiles, regionShares, SEED_CLASS_ORDER, seedMatchClasses,
-  summariseProfiles,
+  summariseProfiles, threePrimeContrast,
 } from "../lib/src/binding/attribution";
 import { buildArch00b } from "../lib/src/binding/arch00b";
 import { encodeBindingMatrix } from "../lib/src/binding/encoding";
 import { reverseComplement } from "../lib/src/binding/sequences";
 import { MIRNA, SITE, SITE_8MER } from "./helpers";
+import { mulberry32 } from "../lib/src/random";
 
 before(async () => {
   await initBackend({ quiet: true });
@@ -196,4 +197,23 @@ test("pickExamples: best true positive per seed class, top false positives, lowe
   assert.deepEqual(SEED_CLASS_ORDER, ["8mer", "7mer-m8", "7mer-A1", "6mer", "none"]);
   assert.equal(baselineValue(0.1), 0.1);
   assert.throws(() => baselineValue(NaN), InputError);
+});
+
+test("threePrimeContrast: too few to tell below the minimum, else the difference of means with intervals decides", () => {
+  const random = mulberry32(6);
+  const group = (n: number, logit: number, share: number) => ({
+    logits: Float64Array.from({ length: n }, () => logit + random() - 0.5),
+    shares: Float64Array.from({ length: n }, () => Math.max(0, share + (random() - 0.5) * 0.1)),
+  });
+  const few = threePrimeContrast(group(13, 1, 0.3), group(200, 0, 0.1));
+  assert.deepEqual([few.paired, few.unpaired, few.minPairs, few.verdict, few.logitDifference], [13, 200, 30, "too few to tell", null]);
+  const effect = threePrimeContrast(group(60, 1, 0.3), group(200, 0, 0.1), { seed: 2 });
+  assert.equal(effect.verdict, "3' pairing raises the score");
+  assert.ok(effect.logitDifference!.lo > 0.5 && effect.shareDifference!.lo > 0.1);
+  const same = group(60, 0, 0.1);
+  const none = threePrimeContrast(same, same, { seed: 2 });
+  assert.equal(none.verdict, "no 3' effect detected");
+  assert.ok(none.logitDifference!.lo < 0 && none.logitDifference!.hi > 0);
+  assert.equal(threePrimeContrast(group(13, 1, 0.3), group(20, 0, 0.1), { minPairs: 10 }).verdict, "3' pairing raises the score");
+  assert.throws(() => threePrimeContrast({ logits: [1], shares: [] }, group(3, 0, 0)), /1 logits but 0 shares/);
 });

@@ -298,6 +298,15 @@ test("mirna-dl train --mode iterative: kill -9 mid-run, then --resume, ends in t
   assert.equal(log.history.length, 6);
 });
 
+test("standard training: negatives drawn from a given pool (the original's in-silico experiment: every family)", async () => {
+  const train = plantedPositives(60, 6, 8);
+  const outsider = randomSequence(mulberry32(99), 20);
+  // A pool of one miRNA that no positive has: one negative per site is possible, two are not.
+  const r = await trainStandard(tinyModel(), train, { ratio: 1, epochs: 1, batchSize: 16, seed: 2, negativePool: [outsider] });
+  assert.equal(r.negativesUsed, 60);
+  await assert.rejects(trainStandard(tinyModel(), train, { ratio: 2, epochs: 1, seed: 2, negativePool: [outsider] }), /only 1 miRNAs of the pool of 1/);
+});
+
 test("mirna-dl train: an iterative run writes its positive rows, a standard run trains on them; rows beyond the table are refused", () => {
   const dir = tempDir();
   const pos = plantedPositives(120, 10, 41);

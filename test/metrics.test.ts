@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bootstrapAveragePrecision, bootstrapDifference, percentileInterval, prCurve, rankMetrics, rankScores, rocCurve, thresholdMetrics, weightedAveragePrecision } from "../lib/src/metrics";
+import { bootstrapAveragePrecision, bootstrapDifference, bootstrapMeanCi, bootstrapMeanDifferenceCi, formatMeanCi, percentileInterval, prCurve, rankMetrics, rankScores, rocCurve, thresholdMetrics, weightedAveragePrecision } from "../lib/src/metrics";
+import { InputError } from "../lib/src/errors";
 import { mulberry32 } from "../lib/src/random";
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
@@ -53,6 +54,42 @@ test("bad input: mismatched lengths, one class only, NaN, bad labels", () => {
   assert.throws(() => rankMetrics([0, 1], [NaN, 0.2]), /score 0 is NaN/);
   assert.throws(() => rankMetrics([0, 2], [0.1, 0.2]), /label 1 is 2/);
   assert.throws(() => rankMetrics([], []), /no samples/);
+});
+
+test("bootstrapMeanCi: the mean inside a seeded percentile interval that narrows with n and covers the true mean", () => {
+  const random = mulberry32(4);
+  const draw = (n: number) => Float64Array.from({ length: n }, () => random() * 2); // uniform on [0, 2]: mean 1, sd 0.577
+  const small = bootstrapMeanCi(draw(40), { seed: 1 });
+  const large = bootstrapMeanCi(draw(4000), { seed: 1 });
+  for (const ci of [small, large]) {
+    assert.ok(ci.lo < ci.mean && ci.mean < ci.hi, formatMeanCi(ci));
+    assert.ok(ci.lo < 1 && 1 < ci.hi, `covers the true mean: ${formatMeanCi(ci)}`);
+  }
+  assert.equal(large.n, 4000);
+  // Width ≈ 2 · 1.96 · 0.577 / sqrt(n): about 0.36 at n = 40, 0.036 at n = 4,000.
+  assert.ok(Math.abs(small.hi - small.lo - 0.36) < 0.1 && Math.abs(large.hi - large.lo - 0.036) < 0.01, `${formatMeanCi(small)} / ${formatMeanCi(large)}`);
+  const values = draw(50);
+  assert.deepEqual(bootstrapMeanCi(values, { seed: 3 }), bootstrapMeanCi(values, { seed: 3 }));
+  assert.notDeepEqual(bootstrapMeanCi(values, { seed: 3 }), bootstrapMeanCi(values, { seed: 4 }));
+  const constant = bootstrapMeanCi([2, 2, 2]);
+  assert.deepEqual([constant.mean, constant.lo, constant.hi, constant.level], [2, 2, 2, 0.95]);
+  assert.throws(() => bootstrapMeanCi([]), InputError);
+  assert.throws(() => bootstrapMeanCi([1, NaN]), /value 1 is not finite/);
+  assert.throws(() => bootstrapMeanCi([1], { level: 1 }), InputError);
+  assert.equal(formatMeanCi({ mean: 0.1234, lo: 0.1, hi: 0.15, n: 3, level: 0.95 }), "0.123 [0.100, 0.150]");
+});
+
+test("bootstrapMeanDifferenceCi: groups resampled on their own; an interval away from 0 only for a real difference", () => {
+  const random = mulberry32(5);
+  const a = Float64Array.from({ length: 200 }, () => random());
+  const b = Float64Array.from({ length: 60 }, () => random());
+  const same = bootstrapMeanDifferenceCi(a, b, { seed: 2 });
+  assert.ok(same.lo < 0 && same.hi > 0, `no difference: ${formatMeanCi(same)}`);
+  assert.equal(same.n, 60);
+  const shifted = bootstrapMeanDifferenceCi(a.map((v) => v + 0.3), b, { seed: 2 });
+  assert.ok(shifted.lo > 0 && Math.abs(shifted.mean - same.mean - 0.3) < 1e-9, formatMeanCi(shifted));
+  assert.throws(() => bootstrapMeanDifferenceCi([], b), /needs values in both groups/);
+  assert.throws(() => bootstrapMeanDifferenceCi([1, Infinity], b), /group a value 1/);
 });
 
 /** `n` labelled rows (a share `prevalence` positive) and a score per row that separates them by `signal`. */

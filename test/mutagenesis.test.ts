@@ -36,7 +36,7 @@ test("miRNA mutagenesis of a model that reads miRNA position 5: Δlogit = w · (
   const column = 4;
   const model = lineModel({ column });
   const result = await mutagenesis(model, PAIRS, { sequence: "mirna", scale: "logit" });
-  assert.deepEqual([result.n, result.positions, result.sequence, result.scale], [2, 20, "mirna", "logit"]);
+  assert.deepEqual([result.n, result.positions, result.alternatives, result.sequence, result.scale], [2, 20, 3, "mirna", "logit"]);
   assert.equal(result.deltas.length, 2 * 20 * 3);
   assert.equal(result.original.length, 2);
   for (let k = 0; k < 2; k++) {

@@ -4,7 +4,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
+  attributionMatrixSpec,
   barSpec,
+  boxPlotSpec,
   concatSpecs,
   differenceSpec,
   dotPlotSpec,
@@ -12,6 +14,7 @@ import {
   heatmapSpec,
   linePanelsSpec,
   lineSpec,
+  positionProfileSpec,
   prCurveSpec,
   rocCurveSpec,
   seedMatchSharesSpec,
@@ -25,6 +28,7 @@ import {
   formatCell,
   imageBundle,
   insideTslab,
+  markdownBundle,
   pngSize,
   showFigure,
   showImage,
@@ -215,6 +219,9 @@ test("barSpec and lineSpec: valid specs; a missing field names the row and field
   const history = Array.from({ length: 30 }, (_, e) => ({ epoch: e + 1, loss: 1 / (e + 1), valLoss: 1.2 / (e + 1) }));
   await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: ["loss", "valLoss"], logY: true }));
   await assertCompilesCleanly(lineSpec(history, { x: "epoch", y: "loss" }));
+  const xAxis = (spec: VegaLiteSpec) => (spec.encoding as Record<string, { axis?: unknown }>).x!.axis;
+  assert.deepEqual(xAxis(lineSpec(history, { x: "epoch", y: "loss" })), { tickMinStep: 1, format: "d" }, "whole epochs: whole-number ticks");
+  assert.equal(xAxis(lineSpec([{ t: 0.5, v: 1 }, { t: 1, v: 2 }], { x: "t", y: "v" })), undefined);
   const long = history.flatMap((r) => [
     { epoch: r.epoch, auc: 1 - r.loss / 2, split: "train" },
     { epoch: r.epoch, auc: 1 - r.valLoss / 2, split: "validation" },
@@ -583,6 +590,78 @@ test("heatmapSpec: sparse ticks on big maps, every label on small ones", async (
   const svg = await renderSvg(concatSpecs([a, b], { sharedColor: true }));
   assert.equal(svg.split(">saliency</text>").length - 1, 1, "one shared legend");
   assert.equal((await renderSvg(concatSpecs([a, b]))).split(">saliency</text>").length - 1, 2, "independent: one legend each");
+});
+
+// -------------------------------------------------------------------------------------------
+// Interpretation figures: shared scales, band labels clear of the data, intervals, Markdown
+// -------------------------------------------------------------------------------------------
+
+test("concatSpecs: a shared y scale and legends below on request", async () => {
+  const rows = [1, 2, 3].map((position) => ({ position, mean: position * 2, group: "a" }));
+  const a = positionProfileSpec(rows, { x: "position", y: "mean", color: "group", title: "left" });
+  const b = positionProfileSpec(rows.map((r) => ({ ...r, mean: r.mean / 100 })), { x: "position", y: "mean", color: "group", title: "right" });
+  const spec = concatSpecs([a, b], { sharedY: true, legendOrient: "bottom" });
+  assert.deepEqual(spec.resolve, { scale: { color: "independent", y: "shared" } });
+  assert.equal(((spec.config as Record<string, Record<string, unknown>>).legend)!.orient, "bottom");
+  assert.deepEqual(concatSpecs([a, b]).resolve, { scale: { color: "independent" } });
+  assert.equal((concatSpecs([a, b]).config as Record<string, Record<string, unknown>>).legend!.orient, undefined);
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes("left") && svg.includes("right"));
+});
+
+test("positionProfileSpec: band labels above the plot area, the title raised to make room", async () => {
+  const rows = Array.from({ length: 20 }, (_, i) => ({ position: i + 1, mean: i === 2 ? 5 : 0 }));
+  const spec = positionProfileSpec(rows, { x: "position", y: "mean", bands: [{ from: 2, to: 8, label: "seed 2–8" }], title: "profile" });
+  const text = allLayers(spec).find((l) => (l.mark as { type?: string } | undefined)?.type === "text")!;
+  assert.deepEqual((text.encoding as Record<string, unknown>).y, { value: -3 });
+  assert.equal((text.mark as Record<string, unknown>).baseline, "bottom");
+  assert.deepEqual(spec.title, { text: "profile", offset: 20 });
+  // Every layer that places x declares the same axis: one without values would win the merge and thin the labels.
+  const axes = allLayers(spec).map((l) => (l.encoding as Record<string, { axis?: { values?: number[] } }> | undefined)?.x?.axis?.values?.length).filter((v) => v !== undefined);
+  assert.deepEqual(axes, [20, 20, 20]);
+  assert.equal(positionProfileSpec(rows, { x: "position", y: "mean", title: "plain" }).title, "plain");
+  assert.ok((await renderSvg(spec)).includes("seed 2–8"));
+});
+
+test("differenceSpec for means: the dot and the dashed line named in the subtitle, groups in order", async () => {
+  const rows = ["8mer", "7mer-m8", "6mer"].flatMap((type, i) => ["a", "b"].map((model) => ({ type, model, mean: 3 - i, lo: 2.5 - i, hi: 3.4 - i })));
+  const spec = differenceSpec(rows, { y: "type", x: "mean", lo: "lo", hi: "hi", color: "model", title: "site types", xTitle: "mean logit", intervalTitle: "95% bootstrap interval", pointTitle: "mean", zeroTitle: "logit 0 (p = 0.5)" });
+  await assertCompilesCleanly(spec);
+  assert.equal((spec.title as { subtitle: string }).subtitle, "dot: mean · bar: 95% bootstrap interval · dashed: logit 0 (p = 0.5)");
+  const svg = await renderSvg(spec);
+  assert.ok(svg.indexOf(">8mer<") < svg.indexOf(">6mer<") && svg.includes("mean logit"));
+});
+
+test("markdownBundle: Markdown for the notebook, the same text as plain text", () => {
+  const b = markdownBundle("* **agrees**: 8mer > 6mer");
+  assert.deepEqual(b.data, { "text/markdown": "* **agrees**: 8mer > 6mer", "text/plain": "* **agrees**: 8mer > 6mer" });
+  assert.equal(showMarkdown("x")?.data["text/markdown"], "x", "outside tslab the bundle is returned");
+});
+
+test("boxPlotSpec: xLabelEvery labels the first and every k-th numeric position; legends below wrap into columns", () => {
+  const rows = Array.from({ length: 50 }, (_, i) => ({ position: i + 1, lowerWhisker: -1, q1: -0.5, median: 0, q3: 0.5, upperWhisker: 1 }));
+  const spec = boxPlotSpec(rows, { x: "position", xLabelEvery: 5 });
+  const x = allLayers(spec).map((l) => (l.encoding as Record<string, { axis?: { values?: number[] } }> | undefined)?.x).find((e) => e?.axis !== undefined)!;
+  assert.deepEqual(x.axis!.values, [1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50]);
+  assert.equal(boxPlotSpec(rows, { x: "position" }).layer !== undefined, true);
+  assert.throws(() => boxPlotSpec(rows, { x: "position", xLabelEvery: 0 }), /xLabelEvery/);
+  const legend = (concatSpecs([spec, spec], { legendOrient: "bottom", legendColumns: 2 }).config as Record<string, Record<string, unknown>>).legend!;
+  assert.deepEqual([legend.orient, legend.columns], ["bottom", 2]);
+});
+
+test("attributionMatrixSpec: cells stored as two strings, expanded by the spec into one row per cell with its attribution and pairing", async () => {
+  const binding = Array.from({ length: 6 }, (_, k) => (k % 2 === 0 ? 1 : 0));
+  const attribution = [0.5, 0, -0.25, 0, 1.23456, 0];
+  const spec = attributionMatrixSpec({ binding, attribution, rows: 3, cols: 2 }, { domain: 2, valueTitle: "IG" });
+  const data = (spec.data as { values: Record<string, unknown>[] }).values;
+  assert.deepEqual(data, [{ a: "0.5 0 -0.25 0 1.2346 0", b: "101010" }]);
+  const { vega } = await loadVega();
+  const view = new vega.View(vega.parse((await compileSpec(spec)).vega as never), { renderer: "none" }) as unknown as { runAsync(): Promise<unknown>; data(name: string): unknown; finalize(): void };
+  await view.runAsync();
+  const rows = view.data("data_0") as { a: number; b: number; site: number; mirna: number }[];
+  view.finalize();
+  assert.deepEqual(rows.map((r) => [r.site, r.mirna, r.a, r.b]), [[1, 1, 0.5, 1], [1, 2, 0, 0], [2, 1, -0.25, 1], [2, 2, 0, 0], [3, 1, 1.2346, 1], [3, 2, 0, 0]]);
+  assert.ok((await renderSvg(spec)).includes("IG"));
 });
 
 test("dotPlotSpec focus: far-off values stay out of the axis, drawn at its edge with their value (and their reference)", async () => {

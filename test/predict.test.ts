@@ -56,3 +56,16 @@ test("predictScores feeds the model one batch per tensor through apply (no Layer
   assert.ok(progressAfterTimer, "a timer ran while scoring was under way (signal handlers can run)");
   model.dispose();
 });
+
+test("predictScores with scale 'logit': log(p / (1 − p)) read before the sigmoid, where probabilities saturate too", async () => {
+  const model = buildArch00b({ seed: 7 });
+  const mirnas = Array.from({ length: 9 }, () => MIRNA);
+  const sites = Array.from({ length: 9 }, (_, i) => (i % 2 ? SITE : SITE_8MER));
+  const before = tf.memory().numTensors;
+  const p = await predictScores(model, mirnas, sites, { batchSize: 4 });
+  const z = await predictScores(model, mirnas, sites, { batchSize: 4, scale: "logit" });
+  assert.equal(tf.memory().numTensors, before);
+  for (let i = 0; i < 9; i++) assert.ok(Math.abs(1 / (1 + Math.exp(-z[i]!)) - p[i]!) < 1e-5, `pair ${i}: sigmoid(${z[i]}) vs ${p[i]}`);
+  await assert.rejects(predictScores(model, mirnas, sites, { scale: "odds" as never }), /scale must be/);
+  model.dispose();
+});

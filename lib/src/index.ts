@@ -76,6 +76,7 @@ export * from "./binding/readings";
 export * from "./binding/attribution";
 export * from "./binding/mutagenesis";
 export * from "./binding/insilico";
+export * from "./binding/siteTypes";
 export * from "./binding/scan";
 
 export * from "./hairpin/rna";

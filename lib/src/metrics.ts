@@ -150,14 +150,20 @@ export function weightedAveragePrecision(ranked: RankedScores, weights: ArrayLik
   return sum / positives;
 }
 
-/** Options of {@link bootstrapAveragePrecision}. */
+/** Options of the bootstraps ({@link bootstrapAveragePrecision}, {@link bootstrapMeanCi}, {@link bootstrapMeanDifferenceCi}). */
 export interface BootstrapOptions {
   /** Resamples (default 1,000). */
   resamples?: number;
-  /** Seed of the resampling (default 1). */
+  /** Seed of the resampling (mulberry32; default 1). */
   seed?: number;
   /**
-   * Also resample each model's score sets (e.g. its training seeds) with replacement in every
+   * Coverage of the intervals of the means (default 0.95). The AP bootstrap returns its
+   * resamples; {@link bootstrapDifference} takes the level of its interval.
+   */
+  level?: number;
+  /**
+   * Of {@link bootstrapAveragePrecision} only:
+   * also resample each model's score sets (e.g. its training seeds) with replacement in every
    * resample, so that the interval covers the variation over seeds as well as over rows
    * (default false: every resample averages all of them).
    */
@@ -373,6 +379,78 @@ export function meanSd(xs: readonly number[]): MeanSd {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : null;
   return { mean, sd };
+}
+
+/** A mean with a bootstrap confidence interval. */
+export interface MeanCi {
+  mean: number;
+  /** Percentile interval bounds at `level`. */
+  lo: number;
+  hi: number;
+  /** Values the mean is over (for a difference of two groups: the smaller group). */
+  n: number;
+  level: number;
+}
+
+function bootstrapSettings(opts: BootstrapOptions): { resamples: number; random: () => number; level: number } {
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  if (!Number.isInteger(resamples) || resamples < 1) throw new InputError(`resamples must be a positive integer, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new InputError(`level must be in (0, 1), got ${level}`);
+  return { resamples, random: mulberry32(opts.seed ?? 1), level };
+}
+
+function meanOf(xs: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i]!;
+  return sum / xs.length;
+}
+
+/**
+ * Mean of `values` (shape=(n,), finite) with a percentile bootstrap interval: `resamples`
+ * resamples of n values drawn with replacement (seeded). For a paired comparison pass the
+ * per-row differences. An InputError for no values or a non-finite one.
+ */
+export function bootstrapMeanCi(values: ArrayLike<number>, opts: BootstrapOptions = {}): MeanCi {
+  const n = values.length;
+  if (n === 0) throw new InputError("bootstrap interval of no values");
+  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) throw new InputError(`value ${i} is not finite (${values[i]})`);
+  const { resamples, random, level } = bootstrapSettings(opts);
+  const stats = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[Math.floor(random() * n)]!;
+    stats[b] = sum / n;
+  }
+  const [lo, hi] = percentileInterval(stats, level);
+  return { mean: meanOf(values), lo, hi, n, level };
+}
+
+/**
+ * mean(a) − mean(b) of two independent groups (shape=(na,) and (nb,), finite) with a
+ * percentile bootstrap interval, each group resampled with replacement on its own. `n` is the
+ * smaller group's size.
+ */
+export function bootstrapMeanDifferenceCi(a: ArrayLike<number>, b: ArrayLike<number>, opts: BootstrapOptions = {}): MeanCi {
+  if (a.length === 0 || b.length === 0) throw new InputError(`a difference of means needs values in both groups (got ${a.length} and ${b.length})`);
+  for (const [name, xs] of [["a", a], ["b", b]] as const) {
+    for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i]!)) throw new InputError(`group ${name} value ${i} is not finite (${xs[i]})`);
+  }
+  const { resamples, random, level } = bootstrapSettings(opts);
+  const stats = new Float64Array(resamples);
+  const resampledMean = (xs: ArrayLike<number>) => {
+    let sum = 0;
+    for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(random() * xs.length)]!;
+    return sum / xs.length;
+  };
+  for (let r = 0; r < resamples; r++) stats[r] = resampledMean(a) - resampledMean(b);
+  const [lo, hi] = percentileInterval(stats, level);
+  return { mean: meanOf(a) - meanOf(b), lo, hi, n: Math.min(a.length, b.length), level };
+}
+
+/** "0.123 [0.101, 0.145]" */
+export function formatMeanCi(x: MeanCi, digits = 3): string {
+  return `${x.mean.toFixed(digits)} [${x.lo.toFixed(digits)}, ${x.hi.toFixed(digits)}]`;
 }
 
 /** "0.9290 ± 0.0040" (or just the mean for one seed, "—" for null). */

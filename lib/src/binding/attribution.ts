@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
+import { BootstrapOptions, bootstrapMeanDifferenceCi, MeanCi } from "../metrics";
 import { InputSource, predict } from "../predict";
 import { completenessErrors, inputGradients, integratedGradients, targetScore } from "../saliency";
 import { bindingMatrixChannels, encodeBindingMatrix } from "./encoding";
@@ -8,7 +9,7 @@ import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 import type { Pairs } from "./tables";
 
 /**
- * What a binding model looks at (spec binding.md §5, and beyond the original): gradient
+ * What a binding model looks at (beyond the original's heat maps and mutagenesis): gradient
  * attributions on the 50 × 20 binding matrix (row i = site nucleotide i, column j = miRNA
  * nucleotide j, 1 = Watson–Crick pair), made with the model-agnostic saliency of
  * lib/src/saliency.ts (the same code as the hairpin saliency maps); their sums per miRNA
@@ -347,6 +348,50 @@ export function noSeedGroup(features: PairingFeatures): NoSeedGroup {
   if (features.seedRun >= 5) return NO_SEED_GROUPS[0];
   if (features.supplementaryRun >= 4) return NO_SEED_GROUPS[1];
   return NO_SEED_GROUPS[2];
+}
+
+/** Scores and attribution shares of one group of pairs, one value per pair. */
+export interface GroupValues {
+  /** The model's logit per pair. */
+  logits: ArrayLike<number>;
+  /** Each pair's share of its |attribution| at miRNA positions 13–16 (regionShares). */
+  shares: ArrayLike<number>;
+}
+
+/** Outcome of {@link threePrimeContrast}. */
+export interface ThreePrimeContrast {
+  /** Pairs with 3' pairing, and without (the comparison group). */
+  paired: number;
+  unpaired: number;
+  /** mean logit(3' pairing) − mean logit(other), with its bootstrap interval; null when too few. */
+  logitDifference: MeanCi | null;
+  /** The same for the share of |attribution| at 13–16. */
+  shareDifference: MeanCi | null;
+  /** The smallest group size the rule decides on. */
+  minPairs: number;
+  verdict: "too few to tell" | "3' pairing raises the score" | "no 3' effect detected";
+}
+
+/**
+ * Does 3' supplementary pairing (miRNA 13–16) raise a model's score where there is no seed
+ * match? Compares pairs with it (`paired`, e.g. no-seed positives in the "3' pairing" group)
+ * with pairs of the same label without it (`unpaired`, e.g. the "other" group): the difference
+ * of the mean logits and of the mean shares of |attribution| at 13–16, with percentile
+ * bootstrap intervals (each group resampled on its own; metrics.ts). Rule: "too few to tell"
+ * when either group has fewer than `minPairs` pairs (default 30); "3' pairing raises the score"
+ * when both intervals lie above 0; else "no 3' effect detected".
+ */
+export function threePrimeContrast(paired: GroupValues, unpaired: GroupValues, opts: BootstrapOptions & { minPairs?: number } = {}): ThreePrimeContrast {
+  const minPairs = opts.minPairs ?? 30;
+  for (const [name, g] of [["paired", paired], ["unpaired", unpaired]] as const) {
+    if (g.logits.length !== g.shares.length) throw new InputError(`${name}: ${g.logits.length} logits but ${g.shares.length} shares`);
+  }
+  const base = { paired: paired.logits.length, unpaired: unpaired.logits.length, minPairs };
+  if (base.paired < minPairs || base.unpaired < minPairs) return { ...base, logitDifference: null, shareDifference: null, verdict: "too few to tell" };
+  const logitDifference = bootstrapMeanDifferenceCi(paired.logits, unpaired.logits, opts);
+  const shareDifference = bootstrapMeanDifferenceCi(paired.shares, unpaired.shares, opts);
+  const verdict = logitDifference.lo > 0 && shareDifference.lo > 0 ? "3' pairing raises the score" : "no 3' effect detected";
+  return { ...base, logitDifference, shareDifference, verdict };
 }
 
 /** One example pair for a matrix view (see {@link pickExamples}). */

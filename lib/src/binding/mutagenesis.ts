@@ -7,10 +7,13 @@ import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 import type { Pairs } from "./tables";
 
 /**
- * Single-position mutagenesis (spec binding.md §5, as the original's in-silico analysis): every
- * base of the miRNA (positions 1–20) or of the site (1–50) replaced by each of its three
- * alternatives, the pair re-encoded (a base changes a whole column or row of the binding
- * matrix) and re-scored; the change in score per position shows what the model relies on.
+ * Single-position mutagenesis of a pair (as the original's in-silico "baseline" analysis, which
+ * mutated the miRNA of each pair; notebook/model_train_lock.ipynb of
+ * github.com/ML-Bioinfo-CEITEC/mirna_binding): every base of the miRNA (positions 1–20) or of
+ * the site (1–50) replaced by each of its three alternatives, the pair re-encoded (a base
+ * changes a whole column or row of the binding matrix) and re-scored; the change in score per
+ * position shows what the model relies on. (The original's other analysis, which re-plants the
+ * mutated miRNA into its site, is insilico.ts replantedMutagenesis.)
  */
 
 /** Which sequence of a pair is mutated. */
@@ -38,12 +41,14 @@ export interface MutagenesisResult {
   n: number;
   /** 20 (miRNA) or 50 (site). */
   positions: number;
+  /** Mutants per position: 3 (every other base) here, 1 for insilico.ts replantedMutagenesis. */
+  alternatives: number;
   /** Score of each unmutated pair: Float32Array, shape=(n,). */
   original: Float32Array;
   /**
-   * score(mutant) − score(original): Float32Array, shape=(n, positions, 3), row-major;
-   * alternatives in the order A, C, G, T without the original base. NaN where the original base
-   * is N (nothing to mutate).
+   * score(mutant) − score(original): Float32Array, shape=(n, positions, alternatives),
+   * row-major; alternatives in the order A, C, G, T without the original base. NaN where the
+   * original base is N (nothing to mutate).
    */
   deltas: Float32Array;
 }
@@ -127,7 +132,7 @@ export async function mutagenesis(model: tf.LayersModel, pairs: Pick<Pairs, "mir
       for (let a = 0; a < 3; a++) deltas[(k * positions + p) * 3 + a] = isN ? NaN : scores[k * perPair + 1 + p * 3 + a]! - s0;
     }
   }
-  return { sequence, scale, n, positions, original, deltas };
+  return { sequence, scale, n, positions, alternatives: 3, original, deltas };
 }
 
 /** Box-plot statistics of a set of values (Tukey whiskers: the furthest values within 1.5 IQR of the box). */
@@ -181,7 +186,7 @@ export interface MutagenesisSummaryRow extends BoxStats {
 
 /**
  * Box statistics per position of a {@link mutagenesis} result, over all pairs (or the pairs
- * `rows` picks) and all three alternatives.
+ * `rows` picks) and all their alternatives.
  */
 export function mutagenesisSummary(result: MutagenesisResult, rows?: readonly number[]): MutagenesisSummaryRow[] {
   const pairs = rows ?? Array.from({ length: result.n }, (_, k) => k);
@@ -189,7 +194,7 @@ export function mutagenesisSummary(result: MutagenesisResult, rows?: readonly nu
   for (let p = 0; p < result.positions; p++) {
     const values: number[] = [];
     for (const k of pairs) {
-      for (let a = 0; a < 3; a++) values.push(result.deltas[(k * result.positions + p) * 3 + a]!);
+      for (let a = 0; a < result.alternatives; a++) values.push(result.deltas[(k * result.positions + p) * result.alternatives + a]!);
     }
     out.push({ position: p + 1, ...boxStats(values) });
   }

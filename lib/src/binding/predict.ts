@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { predictAsync } from "../predict";
+import { InputError } from "../errors";
+import { predictAsync, Predictor } from "../predict";
+import { targetScore } from "../saliency";
 import { bindingMatrixChannels, encodeBindingMatrix } from "./encoding";
 import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 
@@ -14,6 +16,12 @@ export interface ScorePairsOptions {
   chunkSize?: number;
   /** Encode with the G:U wobble channel (for models trained with two channels). Default: from the model's input shape. */
   wobbleChannel?: boolean;
+  /**
+   * "probability" (the model's output) or "logit" (log(p / (1 − p)) read before the final
+   * sigmoid, see saliency.ts targetScore: it still separates pairs whose probabilities round to
+   * 0 or 1). Default "probability".
+   */
+  scale?: "probability" | "logit";
   /** Called after each chunk with pairs done and total. */
   onProgress?: (done: number, total: number) => void;
   /** Give the event loop a turn after a chunk when this many ms passed since the last turn. Default 50. */
@@ -25,8 +33,8 @@ export interface ScorePairsOptions {
  * shape=(batch, 50, 20, channels), output shape=(batch, 1)) through the shared batched
  * {@link predictAsync}: pairs are encoded batch by batch into one reused buffer, so memory stays
  * flat for any table size, and the event loop gets a turn every 50 ms (Ctrl+C works during a
- * long run). Returns Float32Array, shape=(n,): one probability per pair, in input order. Leaves
- * no tensors behind.
+ * long run). Returns Float32Array, shape=(n,): one probability (or logit, see
+ * {@link ScorePairsOptions.scale}) per pair, in input order. Leaves no tensors behind.
  */
 export async function predictScores(
   model: tf.LayersModel,
@@ -49,5 +57,13 @@ export async function predictScores(
       return tf.tensor4d(view, [end - start, SITE_LENGTH, MIRNA_LENGTH, channels]);
     },
   };
-  return (await predictAsync(model, inputs, { batchSize, chunkSize, onProgress: opts.onProgress, yieldEveryMs: opts.yieldEveryMs })).values;
+  const scale = opts.scale ?? "probability";
+  if (scale !== "probability" && scale !== "logit") throw new InputError(`scale must be 'probability' or 'logit', got '${String(scale)}'`);
+  const target = scale === "logit" ? targetScore(model) : null;
+  try {
+    const predictor: Predictor = target ? target.score : model;
+    return (await predictAsync(predictor, inputs, { batchSize, chunkSize, onProgress: opts.onProgress, yieldEveryMs: opts.yieldEveryMs })).values;
+  } finally {
+    target?.dispose();
+  }
 }

@@ -30,6 +30,11 @@ export interface StandardTrainingOptions extends BindingTrainingOptions {
   positiveRows?: readonly number[];
   /** Negatives per positive (re-paired with other miRNAs of the pool). Default 10. */
   ratio?: number;
+  /**
+   * The miRNAs negatives are drawn from. Default: the distinct miRNAs of the training positives.
+   * The original's in-silico experiment drew them from every family representative instead.
+   */
+  negativePool?: readonly string[];
   /** Seed of the choice of positives, the negatives, the shuffles and the dropout masks (with the model's). */
   seed?: number;
   /** Stop when `valLoss` (or `monitor`) has not improved for `patience` epochs; the best weights are kept. */
@@ -81,7 +86,7 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
   const positivePairs = { mirnas: chosen.map((i) => train.mirnas[i]!), sites: chosen.map((i) => train.sites[i]!) };
   const negatives = ratio > 0
     ? mirnaNegatives(positivePairs.mirnas, positivePairs.sites, {
-      ratio, seed: derivedSeed(seed, 0), pool: uniqueMirnas(train.mirnas), knownPositives: train,
+      ratio, seed: derivedSeed(seed, 0), pool: opts.negativePool ?? uniqueMirnas(train.mirnas), knownPositives: train,
     })
     : { mirnas: [], sites: [] };
   const data = labelledUnion(positivePairs, negatives);
@@ -107,8 +112,12 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
   }, {
     epochs,
     checkpointDir: opts.checkpointDir,
-    // Runs without positiveRows keep the key they always had (their checkpoints resume).
-    key: { seed, positives, ratio, batchSize, validationFraction, trainingPositives: available, ...(given ? { positiveRows: rowsDigest(given) } : {}) },
+    // Runs without positiveRows or negativePool keep the key they always had (their checkpoints resume).
+    key: {
+      seed, positives, ratio, batchSize, validationFraction, trainingPositives: available,
+      ...(given ? { positiveRows: rowsDigest(given) } : {}),
+      ...(opts.negativePool ? { negativePool: new Set(opts.negativePool).size } : {}),
+    },
     earlyStopping: early ? { monitor: early.monitor ?? "valLoss", mode: early.mode ?? "min", patience: early.patience, minDelta: early.minDelta, restoreBest: early.restoreBest ?? opts.checkpointDir !== undefined } : undefined,
     onEpoch: opts.onEpoch,
     onStep: opts.onStep,

@@ -784,6 +784,10 @@ export interface DifferenceSpecOptions {
   title?: string;
   /** What the interval is, shown under the title (e.g. "95% CI, paired bootstrap over rows"). */
   intervalTitle?: string;
+  /** What the dot is, in that subtitle (default "difference"; e.g. "mean" for means with intervals). */
+  pointTitle?: string;
+  /** What the dashed line at 0 means, in that subtitle (default "no difference"; e.g. "logit 0 (p = 0.5)"). */
+  zeroTitle?: string;
   /** Value axis title (default: the field name). */
   xTitle?: string;
   /** d3 format of the axis and tooltips (default "+.3f"). */
@@ -794,7 +798,8 @@ export interface DifferenceSpecOptions {
 }
 
 /**
- * Differences with their intervals (e.g. AP of one model minus another's, with a bootstrap CI):
+ * Differences (or any values where 0 means something, e.g. mean logits) with their intervals
+ * (e.g. AP of one model minus another's, with a bootstrap CI):
  * one row per comparison, a dot at the difference and a bar over the interval, a dashed line at
  * 0 — an interval that does not cross it is a resolved difference. The axis spans the intervals
  * and 0, so differences of a few thousandths are as visible as their uncertainty.
@@ -817,7 +822,7 @@ export function differenceSpec(rows: readonly DataRow[], opts: DifferenceSpecOpt
   const groupEnc = opts.color !== undefined
     ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, yOffset: { field: opts.color, type: "nominal", sort: null, scale: { paddingOuter: 0.6 } } }
     : { color: { value: "#4c78a8" } };
-  const title = opts.intervalTitle ? { text: opts.title ?? "", subtitle: `dot: difference · bar: ${opts.intervalTitle} · dashed: no difference`, subtitleFontSize: 11, subtitleColor: "#444" } : opts.title;
+  const title = opts.intervalTitle ? { text: opts.title ?? "", subtitle: `dot: ${opts.pointTitle ?? "difference"} · bar: ${opts.intervalTitle} · dashed: ${opts.zeroTitle ?? "no difference"}`, subtitleFontSize: 11, subtitleColor: "#444" } : opts.title;
   return {
     ...baseSpec(undefined),
     ...(title !== undefined ? { title } : {}),
@@ -884,6 +889,8 @@ export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaL
   const seriesCount = seriesField ? new Set(rows.map((r) => String(r[opts.color ?? ""]))).size : 1;
   const pointsPerLine = rows.length / (folded ? 1 : seriesCount);
   const points = opts.points ?? pointsPerLine <= 60;
+  // Epochs, iterations: whole-number ticks only (as linePanelsSpec), never "1.2 epochs".
+  const integerX = rows.every((r) => Number.isInteger(r[opts.x]));
   return {
     ...baseSpec(opts.title),
     data: { values: pickFields(rows, [opts.x, ...yFields, opts.color]) },
@@ -892,7 +899,7 @@ export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaL
     height: opts.height ?? 260,
     mark: { type: "line", strokeWidth: 2, point: points ? { size: 20 } : false },
     encoding: {
-      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x },
+      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x, ...(integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
       y: {
         field: valueField,
         type: "quantitative",
@@ -1124,6 +1131,12 @@ export interface ConcatSpecOptions {
   columns?: number;
   /** Share the colour scale between panels (default false: each panel keeps its own legend). */
   sharedColor?: boolean;
+  /** Share the y scale between panels (default false), so panels that compare one quantity read alike. */
+  sharedY?: boolean;
+  /** Where the legends go (default: right of each panel); "bottom" keeps side-by-side panels narrow. */
+  legendOrient?: "right" | "bottom";
+  /** Entries per row of a legend below the panels (default 3), so a long legend wraps instead of widening the figure. */
+  legendColumns?: number;
 }
 
 /**
@@ -1137,13 +1150,16 @@ export function concatSpecs(specs: readonly VegaLiteSpec[], opts: ConcatSpecOpti
     const { $schema: _schema, config: _config, background: _background, padding: _padding, ...panel } = spec;
     return panel;
   });
+  const config = (specs[0]!.config ?? baseSpec(undefined).config) as Record<string, unknown>;
   return {
     ...baseSpec(opts.title),
-    config: specs[0]!.config ?? baseSpec(undefined).config,
+    config: opts.legendOrient
+      ? { ...config, legend: { ...(config.legend as Record<string, unknown>), orient: opts.legendOrient, ...(opts.legendOrient === "bottom" ? { columns: opts.legendColumns ?? 3 } : {}) } }
+      : config,
     concat: panels,
     columns: opts.columns ?? specs.length,
     spacing: 24,
-    resolve: { scale: { color: opts.sharedColor ? "shared" : "independent" } },
+    resolve: { scale: { color: opts.sharedColor ? "shared" : "independent", ...(opts.sharedY ? { y: "shared" } : {}) } },
   };
 }
 
@@ -1239,9 +1255,15 @@ export function attributionMatrixSpec(matrix: AttributionMatrix, opts: Attributi
   return {
     ...baseSpec(undefined, { grid: false }),
     ...(title ? { title } : {}),
-    data: { values: [{ a: Array.from(matrix.attribution, round4), b: Array.from(matrix.binding, (v) => (v > 0 ? 1 : 0)) }] },
+    // The cells travel as two strings (space-separated attributions, one 0/1 character per cell), split by the
+    // spec: notebooks store JSON with one array element a line, which would make 1,000 numbers 1,000 lines.
+    data: { values: [{ a: Array.from(matrix.attribution, (v) => String(round4(v))).join(" "), b: Array.from(matrix.binding, (v) => (v > 0 ? "1" : "0")).join("") }] },
     transform: [
+      { calculate: "split(datum.a, ' ')", as: "a" },
+      { calculate: "split(datum.b, '')", as: "b" },
       { flatten: ["a", "b"] },
+      { calculate: "toNumber(datum.a)", as: "a" },
+      { calculate: "toNumber(datum.b)", as: "b" },
       { window: [{ op: "row_number", as: "k" }] },
       { calculate: `floor((datum.k - 1) / ${cols}) + 1`, as: "site" },
       { calculate: `(datum.k - 1) % ${cols} + 1`, as: "mirna" },
@@ -1302,7 +1324,7 @@ export interface PositionProfileSpecOptions {
 /**
  * A profile along the miRNA or the site: one line (with dots) per series over integer
  * positions, every position labelled, optional ± error bands, and shaded regions (the seed 2–8,
- * 3' supplementary 13–16) labelled at the top; a rule at 0.
+ * 3' supplementary 13–16) labelled above the plot; a rule at 0.
  */
 export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProfileSpecOptions): VegaLiteSpec {
   checkFields(rows, [opts.x, opts.y, opts.color, opts.error], "positionProfileSpec");
@@ -1313,7 +1335,8 @@ export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProf
   const x = {
     field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x,
     scale: { domain: [lo - 0.5, hi + 0.5], nice: false, zero: false },
-    axis: { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).filter((p) => every === 1 || p === lo || p % every === 0), format: "d", grid: false },
+    // Every label shown when each fits (Vega's overlap check otherwise thins 20 positions to every 4th).
+    axis: { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).filter((p) => every === 1 || p === lo || p % every === 0), format: "d", grid: false, labelOverlap: every === 1 ? false : true },
   };
   const series = opts.color ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color } } : { color: { value: "#4c78a8" } };
   const layer: VegaLiteSpec[] = [];
@@ -1322,13 +1345,14 @@ export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProf
     layer.push({
       data: { values: bandRows },
       mark: { type: "rect", color: "#f2e6c9", opacity: 0.7 },
-      encoding: { x: { field: "__from", type: "quantitative", scale: x.scale }, x2: { field: "__to" } },
+      encoding: { x: { field: "__from", type: "quantitative", scale: x.scale, axis: x.axis, title: x.title }, x2: { field: "__to" } },
     });
+    // Labels above the plot area (y = −3 px), where no line or dot can cover them.
     layer.push({
       data: { values: bandRows },
       transform: [{ calculate: "(datum.__from + datum.__to) / 2", as: "__mid" }],
-      mark: { type: "text", baseline: "top", dy: 2, fontSize: 10, color: "#7a5c00" },
-      encoding: { x: { field: "__mid", type: "quantitative", scale: x.scale }, y: { value: 0 }, text: { field: "__label" } },
+      mark: { type: "text", baseline: "bottom", fontSize: 10, color: "#7a5c00" },
+      encoding: { x: { field: "__mid", type: "quantitative", scale: x.scale, axis: x.axis, title: x.title }, y: { value: -3 }, text: { field: "__label" } },
     });
   }
   layer.push({ data: { values: [{ __zero: 0 }] }, mark: { type: "rule", color: "#888", strokeDash: [3, 3] }, encoding: { y: { field: "__zero", type: "quantitative" } } });
@@ -1360,8 +1384,11 @@ export function positionProfileSpec(rows: readonly DataRow[], opts: PositionProf
       ],
     },
   });
+  const bands = opts.bands !== undefined && opts.bands.length > 0;
   return {
-    ...baseSpec(opts.title),
+    ...baseSpec(undefined),
+    // With band labels above the plot, the title sits higher so the two never touch.
+    ...(opts.title ? { title: bands ? { text: opts.title, offset: 20 } : opts.title } : {}),
     width: opts.width ?? 460,
     height: opts.height ?? 240,
     layer,
@@ -1389,6 +1416,8 @@ export interface BoxPlotSpecOptions {
   /** Width of one category in px, all its groups together (default 22, 16 per group with groups). */
   step?: number;
   height?: number;
+  /** Numeric categories: label only the first and every k-th (e.g. 5 for 50 site positions); default every one. */
+  xLabelEvery?: number;
 }
 
 /**
@@ -1408,7 +1437,10 @@ export function boxPlotSpec(rows: readonly BoxPlotRow[], opts: BoxPlotSpecOption
     return r;
   });
   const numeric = table.every((r) => typeof r[opts.x] === "number");
-  const x = { field: opts.x, type: "ordinal", title: opts.xTitle ?? opts.x, sort: numeric ? "ascending" : null, axis: { labelAngle: 0 } };
+  const every = opts.xLabelEvery ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`boxPlotSpec: xLabelEvery must be a positive integer, got ${every}`);
+  const labelled = numeric && every > 1 ? { values: [...new Set(table.map((r) => r[opts.x] as number))].sort((a, b) => a - b).filter((v, i) => i === 0 || v % every === 0) } : {};
+  const x = { field: opts.x, type: "ordinal", title: opts.xTitle ?? opts.x, sort: numeric ? "ascending" : null, axis: { labelAngle: 0, ...labelled } };
   const group = opts.color ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, xOffset: { field: opts.color, type: "nominal", sort: null } } : {};
   const y = (field: string) => ({ field, type: "quantitative", title: opts.yTitle ?? "value" });
   const groups = opts.color ? new Set(table.map((r) => String(r[opts.color!]))).size : 1;
