@@ -44,7 +44,12 @@ test("estimateStandardTraining: finished runs cost nothing, checkpointed ones th
   const checkpoint = path.join(out, "big", "seed-2", "checkpoint");
   fs.mkdirSync(path.join(checkpoint, "epoch-0004"), { recursive: true });
   fs.writeFileSync(path.join(checkpoint, "latest.json"), JSON.stringify({ checkpoint: "epoch-0004", epoch: 4 }));
-  fs.writeFileSync(path.join(checkpoint, "epoch-0004", "state.json"), JSON.stringify({ format: CHECKPOINT_FORMAT, epoch: 4 }));
+  fs.writeFileSync(path.join(checkpoint, "epoch-0004", "state.json"), JSON.stringify({
+    // A complete state as the training loop writes it (the reader checks every field).
+    format: CHECKPOINT_FORMAT, task: "binding-standard", epoch: 4, step: 40,
+    history: [1, 2, 3, 4].map((epoch) => ({ epoch, loss: 0.5, seconds: 10 })),
+    key: { seed: 2 }, taskState: null, earlyStopping: null, stoppedAfterEpoch: null, adamAccBeta: null, optimizerWeights: [],
+  }));
   const later = estimateStandardTraining(out, configs, [1, 2], 1000, 2);
   assert.deepEqual(later.runs.map((r) => [r.config, r.seed, r.epochsDone, r.seconds]), [["big", 2, 4, 60], ["small", 1, 0, 2], ["small", 2, 0, 2]]);
   assert.equal(later.wallSeconds, 60);
