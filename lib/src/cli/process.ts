@@ -1,6 +1,6 @@
-import * as fs from "node:fs";
 import * as os from "node:os";
 import { removePendingTemps, watchStdout } from "../io/files";
+import { watchNpmParents } from "../io/processes";
 
 /**
  * What the `mirna-dl` process does around the command itself, installed once by the entry point
@@ -28,59 +28,10 @@ function dieOf(signal: NodeJS.Signals): void {
   setTimeout(() => process.exit(128 + os.constants.signals[signal]), 1000).unref();
 }
 
-/** The live parent PID (Linux /proc), or null where there is no /proc. */
-function currentParent(): number | null {
-  try {
-    const stat = fs.readFileSync("/proc/self/stat", "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return null;
-  }
-}
-
-/** The parent PID of `pid` (Linux /proc), or null. */
-function parentOf(pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Watches the processes that started this one under npm (the shell and npm itself): when one
- * of them is gone, stop as on SIGTERM. Does nothing outside npm (a shell's background job, nohup,
- * setsid keep running when their parent exits, as they should).
- */
-function watchNpmParents(intervalMs = 250): void {
-  if (!process.env.npm_execpath) return;
-  const parent = process.ppid;
-  const grandparent = parentOf(parent);
-  const watched = [parent, ...(grandparent !== null && grandparent > 1 ? [grandparent] : [])];
-  const timer = setInterval(() => {
-    const live = currentParent();
-    if ((live !== null && live !== parent) || watched.some((pid) => !isAlive(pid))) {
-      clearInterval(timer);
-      process.stderr.write("mirna-dl: the npm process that started this command is gone: stopping\n");
-      dieOf("SIGTERM");
-    }
-  }, intervalMs);
-  timer.unref();
-}
-
 /**
  * Installs the signal handlers, the EPIPE watch on standard output and, under npm, the parent
- * watch (see above). Idempotent. For the command-line entry point only: a library user's process
+ * watch (io/processes.ts: when the shell or npm that started this command is gone, stop as on
+ * SIGTERM). Idempotent. For the command-line entry point only: a library user's process
  * keeps its own signal handling.
  */
 export function installProcessHandlers(): void {
@@ -91,5 +42,8 @@ export function installProcessHandlers(): void {
     removePendingTemps();
     process.exit(0);
   });
-  watchNpmParents();
+  watchNpmParents(() => {
+    process.stderr.write("mirna-dl: the npm process that started this command is gone: stopping\n");
+    dieOf("SIGTERM");
+  });
 }

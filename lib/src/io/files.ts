@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { InputError } from "../errors";
+import { isAlive } from "./processes";
 
 /**
  * Reading files (gzip by name or by content) and the project's one way of writing them: to a
@@ -241,14 +242,6 @@ export function parseTempName(entry: string): { base: string; pid: number; aside
   return m ? { base: m[1]!, pid: Number(m[2]), aside: entry.endsWith(".old") } : null;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Removes the temporary files and folders that writes to `target` left beside it in a process
