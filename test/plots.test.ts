@@ -212,6 +212,8 @@ test("barSpec and lineSpec: valid specs; a missing field names the row and field
   const grouped = barSpec(metrics, { x: "metric", y: "value", color: "model", title: "Test metrics", yDomain: [0, 1] });
   await assertCompilesCleanly(grouped);
   assert.deepEqual((grouped.data as { values: unknown[] }).values[0], { metric: "AUC", value: 0.91, model: "arch_00b" });
+  const barTooltip = ((grouped.layer as VegaLiteSpec[])[0]!.encoding as { tooltip: { field: string; format?: string }[] }).tooltip;
+  assert.deepEqual(barTooltip.map((t) => [t.field, t.format]), [["metric", undefined], ["model", undefined], ["value", ".3f"]], "hovering a bar names it and gives its value");
   await assertCompilesCleanly(barSpec(metrics.slice(0, 2), { x: "metric", y: "value", labelFormat: "" }));
   assert.throws(() => barSpec([{ a: 1 }, { b: 2 }], { x: "a", y: "b" }), /row 1 has no field "a" \(it has: b\)/);
   assert.throws(() => barSpec([], { x: "a", y: "b" }), /no rows/);

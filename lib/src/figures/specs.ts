@@ -529,7 +529,14 @@ export function barSpec(rows: readonly DataRow[], opts: BarSpecOptions): VegaLit
     const hasSd = typeof sd === "number" && Number.isFinite(sd) && typeof y === "number";
     return { ...r, [opts.error]: hasSd ? sd : null, __lo: hasSd ? y - sd : null, __hi: hasSd ? y + sd : null, __end: hasSd ? y + sd : y };
   });
-  const layer: VegaLiteSpec[] = [{ mark: { type: "bar", ...(opts.color ? {} : { color: "#4c78a8" }) } }];
+  // Hovering a bar names its category (and group) and gives its value (± sd).
+  const tooltip = [
+    { field: opts.x, type: "nominal", title: opts.xTitle ?? opts.x },
+    ...(opts.color ? [{ field: opts.color, type: "nominal", title: opts.color }] : []),
+    { field: opts.y, type: "quantitative", title: opts.yTitle ?? opts.y, ...(labelFormat ? { format: labelFormat } : {}) },
+    ...(opts.error !== undefined ? [{ field: opts.error, type: "quantitative", title: "sd", ...(labelFormat ? { format: labelFormat } : {}) }] : []),
+  ];
+  const layer: VegaLiteSpec[] = [{ mark: { type: "bar", ...(opts.color ? {} : { color: "#4c78a8" }) }, encoding: { tooltip } }];
   if (opts.error !== undefined) {
     layer.push({
       transform: [{ filter: "datum.__lo != null" }],
