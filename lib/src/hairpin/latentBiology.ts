@@ -1,3 +1,4 @@
+import { cholesky, choleskySolve } from "../cholesky";
 import { InputError } from "../errors";
 import { pearson } from "../metrics";
 import { decodeLatentProbabilities, decodeProbabilities, renderTokens } from "./generate";
@@ -137,37 +138,6 @@ export function propertyDirections(
       testR2: opts.test ? r2(opts.test.latents, opts.test.properties) : null,
     };
   });
-}
-
-function cholesky(A: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
-      if (i === j) {
-        if (!(s > 0)) throw new InputError("the latent covariance is not positive definite");
-        L[i * n + i] = Math.sqrt(s);
-      } else L[i * n + j] = s / L[j * n + j]!;
-    }
-  }
-  return L;
-}
-
-function choleskySolve(L: Float64Array, n: number, b: Float64Array): Float64Array {
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= L[i * n + k]! * y[k]!;
-    y[i] = s / L[i * n + i]!;
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
-    x[i] = s / L[i * n + i]!;
-  }
-  return x;
 }
 
 /** A traversal: latents along a line and what they decode to. */
