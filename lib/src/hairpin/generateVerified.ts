@@ -7,7 +7,8 @@ import { FoldOptions } from "./rnafold";
 import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
- * RNAfold-verified decoding: each sample's latent gives a set of candidate decodings; the
+ * RNAfold-verified decoding (a filter on top of the generator, reported apart from its raw
+ * samples): each sample's latent gives a set of candidate decodings; the
  * generator keeps the first one that RNAfold folds into exactly the drawn structure (refold →
  * re-encode → same image). With the CVAE's own "columns" decoder the candidates are the
  * sample's alternative decodings in order of likelihood (other hairpin lengths and loop sizes
@@ -38,6 +39,33 @@ export interface VerifiedGeneratedHairpins extends GeneratedHairpins {
   firstExact: Uint8Array;
   /** RNAfold runs (decodings folded) in total. */
   folds: number;
+}
+
+/** What verified decoding cost: draws folded, samples that found a decoding RNAfold agrees with. */
+export interface VerificationCost {
+  samples: number;
+  /** Decodings tried per sample at most. */
+  candidates: number;
+  /** Samples with a kept decoding that refolds exactly (the rest keep their first draw). */
+  kept: number;
+  keptFraction: number;
+  /** Decodings folded in all (each sample's until one passed or `candidates` were tried). */
+  draws: number;
+  /** Passing decodings per decoding tried: kept / draws. */
+  acceptanceRate: number;
+  /** Draws per kept sample: draws / kept (null when none was kept); the failed samples' draws count too. */
+  meanDrawsPerKept: number | null;
+}
+
+/** The {@link VerificationCost} of verified samples drawn with up to `candidates` decodings each. */
+export function verificationCost(v: Pick<VerifiedGeneratedHairpins, "rank" | "folds">, candidates: number): VerificationCost {
+  const samples = v.rank.length;
+  let kept = 0;
+  for (const r of v.rank) if (r >= 0) kept++;
+  return {
+    samples, candidates, kept, keptFraction: samples ? kept / samples : NaN, draws: v.folds,
+    acceptanceRate: v.folds ? kept / v.folds : NaN, meanDrawsPerKept: kept ? v.folds / kept : null,
+  };
 }
 
 /**
