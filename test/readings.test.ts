@@ -69,9 +69,10 @@ test("saliencyShape and saliencyReading: bands, intensity ratios, and 'differ in
 
 test("discriminatorSentence: target by the mean AUC; indistinguishable only when every interval holds 0.5", () => {
   const high = discriminatorSentence([{ seed: 1, auc: 0.86, ci: [0.83, 0.89], level: 0.95 }, { seed: 2, auc: 0.88, ci: [0.85, 0.91], level: 0.95 }], 0.75,
-    [{ name: "length (nt)", weight: -1.2, meanA: 80.2, meanB: 69.1 }]);
+    [{ name: "length (nt)", weight: -1.2, meanA: 80.2, meanB: 69.1 }, { name: "hairpin loops", weight: 1.1, meanA: 1.015, meanB: 1 }]);
   assert.match(high, /ROC-AUC 0\.870 ± 0\.014 \(seed 1: 0\.860, 95% CI 0\.830–0\.890; seed 2: 0\.880/);
   assert.match(high, /does NOT meet the target ≤ 0\.75: the two sets are distinguishable\. What tells them apart most .*length \(nt\) \(lower in generated: 69\.1 against 80\.2\)/);
+  assert.match(high, /hairpin loops \(lower in generated: 1\.000 against 1\.015\)/, "higher / lower by the means, not by the weight's sign");
   const low = discriminatorSentence([{ seed: 1, auc: 0.53, ci: [0.48, 0.58], level: 0.95 }], 0.75);
   assert.match(low, /meets the target ≤ 0\.75: the two sets are indistinguishable to it on every seed\.$/);
   assert.throws(() => discriminatorSentence([], 0.75), InputError);
@@ -107,7 +108,7 @@ test("verifiedSentence, traversalSentence, latentSentences, treeSentences, flank
     { n: 468, sanityPass: 0.97, classifierPreMirna: 0.96 }, { refoldExact: m(0.37), sanityPass: m(0.93) });
   assert.match(v, /up to 24 decodings .* 0\.990 ± 0\.010 of samples, at an acceptance of 0\.200 ± 0\.010 per draw and 5\.00 ± 0\.01 draws per kept sample/);
   assert.match(v, /the 468 test pre-miRNAs that refold exactly\): sanity 0\.970/);
-  assert.match(traversalSentence({ property: "stem", decoder: "autoregressive", steps: [-2, -1, 0, 1, 2], values: [20, 22, 25, 25, 30] }, "stem"), /draws stem 20 → 22 → 25 → 25 → 30: it moves monotonically \(up\)\.$/);
+  assert.match(traversalSentence({ property: "stem", decoder: "autoregressive", steps: [-2, -1, 0, 1, 2], values: [20, 22, 25, 25, 30] }, "stem"), /\(−2 to \+2 sd\), the generator .* draws stem 20 → 22 → 25 → 25 → 30: it moves monotonically \(up\)\.$/);
   assert.match(traversalSentence({ property: "stem", decoder: "columns", steps: [-2, 2], values: [35, 35] }, "stem"), /the VAE's own decoder draws stem 35 → 35: it does not move\.$/);
   assert.match(traversalSentence({ property: "gc", decoder: "autoregressive", steps: [-2, 0, 2], values: [0.4, 0.5, 0.45] }, "GC", 2), /0\.40 → 0\.50 → 0\.45: it moves, not monotonically/);
   const fits = [
@@ -138,4 +139,6 @@ test("benchmarkSentence and pretrainingSentence", () => {
   assert.match(pretrainingSentence(p), /3,644 non-human images .* 0\.9262 against 0\.9226 without it on the same seed: \+0\.0036, within the spread between seeds \(sd 0\.0069\): no effect shown\.$/);
   assert.match(pretrainingSentence({ ...p, pretrained: 0.95 }), /\+0\.0274, a gain larger than the sd between seeds/);
   assert.match(pretrainingSentence({ ...p, seedSd: null }), /no effect can be shown/);
+  assert.match(pretrainingSentence({ ...p, pretrainEpochs: 1, epochs: 1 }), /\(1 epoch, then 1 epoch on modhsa_train/);
+  assert.equal(benchmarkSentence(rows, { positives: [], negatives: ["chen"] }), "Specificity on the negative set: chen 0.610.");
 });

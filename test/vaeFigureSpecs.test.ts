@@ -39,6 +39,7 @@ test("requestedAchievedSpec: a panel per property with the diagonal, error bars,
   const spec = requestedAchievedSpec(rows, { panel: "property", requested: "requested", achieved: "achieved", error: "sd", color: "seed" });
   await compilesCleanly(spec);
   assert.equal((spec.concat as unknown[]).length, 2);
+  assert.equal((spec.concat as { title: { frame: string } }[])[1]!.title.frame, "group", "panel titles over the plot area, so they line up");
   const svg = await renderSvg(spec);
   assert.match(svg, /requested stem/);
   assert.throws(() => requestedAchievedSpec([{ property: "x" }], { panel: "property", requested: "requested", achieved: "achieved" }), RangeError);

@@ -1315,7 +1315,8 @@ export function requestedAchievedSpec(rows: readonly DataRow[], opts: RequestedA
       const lo = Math.min(...all), hi = Math.max(...all);
       const colour = opts.color !== undefined ? { color: { field: "c", type: "nominal", title: opts.color } } : {};
       return {
-        title: { text: p, fontSize: 12, fontWeight: "normal" },
+        // Over the plot area, whatever the width of the axis labels (so panels line up).
+        title: { text: p, fontSize: 12, fontWeight: "normal", anchor: "start", frame: "group" },
         width: opts.width ?? 220,
         height: opts.height ?? 200,
         layer: [
@@ -1410,7 +1411,7 @@ export function binnedHistogramsSpec(panels: readonly BinnedHistogramPanel[], op
           x: { field: "b0", type: "quantitative", bin: { binned: true }, title: panel.title, axis: { titleFontSize: 11 } },
           x2: { field: "b1" },
           y: { field: "f", type: "quantitative", stack: null, title: "fraction" },
-          color: { field: "s", type: "nominal", title: seriesTitle, sort: [...opts.series], scale: { domain: [...opts.series] } },
+          color: { field: "s", type: "nominal", title: seriesTitle, sort: [...opts.series], scale: { domain: [...opts.series] }, legend: { orient: "top", direction: "horizontal" } },
           tooltip: [
             { field: "s", type: "nominal", title: seriesTitle },
             { field: "b0", type: "quantitative", title: "from", format: ".3g" },
@@ -1431,7 +1432,7 @@ export interface ComparisonScatterSpecOptions {
   xTitle: string;
   yTitle: string;
   title?: string;
-  /** Label the points farthest from the diagonal (default 8). */
+  /** Label the points farthest from the diagonal (default 6). */
   labelTop?: number;
   /** Size of the plot in px (default 320). */
   size?: number;
@@ -1447,7 +1448,7 @@ export function comparisonScatterSpec(rows: readonly { label: string; x: number;
   rows.forEach((r, i) => {
     if (!Number.isFinite(r.x) || !Number.isFinite(r.y)) throw new RangeError(`comparisonScatterSpec: point ${i} ("${r.label}") is not finite`);
   });
-  const top = opts.labelTop ?? 8;
+  const top = opts.labelTop ?? 6;
   const far = new Set([...rows].sort((a, b) => Math.abs(b.y - b.x) - Math.abs(a.y - a.x)).slice(0, top).map((r) => r.label));
   const values = rows.map((r) => ({ l: r.label, x: round4(r.x), y: round4(r.y), t: far.has(r.label) ? r.label : "" }));
   const hi = Math.max(...rows.flatMap((r) => [r.x, r.y]));

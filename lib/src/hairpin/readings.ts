@@ -95,8 +95,8 @@ export interface SetAccuracy {
 }
 
 /**
- * The benchmark sets. Rules: the positive sets listed (sensitivity) from the highest mean; of the
- * negative sets the lowest mean is "the hard case"; sets not listed in either are left out.
+ * The benchmark sets. Rules: the positive sets listed (sensitivity) from the highest mean; of two
+ * or more negative sets the lowest mean is "the hard case"; sets not listed in either are left out.
  */
 export function benchmarkSentence(rows: readonly SetAccuracy[], sets: { positives: readonly string[]; negatives: readonly string[] }): string {
   const pick = (names: readonly string[]) => rows.filter((r) => names.includes(r.set) && Number.isFinite(r.accuracy.mean)).sort((a, b) => b.accuracy.mean - a.accuracy.mean);
@@ -104,8 +104,8 @@ export function benchmarkSentence(rows: readonly SetAccuracy[], sets: { positive
   const list = (xs: SetAccuracy[]) => xs.map((r) => `${r.set} ${r.accuracy.mean.toFixed(3)}`).join(", ");
   const parts: string[] = [];
   if (pos.length) parts.push(`Sensitivity on the ${pos.length} non-human positive sets: ${list(pos)}`);
-  if (neg.length) parts.push(`specificity on the negative sets: ${list(neg)}, so ${neg[neg.length - 1]!.set} is the hard case`);
-  return parts.length ? `${parts.join("; ")}.` : "No benchmark set was evaluated.";
+  if (neg.length) parts.push(`specificity on the negative set${neg.length > 1 ? "s" : ""}: ${list(neg)}${neg.length > 1 ? `, so ${neg[neg.length - 1]!.set} is the hard case` : ""}`);
+  return parts.length ? `${capitalise(parts.join("; "))}.` : "No benchmark set was evaluated.";
 }
 
 /**
@@ -114,7 +114,8 @@ export function benchmarkSentence(rows: readonly SetAccuracy[], sets: { positive
  * "within the spread between seeds: no effect shown" (one seed cannot show more).
  */
 export function pretrainingSentence(p: { pretrained: number; withoutSameSeed: number | null; seed: number; seedSd: number | null; images: number; pretrainEpochs: number; epochs: number }): string {
-  const head = `Pre-training on the ${p.images.toLocaleString("en-US")} non-human images we have (${p.pretrainEpochs} epochs, then ${p.epochs} on modhsa_train; seed ${p.seed}) gives modhsa_test accuracy ${p.pretrained.toFixed(4)}`;
+  const epochs = (n: number) => `${n} epoch${n === 1 ? "" : "s"}`;
+  const head = `Pre-training on the ${p.images.toLocaleString("en-US")} non-human images we have (${epochs(p.pretrainEpochs)}, then ${epochs(p.epochs)} on modhsa_train; seed ${p.seed}) gives modhsa_test accuracy ${p.pretrained.toFixed(4)}`;
   if (p.withoutSameSeed === null) return `${head}.`;
   const d = p.pretrained - p.withoutSameSeed;
   const verdict = p.seedSd === null
@@ -228,8 +229,9 @@ export interface DiscriminatorSeed {
 /**
  * The real-vs-generated two-sample test. Rules: the target is met when the mean AUC over seeds is
  * ≤ `target`; "indistinguishable" when every seed's interval holds 0.5, else "distinguishable";
- * the features named are the all-rows fit's largest weights (first seed), positive = more typical
- * of the generated hairpins.
+ * the features named are the all-rows fit's largest weights (first seed), each said "higher" or
+ * "lower" in generated hairpins by its means (a weight's sign in a joint fit need not be the
+ * marginal difference).
  */
 export function discriminatorSentence(perSeed: readonly DiscriminatorSeed[], target: number, topFeatures: readonly { name: string; weight: number; meanA: number; meanB: number }[] = [], what = "raw generated pre-miRNAs", against = "the test pre-miRNAs"): string {
   if (perSeed.length === 0) throw new InputError("no discriminator results");
@@ -240,7 +242,7 @@ export function discriminatorSentence(perSeed: readonly DiscriminatorSeed[], tar
   const intervals = perSeed.map((s) => `seed ${s.seed}: ${s.auc.toFixed(3)}, ${Math.round(s.level * 100)}% CI ${s.ci[0].toFixed(3)}–${s.ci[1].toFixed(3)}`).join("; ");
   const verdict = mean <= target ? `meets the target ≤ ${target.toFixed(2)}` : `does NOT meet the target ≤ ${target.toFixed(2)}`;
   const features = topFeatures.length
-    ? ` What tells them apart most (weights per sd of the feature, seed ${perSeed[0]!.seed}): ${topFeatures.slice(0, 4).map((f) => `${f.name} (${f.weight > 0 ? "higher" : "lower"} in generated: ${fmtFeature(f.meanB)} against ${fmtFeature(f.meanA)})`).join(", ")}.`
+    ? ` What tells them apart most (weights per sd of the feature, seed ${perSeed[0]!.seed}): ${topFeatures.slice(0, 4).map((f) => `${f.name} (${f.meanB > f.meanA ? "higher" : f.meanB < f.meanA ? "lower" : "the same on average"} in generated: ${fmtFeature(f.meanB)} against ${fmtFeature(f.meanA)})`).join(", ")}.`
     : "";
   return `A logistic discriminator on k-mer and structure features tells ${what} from ${against} with cross-fitted ROC-AUC ${formatEstimate({ mean, sd })} (${intervals}); 0.5 would be indistinguishable. It ${verdict}: the two sets are ${indistinguishable ? "indistinguishable to it on every seed" : "distinguishable"}.${features}`;
 }
@@ -312,7 +314,12 @@ export function traversalSentence(t: TraversalAchieved, label: string, digits = 
   const flat = known.length > 0 && known.every((x) => x === known[0]);
   const verdict = flat ? "does not move" : (up || down) && known.length === v.length ? `moves monotonically (${up ? "up" : "down"})` : "moves, not monotonically";
   const decoder = t.decoder === "autoregressive" ? "the generator (autoregressive decoder)" : "the VAE's own decoder";
-  return `Along the ${label} direction (${t.steps[0]} to +${t.steps[t.steps.length - 1]} sd), ${decoder} draws ${label} ${shown}: it ${verdict}.`;
+  return `Along the ${label} direction (${signedStep(t.steps[0]!)} to ${signedStep(t.steps[t.steps.length - 1]!)} sd), ${decoder} draws ${label} ${shown}: it ${verdict}.`;
+}
+
+/** A step in sd with its sign: "−2", "0", "+1". */
+export function signedStep(k: number): string {
+  return k > 0 ? `+${k}` : k < 0 ? `−${-k}` : "0";
 }
 
 /** One fit of a property from a latent part (as the experiment reports it). */
