@@ -84,7 +84,7 @@ export * from "./hairpin/experiment";
 export * from "./hairpin/saliency";
 export * from "./hairpin/gallery";
 
-// The conditional VAE that generates hairpins (issue 12).
+// The conditional VAE that generates hairpins.
 export * from "./hairpin/vaeTokens";
 export * from "./hairpin/vaeData";
 export * from "./hairpin/vaeModel";
@@ -97,6 +97,8 @@ export * from "./hairpin/generateVerified";
 export * from "./hairpin/generateNovelty";
 export * from "./hairpin/latentBiology";
 export * from "./hairpin/latentTree";
+export * from "./hairpin/realism";
+export * from "./hairpin/readings";
 
 export * from "./preprocess/encori";
 export * from "./preprocess/gtf";
