@@ -8,11 +8,11 @@ import { loadTfjsModel } from "../io/tfjsModel";
 import { initBackend } from "../ops/backend";
 import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
-import { generateVerifiedHairpins } from "../hairpin/generateVerified";
+import { generateVerifiedHairpins, VerificationCost, verificationCost, VerifiedGeneratedHairpins } from "../hairpin/generateVerified";
 import { CVAE_EPOCHS } from "../hairpin/vaeExperiment";
-import { DEFAULT_GENERATION, defaultProfilePool, GenerationDecoder, ProfilePool } from "../hairpin/generate";
+import { DEFAULT_GENERATION, defaultProfilePool, generateHairpins, GenerationDecoder, ProfilePool } from "../hairpin/generate";
 import { AR_DECODER_EPOCHS, saveArDecoder } from "../hairpin/arDecoder";
-import { evaluateGeneratedHairpins, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
+import { evaluateGeneratedHairpins, GeneratedEvaluation, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
 import { buildVaeData } from "../hairpin/vaeData";
 import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
@@ -21,7 +21,7 @@ import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
 import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, QUIET_FLAG, UsageError, Validator } from "./args";
 
 /**
- * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE of issue 12
+ * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE
  * (lib/src/hairpin/vae*.ts, generate*.ts) from the command line.
  */
 
@@ -58,7 +58,7 @@ const positiveNumber: Validator<number> = (raw, flag) => {
 export const hairpinTrainVaeCommand = defineCommand({
   name: "train-vae",
   summary: "train the conditional VAE that generates hairpin images (checkpointed, resumable)",
-  description: `Trains the conditional VAE of hairpin images (spec hairpin.md §4): a class, a structure and a
+  description: `Trains the conditional VAE of hairpin images: a class, a structure and a
 residual latent part with learned priors p(z_class | class), p(z_structure | stem pairs,
 loop nt, GC) and, for the residual (8 dims per block of 4 columns), an autoregressive prior
 over the blocks given the other two parts; a structured decoder that predicts one of 31
@@ -70,7 +70,7 @@ pre-miRNAs and of pseudo-hairpin and shuffled negatives, read back into columns 
 drawings only), deduplicated by sequence, without any hairpin sharing a 25-nt stretch with the
 held-out set (default modhsa_test, the classifier's test set).
 Writes into DIR: model/ (weights), cvae.json (sizes, options, history, sanity rules with the
-MFE-per-nt range of the held-out pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
+MFE-per-nt window of the validation pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
 ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/ and ar-checkpoint/ (after every
 epoch; an interrupted run resumes from them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
   options: {
@@ -100,9 +100,10 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
       onEpoch: (h) => say(`epoch ${h.epoch}/${o.epochs}: loss ${h.total?.toFixed(2)} recon ${h.reconstruction?.toFixed(2)} β ${h.beta?.toFixed(3)} token acc ${h.tokenAccuracy?.toFixed(4)} | val recon ${h.valReconstruction?.toFixed(2) ?? "—"} | ${h.seconds.toFixed(1)} s\n`),
     });
     try {
-      const positives = [...data.heldOut.labels.keys()].filter((i) => data.heldOut.labels[i] === 1).map((i) => data.heldOut.sequences[i]!);
+      // The sanity rules' MFE window from the validation pre-miRNAs: the test split chooses nothing.
+      const positives = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
       const { rules } = await sanityRulesFrom(positives);
-      info.sanity = { rules, source: `MFE/nt range = 1st–99th percentile of the ${positives.length} held-out ${data.heldOutSet} pre-miRNAs folded with RNAfold` };
+      info.sanity = { rules, source: `MFE/nt window = 1st–99th percentile of the ${positives.length} validation pre-miRNAs folded with RNAfold` };
       await saveCvae(o.out, cvae, info, { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles });
       let ar: { epochs: number; validationNll: number | null; minutes: number } | null = null;
       if (o["ar-epochs"] > 0) {
@@ -156,23 +157,28 @@ the class), scaled by --temperature. --decoder autoregressive (the default when 
 one): the AR decoder writes the columns one by one from the loop outwards, each drawn at
 --token-temperature; --decoder columns: the VAE's own decoder, given also z_residual from its
 prior, most likely column states. Each sample is drawn as an exact image and read as a sequence.
-RNAfold-verified decoding: up to --candidates decodings of the sample are tried (AR: fresh draws;
-columns: the most likely first, then other hairpin lengths and loop sizes near it, then
-decodings drawn at a low token temperature), and the first one RNAfold folds into exactly its
-drawn structure is kept (decoding_rank; −1: none passed, the first is kept). The refold check
-(RNAfold fold re-encoded: exact = the same image) and the hairpin sanity rules (one terminal
-loop, ≥ 18 bp, loop 3–20 nt, MFE/nt in the range stored with the model) are then reported for
-the kept drawings; firstDecodingRefoldExact is the rate of the first decodings alone. Novelty =
-edit distance to the nearest training hairpin.
+By default every sample is the model's first draw (raw: no filtering, no retries), and the
+summary's numbers are those of these raw samples: the refold check (RNAfold's fold of the
+sequence re-encoded: exact = the same image), the hairpin sanity rules (one terminal loop,
+≥ 18 bp, loop 3–20 nt, MFE/nt in the window stored with the model), novelty (edit distance to
+the nearest training hairpin) and, with --classifier, P(pre-miRNA).
+--verify adds RNAfold-verified decoding, a filter: up to --candidates decodings of each sample
+are tried (AR: fresh draws from the same latent; columns: the most likely first, then other
+hairpin lengths and loop sizes near it, then decodings drawn at a low token temperature) and
+the first one RNAfold folds into exactly its drawn structure is kept (decoding_rank; −1: none
+passed, the first is kept). The files then hold the kept samples; the summary keeps the raw
+numbers and adds "verified": the kept samples' numbers and what the filter cost (samples kept,
+draws folded, acceptance = kept / draws, mean draws per kept sample).
 Writes into DIR:
   generated.fa             sequences
   generated.tsv            name, sequence, drawn structure, RNAfold structure and MFE, refold
-                           exact, column agreement, sanity, requested profile, novelty, P(pre-miRNA)
+                           exact, column agreement, sanity, requested profile, decoding rank,
+                           novelty, P(pre-miRNA)
   png/<name>.png           one image per sample; gallery.png: the first 24
   generated_images.npz     uint8 (N, 25, 100, 3) as the deepMir sets (+ generated_names.npz):
                            'hairpin classify --input DIR/generated_images.npz' reads it
   generated.npz            tokens (N, 100), latents (N, D), profiles (N, 3), labels (N,)
-  summary.json             the fractions above and the timings`,
+  summary.json             the numbers above and the timings`,
   options: {
     model: option({ short: "m", arg: "DIR", required: true, help: "model folder written by 'hairpin train-vae'" }),
     out: option({ short: "o", arg: "DIR", required: true, help: "output folder (new or empty unless --force)" }),
@@ -212,7 +218,8 @@ Writes into DIR:
         return v;
       },
     }),
-    candidates: option({ arg: "K", parse: integerInRange(1, 200), default: DEFAULT_GENERATION.candidates, help: "decodings tried per sample until RNAfold folds one into its drawn\nstructure (1 = keep the first decoding)" }),
+    verify: flag("RNAfold-verified decoding: keep the first of up to --candidates\ndecodings per sample that RNAfold folds into its drawn structure"),
+    candidates: option({ arg: "K", parse: integerInRange(1, 200), help: `with --verify: decodings tried per sample (default ${DEFAULT_GENERATION.candidates})` }),
     classifier: option({ arg: "DIR", help: "a hairpin classifier folder: adds P(pre-miRNA) per sample" }),
     "no-novelty": flag("skip the edit-distance search against the training hairpins"),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, help: "PNG enlargement" }),
@@ -220,6 +227,7 @@ Writes into DIR:
     quiet: QUIET_FLAG,
   },
   async run(o) {
+    if (o.candidates !== undefined && !o.verify) throw new UsageError("--candidates needs --verify (without it every sample is its first draw)");
     checkGenerateOut(o.out, o.force);
     const started = performance.now();
     await initBackend({ quiet: o.quiet });
@@ -228,13 +236,26 @@ Writes into DIR:
     try {
       if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
       const label = CLASSES[o.class];
+      const candidates = o.candidates ?? DEFAULT_GENERATION.candidates;
       const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
-      const g = await generateVerifiedHairpins({ cvae, info, training }, {
-        n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"], candidates: o.candidates,
-      });
-      const defaults = DEFAULT_GENERATION[g.decoder];
+      const request = { n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"] } as const;
+      const model = { cvae, info, training };
+      const checks = { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences };
+      // Raw samples: the model's first draw of each (the numbers of the summary).
+      const raw = generateHairpins(model, request);
       const generatedSeconds = (performance.now() - started) / 1000;
-      const evaluation = await evaluateGeneratedHairpins(g, { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences });
+      const rawEvaluation = await evaluateGeneratedHairpins(raw, checks);
+      // --verify: the same latents and first draws, then further draws until RNAfold agrees.
+      let verify: { g: VerifiedGeneratedHairpins; evaluation: GeneratedEvaluation; cost: VerificationCost; seconds: number } | null = null;
+      if (o.verify) {
+        const t = performance.now();
+        const v = await generateVerifiedHairpins(model, { ...request, candidates });
+        verify = { g: v, evaluation: await evaluateGeneratedHairpins(v, checks), cost: verificationCost(v, candidates), seconds: (performance.now() - t) / 1000 };
+      }
+      const g = verify?.g ?? raw;
+      const evaluation = verify?.evaluation ?? rawEvaluation;
+      const rank = verify?.g.rank ?? new Int16Array(g.n);
+      const defaults = DEFAULT_GENERATION[g.decoder];
       const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
       await withAtomicFolder(o.out, async (temp) => {
         fs.writeFileSync(path.join(temp, "generated.fa"), names.map((n, i) => `>${n}\n${g.sequences[i]}\n`).join(""));
@@ -245,7 +266,7 @@ Writes into DIR:
           const r = evaluation.refold[i]!, q = evaluation.sanity[i]!;
           lines.push([
             names[i], o.class, s, g.structures[i], r.fold, r.mfe.toFixed(2), r.exact ? 1 : 0, r.columnAgreement.toFixed(4), q.pass ? 1 : 0,
-            q.stemPairs, q.loopSize, q.mfePerNt.toFixed(4), g.profiles[3 * i], g.profiles[3 * i + 1], g.profiles[3 * i + 2]!.toFixed(4), g.rank[i],
+            q.stemPairs, q.loopSize, q.mfePerNt.toFixed(4), g.profiles[3 * i], g.profiles[3 * i + 1], g.profiles[3 * i + 2]!.toFixed(4), rank[i],
             evaluation.novelty ? evaluation.novelty[i]!.distance : "", evaluation.classifierProbabilities ? evaluation.classifierProbabilities[i]!.toFixed(6) : "",
           ].join("\t"));
         });
@@ -267,17 +288,27 @@ Writes into DIR:
         });
         const summary = {
           model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
-          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, candidates: o.candidates, requested: profile, profilePool: o.profiles ?? defaultProfilePool(label),
-          ...evaluation.summary,
-          firstDecodingRefoldExact: g.firstExact.reduce((a, b) => a + b, 0) / g.n,
-          folds: g.folds,
+          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, requested: profile, profilePool: o.profiles ?? defaultProfilePool(label),
+          // Raw samples (one draw each): always the headline numbers.
+          mode: verify ? "verified" : "raw",
+          ...rawEvaluation.summary,
+          verified: verify ? { ...verify.cost, ...verify.evaluation.summary } : null,
           sanityRules: info.sanity!.rules,
-          seconds: { generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(evaluation.seconds).map(([k, v]) => [k, round(v, 2)])), total: round((performance.now() - started) / 1000, 2) },
+          seconds: {
+            generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(rawEvaluation.seconds).map(([k, v]) => [k, round(v, 2)])),
+            ...(verify ? { verify: round(verify.seconds, 2) } : {}), total: round((performance.now() - started) / 1000, 2),
+          },
         };
         writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
         console.log(JSON.stringify(summary));
       });
-      if (!o.quiet) process.stderr.write(`mirna-dl: ${g.n} ${o.class} hairpins written to ${o.out}\n`);
+      if (!o.quiet) {
+        if (verify) {
+          const c = verify.cost;
+          process.stderr.write(`mirna-dl: verified decoding: ${c.kept} of ${c.samples} samples found a decoding RNAfold folds into its drawing, after ${c.draws} draws (acceptance ${c.acceptanceRate.toFixed(3)} per draw, ${c.meanDrawsPerKept === null ? "—" : c.meanDrawsPerKept.toFixed(2)} draws per kept sample; the other ${c.samples - c.kept} keep their first draw)\n`);
+        }
+        process.stderr.write(`mirna-dl: ${g.n} ${o.class} hairpins (${verify ? "verified" : "raw: one draw each"}) written to ${o.out}\n`);
+      }
     } finally {
       disposeCvae(cvae);
       classifier?.dispose();
