@@ -69,9 +69,10 @@ test("saliencyShape and saliencyReading: bands, intensity ratios, and 'differ in
 
 test("discriminatorSentence: target by the mean AUC; indistinguishable only when every interval holds 0.5", () => {
   const high = discriminatorSentence([{ seed: 1, auc: 0.86, ci: [0.83, 0.89], level: 0.95 }, { seed: 2, auc: 0.88, ci: [0.85, 0.91], level: 0.95 }], 0.75,
-    [{ name: "length (nt)", weight: -1.2, meanA: 80.2, meanB: 69.1 }, { name: "hairpin loops", weight: 1.1, meanA: 1.015, meanB: 1 }]);
+    { features: [{ name: "length (nt)", weight: -1.2, meanA: 80.2, meanB: 69.1 }, { name: "hairpin loops", weight: 1.1, meanA: 1.015, meanB: 1 }], controls: { halves: 0.531, training: 0.663 } });
+  assert.match(high, /For scale, the same test gives 0\.531 between two halves of the test pre-miRNAs and 0\.663 between the training pre-miRNAs/);
   assert.match(high, /ROC-AUC 0\.870 ± 0\.014 \(seed 1: 0\.860, 95% CI 0\.830–0\.890; seed 2: 0\.880/);
-  assert.match(high, /does NOT meet the target ≤ 0\.75: the two sets are distinguishable\. What tells them apart most .*length \(nt\) \(lower in generated: 69\.1 against 80\.2\)/);
+  assert.match(high, /does NOT meet the target ≤ 0\.75: the two sets are distinguishable\. For scale.* What tells them apart most .*length \(nt\) \(lower in generated: 69\.1 against 80\.2\)/);
   assert.match(high, /hairpin loops \(lower in generated: 1\.000 against 1\.015\)/, "higher / lower by the means, not by the weight's sign");
   const low = discriminatorSentence([{ seed: 1, auc: 0.53, ci: [0.48, 0.58], level: 0.95 }], 0.75);
   assert.match(low, /meets the target ≤ 0\.75: the two sets are indistinguishable to it on every seed\.$/);
@@ -96,10 +97,12 @@ test("distributionSentence: 'differs' by the KS critical value; properties by JS
     properties: [
       { property: "gc", jsd: 0.01, ks: 0.03, median: { real: 0.5, generated: 0.48 } },
       { property: "length", jsd: 0.12, ks: 0.25, median: { real: 80, generated: 69 } },
+      { property: "stem", jsd: 0.08, ks: 0.12, median: { real: 29.5, generated: 28 } },
     ],
     kmers: { jsd: 0.0123 },
   }, { length: "length (nt)", gc: "GC content" });
-  assert.match(s, /differ in 1 of 2 properties \(KS above its 5% critical value 0\.064\): length \(nt\) \(JSD 0\.120, KS 0\.250; median 69 generated against 80 real\); no difference detected in GC content\. The 3-mer spectra are 0\.0123 bits apart/);
+  assert.match(s, /stem \(JSD 0\.080, KS 0\.120; median 28 generated against 29\.5 real\)/);
+  assert.match(s, /differ in 2 of 3 properties \(KS above its 5% critical value 0\.064\): length \(nt\) \(JSD 0\.120, KS 0\.250; median 69 generated against 80 real\); stem .*; no difference detected in GC content\. The 3-mer spectra are 0\.0123 bits apart/);
 });
 
 test("verifiedSentence, traversalSentence, latentSentences, treeSentences, flankSentence", () => {
@@ -110,6 +113,7 @@ test("verifiedSentence, traversalSentence, latentSentences, treeSentences, flank
   assert.match(v, /the 468 test pre-miRNAs that refold exactly\): sanity 0\.970/);
   assert.match(traversalSentence({ property: "stem", decoder: "autoregressive", steps: [-2, -1, 0, 1, 2], values: [20, 22, 25, 25, 30] }, "stem"), /\(−2 to \+2 sd\), the generator .* draws stem 20 → 22 → 25 → 25 → 30: it moves monotonically \(up\)\.$/);
   assert.match(traversalSentence({ property: "stem", decoder: "columns", steps: [-2, 2], values: [35, 35] }, "stem"), /the VAE's own decoder draws stem 35 → 35: it does not move\.$/);
+  assert.match(traversalSentence({ property: "stem", decoder: "autoregressive", steps: [-2, 2], values: [21.7, 34], draws: 10 }, "stem", 1), /draws stem 21\.7 → 34\.0 \(mean of 10 draws per step\): it moves monotonically \(up\)\.$/);
   assert.match(traversalSentence({ property: "gc", decoder: "autoregressive", steps: [-2, 0, 2], values: [0.4, 0.5, 0.45] }, "GC", 2), /0\.40 → 0\.50 → 0\.45: it moves, not monotonically/);
   const fits = [
     { part: "structure", property: "stem", conditioned: true, testR2: 0.99 },

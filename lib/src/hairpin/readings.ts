@@ -233,18 +233,25 @@ export interface DiscriminatorSeed {
  * "lower" in generated hairpins by its means (a weight's sign in a joint fit need not be the
  * marginal difference).
  */
-export function discriminatorSentence(perSeed: readonly DiscriminatorSeed[], target: number, topFeatures: readonly { name: string; weight: number; meanA: number; meanB: number }[] = [], what = "raw generated pre-miRNAs", against = "the test pre-miRNAs"): string {
+export function discriminatorSentence(
+  perSeed: readonly DiscriminatorSeed[], target: number,
+  opts: { features?: readonly { name: string; weight: number; meanA: number; meanB: number }[]; controls?: { halves: number; training: number }; what?: string; against?: string } = {},
+): string {
   if (perSeed.length === 0) throw new InputError("no discriminator results");
+  const what = opts.what ?? "raw generated pre-miRNAs", against = opts.against ?? "the test pre-miRNAs";
   const aucs = perSeed.map((s) => s.auc);
   const mean = aucs.reduce((a, b) => a + b, 0) / aucs.length;
   const sd = aucs.length > 1 ? Math.sqrt(aucs.reduce((a, b) => a + (b - mean) ** 2, 0) / (aucs.length - 1)) : null;
   const indistinguishable = perSeed.every((s) => s.ci[0] <= 0.5 && s.ci[1] >= 0.5);
   const intervals = perSeed.map((s) => `seed ${s.seed}: ${s.auc.toFixed(3)}, ${Math.round(s.level * 100)}% CI ${s.ci[0].toFixed(3)}–${s.ci[1].toFixed(3)}`).join("; ");
   const verdict = mean <= target ? `meets the target ≤ ${target.toFixed(2)}` : `does NOT meet the target ≤ ${target.toFixed(2)}`;
-  const features = topFeatures.length
-    ? ` What tells them apart most (weights per sd of the feature, seed ${perSeed[0]!.seed}): ${topFeatures.slice(0, 4).map((f) => `${f.name} (${f.meanB > f.meanA ? "higher" : f.meanB < f.meanA ? "lower" : "the same on average"} in generated: ${fmtFeature(f.meanB)} against ${fmtFeature(f.meanA)})`).join(", ")}.`
+  const controls = opts.controls
+    ? ` For scale, the same test gives ${opts.controls.halves.toFixed(3)} between two halves of the test pre-miRNAs and ${opts.controls.training.toFixed(3)} between the training pre-miRNAs (the generator's data, other species included) and the test ones.`
     : "";
-  return `A logistic discriminator on k-mer and structure features tells ${what} from ${against} with cross-fitted ROC-AUC ${formatEstimate({ mean, sd })} (${intervals}); 0.5 would be indistinguishable. It ${verdict}: the two sets are ${indistinguishable ? "indistinguishable to it on every seed" : "distinguishable"}.${features}`;
+  const features = opts.features?.length
+    ? ` What tells them apart most (weights per sd of the feature, seed ${perSeed[0]!.seed}): ${opts.features.slice(0, 4).map((f) => `${f.name} (${f.meanB > f.meanA ? "higher" : f.meanB < f.meanA ? "lower" : "the same on average"} in generated: ${fmtFeature(f.meanB)} against ${fmtFeature(f.meanA)})`).join(", ")}.`
+    : "";
+  return `A logistic discriminator on k-mer and structure features tells ${what} from ${against} with cross-fitted ROC-AUC ${formatEstimate({ mean, sd })} (${intervals}); 0.5 would be indistinguishable. It ${verdict}: the two sets are ${indistinguishable ? "indistinguishable to it on every seed" : "distinguishable"}.${controls}${features}`;
 }
 
 function fmtFeature(v: number): string {
@@ -280,7 +287,7 @@ export function distributionSentence(c: { n: { real: number; generated: number }
   const sorted = [...c.properties].sort((a, b) => b.jsd - a.jsd);
   const differ = sorted.filter((p) => p.ks > critical);
   const same = sorted.filter((p) => p.ks <= critical);
-  const med = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3));
+  const med = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3));
   const list = differ.map((p) => `${labels[p.property] ?? p.property} (JSD ${p.jsd.toFixed(3)}, KS ${p.ks.toFixed(3)}; median ${med(p.median.generated)} generated against ${med(p.median.real)} real)`).join("; ");
   return `Against the ${c.n.real} test pre-miRNAs, the ${c.n.generated} raw generated ones differ in ${differ.length} of ${c.properties.length} properties (KS above its 5% critical value ${critical.toFixed(3)})${differ.length ? `: ${list}` : ""}${same.length ? `; no difference detected in ${same.map((p) => labels[p.property] ?? p.property).join(", ")}` : ""}. The 3-mer spectra are ${c.kmers.jsd.toFixed(4)} bits apart (Jensen–Shannon).`;
 }
@@ -300,6 +307,8 @@ export interface TraversalAchieved {
   steps: number[];
   /** Achieved value of the traversed property per step (null: not decodable). */
   values: (number | null)[];
+  /** Draws the values are means of (default 1: one drawing per step). */
+  draws?: number;
 }
 
 /**
@@ -314,7 +323,8 @@ export function traversalSentence(t: TraversalAchieved, label: string, digits = 
   const flat = known.length > 0 && known.every((x) => x === known[0]);
   const verdict = flat ? "does not move" : (up || down) && known.length === v.length ? `moves monotonically (${up ? "up" : "down"})` : "moves, not monotonically";
   const decoder = t.decoder === "autoregressive" ? "the generator (autoregressive decoder)" : "the VAE's own decoder";
-  return `Along the ${label} direction (${signedStep(t.steps[0]!)} to ${signedStep(t.steps[t.steps.length - 1]!)} sd), ${decoder} draws ${label} ${shown}: it ${verdict}.`;
+  const draws = (t.draws ?? 1) > 1 ? ` (mean of ${t.draws} draws per step)` : "";
+  return `Along the ${label} direction (${signedStep(t.steps[0]!)} to ${signedStep(t.steps[t.steps.length - 1]!)} sd), ${decoder} draws ${label} ${shown}${draws}: it ${verdict}.`;
 }
 
 /** A step in sd with its sign: "−2", "0", "+1". */

@@ -48,8 +48,9 @@ import { tokensToColumns, TOKEN_COLUMNS } from "./vaeTokens";
  *   - held-out reconstruction; conditioning (requested vs achieved stem, loop, GC);
  *   - latent ↔ biology on posterior means: correlations with conditioned and unconditioned
  *     properties, ridge R² per latent part (class, structure, residual, …) on test hairpins,
- *     traversals along the generator's property directions with the achieved properties read
- *     back from the drawings, decision trees (depth, test accuracy, what their splits track);
+ *     traversals along the generator's property directions, drawn as the generator generates
+ *     (the same seed at every step), with the achieved properties read back from the drawings,
+ *     decision trees (depth, test accuracy, what their splits track);
  * and mean ± sd over the seeds. The generation settings are `opts.generation` (chosen on the
  * validation split by the caller) or, until such a choice is given, DEFAULT_GENERATION, labelled
  * as not chosen on validation. Results go to `outDir/results.json`.
@@ -110,6 +111,8 @@ export interface CvaeExperimentOptions {
   conditioning?: { stem?: number[]; loop?: number[]; gc?: number[]; samples?: number };
   /** Traversal steps in sd of the training latents along each direction. Default −2, −1, 0, 1, 2. */
   traversalSteps?: number[];
+  /** Draws of the generator per traversal step for the mean achieved values (the figure shows the first). Default 10. */
+  traversalDraws?: number;
   /** The decision trees on the latent space. Default depth 3, leaves ≥ 20. */
   tree?: DecisionTreeOptions;
   /** Progress lines (default stderr). */
@@ -164,8 +167,17 @@ export interface TraversalResult {
   /** Steps in sd of the training latents along the direction, and in latent units. */
   steps: number[];
   offsets: number[];
-  /** What each step's drawing shows (read back from the image; null: not decodable). */
+  /**
+   * How each step was drawn: the generator at the generation's token temperature and nucleus,
+   * every step with the same seed (`seed`, then `draws` − 1 more seeds for the means); the VAE's
+   * own decoder by its most likely tokens (one drawing, whatever the seed).
+   */
+  seed: number;
+  draws: number;
+  /** What the first draw of each step shows (read back from the image; null: not decodable): the figure's panels. */
   achieved: (AchievedProfile | null)[];
+  /** Per step, the mean of stem, loop and GC over the draws (decodable drawings; null when none). */
+  meanAchieved: ({ stem: number; loop: number; gc: number } | null)[];
 }
 
 /** Raw samples of one kind, evaluated. */
@@ -276,6 +288,9 @@ export const CVAE_EPOCHS = 60;
 
 /** Default traversal steps (sd of the training latents along the direction). */
 export const TRAVERSAL_STEPS = [-2, -1, 0, 1, 2];
+
+/** Seed of a traversal's first draw (the figure's panels); further draws take the next seeds. */
+export const TRAVERSAL_SEED = 1;
 
 /** Properties (for the latent analysis) of a token dataset, with RNAfold's folds of its sequences. */
 async function datasetProperties(d: VaeDataset): Promise<{ properties: HairpinProperties[]; folds: FoldedHairpin[] }> {
@@ -453,9 +468,9 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
         progress(`seed ${seed}: verified generation (≤ ${candidates} draws) — ${cost.kept} of ${cost.samples} kept, acceptance ${fmt(cost.acceptanceRate)} per draw, ${cost.meanDrawsPerKept === null ? "—" : cost.meanDrawsPerKept.toFixed(2)} draws per kept sample`);
 
         const conditioning = conditioningCheck(model, seed, generation, opts.conditioning);
-        const latent = latentAnalysis(model, data, trainFolded.properties, testFolded.properties, opts.tree ?? {}, opts.traversalSteps ?? TRAVERSAL_STEPS);
+        const latent = latentAnalysis(model, data, trainFolded.properties, testFolded.properties, opts.tree ?? {}, opts.traversalSteps ?? TRAVERSAL_STEPS, opts.traversalDraws ?? 10, generation);
         for (const tr of latent.traversals) {
-          progress(`seed ${seed}: traversal along the ${tr.property} direction (${tr.decoder} decoder): achieved ${tr.property} ${tr.achieved.map((a) => (a ? fmtProfile(a, tr.property) : "—")).join(" → ")}`);
+          progress(`seed ${seed}: traversal along the ${tr.property} direction (${tr.decoder} decoder): achieved ${tr.property} ${tr.meanAchieved.map((a) => (a ? fmtProfile(a, tr.property) : "—")).join(" → ")}${tr.draws > 1 ? ` (mean of ${tr.draws} draws)` : ""}`);
         }
 
         const totalSeconds = info.history.reduce((a, h) => a + h.seconds, 0);
@@ -561,8 +576,8 @@ function num(v: number | null | undefined, digits = 2): string {
 function fmt(v: number | null): string {
   return v === null || Number.isNaN(v) ? "—" : v.toFixed(3);
 }
-function fmtProfile(a: AchievedProfile, p: ProfileName): string {
-  return p === "gc" ? a.gc.toFixed(2) : String(a[p]);
+function fmtProfile(a: { stem: number; loop: number; gc: number }, p: ProfileName): string {
+  return p === "gc" ? a.gc.toFixed(2) : a[p].toFixed(1);
 }
 
 /** Default requested values of the conditioning check. */
@@ -620,7 +635,7 @@ function sliceDims(z: Float32Array, dims: number, from: number, to: number): Flo
  */
 function latentAnalysis(
   model: CvaeForGeneration, data: VaeData, trainProperties: HairpinProperties[], testProperties: HairpinProperties[], treeOptions: DecisionTreeOptions,
-  steps: number[],
+  steps: number[], traversalDraws: number, generation: GenerationSettings,
 ): CvaeSeedResult["latent"] {
   const cvae: Cvae = model.cvae;
   const D = latentSize(cvae.config);
@@ -656,8 +671,18 @@ function latentAnalysis(
   for (const { property, direction, spread } of directions) {
     const offsets = steps.map((k) => k * spread);
     for (const decoder of decoders) {
-      const t = latentTraversal(model, preMirnaMeanLatent, direction, offsets, { decoder, label: 1 });
-      traversals.push({ property, decoder, steps: [...steps], offsets, achieved: t.achieved });
+      // The generator as it generates (its token temperature and nucleus), the same seed at every step.
+      const draws = decoder === "autoregressive" ? traversalDraws : 1;
+      const runs = Array.from({ length: draws }, (_, k) => latentTraversal(model, preMirnaMeanLatent, direction, offsets, {
+        decoder, label: 1, seed: TRAVERSAL_SEED + k, tokenTemperature: generation.tokenTemperature, topP: generation.topP,
+      }).achieved);
+      const meanAchieved = offsets.map((_, s) => {
+        const ok = runs.map((r) => r[s]).filter((a): a is AchievedProfile => a !== null);
+        if (ok.length === 0) return null;
+        const mean = (f: (a: AchievedProfile) => number) => ok.reduce((t, a) => t + f(a), 0) / ok.length;
+        return { stem: mean((a) => a.stem), loop: mean((a) => a.loop), gc: mean((a) => a.gc) };
+      });
+      traversals.push({ property, decoder, steps: [...steps], offsets, seed: TRAVERSAL_SEED, draws, achieved: runs[0]!, meanAchieved });
     }
   }
   // Trees on the latent means, pre-miRNA or not; each split dimension with its strongest correlates.
