@@ -174,8 +174,18 @@ test("along the stem direction of a small trained generator, the achieved stem l
     const achieved = t.achieved.map((a) => a!.stem);
     for (let s = 1; s < achieved.length; s++) assert.ok(achieved[s]! >= achieved[s - 1]!, `achieved stems ${achieved} along −2…+2 sd`);
     assert.ok(achieved[4]! - achieved[0]! >= 8, `the stem changes over the range: ${achieved}`);
-    // The same steps again: deterministic.
+    // The same steps again: deterministic; greedy decoding has no further drawings.
     assert.deepEqual(latentTraversal(model, meanLatent(latents, D), stem.direction, [-2, -1, 0, 1, 2].map((k) => k * spread)).tokens, t.tokens);
+    assert.equal(t.draws, 1);
+    assert.deepEqual(t.meanAchieved.map((a) => a!.stem), achieved);
+    // Sampled as a generator samples: the panels share a seed, the means come from 8 more drawings per step.
+    const sampled = latentTraversal(model, meanLatent(latents, D), stem.direction, [-2, 0, 2].map((k) => k * spread), { tokenTemperature: 1, seed: 3, draws: 8 });
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(sampled.draws, 8);
+    assert.equal(sampled.meanAchieved.length, 3);
+    assert.ok(sampled.meanAchieved[2]!.stem - sampled.meanAchieved[0]!.stem >= 4, `mean stems ${sampled.meanAchieved.map((a) => a!.stem)}`);
+    assert.deepEqual(latentTraversal(model, meanLatent(latents, D), stem.direction, [-2, 0, 2].map((k) => k * spread), { tokenTemperature: 1, seed: 3, draws: 8 }).meanAchieved, sampled.meanAchieved, "seeded");
+    assert.throws(() => latentTraversal(model, meanLatent(latents, D), stem.direction, [0], { tokenTemperature: 1, draws: 0 }), InputError);
   } finally {
     disposeCvae(cvae);
   }

@@ -211,6 +211,13 @@ export interface LatentTraversal {
   columns: HairpinColumns[];
   /** Per step: stem, loop, GC and length of the rendered image (decoded back from its pixels; null when it does not decode). */
   achieved: (AchievedProfile | null)[];
+  /**
+   * Per step, the mean stem, loop and GC over `draws` further drawings (decodable ones; null when
+   * none): with one draw, or a decoder without randomness, the step's own drawing.
+   */
+  meanAchieved: ({ stem: number; loop: number; gc: number } | null)[];
+  /** Drawings behind `meanAchieved` per step. */
+  draws: number;
 }
 
 /** Options of {@link latentTraversal}. */
@@ -231,6 +238,12 @@ export interface LatentTraversalOptions {
   tokenTemperature?: number;
   topP?: number;
   seed?: number;
+  /**
+   * With the autoregressive decoder at a token temperature > 0: further drawings per step for
+   * `meanAchieved`, drawn in one batch with seed `seed` + 1 (default 1: none, the step's own
+   * drawing). Each step's image stays its `seed` drawing.
+   */
+  draws?: number;
 }
 
 /**
@@ -279,7 +292,25 @@ export function latentTraversal(model: CvaeForGeneration, base: ArrayLike<number
     });
   }
   const rendered = renderTokens(tokens);
-  return { offsets: [...offsets], decoder, latents, tokens, images: rendered.images, sequences: rendered.sequences, columns: rendered.columns, achieved: achievedProfiles(rendered.images) };
+  const achieved = achievedProfiles(rendered.images);
+  const draws = decoder === "autoregressive" && (opts.tokenTemperature ?? 0) > 0 ? (opts.draws ?? 1) : 1;
+  if (!Number.isInteger(draws) || draws < 1) throw new InputError(`draws must be a positive integer, got ${opts.draws}`);
+  let meanAchieved = achieved.map((a) => (a ? { stem: a.stem, loop: a.loop, gc: a.gc } : null));
+  if (draws > 1) {
+    // One batch: every step's latent `draws` times (rows step-major).
+    const repeated = new Float32Array(offsets.length * draws * D);
+    offsets.forEach((_, s) => {
+      for (let k = 0; k < draws; k++) repeated.set(latents.subarray(s * D, (s + 1) * D), (s * draws + k) * D);
+    });
+    const more = achievedProfiles(renderTokens(autoregressiveTokens(model, repeated, opts.label ?? 1, { seed: (opts.seed ?? 1) + 1, tokenTemperature: opts.tokenTemperature!, topP: opts.topP })).images);
+    meanAchieved = offsets.map((_, s) => {
+      const ok = more.slice(s * draws, (s + 1) * draws).filter((a): a is AchievedProfile => a !== null);
+      if (ok.length === 0) return null;
+      const mean = (f: (a: AchievedProfile) => number) => ok.reduce((t, a) => t + f(a), 0) / ok.length;
+      return { stem: mean((a) => a.stem), loop: mean((a) => a.loop), gc: mean((a) => a.gc) };
+    });
+  }
+  return { offsets: [...offsets], decoder, latents, tokens, images: rendered.images, sequences: rendered.sequences, columns: rendered.columns, achieved, meanAchieved, draws };
 }
 
 /** The rows of a traversal's images, `caption(step)` under each (may hold line breaks). */

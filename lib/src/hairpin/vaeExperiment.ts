@@ -111,7 +111,7 @@ export interface CvaeExperimentOptions {
   conditioning?: { stem?: number[]; loop?: number[]; gc?: number[]; samples?: number };
   /** Traversal steps in sd of the training latents along each direction. Default −2, −1, 0, 1, 2. */
   traversalSteps?: number[];
-  /** Draws of the generator per traversal step for the mean achieved values (the figure shows the first). Default 10. */
+  /** Further drawings of the generator per traversal step for the mean achieved values (the figure shows the panel drawing). Default 20. */
   traversalDraws?: number;
   /** The decision trees on the latent space. Default depth 3, leaves ≥ 20. */
   tree?: DecisionTreeOptions;
@@ -169,14 +169,14 @@ export interface TraversalResult {
   offsets: number[];
   /**
    * How each step was drawn: the generator at the generation's token temperature and nucleus,
-   * every step with the same seed (`seed`, then `draws` − 1 more seeds for the means); the VAE's
-   * own decoder by its most likely tokens (one drawing, whatever the seed).
+   * every step's panel with the same seed `seed`, and `draws` further drawings per step for the
+   * means (latentBiology.ts); the VAE's own decoder by its most likely tokens (one drawing).
    */
   seed: number;
   draws: number;
   /** What the first draw of each step shows (read back from the image; null: not decodable): the figure's panels. */
   achieved: (AchievedProfile | null)[];
-  /** Per step, the mean of stem, loop and GC over the draws (decodable drawings; null when none). */
+  /** Per step, the mean of stem, loop and GC over the further drawings (decodable ones; null when none). */
   meanAchieved: ({ stem: number; loop: number; gc: number } | null)[];
 }
 
@@ -468,7 +468,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
         progress(`seed ${seed}: verified generation (≤ ${candidates} draws) — ${cost.kept} of ${cost.samples} kept, acceptance ${fmt(cost.acceptanceRate)} per draw, ${cost.meanDrawsPerKept === null ? "—" : cost.meanDrawsPerKept.toFixed(2)} draws per kept sample`);
 
         const conditioning = conditioningCheck(model, seed, generation, opts.conditioning);
-        const latent = latentAnalysis(model, data, trainFolded.properties, testFolded.properties, opts.tree ?? {}, opts.traversalSteps ?? TRAVERSAL_STEPS, opts.traversalDraws ?? 10, generation);
+        const latent = latentAnalysis(model, data, trainFolded.properties, testFolded.properties, opts.tree ?? {}, opts.traversalSteps ?? TRAVERSAL_STEPS, opts.traversalDraws ?? 20, generation);
         for (const tr of latent.traversals) {
           progress(`seed ${seed}: traversal along the ${tr.property} direction (${tr.decoder} decoder): achieved ${tr.property} ${tr.meanAchieved.map((a) => (a ? fmtProfile(a, tr.property) : "—")).join(" → ")}${tr.draws > 1 ? ` (mean of ${tr.draws} draws)` : ""}`);
         }
@@ -671,18 +671,12 @@ function latentAnalysis(
   for (const { property, direction, spread } of directions) {
     const offsets = steps.map((k) => k * spread);
     for (const decoder of decoders) {
-      // The generator as it generates (its token temperature and nucleus), the same seed at every step.
-      const draws = decoder === "autoregressive" ? traversalDraws : 1;
-      const runs = Array.from({ length: draws }, (_, k) => latentTraversal(model, preMirnaMeanLatent, direction, offsets, {
-        decoder, label: 1, seed: TRAVERSAL_SEED + k, tokenTemperature: generation.tokenTemperature, topP: generation.topP,
-      }).achieved);
-      const meanAchieved = offsets.map((_, s) => {
-        const ok = runs.map((r) => r[s]).filter((a): a is AchievedProfile => a !== null);
-        if (ok.length === 0) return null;
-        const mean = (f: (a: AchievedProfile) => number) => ok.reduce((t, a) => t + f(a), 0) / ok.length;
-        return { stem: mean((a) => a.stem), loop: mean((a) => a.loop), gc: mean((a) => a.gc) };
+      // The generator as it generates (its token temperature and nucleus): each panel with the same
+      // seed at every step; the means over further drawings of each step, in one batch.
+      const t = latentTraversal(model, preMirnaMeanLatent, direction, offsets, {
+        decoder, label: 1, seed: TRAVERSAL_SEED, tokenTemperature: generation.tokenTemperature, topP: generation.topP, draws: traversalDraws,
       });
-      traversals.push({ property, decoder, steps: [...steps], offsets, seed: TRAVERSAL_SEED, draws, achieved: runs[0]!, meanAchieved });
+      traversals.push({ property, decoder, steps: [...steps], offsets, seed: TRAVERSAL_SEED, draws: t.draws, achieved: t.achieved, meanAchieved: t.meanAchieved });
     }
   }
   // Trees on the latent means, pre-miRNA or not; each split dimension with its strongest correlates.
