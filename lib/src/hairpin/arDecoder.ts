@@ -238,6 +238,21 @@ export interface ArDecoderInfo {
   /** Validation token NLL (nats per hairpin, z_g at the posterior means) after the last epoch. */
   validationNll: number | null;
   history: EpochRecord[];
+  /** Rounds of refold-consistent fine-tuning this decoder went through (arRefine.ts); absent: none. */
+  refinement?: ArRefineRound[];
+}
+
+/** One round of refold-consistent fine-tuning (arRefine.ts). */
+export interface ArRefineRound {
+  round: number;
+  /** Drafts drawn and accepted per class (index = label). */
+  drafts: [number, number];
+  accepted: [number, number];
+  /** Drafts that refolded exactly (before the realism guard), per class. */
+  refoldExact: [number, number];
+  /** Validation token NLL of the fine-tuned decoder on real hairpins (nats per hairpin). */
+  validationNll: number | null;
+  seconds: number;
 }
 
 /**

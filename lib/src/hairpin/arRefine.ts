@@ -1,0 +1,188 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../errors";
+import { writeFileAtomic } from "../io/files";
+import { derivedSeed } from "../random";
+import { ArDecoderInfo, ArRefineRound, disposeArDecoder, DrawingGrammar, hasArDecoder, loadArDecoder, sampleArDecoder, saveArDecoder, trainArDecoder } from "./arDecoder";
+import { encodePosteriors, refoldCheck } from "./generateEval";
+import { arDecoderInput, CvaeForGeneration, drawGeneration, ProfilePool, renderTokens } from "./generate";
+import { FoldOptions } from "./rnafold";
+import { VaeDataset } from "./vaeData";
+import { globalLatents } from "./vaeModel";
+import { TOKEN_COLUMNS } from "./vaeTokens";
+
+/**
+ * Refold-consistent fine-tuning of the AR column decoder (expert iteration, or rejection-sampling
+ * fine-tuning): RNAfold is used in training only. Each round
+ *   1. draws `samplesPerClass` drafts per class as generation does (profiles of training
+ *      hairpins, latents from the CVAE's priors, one AR draw each with the given sampling rules);
+ *   2. folds every draft with RNAfold and accepts those whose fold re-encodes to exactly the drawn
+ *      image (and that hold no single-nucleotide run of `maxRun` or more: a realism guard, so the
+ *      decoder is not taught low-complexity arms that happen to fold as drawn);
+ *   3. fine-tunes the decoder by teacher forcing on the real training hairpins (z_g drawn from
+ *      their posteriors, as in its first training) together with the accepted drafts (z_g = the
+ *      latent each was drawn from), starting from the current weights.
+ * The real hairpins stay in every round so the decoder keeps their distribution; the accepted
+ * drafts teach it which of its own drawings RNAfold agrees with. Generation stays one draw per
+ * sample: nothing here filters what `generateHairpins` returns.
+ *
+ * Checkpoints: under `checkpointDir`, `round-R/drafts.json` (the accepted drafts and the
+ * acceptance), `round-R/fit/` (the fine-tuning's epoch checkpoints) and `round-R/decoder/` (the
+ * decoder after round R); a resumed run skips the rounds it finished and continues a round's
+ * fine-tuning from its last epoch, so it ends in the same weights as an uninterrupted run.
+ */
+
+/** Options of {@link refineArDecoder}. */
+export interface RefineArOptions {
+  seed: number;
+  /** Rounds of draft → fold → fine-tune. Default 1. */
+  rounds?: number;
+  /** Drafts per class and round. Default 2000. */
+  samplesPerClass?: number;
+  /** Fine-tuning epochs per round. Default 3. */
+  epochs?: number;
+  /** Adam's learning rate of the fine-tuning. Default 3e-4. */
+  learningRate?: number;
+  batchSize?: number;
+  /** How drafts are drawn (see generate.ts); default the decoder's generation defaults given by the caller. */
+  sampling: { temperature: number; tokenTemperature: number; topP: number; grammar: DrawingGrammar | false; profilePool?: ProfilePool };
+  /** Drafts with a single-nucleotide run this long or longer are not accepted. Default 8. */
+  maxRun?: number;
+  checkpointDir?: string;
+  fold?: FoldOptions;
+  onRound?: (round: RefineRound) => void;
+  onEpoch?: (round: number, record: Record<string, number | null>) => void;
+}
+
+/** What one round did (recorded in `ar-decoder.json` as `refinement`). */
+export type RefineRound = ArRefineRound;
+
+interface DraftFile {
+  round: number;
+  drafts: [number, number];
+  refoldExact: [number, number];
+  accepted: [number, number];
+  /** Accepted rows: tokens (100 each), z_g (Dg each), label. */
+  tokens: number[];
+  zg: number[];
+  labels: number[];
+}
+
+/** Longest single-nucleotide run of a sequence. */
+export function longestRun(sequence: string): number {
+  let best = 0;
+  for (let i = 0, run = 0; i < sequence.length; i++) {
+    run = i > 0 && sequence[i] === sequence[i - 1] ? run + 1 : 1;
+    if (run > best) best = run;
+  }
+  return best;
+}
+
+/**
+ * Fine-tunes `model.cvae.arDecoder` (see the module comment) on the training hairpins `train`
+ * (tokens shape=(n, 100), labels) and its own refolding drafts. Replaces `model.cvae.arDecoder`
+ * with the refined decoder and returns its record, with the rounds in `refinement`.
+ */
+export async function refineArDecoder(
+  model: CvaeForGeneration & { info: CvaeForGeneration["info"] & { training: { seed: number; steps: number } } },
+  base: ArDecoderInfo,
+  train: Pick<VaeDataset, "n" | "tokens" | "labels">,
+  opts: RefineArOptions,
+): Promise<{ info: ArDecoderInfo }> {
+  const rounds = opts.rounds ?? 1;
+  const perClass = opts.samplesPerClass ?? 2000;
+  const epochs = opts.epochs ?? 3;
+  const learningRate = opts.learningRate ?? 3e-4;
+  const maxRun = opts.maxRun ?? 8;
+  if (!model.cvae.arDecoder) throw new InputError("refining needs a model with an autoregressive decoder");
+  for (const [v, what] of [[rounds, "rounds"], [perClass, "samplesPerClass"], [epochs, "epochs"]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`refineArDecoder: ${what} must be a positive integer, got ${v}`);
+  }
+  const conditionDims = base.conditionDims ?? 0;
+  if (conditionDims !== 1) throw new InputError("refining needs a class-conditioned AR decoder (conditionDims 1)");
+  // The real part of every round: tokens, posteriors of z_g, class.
+  const posteriors = encodePosteriors(model.cvae, train.tokens, train.n);
+  const realMean = globalLatents(model.cvae.config, posteriors.mean), realLogVar = globalLatents(model.cvae.config, posteriors.logVar);
+  const Dg = realMean.length / train.n;
+  const source = { ...(base.training.source ?? {}), refinedFrom: { seed: base.training.seed, epochs: base.training.epochs, validationNll: base.validationNll }, sampling: opts.sampling, perClass, maxRun };
+  const history: RefineRound[] = [];
+  let info: ArDecoderInfo = base;
+  for (let round = 1; round <= rounds; round++) {
+    const dir = opts.checkpointDir ? path.join(opts.checkpointDir, `round-${round}`) : null;
+    if (dir && hasArDecoder(path.join(dir, "decoder"))) {
+      const loaded = await loadArDecoder(path.join(dir, "decoder"));
+      disposeArDecoder(model.cvae.arDecoder!);
+      model.cvae.arDecoder = loaded.decoder;
+      info = loaded.info;
+      history.splice(0, history.length, ...(loaded.info.refinement ?? []));
+      continue;
+    }
+    const started = performance.now();
+    const drafts = await acceptedDrafts(model, round, perClass, maxRun, opts, dir);
+    const n = train.n + drafts.labels.length;
+    const tokens = new Uint8Array(n * TOKEN_COLUMNS);
+    tokens.set(train.tokens.subarray(0, train.n * TOKEN_COLUMNS));
+    tokens.set(drafts.tokens, train.n * TOKEN_COLUMNS);
+    const mean = new Float32Array(n * Dg), logVar = new Float32Array(n * Dg).fill(-30); // drafts: z_g exactly (sd e^-15)
+    mean.set(realMean);
+    mean.set(drafts.zg, train.n * Dg);
+    logVar.set(realLogVar);
+    const conditions = new Float32Array(n);
+    conditions.set(train.labels);
+    conditions.set(drafts.labels, train.n);
+    const current = model.cvae.arDecoder!;
+    const fitted = await trainArDecoder(tokens, { mean, logVar }, {
+      seed: derivedSeed(opts.seed, round), epochs, learningRate, batchSize: opts.batchSize, config: current.config, init: current, conditions,
+      checkpointDir: dir ? path.join(dir, "fit") : undefined,
+      source: { ...source, round, accepted: drafts.accepted },
+      onEpoch: opts.onEpoch ? (r) => opts.onEpoch!(round, r) : undefined,
+    });
+    disposeArDecoder(current);
+    model.cvae.arDecoder = fitted.decoder;
+    const record: RefineRound = {
+      round, drafts: drafts.drafts, accepted: drafts.accepted, refoldExact: drafts.refoldExact, validationNll: fitted.info.validationNll, seconds: (performance.now() - started) / 1000,
+    };
+    history.push(record);
+    info = { ...fitted.info, refinement: [...history] };
+    if (dir) await saveArDecoder(path.join(dir, "decoder"), fitted.decoder, info);
+    opts.onRound?.(record);
+  }
+  return { info: { ...info, refinement: history } };
+}
+
+/** Round `round`'s accepted drafts (read back from `dir` when a run drew them before). */
+async function acceptedDrafts(model: CvaeForGeneration, round: number, perClass: number, maxRun: number, opts: RefineArOptions, dir: string | null): Promise<DraftFile> {
+  const file = dir ? path.join(dir, "drafts.json") : null;
+  if (file && fs.existsSync(file)) {
+    try {
+      return JSON.parse(fs.readFileSync(file, "utf8")) as DraftFile;
+    } catch (e) {
+      throw new InputError(`cannot read: ${(e as Error).message}`, { file });
+    }
+  }
+  const out: DraftFile = { round, drafts: [0, 0], refoldExact: [0, 0], accepted: [0, 0], tokens: [], zg: [], labels: [] };
+  for (const label of [0, 1] as const) {
+    const seed = derivedSeed(opts.seed, 1000 * round + label);
+    const draw = drawGeneration(model, { n: perClass, label, seed, decoder: "autoregressive", temperature: opts.sampling.temperature, tokenTemperature: opts.sampling.tokenTemperature, topP: opts.sampling.topP, grammar: opts.sampling.grammar, profilePool: opts.sampling.profilePool });
+    const tokens = sampleArDecoder(model.cvae.arDecoder!, arDecoderInput(model, draw.latents, label), { seed: seed + 2, tokenTemperature: draw.tokenTemperature, topP: draw.topP, grammar: draw.grammar, batchSize: opts.batchSize });
+    const zg = globalLatents(model.cvae.config, draw.latents);
+    const Dg = zg.length / perClass;
+    const drawn = renderTokens(tokens);
+    const refold = await refoldCheck(drawn.sequences, drawn.columns, opts.fold);
+    out.drafts[label] = perClass;
+    for (let i = 0; i < perClass; i++) {
+      if (!refold[i]!.exact) continue;
+      out.refoldExact[label]++;
+      if (longestRun(drawn.sequences[i]!) >= maxRun) continue;
+      out.accepted[label]++;
+      out.tokens.push(...tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS));
+      out.zg.push(...Array.from(zg.subarray(i * Dg, (i + 1) * Dg), (v) => Number(v.toPrecision(9))));
+      out.labels.push(label);
+    }
+  }
+  if (file) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, JSON.stringify(out));
+  }
+  return out;
+}
