@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
 import { writeFileAtomic } from "../io/files";
-import { derivedSeed } from "../random";
+import { derivedSeed, mulberry32 } from "../random";
 import { ArDecoderInfo, ArRefineRound, disposeArDecoder, DrawingGrammar, hasArDecoder, loadArDecoder, sampleArDecoder, saveArDecoder, trainArDecoder } from "./arDecoder";
 import { encodePosteriors, refoldCheck } from "./generateEval";
 import { arDecoderInput, CvaeForGeneration, drawGeneration, ProfilePool, renderTokens } from "./generate";
@@ -19,11 +19,13 @@ import { TOKEN_COLUMNS } from "./vaeTokens";
  *   2. folds every draft with RNAfold and accepts those whose fold re-encodes to exactly the drawn
  *      image (and that hold no single-nucleotide run of `maxRun` or more: a realism guard, so the
  *      decoder is not taught low-complexity arms that happen to fold as drawn);
- *   3. fine-tunes the decoder by teacher forcing on the real training hairpins (z_g drawn from
- *      their posteriors, as in its first training) together with the accepted drafts (z_g = the
- *      latent each was drawn from), starting from the current weights.
- * The real hairpins stay in every round so the decoder keeps their distribution; the accepted
- * drafts teach it which of its own drawings RNAfold agrees with. Generation stays one draw per
+ *   3. fine-tunes the decoder by teacher forcing on a seeded share of the real training hairpins
+ *      whose own drawings refold exactly (z_g drawn from their posteriors, as in its first
+ *      training) together with the accepted drafts (z_g = the latent each was drawn from),
+ *      starting from the current weights.
+ * Real hairpins stay in every round so the decoder keeps their distribution; the accepted
+ * drafts teach it which of its own drawings RNAfold agrees with; real drawings RNAfold does not
+ * refold (≈ 10%) are left out, as they teach drawings no fold gives. Generation stays one draw per
  * sample: nothing here filters what `generateHairpins` returns.
  *
  * Checkpoints: under `checkpointDir`, `round-R/drafts.json` (the accepted drafts and the
@@ -48,6 +50,13 @@ export interface RefineArOptions {
   sampling: { temperature: number; tokenTemperature: number; topP: number; grammar: DrawingGrammar | false; profilePool?: ProfilePool };
   /** Drafts with a single-nucleotide run this long or longer are not accepted. Default 8. */
   maxRun?: number;
+  /**
+   * Share of the real training hairpins mixed into each round (a seeded subset per round; the
+   * drafts weigh more, and a round is cheaper). Default 0.5.
+   */
+  realFraction?: number;
+  /** Keep only the real hairpins whose own drawing RNAfold refolds exactly (folded once). Default true. */
+  realRefoldingOnly?: boolean;
   checkpointDir?: string;
   fold?: FoldOptions;
   onRound?: (round: RefineRound) => void;
@@ -94,6 +103,9 @@ export async function refineArDecoder(
   const epochs = opts.epochs ?? 3;
   const learningRate = opts.learningRate ?? 3e-4;
   const maxRun = opts.maxRun ?? 8;
+  const realFraction = opts.realFraction ?? 0.5;
+  const realRefoldingOnly = opts.realRefoldingOnly ?? true;
+  if (!(realFraction > 0 && realFraction <= 1)) throw new InputError(`refineArDecoder: realFraction must be in (0, 1], got ${realFraction}`);
   if (!model.cvae.arDecoder) throw new InputError("refining needs a model with an autoregressive decoder");
   for (const [v, what] of [[rounds, "rounds"], [perClass, "samplesPerClass"], [epochs, "epochs"]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new InputError(`refineArDecoder: ${what} must be a positive integer, got ${v}`);
@@ -104,7 +116,8 @@ export async function refineArDecoder(
   const posteriors = encodePosteriors(model.cvae, train.tokens, train.n);
   const realMean = globalLatents(model.cvae.config, posteriors.mean), realLogVar = globalLatents(model.cvae.config, posteriors.logVar);
   const Dg = realMean.length / train.n;
-  const source = { ...(base.training.source ?? {}), refinedFrom: { seed: base.training.seed, epochs: base.training.epochs, validationNll: base.validationNll }, sampling: opts.sampling, perClass, maxRun };
+  const source = { ...(base.training.source ?? {}), refinedFrom: { seed: base.training.seed, epochs: base.training.epochs, validationNll: base.validationNll }, sampling: opts.sampling, perClass, maxRun, realFraction, realRefoldingOnly };
+  const realPool = realRefoldingOnly ? await refoldingRows(train, opts.checkpointDir ?? null, opts.fold) : [...Array(train.n).keys()];
   const history: RefineRound[] = [];
   let info: ArDecoderInfo = base;
   for (let round = 1; round <= rounds; round++) {
@@ -119,17 +132,22 @@ export async function refineArDecoder(
     }
     const started = performance.now();
     const drafts = await acceptedDrafts(model, round, perClass, maxRun, opts, dir);
-    const n = train.n + drafts.labels.length;
+    // This round's real rows: a seeded subset of the pool (ascending).
+    const random = mulberry32(derivedSeed(opts.seed, 500 + round));
+    const real = realPool.filter(() => random() < realFraction);
+    const n = real.length + drafts.labels.length;
     const tokens = new Uint8Array(n * TOKEN_COLUMNS);
-    tokens.set(train.tokens.subarray(0, train.n * TOKEN_COLUMNS));
-    tokens.set(drafts.tokens, train.n * TOKEN_COLUMNS);
     const mean = new Float32Array(n * Dg), logVar = new Float32Array(n * Dg).fill(-30); // drafts: z_g exactly (sd e^-15)
-    mean.set(realMean);
-    mean.set(drafts.zg, train.n * Dg);
-    logVar.set(realLogVar);
     const conditions = new Float32Array(n);
-    conditions.set(train.labels);
-    conditions.set(drafts.labels, train.n);
+    real.forEach((i, k) => {
+      tokens.set(train.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS), k * TOKEN_COLUMNS);
+      mean.set(realMean.subarray(i * Dg, (i + 1) * Dg), k * Dg);
+      logVar.set(realLogVar.subarray(i * Dg, (i + 1) * Dg), k * Dg);
+      conditions[k] = train.labels[i]!;
+    });
+    tokens.set(drafts.tokens, real.length * TOKEN_COLUMNS);
+    mean.set(drafts.zg, real.length * Dg);
+    conditions.set(drafts.labels, real.length);
     const current = model.cvae.arDecoder!;
     const fitted = await trainArDecoder(tokens, { mean, logVar }, {
       seed: derivedSeed(opts.seed, round), epochs, learningRate, batchSize: opts.batchSize, config: current.config, init: current, conditions,
@@ -148,6 +166,27 @@ export async function refineArDecoder(
     opts.onRound?.(record);
   }
   return { info: { ...info, refinement: history } };
+}
+
+/** Rows of `train` whose drawing RNAfold refolds exactly (cached as `real-refold.json` in `dir`). */
+async function refoldingRows(train: Pick<VaeDataset, "n" | "tokens">, dir: string | null, fold?: FoldOptions): Promise<number[]> {
+  const file = dir ? path.join(dir, "real-refold.json") : null;
+  if (file && fs.existsSync(file)) {
+    try {
+      const rows = JSON.parse(fs.readFileSync(file, "utf8")) as { n: number; rows: number[] };
+      if (rows.n === train.n) return rows.rows;
+    } catch (e) {
+      throw new InputError(`cannot read: ${(e as Error).message}`, { file });
+    }
+  }
+  const drawn = renderTokens(train.tokens.subarray(0, train.n * TOKEN_COLUMNS));
+  const refold = await refoldCheck(drawn.sequences, drawn.columns, fold);
+  const rows = [...refold.keys()].filter((i) => refold[i]!.exact);
+  if (file) {
+    fs.mkdirSync(dir!, { recursive: true });
+    writeFileAtomic(file, JSON.stringify({ n: train.n, rows }));
+  }
+  return rows;
 }
 
 /** Round `round`'s accepted drafts (read back from `dir` when a run drew them before). */
