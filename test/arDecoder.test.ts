@@ -56,7 +56,7 @@ test("causal: column x's logits do not depend on tokens at x or after", () => {
 test("the windowed sampler gives the full model's greedy tokens exactly", () => {
   const d = buildArDecoder(3, { ...toyConfig, seed: 11 });
   const zg = new Float32Array([0.3, -1.2, 2, 1.5, 0.1, -0.4, -2, 2, 2]);
-  const tokens = sampleArDecoder(d, zg, { seed: 1, tokenTemperature: 0, mirror: false });
+  const tokens = sampleArDecoder(d, zg, { seed: 1, tokenTemperature: 0, mirror: false, grammar: false });
   const full = tf.tidy(() => (d.container.apply([tf.tensor2d(zg, [3, 3]), shiftedOneHot(tf.tensor2d(Int32Array.from(tokens), [3, TOKEN_COLUMNS], "int32"))]) as tf.Tensor).dataSync() as Float32Array);
   let checked = 0;
   for (let i = 0; i < 3; i++) {
@@ -112,7 +112,7 @@ test("training learns tokens that depend on z_g; resume reproduces; seeded sampl
 
   const trained = await trainArDecoder(tokens, { mean, logVar }, { ...options, epochs: 60 });
   assert.ok(trained.info.validationNll !== null && trained.info.validationNll < 1, `validation NLL ${trained.info.validationNll}`);
-  const greedy = sampleArDecoder(trained.decoder, new Float32Array([1, 0, -1, 0]), { seed: 1, tokenTemperature: 0 });
+  const greedy = sampleArDecoder(trained.decoder, new Float32Array([1, 0, -1, 0]), { seed: 1, tokenTemperature: 0, grammar: false }); // toy loops of 2: no grammar
   assert.deepEqual(Array.from(greedy.subarray(0, 7)), [7 + 3, 7 + 12, 3, 3, 3, 3, 0]);
   assert.deepEqual(Array.from(greedy.subarray(TOKEN_COLUMNS, TOKEN_COLUMNS + 9)), [7 + 4 + 2, 7 + 8 + 1, 1, 1, 1, 1, 1, 1, 0]);
   const zg = new Float32Array([1, 0, -1, 0, 1, 0]);
@@ -144,7 +144,7 @@ test("conditions: known per-row values appended to z_g without noise; the decode
   assert.equal(trained.info.globalDims, 3);
   assert.equal(trained.info.conditionDims, 1);
   assert.ok(trained.info.validationNll !== null && trained.info.validationNll < 1, `validation NLL ${trained.info.validationNll}`);
-  const greedy = sampleArDecoder(trained.decoder, new Float32Array([0, 0, 1, 0, 0, 0]), { seed: 1, tokenTemperature: 0 });
+  const greedy = sampleArDecoder(trained.decoder, new Float32Array([0, 0, 1, 0, 0, 0]), { seed: 1, tokenTemperature: 0, grammar: false }); // toy loops of 2: no grammar
   assert.deepEqual(Array.from(greedy.subarray(0, 7)), [7 + 3, 7 + 12, 3, 3, 3, 3, 0]);
   assert.deepEqual(Array.from(greedy.subarray(TOKEN_COLUMNS, TOKEN_COLUMNS + 9)), [7 + 4 + 2, 7 + 8 + 1, 1, 1, 1, 1, 1, 1, 0]);
   disposeArDecoder(trained.decoder);
@@ -211,7 +211,7 @@ test("history decoder: causal, windowed sampler = the full model's greedy tokens
   for (let t = 0; t < COLUMN_TOKENS * 2; t++) assert.equal(la[t], lb[t], "columns 0–1 do not see column 1");
   assert.notDeepEqual(Array.from(la.subarray(18 * COLUMN_TOKENS, 19 * COLUMN_TOKENS)), Array.from(lb.subarray(18 * COLUMN_TOKENS, 19 * COLUMN_TOKENS)), "column 18 (outside the receptive field of 5) sees column 1 through the history");
   const zg = new Float32Array([0.3, -1.2, 2, 1.5, 0.1, -0.4, -2, 2, 2]);
-  const tokens = sampleArDecoder(d, zg, { seed: 1, tokenTemperature: 0, mirror: false });
+  const tokens = sampleArDecoder(d, zg, { seed: 1, tokenTemperature: 0, mirror: false, grammar: false });
   const full = tf.tidy(() => arDecoderLogits(d, tf.tensor2d(zg, [3, 3]), tf.tensor2d(Int32Array.from(tokens), [3, TOKEN_COLUMNS], "int32")).dataSync() as Float32Array);
   for (let i = 0; i < 3; i++) {
     for (let x = 1; x < TOKEN_COLUMNS; x++) {
@@ -273,7 +273,8 @@ test("grammar: every sampled row obeys the drawing grammar; seeded; a grammar-fr
     for (let i = 0; i < n; i++) checkGrammar(tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS), g);
     assert.deepEqual(sampleArDecoder(d, zg, { seed: 5, grammar: g }), tokens);
   }
-  const free = sampleArDecoder(d, zg, { seed: 5 });
+  const free = sampleArDecoder(d, zg, { seed: 5, grammar: false });
+  assert.deepEqual(sampleArDecoder(d, zg, { seed: 5 }), sampleArDecoder(d, zg, { seed: 5, grammar: DEFAULT_DRAWING_GRAMMAR }), "the default grammar");
   let broken = 0;
   for (let i = 0; i < n; i++) {
     try {

@@ -10,7 +10,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/src/ops/backend";
 import { ArDecoderConfig, DEFAULT_DRAWING_GRAMMAR, disposeArDecoder, hasArDecoder, trainArDecoder } from "../lib/src/hairpin/arDecoder";
-import { longestRun, refineArDecoder } from "../lib/src/hairpin/arRefine";
+import { capToReference, longestRun, refineArDecoder } from "../lib/src/hairpin/arRefine";
+import { mulberry32 } from "../lib/src/random";
 import { refoldCheck } from "../lib/src/hairpin/generateEval";
 import { renderTokens } from "../lib/src/hairpin/generate";
 import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
@@ -31,6 +32,17 @@ test("longestRun: the longest single-nucleotide run", () => {
   assert.equal(longestRun(""), 0);
   assert.equal(longestRun("ACGU"), 1);
   assert.equal(longestRun("AAGGGGCUUU"), 4);
+});
+
+test("capToReference: no bin holds a larger share than in the reference; under-full bins keep all; seeded", () => {
+  const real = Array.from({ length: 1000 }, (_, i) => i / 1000); // uniform: deciles 0.1 wide
+  const values = [...Array.from({ length: 500 }, (_, i) => 0.05 + i / 1e4), ...Array.from({ length: 50 }, (_, i) => 0.55 + i / 1e3)]; // 500 in bin 0, 50 in bin 5
+  const kept = capToReference(values, real, 10, mulberry32(1));
+  const inBin0 = kept.filter((k) => values[k]! < 0.1).length;
+  assert.equal(inBin0, Math.round(0.1 * values.length), "bin 0 capped at its real share (10%)");
+  assert.equal(kept.filter((k) => values[k]! >= 0.5).length, 50, "bin 5 under-full: all kept");
+  assert.deepEqual(capToReference(values, real, 10, mulberry32(1)), kept);
+  assert.deepEqual(capToReference([], real, 10, mulberry32(1)), []);
 });
 
 test("refineArDecoder: accepted drafts refold exactly; records; resume = uninterrupted; errors; no leaks", async () => {

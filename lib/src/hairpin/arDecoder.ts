@@ -66,6 +66,9 @@ export const DEFAULT_AR_DECODER_CONFIG: Readonly<ArDecoderConfig> = Object.freez
   filters: 96,
   layers: 4,
   kernel: 5,
+  // The history input: on the validation split (dev seed 101, 1,000 raw pre-miRNAs, same latents)
+  // it raised refold-exact by 0.046 (paired bootstrap 95% CI 0.006–0.086) without the grammar.
+  history: true,
   seed: 1,
 });
 
@@ -473,7 +476,7 @@ class GrammarState {
  * nucleus only (the most likely tokens that together hold topP of the probability); with a
  * `grammar` ({@link DrawingGrammar}) only among the tokens it allows; after the first end every
  * column is end; the loop is then mirrored ({@link mirrorLoop}; `mirror: false` keeps the raw
- * draws). `grammar` default: none (false); generation passes its own default. Seeded. Returns
+ * draws). `grammar` default {@link DEFAULT_DRAWING_GRAMMAR}; false = none. Seeded. Returns
  * shape=(n, 100).
  */
 export function sampleArDecoder(
@@ -487,7 +490,7 @@ export function sampleArDecoder(
   if (!(temperature >= 0)) throw new InputError(`tokenTemperature must be ≥ 0, got ${temperature}`);
   const topP = opts.topP ?? 1;
   if (!(topP > 0 && topP <= 1)) throw new InputError(`topP must be in (0, 1], got ${topP}`);
-  const grammar = opts.grammar || null;
+  const grammar = opts.grammar === undefined ? DEFAULT_DRAWING_GRAMMAR : opts.grammar || null;
   if (grammar && !(Number.isInteger(grammar.minLoop) && grammar.minLoop >= 0 && ["none", "wc", "wc+gu"].includes(grammar.mismatch))) {
     throw new InputError(`grammar: minLoop must be a non-negative integer and mismatch one of none, wc, wc+gu, got ${JSON.stringify(grammar)}`);
   }

@@ -57,6 +57,13 @@ export interface RefineArOptions {
   realFraction?: number;
   /** Keep only the real hairpins whose own drawing RNAfold refolds exactly (folded once). Default true. */
   realRefoldingOnly?: boolean;
+  /**
+   * Match the accepted drafts to the real training hairpins of their class: per decile bin of
+   * the real MFE per nt, then per quintile bin of the real length, a bin's share of the accepted
+   * drafts is capped at its real share (seeded subsampling of over-full bins). Without it the
+   * drafts that refold are the over-paired, more stable ones, and rounds drift there. Default true.
+   */
+  matchReal?: boolean;
   checkpointDir?: string;
   fold?: FoldOptions;
   onRound?: (round: RefineRound) => void;
@@ -116,8 +123,14 @@ export async function refineArDecoder(
   const posteriors = encodePosteriors(model.cvae, train.tokens, train.n);
   const realMean = globalLatents(model.cvae.config, posteriors.mean), realLogVar = globalLatents(model.cvae.config, posteriors.logVar);
   const Dg = realMean.length / train.n;
-  const source = { ...(base.training.source ?? {}), refinedFrom: { seed: base.training.seed, epochs: base.training.epochs, validationNll: base.validationNll }, sampling: opts.sampling, perClass, maxRun, realFraction, realRefoldingOnly };
-  const realPool = realRefoldingOnly ? await refoldingRows(train, opts.checkpointDir ?? null, opts.fold) : [...Array(train.n).keys()];
+  const source = { ...(base.training.source ?? {}), refinedFrom: { seed: base.training.seed, epochs: base.training.epochs, validationNll: base.validationNll }, sampling: opts.sampling, perClass, maxRun, realFraction, realRefoldingOnly, matchReal: opts.matchReal ?? true };
+  const folds = await realFolds(train, opts.checkpointDir ?? null, opts.fold);
+  const realPool = realRefoldingOnly ? folds.rows : [...Array(train.n).keys()];
+  const matchReal = opts.matchReal ?? true;
+  const reference = matchReal ? ([0, 1] as const).map((label) => {
+    const rows = [...Array(train.n).keys()].filter((i) => train.labels[i] === label);
+    return { mfePerNt: rows.map((i) => folds.mfePerNt[i]!), lengths: rows.map((i) => folds.lengths[i]!) };
+  }) : null;
   const history: RefineRound[] = [];
   let info: ArDecoderInfo = base;
   for (let round = 1; round <= rounds; round++) {
@@ -131,7 +144,7 @@ export async function refineArDecoder(
       continue;
     }
     const started = performance.now();
-    const drafts = await acceptedDrafts(model, round, perClass, maxRun, opts, dir);
+    const drafts = await acceptedDrafts(model, round, perClass, maxRun, opts, dir, reference);
     // This round's real rows: a seeded subset of the pool (ascending).
     const random = mulberry32(derivedSeed(opts.seed, 500 + round));
     const real = realPool.filter(() => random() < realFraction);
@@ -161,36 +174,88 @@ export async function refineArDecoder(
       round, drafts: drafts.drafts, accepted: drafts.accepted, refoldExact: drafts.refoldExact, validationNll: fitted.info.validationNll, seconds: (performance.now() - started) / 1000,
     };
     history.push(record);
-    info = { ...fitted.info, refinement: [...history] };
+    // The record keeps every epoch so far: the first training's, then each round's (numbered on).
+    const offset = info.history.length;
+    info = { ...fitted.info, history: [...info.history, ...fitted.info.history.map((h) => ({ ...h, epoch: offset + h.epoch, refineRound: round }))], refinement: [...history] };
     if (dir) await saveArDecoder(path.join(dir, "decoder"), fitted.decoder, info);
     opts.onRound?.(record);
   }
   return { info: { ...info, refinement: history } };
 }
 
-/** Rows of `train` whose drawing RNAfold refolds exactly (cached as `real-refold.json` in `dir`). */
-async function refoldingRows(train: Pick<VaeDataset, "n" | "tokens">, dir: string | null, fold?: FoldOptions): Promise<number[]> {
-  const file = dir ? path.join(dir, "real-refold.json") : null;
+/** What the real training hairpins are: rows whose drawing RNAfold refolds exactly, and each row's MFE per nt and length. */
+interface RealFolds {
+  n: number;
+  rows: number[];
+  mfePerNt: number[];
+  lengths: number[];
+}
+
+/** The real training hairpins folded once (cached as `real-folds.json` in `dir`). */
+async function realFolds(train: Pick<VaeDataset, "n" | "tokens">, dir: string | null, fold?: FoldOptions): Promise<RealFolds> {
+  const file = dir ? path.join(dir, "real-folds.json") : null;
   if (file && fs.existsSync(file)) {
     try {
-      const rows = JSON.parse(fs.readFileSync(file, "utf8")) as { n: number; rows: number[] };
-      if (rows.n === train.n) return rows.rows;
+      const cached = JSON.parse(fs.readFileSync(file, "utf8")) as RealFolds;
+      if (cached.n === train.n) return cached;
     } catch (e) {
       throw new InputError(`cannot read: ${(e as Error).message}`, { file });
     }
   }
   const drawn = renderTokens(train.tokens.subarray(0, train.n * TOKEN_COLUMNS));
   const refold = await refoldCheck(drawn.sequences, drawn.columns, fold);
-  const rows = [...refold.keys()].filter((i) => refold[i]!.exact);
+  const lengths = drawn.sequences.map((q) => q.length);
+  const out: RealFolds = {
+    n: train.n, rows: [...refold.keys()].filter((i) => refold[i]!.exact),
+    mfePerNt: refold.map((r, i) => (lengths[i]! > 0 ? Number((r.mfe / lengths[i]!).toPrecision(9)) : 0)), lengths,
+  };
   if (file) {
     fs.mkdirSync(dir!, { recursive: true });
-    writeFileAtomic(file, JSON.stringify({ n: train.n, rows }));
+    writeFileAtomic(file, JSON.stringify(out));
   }
-  return rows;
+  return out;
+}
+
+/**
+ * Indices of `values` kept so that no bin (edges at the `q`-quantiles of `real`) holds a larger
+ * share of the kept ones than of `real`: each over-full bin is subsampled (seeded) to its real
+ * share of the total. Returns the kept indices, ascending.
+ */
+export function capToReference(values: readonly number[], real: readonly number[], bins: number, random: () => number): number[] {
+  if (values.length === 0 || real.length === 0) return [...values.keys()];
+  const sorted = [...real].sort((a, b) => a - b);
+  const edges = Array.from({ length: bins - 1 }, (_, k) => sorted[Math.floor(((k + 1) * sorted.length) / bins)]!);
+  const binOf = (v: number) => {
+    let b = 0;
+    while (b < edges.length && v >= edges[b]!) b++;
+    return b;
+  };
+  const realShare = new Array<number>(bins).fill(0);
+  for (const v of real) realShare[binOf(v)]! += 1 / real.length;
+  const members: number[][] = Array.from({ length: bins }, () => []);
+  values.forEach((v, i) => members[binOf(v)]!.push(i));
+  const kept: number[] = [];
+  members.forEach((rows, b) => {
+    const cap = Math.round(realShare[b]! * values.length);
+    if (rows.length <= cap) kept.push(...rows);
+    else {
+      // A seeded partial shuffle: the first `cap` of a random order.
+      const order = [...rows];
+      for (let k = 0; k < cap; k++) {
+        const j = k + Math.floor(random() * (order.length - k));
+        [order[k], order[j]] = [order[j]!, order[k]!];
+      }
+      kept.push(...order.slice(0, cap));
+    }
+  });
+  return kept.sort((a, b) => a - b);
 }
 
 /** Round `round`'s accepted drafts (read back from `dir` when a run drew them before). */
-async function acceptedDrafts(model: CvaeForGeneration, round: number, perClass: number, maxRun: number, opts: RefineArOptions, dir: string | null): Promise<DraftFile> {
+async function acceptedDrafts(
+  model: CvaeForGeneration, round: number, perClass: number, maxRun: number, opts: RefineArOptions, dir: string | null,
+  reference: readonly { mfePerNt: number[]; lengths: number[] }[] | null,
+): Promise<DraftFile> {
   const file = dir ? path.join(dir, "drafts.json") : null;
   if (file && fs.existsSync(file)) {
     try {
@@ -209,10 +274,19 @@ async function acceptedDrafts(model: CvaeForGeneration, round: number, perClass:
     const drawn = renderTokens(tokens);
     const refold = await refoldCheck(drawn.sequences, drawn.columns, opts.fold);
     out.drafts[label] = perClass;
+    let candidates: number[] = [];
     for (let i = 0; i < perClass; i++) {
       if (!refold[i]!.exact) continue;
       out.refoldExact[label]++;
-      if (longestRun(drawn.sequences[i]!) >= maxRun) continue;
+      if (longestRun(drawn.sequences[i]!) < maxRun) candidates.push(i);
+    }
+    if (reference) {
+      const random = mulberry32(derivedSeed(seed, 7));
+      const length = (i: number) => drawn.sequences[i]!.length;
+      candidates = capToReference(candidates.map((i) => refold[i]!.mfe / length(i)), reference[label]!.mfePerNt, 10, random).map((k) => candidates[k]!);
+      candidates = capToReference(candidates.map(length), reference[label]!.lengths, 5, random).map((k) => candidates[k]!);
+    }
+    for (const i of candidates) {
       out.accepted[label]++;
       out.tokens.push(...tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS));
       out.zg.push(...Array.from(zg.subarray(i * Dg, (i + 1) * Dg), (v) => Number(v.toPrecision(9))));

@@ -37,7 +37,9 @@ export const DEFAULT_GENERATION = {
   // towards its most likely token and over-pairs the stems (at 0.7, 4% of generated
   // pre-miRNAs were more stable per nt than 99% of real ones); the nucleus cuts the unlikely
   // tail that makes drawings incoherent without that sharpening.
-  autoregressive: { temperature: 1, tokenTemperature: 1, topP: 0.9, grammar: false as DrawingGrammar | false },
+  // The drawing grammar (arDecoder.ts): masks what no RNAfold structure is drawn as; chosen on
+  // the validation split (see generationSettings.ts).
+  autoregressive: { temperature: 1, tokenTemperature: 1, topP: 0.9, grammar: DEFAULT_DRAWING_GRAMMAR as DrawingGrammar | false },
   columns: { temperature: 0.1, tokenTemperature: 0, topP: 1 },
   candidates: 24,
 } as const;
