@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
 import {
-  ArDecoderConfig, arDecoderLogits, arDecoderNll, buildArDecoder, DEFAULT_DRAWING_GRAMMAR, disposeArDecoder, DrawingGrammar, hasArDecoder, HISTORY_CHANNELS, keepNucleus, loadArDecoder, mirrorLoop,
+  ArDecoderConfig, arDecoderLogits, arDecoderNll, buildArDecoder, DEFAULT_DRAWING_GRAMMAR, disposeArDecoder, DrawingGrammar, hasArDecoder, HISTORY_CHANNELS, keepNucleus, loadArDecoder, mirrorLoop, obeysGrammar,
   sampleArDecoder, saveArDecoder, shiftedOneHot, tokenHistory, trainArDecoder,
 } from "../lib/src/hairpin/arDecoder";
 import { COLUMN_TOKENS, isPairedToken, TOKEN_COLUMNS } from "../lib/src/hairpin/vaeTokens";
@@ -245,10 +245,16 @@ function checkGrammar(r: Uint8Array, g: DrawingGrammar): number {
   }
   if (loop >= g.minLoop + 2) assert.ok(!comp(...(nt(r[loop - 1]!) as [number, number])), "no complementary closing mismatch");
   let runTwo = false, side = 0;
+  const upperNt = (t: number) => (t <= 6 ? [0, 3, 2, 1, 2, 3][t - 1]! : t - 23);
+  const lowerNt = (t: number) => (t <= 6 ? [3, 0, 1, 2, 3, 2][t - 1]! : t - 27);
   for (let x = loop + 1; x < length; x++) {
     const t = r[x]!, prev = r[x - 1]!;
     if (isPairedToken(t)) {
       if (prev >= 7 && prev <= 22) assert.ok(!comp(...(nt(prev) as [number, number])), `column ${x - 1}: complementary column before a pair`);
+      if (g.bulgeRegister !== false && prev >= 23 && x >= 2 && isPairedToken(r[x - 2]!)) {
+        const same = prev <= 26 ? upperNt(prev) === upperNt(r[x - 2]!) : lowerNt(prev) === lowerNt(r[x - 2]!);
+        assert.ok(!same, `column ${x - 1}: a one-nucleotide bulge RNAfold would draw one column nearer the loop`);
+      }
       runTwo = false;
       side = 0;
     } else if (t >= 7 && t <= 22) {
@@ -306,4 +312,24 @@ test("fine-tuning: init starts from the given decoder's weights; resume reproduc
   const other = buildArDecoder(2, toyConfig);
   await assert.rejects(trainArDecoder(tokens, { mean, logVar }, { ...options, epochs: 1, init: other }), /other sizes/);
   for (const d of [base.decoder, zero.decoder, resumed.decoder, straight.decoder, other]) disposeArDecoder(d);
+});
+
+test("obeysGrammar: a drawing as RNAfold draws it passes; each rule catches its case", () => {
+  // Loop of 5 (uppers A, C, A, A, C → closing mismatch C over A: not complementary), then G–C, G–C, an upper bulge A, C–G, end.
+  const loop = [0, 1, 0, 0, 1];
+  const mirrored = loop.map((u, x) => 7 + 4 * u + loop[loop.length - 1 - x]!);
+  const ok = row([...mirrored, 3, 3, 23, 4]);
+  assert.ok(obeysGrammar(ok));
+  assert.ok(obeysGrammar(ok, { minLoop: 3, mismatch: "none", bulgeRegister: false }));
+  // Closing mismatch U over A (column 4 upper U, column 0 upper A): Watson–Crick, loop 5 ≥ 3 + 2.
+  const closing = [0, 1, 0, 0, 3];
+  assert.equal(obeysGrammar(row([...closing.map((u, x) => 7 + 4 * u + closing[4 - x]!), 3, 3, 23, 4])), false);
+  assert.ok(obeysGrammar(row([...closing.map((u, x) => 7 + 4 * u + closing[4 - x]!), 3, 3, 23, 4]), { minLoop: 3, mismatch: "none" }));
+  // A one-nucleotide upper bulge G after a G–C pair: RNAfold draws the twin one column nearer the loop.
+  assert.equal(obeysGrammar(row([...mirrored, 3, 3, 25, 4])), false);
+  assert.ok(obeysGrammar(row([...mirrored, 3, 3, 25, 4]), { ...DEFAULT_DRAWING_GRAMMAR, bulgeRegister: false }));
+  // A loop of 2, a column facing a gap in the loop, an end before any pair.
+  assert.equal(obeysGrammar(row([7, 7, 3, 3])), false);
+  assert.equal(obeysGrammar(row([7, 23, 7, 3])), false);
+  assert.equal(obeysGrammar(row([7, 7, 7])), false);
 });

@@ -414,10 +414,17 @@ export function keepNucleus(weights: Float64Array, from: number, mass: number): 
 export interface DrawingGrammar {
   minLoop: number;
   mismatch: "none" | "wc" | "wc+gu";
+  /**
+   * RNAfold's place for a one-nucleotide bulge that could slide: a bulge nucleotide that is the
+   * same as the same-arm nucleotide of the pair on its loop side has an equal-energy twin one
+   * column towards the loop, and RNAfold draws that one (never this: none of the training
+   * drawings has it) — so then the pair that would close such a bulge is masked. Absent = true.
+   */
+  bulgeRegister?: boolean;
 }
 
 /** The grammar generation uses by default. */
-export const DEFAULT_DRAWING_GRAMMAR: Readonly<DrawingGrammar> = Object.freeze({ minLoop: 3, mismatch: "wc+gu" as const });
+export const DEFAULT_DRAWING_GRAMMAR: Readonly<DrawingGrammar> = Object.freeze({ minLoop: 3, mismatch: "wc+gu" as const, bulgeRegister: true });
 
 // Nucleotide indices A, C, G, U = 0–3: upper and lower of two-nucleotide tokens 7 + 4·u + l.
 const complementary = (u: number, l: number, gu: boolean) =>
@@ -425,6 +432,8 @@ const complementary = (u: number, l: number, gu: boolean) =>
 const isTwoNt = (t: number) => t >= 7 && t <= 22;
 /** Upper nucleotide (0–3) of a token with one (1–26), else −1. */
 const upperOf = (t: number) => (t >= 1 && t <= 6 ? [0, 3, 2, 1, 2, 3][t - 1]! : t >= 7 && t <= 22 ? (t - 7) >> 2 : t >= 23 && t <= 26 ? t - 23 : -1);
+/** Lower nucleotide (0–3) of a token with one (1–22, 27–30), else −1. */
+const lowerOf = (t: number) => (t >= 1 && t <= 6 ? [3, 0, 1, 2, 3, 2][t - 1]! : t >= 7 && t <= 22 ? (t - 7) & 3 : t >= 27 && t <= 30 ? t - 27 : -1);
 
 /** Per-sample state of the grammar while a row is drawn column by column. */
 class GrammarState {
@@ -433,6 +442,10 @@ class GrammarState {
   runHasTwo = false;
   /** 0 none, 1 upper-only columns (23–26), 2 lower-only columns (27–30) in the current run. */
   runSide = 0;
+  /** The pair before the current unpaired run (its token), −1 before the loop closes. */
+  runOpenedBy = -1;
+  /** Columns in the current unpaired run. */
+  runLength = 0;
   constructor(private readonly grammar: DrawingGrammar) {}
 
   /** Whether `token` may be drawn at column x of `row` (the row's columns < x are drawn). */
@@ -448,7 +461,15 @@ class GrammarState {
       return !(check && x - 2 >= g.minLoop && complementary(upperOf(row[x - 1]!), upperOf(row[0]!), gu));
     }
     const prev = this.previous;
-    if (pair) return !(check && isTwoNt(prev) && complementary((prev - 7) >> 2, (prev - 7) & 3, gu));
+    if (pair) {
+      if (check && isTwoNt(prev) && complementary((prev - 7) >> 2, (prev - 7) & 3, gu)) return false;
+      // A bulge closed here would have an equal-energy twin nearer the loop (see bulgeRegister).
+      if (g.bulgeRegister !== false && this.runLength === 1 && this.runSide !== 0 && this.runOpenedBy >= 0) {
+        const same = this.runSide === 1 ? upperOf(prev) === upperOf(this.runOpenedBy) : lowerOf(prev) === lowerOf(this.runOpenedBy);
+        if (same) return false;
+      }
+      return true;
+    }
     if (token === END_TOKEN) return true;
     if (isTwoNt(token)) return !(check && isPairedToken(prev) && complementary((token - 7) >> 2, (token - 7) & 3, gu));
     if (this.runHasTwo) return false;
@@ -463,10 +484,35 @@ class GrammarState {
       this.closed = true;
       this.runHasTwo = false;
       this.runSide = 0;
-    } else if (this.closed && isTwoNt(token)) this.runHasTwo = true;
-    else if (this.closed && token !== END_TOKEN) this.runSide = token <= 26 ? 1 : 2;
+      this.runOpenedBy = token;
+      this.runLength = 0;
+    } else if (this.closed && isTwoNt(token)) {
+      this.runHasTwo = true;
+      this.runLength++;
+    } else if (this.closed && token !== END_TOKEN) {
+      this.runSide = token <= 26 ? 1 : 2;
+      this.runLength++;
+    }
     this.previous = token;
   }
+}
+
+/**
+ * Whether a drawn token row shape=(100,) obeys `grammar` (column by column as the sampler checks
+ * it; a row whose loop is not yet mirrored is checked as drawn, then mirrored). E.g. to check
+ * that the grammar admits the training drawings.
+ */
+export function obeysGrammar(tokens: ArrayLike<number>, grammar: DrawingGrammar = DEFAULT_DRAWING_GRAMMAR): boolean {
+  const row = Uint8Array.from(tokens);
+  const state = new GrammarState(grammar);
+  for (let x = 0; x < TOKEN_COLUMNS; x++) {
+    const t = row[x]!;
+    if (x === 0 && t === END_TOKEN) return false;
+    if (!state.allows(t, x, row)) return false;
+    if (t === END_TOKEN) return true;
+    state.drew(t, x, row);
+  }
+  return true;
 }
 
 /**
