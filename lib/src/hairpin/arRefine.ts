@@ -64,6 +64,8 @@ export interface RefineArOptions {
    * drafts that refold are the over-paired, more stable ones, and rounds drift there. Default true.
    */
   matchReal?: boolean;
+  /** With `matchReal`, a bin may hold up to this multiple of its real share. Default 1. */
+  matchTolerance?: number;
   checkpointDir?: string;
   fold?: FoldOptions;
   onRound?: (round: RefineRound) => void;
@@ -123,7 +125,7 @@ export async function refineArDecoder(
   const posteriors = encodePosteriors(model.cvae, train.tokens, train.n);
   const realMean = globalLatents(model.cvae.config, posteriors.mean), realLogVar = globalLatents(model.cvae.config, posteriors.logVar);
   const Dg = realMean.length / train.n;
-  const source = { ...(base.training.source ?? {}), refinedFrom: { seed: base.training.seed, epochs: base.training.epochs, validationNll: base.validationNll }, sampling: opts.sampling, perClass, maxRun, realFraction, realRefoldingOnly, matchReal: opts.matchReal ?? true };
+  const source = { ...(base.training.source ?? {}), refinedFrom: { seed: base.training.seed, epochs: base.training.epochs, validationNll: base.validationNll }, sampling: opts.sampling, perClass, maxRun, realFraction, realRefoldingOnly, matchReal: opts.matchReal ?? true, ...(opts.matchTolerance !== undefined ? { matchTolerance: opts.matchTolerance } : {}) };
   const folds = await realFolds(train, opts.checkpointDir ?? null, opts.fold);
   const realPool = realRefoldingOnly ? folds.rows : [...Array(train.n).keys()];
   const matchReal = opts.matchReal ?? true;
@@ -217,11 +219,11 @@ async function realFolds(train: Pick<VaeDataset, "n" | "tokens">, dir: string | 
 }
 
 /**
- * Indices of `values` kept so that no bin (edges at the `q`-quantiles of `real`) holds a larger
- * share of the kept ones than of `real`: each over-full bin is subsampled (seeded) to its real
- * share of the total. Returns the kept indices, ascending.
+ * Indices of `values` kept so that no bin (edges at the `bins`-quantiles of `real`) holds a larger
+ * share of `values` than `tolerance` times its share of `real`: each over-full bin is subsampled
+ * (seeded) to that many. Returns the kept indices, ascending.
  */
-export function capToReference(values: readonly number[], real: readonly number[], bins: number, random: () => number): number[] {
+export function capToReference(values: readonly number[], real: readonly number[], bins: number, random: () => number, tolerance = 1): number[] {
   if (values.length === 0 || real.length === 0) return [...values.keys()];
   const sorted = [...real].sort((a, b) => a - b);
   const edges = Array.from({ length: bins - 1 }, (_, k) => sorted[Math.floor(((k + 1) * sorted.length) / bins)]!);
@@ -236,7 +238,7 @@ export function capToReference(values: readonly number[], real: readonly number[
   values.forEach((v, i) => members[binOf(v)]!.push(i));
   const kept: number[] = [];
   members.forEach((rows, b) => {
-    const cap = Math.round(realShare[b]! * values.length);
+    const cap = Math.round(tolerance * realShare[b]! * values.length);
     if (rows.length <= cap) kept.push(...rows);
     else {
       // A seeded partial shuffle: the first `cap` of a random order.
@@ -283,8 +285,9 @@ async function acceptedDrafts(
     if (reference) {
       const random = mulberry32(derivedSeed(seed, 7));
       const length = (i: number) => drawn.sequences[i]!.length;
-      candidates = capToReference(candidates.map((i) => refold[i]!.mfe / length(i)), reference[label]!.mfePerNt, 10, random).map((k) => candidates[k]!);
-      candidates = capToReference(candidates.map(length), reference[label]!.lengths, 5, random).map((k) => candidates[k]!);
+      const tolerance = opts.matchTolerance ?? 1;
+      candidates = capToReference(candidates.map((i) => refold[i]!.mfe / length(i)), reference[label]!.mfePerNt, 10, random, tolerance).map((k) => candidates[k]!);
+      candidates = capToReference(candidates.map(length), reference[label]!.lengths, 5, random, tolerance).map((k) => candidates[k]!);
     }
     for (const i of candidates) {
       out.accepted[label]++;
