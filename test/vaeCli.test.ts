@@ -57,13 +57,15 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   const skip = missingData(deepMirDatasetsFolder());
   if (skip) return t.skip(skip);
   const model = path.join(dir, "vae");
-  const trained = run("hairpin", "train-vae", "--out", model, "--epochs", "1", "--max-train", "64", "--latent", "2,2,25", "--seed", "3", "--ar-epochs", "1");
+  const trained = run("hairpin", "train-vae", "--out", model, "--epochs", "1", "--max-train", "64", "--latent", "2,2,25", "--seed", "3", "--ar-epochs", "1", "--refine-rounds", "1", "--refine-samples", "16", "--refine-epochs", "1");
   assert.equal(trained.code, 0, trained.stderr);
   const report = JSON.parse(trained.stdout);
   assert.equal(report.trainingHairpins, 64);
   assert.ok(report.reconstruction.colourAccuracy >= 0 && report.reconstruction.colourAccuracy <= 1);
   for (const f of ["cvae.json", "training.tsv.gz", "model/model.json", "checkpoint/latest.json", "ar-decoder.json", "ar-decoder/model.json", "ar-checkpoint/latest.json"]) assert.ok(fs.existsSync(path.join(model, f)), f);
   assert.equal(report.arDecoder.epochs, 1);
+  assert.deepEqual(report.arDecoder.refinement.map((r: { drafts: number[] }) => r.drafts), [[16, 16]]);
+  assert.ok(fs.existsSync(path.join(model, "ar-checkpoint-refine", "round-1", "drafts.json")), "the refinement round is checkpointed");
   const info = JSON.parse(fs.readFileSync(path.join(model, "cvae.json"), "utf8"));
   assert.ok(info.sanity.rules.mfePerNtRange[0] < info.sanity.rules.mfePerNtRange[1]);
 

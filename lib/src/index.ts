@@ -91,6 +91,8 @@ export * from "./hairpin/vaeModel";
 export * from "./hairpin/arDecoder";
 export * from "./hairpin/vaeTrain";
 export * from "./hairpin/vaeExperiment";
+export * from "./hairpin/generationSettings";
+export * from "./hairpin/arRefine";
 export * from "./hairpin/generate";
 export * from "./hairpin/generateEval";
 export * from "./hairpin/generateVerified";

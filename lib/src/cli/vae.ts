@@ -16,7 +16,7 @@ import { evaluateGeneratedHairpins, GeneratedEvaluation, reconstructionMetrics, 
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
 import { buildVaeData } from "../hairpin/vaeData";
 import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
-import { loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
+import { DEFAULT_AR_REFINEMENT, loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
 import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
 import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, QUIET_FLAG, UsageError, Validator } from "./args";
 
@@ -65,14 +65,18 @@ over the blocks given the other two parts; a structured decoder that predicts on
 column states per image column (its colours and, by the pairing rules, its bar lengths), so
 every sample renders to an exact image. Then the autoregressive column decoder used for
 generation (--ar-epochs; 0 = none): it writes a hairpin column by column from the loop
-outwards given the class and structure parts. Training data: the deepMir images of human and other-species
+outwards given the class and structure parts; then --refine-rounds of refold-consistent
+fine-tuning: it draws drafts as generation does, folds them with RNAfold and is fine-tuned on
+those that refold exactly, with real training hairpins (RNAfold in training only; generation
+stays one draw per sample). Training data: the deepMir images of human and other-species
 pre-miRNAs and of pseudo-hairpin and shuffled negatives, read back into columns (single-stem
 drawings only), deduplicated by sequence, without any hairpin sharing a 25-nt stretch with the
 held-out set (default modhsa_test, the classifier's test set).
 Writes into DIR: model/ (weights), cvae.json (sizes, options, history, sanity rules with the
 MFE-per-nt window of the validation pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
-ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/ and ar-checkpoint/ (after every
-epoch; an interrupted run resumes from them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
+ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/, ar-checkpoint/ and
+ar-checkpoint-refine/ (after every epoch and refinement round; an interrupted run resumes from
+them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
   options: {
     out: option({ short: "o", arg: "DIR", default: "out/hairpin-cvae", inUsage: true, help: "model folder (with checkpoint/ inside)" }),
     seed: option({ arg: "N", parse: integerInRange(0), default: 1, inUsage: true, help: "seed of weights, shuffling and noise" }),
@@ -85,6 +89,9 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
     "max-train": option({ arg: "N", parse: positiveInteger, help: "use at most N training hairpins (seeded, classes in proportion)" }),
     "held-out": option({ arg: "PREFIX", default: "modhsa_test", help: "deepMir set held out from training" }),
     "ar-epochs": option({ arg: "N", parse: integerInRange(0), default: AR_DECODER_EPOCHS, help: "epochs of the autoregressive column decoder (0 = do not train one)" }),
+    "refine-rounds": option({ arg: "N", parse: integerInRange(0), default: DEFAULT_AR_REFINEMENT.rounds, help: "rounds of refold-consistent fine-tuning of the AR decoder\n(draft, fold with RNAfold, fine-tune on the drafts that refold exactly; 0 = none)" }),
+    "refine-samples": option({ arg: "N", parse: integerInRange(1), default: DEFAULT_AR_REFINEMENT.samplesPerClass, help: "drafts per class and refinement round" }),
+    "refine-epochs": option({ arg: "N", parse: integerInRange(1), default: DEFAULT_AR_REFINEMENT.epochs, help: "fine-tuning epochs per refinement round" }),
     quiet: QUIET_FLAG,
   },
   async run(o) {
@@ -105,14 +112,19 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
       const { rules } = await sanityRulesFrom(positives);
       info.sanity = { rules, source: `MFE/nt window = 1st–99th percentile of the ${positives.length} validation pre-miRNAs folded with RNAfold` };
       await saveCvae(o.out, cvae, info, { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles });
-      let ar: { epochs: number; validationNll: number | null; minutes: number } | null = null;
+      let ar: { epochs: number; validationNll: number | null; minutes: number; refinement: { round: number; drafts: number[]; refoldExact: number[]; accepted: number[] }[] } | null = null;
       if (o["ar-epochs"] > 0) {
         const trained = await trainCvaeArDecoder(cvae, info, data.train, {
           seed: o.seed, epochs: o["ar-epochs"], checkpointDir: path.join(o.out, "ar-checkpoint"),
-          onEpoch: (h) => say(`AR decoder epoch ${h.epoch}/${o["ar-epochs"]}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
+          refine: { ...DEFAULT_AR_REFINEMENT, rounds: o["refine-rounds"], samplesPerClass: o["refine-samples"], epochs: o["refine-epochs"] },
+          onRefineRound: (r) => say(`AR decoder refinement round ${r.round}/${o["refine-rounds"]}: drafts refolding exactly ${r.refoldExact[1]}/${r.drafts[1]} pre-miRNA, ${r.refoldExact[0]}/${r.drafts[0]} negative; fine-tuned on ${r.accepted[0] + r.accepted[1]} of them | val ${r.validationNll === null ? "—" : r.validationNll.toFixed(2)} nats per hairpin | ${r.seconds.toFixed(1)} s\n`),
+          onEpoch: (h) => say(`AR decoder ${typeof h.refineRound === "number" ? `refinement round ${h.refineRound} epoch ${h.epoch}/${o["refine-epochs"]}` : `epoch ${h.epoch}/${o["ar-epochs"]}`}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
         });
         await saveArDecoder(o.out, cvae.arDecoder!, trained.info);
-        ar = { epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2) };
+        ar = {
+          epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2),
+          refinement: (trained.info.refinement ?? []).map((r) => ({ round: r.round, drafts: r.drafts, refoldExact: r.refoldExact, accepted: r.accepted })),
+        };
       }
       const rec = reconstructionMetrics(cvae, data.heldOut);
       console.log(JSON.stringify({

@@ -89,7 +89,7 @@ export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: V
   }
   const zg = arDecoderInput(model, latents, opts.label);
   const Dg = zg.length / opts.n;
-  const sampling = { tokenTemperature: draw.tokenTemperature, topP: draw.topP, batchSize: opts.batchSize };
+  const sampling = { tokenTemperature: draw.tokenTemperature, topP: draw.topP, grammar: draw.grammar, batchSize: opts.batchSize };
   return done(await verifyInRounds(opts.n, opts.candidates, opts.fold, (round, open) => {
     // Round 0: every sample's first draw, as generateHairpins makes it (open = all samples, seed + 2).
     if (round === 0) return sampleArDecoder(model.cvae.arDecoder!, zg, { seed: opts.seed + 2, ...sampling });

@@ -2,6 +2,7 @@ import { cholesky, choleskySolve } from "../cholesky";
 import { InputError } from "../errors";
 import { pearson } from "../metrics";
 import { autoregressiveTokens, columnsStructure, CvaeForGeneration, decodeLatentProbabilities, decodeProbabilities, GenerationDecoder, generationDecoder, renderTokens } from "./generate";
+import type { DrawingGrammar } from "./arDecoder";
 import { hairpinGalleryPng } from "./gallery";
 import { decodeHairpinImage, findTerminalLoop, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH, hairpinColumnsSequence, HairpinColumns } from "./image";
 import { latentSize } from "./vaeModel";
@@ -237,6 +238,8 @@ export interface LatentTraversalOptions {
    */
   tokenTemperature?: number;
   topP?: number;
+  /** The autoregressive decoder's drawing grammar (default: the generator's, {@link DEFAULT_GENERATION}; false: none). */
+  grammar?: DrawingGrammar | false;
   seed?: number;
   /**
    * With the autoregressive decoder at a token temperature > 0: further drawings per step for
@@ -288,7 +291,7 @@ export function latentTraversal(model: CvaeForGeneration, base: ArrayLike<number
     // Step by step with one seed, so that with sampling every step gets the same random numbers.
     tokens = new Uint8Array(offsets.length * TOKEN_COLUMNS);
     offsets.forEach((_, s) => {
-      tokens.set(autoregressiveTokens(model, latents.subarray(s * D, (s + 1) * D), opts.label ?? 1, { seed: opts.seed ?? 1, tokenTemperature: opts.tokenTemperature ?? 0, topP: opts.topP }), s * TOKEN_COLUMNS);
+      tokens.set(autoregressiveTokens(model, latents.subarray(s * D, (s + 1) * D), opts.label ?? 1, { seed: opts.seed ?? 1, tokenTemperature: opts.tokenTemperature ?? 0, topP: opts.topP, grammar: opts.grammar }), s * TOKEN_COLUMNS);
     });
   }
   const rendered = renderTokens(tokens);
@@ -302,7 +305,7 @@ export function latentTraversal(model: CvaeForGeneration, base: ArrayLike<number
     offsets.forEach((_, s) => {
       for (let k = 0; k < draws; k++) repeated.set(latents.subarray(s * D, (s + 1) * D), (s * draws + k) * D);
     });
-    const more = achievedProfiles(renderTokens(autoregressiveTokens(model, repeated, opts.label ?? 1, { seed: (opts.seed ?? 1) + 1, tokenTemperature: opts.tokenTemperature!, topP: opts.topP })).images);
+    const more = achievedProfiles(renderTokens(autoregressiveTokens(model, repeated, opts.label ?? 1, { seed: (opts.seed ?? 1) + 1, tokenTemperature: opts.tokenTemperature!, topP: opts.topP, grammar: opts.grammar })).images);
     meanAchieved = offsets.map((_, s) => {
       const ok = more.slice(s * draws, (s + 1) * draws).filter((a): a is AchievedProfile => a !== null);
       if (ok.length === 0) return null;

@@ -8,7 +8,7 @@ import { MeanSd, meanSd } from "../metrics";
 import { mulberry32, shuffleInPlace } from "../random";
 import { describeBackend } from "../ops/backend";
 import { EpochRecord } from "../training/checkpoint";
-import { AR_DECODER_EPOCHS, ArDecoderConfig, saveArDecoder } from "./arDecoder";
+import { AR_DECODER_EPOCHS, ArDecoderConfig, ArRefineRound, DrawingGrammar, saveArDecoder } from "./arDecoder";
 import { CvaeForGeneration, DEFAULT_GENERATION, generateHairpins, GeneratedHairpins, GenerationDecoder, renderTokens } from "./generate";
 import {
   classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedEvaluation, GeneratedSummary, hairpinSanity, quantile, ReconstructionMetrics, reconstructionMetrics, SanityRules,
@@ -24,7 +24,8 @@ import { FoldedHairpin, realismComparison, RealismComparison, realVsGeneratedTes
 import { foldSequences } from "./rnafold";
 import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./vaeData";
 import { Cvae, disposeCvae, latentSize } from "./vaeModel";
-import { saveCvae, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./vaeTrain";
+import { ArRefinementSettings, CvaeModelInfo, DEFAULT_AR_REFINEMENT, saveCvae, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./vaeTrain";
+import { chooseGenerationSettings, GenerationCandidate, GenerationChoice } from "./generationSettings";
 import { tokensToColumns, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
@@ -65,6 +66,8 @@ export interface GenerationSettings {
   tokenTemperature: number;
   /** The AR decoder's nucleus. */
   topP: number;
+  /** The AR decoder's drawing grammar (arDecoder.ts; false: none, and always with the VAE's own decoder). */
+  grammar: DrawingGrammar | false;
 }
 
 /**
@@ -97,7 +100,11 @@ export interface CvaeExperimentOptions {
   /** The decoder that writes generated hairpins (default "autoregressive"; "columns" trains no AR decoder). */
   decoder?: GenerationDecoder;
   /** The AR decoder's training: epochs (default {@link AR_DECODER_EPOCHS}), sizes, batch size, learning rate. */
-  arDecoder?: { epochs?: number; config?: ArDecoderConfig; batchSize?: number; learningRate?: number };
+  arDecoder?: {
+    epochs?: number; config?: ArDecoderConfig; batchSize?: number; learningRate?: number;
+    /** Refold-consistent refinement rounds after training (arRefine.ts; default {@link DEFAULT_AR_REFINEMENT}; false: none). */
+    refine?: ArRefinementSettings | false;
+  };
   /**
    * Generation settings chosen on the validation split (see {@link ChosenGeneration}). Absent:
    * {@link DEFAULT_GENERATION}, reported as "defaults, not yet chosen on validation".
@@ -211,7 +218,13 @@ export interface CvaeSeedResult {
   /** The decoder of the generated samples below. */
   decoder: GenerationDecoder;
   /** The AR decoder's training (null with the "columns" decoder). */
-  arDecoder: { epochs: number; minutes: number; validationNll: number | null; history: EpochRecord[] } | null;
+  arDecoder: {
+    epochs: number; minutes: number; validationNll: number | null; history: EpochRecord[];
+    /** The decoder's sizes and inputs (e.g. whether it reads the history of its drawing). */
+    config: ArDecoderConfig;
+    /** The refinement rounds after training (none: empty): drafts per class, their refold-exact share and how many were kept. */
+    refinement: ArRefineRound[];
+  } | null;
   /** RAW samples, one draw each: the headline (pre-miRNAs, profiles from all training pre-miRNAs), canonical profiles, negatives, and the VAE's own decoder for comparison (null with the columns decoder). */
   raw: { preMirna: RawSet; canonical: RawSet; negative: RawSet; columnsDecoder: RawSet | null };
   /** Seconds to draw the headline's raw samples and check them (what `hairpin generate` does by default). */
@@ -319,7 +332,9 @@ function examplesOf(g: GeneratedHairpins, e: GeneratedEvaluation, count: number)
 /** The settings of `opts.generation` over {@link DEFAULT_GENERATION}, and how to describe where they come from. */
 export function resolveGeneration(decoder: GenerationDecoder, chosen?: ChosenGeneration): { settings: GenerationSettings; chosen: boolean; chosenOn: string } {
   const d = DEFAULT_GENERATION[decoder];
-  const settings = { decoder, temperature: d.temperature, tokenTemperature: d.tokenTemperature, topP: d.topP, ...(chosen?.settings ?? {}) };
+  const grammar: DrawingGrammar | false = decoder === "autoregressive" ? DEFAULT_GENERATION.autoregressive.grammar : false;
+  const settings = { decoder, temperature: d.temperature, tokenTemperature: d.tokenTemperature, topP: d.topP, grammar, ...(chosen?.settings ?? {}) };
+  if (decoder === "columns") settings.grammar = false;
   if (!chosen) return { settings, chosen: false, chosenOn: "defaults, not yet chosen on validation" };
   if (!chosen.chosenOn.trim()) throw new InputError("chosen generation settings must say where they were chosen (chosenOn)");
   return { settings, chosen: true, chosenOn: chosen.chosenOn };
@@ -335,7 +350,6 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   const generationChoice = resolveGeneration(decoder, opts.generation);
   const generation = generationChoice.settings;
   const candidates = opts.candidates ?? DEFAULT_GENERATION.candidates;
-  const arEpochs = opts.arDecoder?.epochs ?? AR_DECODER_EPOCHS;
   const realismOptions = { folds: opts.realism?.folds, bootstrap: opts.realism?.bootstrap };
   const data: VaeData = buildVaeData(opts.data);
   const positives = (d: VaeDataset) => [...d.labels.keys()].filter((i) => d.labels[i] === 1);
@@ -398,31 +412,8 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   try {
     for (const seed of opts.seeds) {
       const seedDir = path.join(opts.outDir, `seed-${seed}`);
-      const trained = await trainCvae(data.train, {
-        ...opts.training, epochs: opts.epochs, seed, checkpointDir: path.join(seedDir, "checkpoint"),
-        onEpoch: (r) => progress(`seed ${seed} epoch ${r.epoch}/${opts.epochs}: loss ${num(r.total)} recon ${num(r.reconstruction)} KL ${num((r.klClass ?? 0) + (r.klStructure ?? 0) + (r.klResidual ?? 0))} β ${num(r.beta, 3)} token acc ${num(r.tokenAccuracy, 4)} | val recon ${num(r.valReconstruction)} | ${r.seconds.toFixed(1)} s`),
-      });
-      const { cvae, info } = trained;
+      const { cvae, info, model, modelDir, arDecoder } = await trainSeedModel(seed, seedDir, data, opts, { rules, source: sanitySource }, progress);
       try {
-        if (trained.resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
-        info.sanity = { rules, source: sanitySource };
-        const modelDir = path.join(seedDir, "model");
-        const training = { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles };
-        await saveCvae(modelDir, cvae, info, training);
-        const model = { cvae, info, training };
-
-        let arDecoder: CvaeSeedResult["arDecoder"] = null;
-        if (decoder === "autoregressive") {
-          const ar = await trainCvaeArDecoder(cvae, info, data.train, {
-            seed, epochs: arEpochs, config: opts.arDecoder?.config, batchSize: opts.arDecoder?.batchSize, learningRate: opts.arDecoder?.learningRate,
-            checkpointDir: path.join(seedDir, "ar-checkpoint"),
-            onEpoch: (r) => progress(`seed ${seed} AR decoder epoch ${r.epoch}/${arEpochs}: token NLL ${num(r.nll)} | val ${num(r.valNll)} nats per hairpin | ${r.seconds.toFixed(1)} s`),
-          });
-          if (ar.resumedFromEpoch >= arEpochs && arEpochs > 0) progress(`seed ${seed}: all ${arEpochs} AR decoder epochs found in ${displayPath(path.join(seedDir, "ar-checkpoint"))}`);
-          await saveArDecoder(modelDir, cvae.arDecoder!, ar.info);
-          arDecoder = { epochs: arEpochs, minutes: ar.info.history.reduce((a, h) => a + h.seconds, 0) / 60, validationNll: ar.info.validationNll, history: ar.info.history };
-        }
-
         const { perImageColourAccuracy: _perImage, ...reconstruction } = reconstructionMetrics(cvae, data.heldOut);
         progress(`seed ${seed}: test reconstruction colour accuracy ${reconstruction.colourAccuracy.toFixed(4)}, exact images ${reconstruction.exactImages.toFixed(3)}`);
 
@@ -439,7 +430,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
         const negEval = await evaluateGeneratedHairpins(neg, { rules, classifier });
         let columnsDecoder: RawSet | null = null;
         if (decoder === "autoregressive") {
-          const columns = { decoder: "columns" as const, temperature: DEFAULT_GENERATION.columns.temperature, tokenTemperature: DEFAULT_GENERATION.columns.tokenTemperature };
+          const columns = { decoder: "columns" as const, temperature: DEFAULT_GENERATION.columns.temperature, tokenTemperature: DEFAULT_GENERATION.columns.tokenTemperature, grammar: false as const };
           const c = generateHairpins(model, { n: samples, label: 1, seed, ...columns, profilePool: "all" });
           columnsDecoder = rawSet(c, await evaluateGeneratedHairpins(c, checks));
         }
@@ -548,6 +539,116 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   return results;
 }
 
+/**
+ * Trains (or resumes) one seed's VAE (`seedDir/checkpoint`) and, with the autoregressive decoder,
+ * its AR decoder (`seedDir/ar-checkpoint`) and refinement rounds (`seedDir/ar-checkpoint-refine`),
+ * and saves the model to `seedDir/model` with `sanity`. The caller disposes `cvae`.
+ */
+async function trainSeedModel(
+  seed: number, seedDir: string, data: VaeData, opts: CvaeExperimentOptions, sanity: { rules: SanityRules; source: string }, progress: (line: string) => void,
+): Promise<{ cvae: Cvae; info: CvaeModelInfo; model: CvaeForGeneration & { training: { sequences: string[] } }; modelDir: string; arDecoder: CvaeSeedResult["arDecoder"] }> {
+  const decoder: GenerationDecoder = opts.decoder ?? "autoregressive";
+  const arEpochs = opts.arDecoder?.epochs ?? AR_DECODER_EPOCHS;
+  const trained = await trainCvae(data.train, {
+    ...opts.training, epochs: opts.epochs, seed, checkpointDir: path.join(seedDir, "checkpoint"),
+    onEpoch: (r) => progress(`seed ${seed} epoch ${r.epoch}/${opts.epochs}: loss ${num(r.total)} recon ${num(r.reconstruction)} KL ${num((r.klClass ?? 0) + (r.klStructure ?? 0) + (r.klResidual ?? 0))} β ${num(r.beta, 3)} token acc ${num(r.tokenAccuracy, 4)} | val recon ${num(r.valReconstruction)} | ${r.seconds.toFixed(1)} s`),
+  });
+  const { cvae, info } = trained;
+  try {
+    if (trained.resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
+    info.sanity = sanity;
+    const modelDir = path.join(seedDir, "model");
+    const training = { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles };
+    await saveCvae(modelDir, cvae, info, training);
+    const model = { cvae, info, training };
+    let arDecoder: CvaeSeedResult["arDecoder"] = null;
+    if (decoder === "autoregressive") {
+      const refine = opts.arDecoder?.refine ?? DEFAULT_AR_REFINEMENT;
+      const ar = await trainCvaeArDecoder(cvae, info, data.train, {
+        seed, epochs: arEpochs, config: opts.arDecoder?.config, batchSize: opts.arDecoder?.batchSize, learningRate: opts.arDecoder?.learningRate,
+        checkpointDir: path.join(seedDir, "ar-checkpoint"), refine,
+        onEpoch: (r) => progress(typeof r.refineRound === "number"
+          ? `seed ${seed} AR refinement round ${r.refineRound} epoch ${r.epoch}: token NLL ${num(r.nll)} | val ${num(r.valNll)} | ${r.seconds.toFixed(1)} s`
+          : `seed ${seed} AR decoder epoch ${r.epoch}/${arEpochs}: token NLL ${num(r.nll)} | val ${num(r.valNll)} nats per hairpin | ${r.seconds.toFixed(1)} s`),
+        onRefineRound: (r) => progress(`seed ${seed} AR refinement round ${r.round}: drafts refolding exactly ${r.refoldExact.join(" / ")} of ${r.drafts.join(" / ")} (negatives / pre-miRNAs), kept ${r.accepted.join(" / ")}; ${r.seconds.toFixed(0)} s`),
+      });
+      if (ar.resumedFromEpoch >= arEpochs && arEpochs > 0) progress(`seed ${seed}: all ${arEpochs} AR decoder epochs found in ${displayPath(path.join(seedDir, "ar-checkpoint"))}`);
+      await saveArDecoder(modelDir, cvae.arDecoder!, ar.info);
+      const refinement = ar.info.refinement ?? [];
+      const baseSeconds = ar.info.history.filter((h) => typeof h.refineRound !== "number").reduce((a, h) => a + h.seconds, 0);
+      arDecoder = {
+        epochs: arEpochs, minutes: (baseSeconds + refinement.reduce((a, r) => a + r.seconds, 0)) / 60, validationNll: ar.info.validationNll,
+        history: ar.info.history, refinement, config: cvae.arDecoder!.config,
+      };
+    }
+    return { cvae, info, model, modelDir, arDecoder };
+  } catch (e) {
+    disposeCvae(cvae);
+    throw e;
+  }
+}
+
+/** A development seed's settings choice on the validation split (see {@link chooseGenerationOnValidation}). */
+export interface ValidationChoice extends ChosenGeneration {
+  /** The chooser's full result (the table, the rule, the validation references). */
+  choice: GenerationChoice;
+  /** The development seed (its model under `outDir/dev-seed-S`). */
+  seed: number;
+}
+
+/**
+ * Chooses the generation settings on the VALIDATION split with a development seed's model, never
+ * a reported seed or the test split: trains (or resumes) the model of `devSeed` as the experiment
+ * trains its seeds (same data, sizes and epochs; under `outDir/dev-seed-S`), then compares
+ * `candidates` (default: generationSettings.ts) by {@link chooseGenerationSettings} on `samples`
+ * raw samples per class (default 500) of the validation split, judged by `opts.classifierDir`.
+ * Returns the choice in the form {@link runCvaeExperiment} takes (`generation`), with where it was
+ * chosen and the comparison rows.
+ */
+export async function chooseGenerationOnValidation(
+  opts: CvaeExperimentOptions, devSeed: number, choose: { samples?: number; candidates?: readonly GenerationCandidate[] } = {},
+): Promise<ValidationChoice> {
+  const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  if (!Number.isInteger(devSeed)) throw new InputError(`the development seed must be an integer, got ${devSeed}`);
+  if (opts.seeds.includes(devSeed)) throw new InputError(`the development seed ${devSeed} is one of the reported seeds (${opts.seeds.join(", ")}): settings are chosen on another seed`);
+  if ((opts.decoder ?? "autoregressive") !== "autoregressive") throw new InputError("choosing generation settings needs the autoregressive decoder");
+  if (opts.data?.validation === false) throw new InputError("choosing generation settings needs the validation split");
+  const data: VaeData = buildVaeData(opts.data);
+  const validationPositives = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
+  const { rules } = await sanityRulesFrom(validationPositives);
+  const validationSource = data.validationSplit ? `${Math.round(data.validationSplit.fraction * 100)}% of ${data.validationSplit.set} (seed ${data.validationSplit.seed})` : "the validation sets";
+  const sanity = { rules, source: `MFE/nt window = 1st–99th percentile of the ${validationPositives.length} validation pre-miRNAs (${validationSource}) folded with RNAfold` };
+  const { cvae, model } = await trainSeedModel(devSeed, path.join(opts.outDir, `dev-seed-${devSeed}`), data, opts, sanity, progress);
+  const classifier = opts.classifierDir ? await loadTfjsModel(opts.classifierDir) : null;
+  try {
+    const choice = await chooseGenerationSettings({
+      model, validation: data.validation, seed: devSeed, samples: choose.samples, candidates: choose.candidates, classifier,
+      onCandidate: (r) => progress(`validation, development seed ${devSeed}: ${r.candidate.name} — raw refold exact ${fmt(r.preMirna.refoldExact)}, sanity ${fmt(r.preMirna.sanity)}, classifier ${fmt(r.preMirna.classifierPreMirna)}, negatives called ${fmt(r.negative.classifierPreMirna)}; targets met ${r.targetsMet}`),
+    });
+    const c = choice.chosen;
+    const ci = (x: [number, number] | null) => (x ? `${x[0].toFixed(3)}–${x[1].toFixed(3)}` : "—");
+    const comparison = choice.table.map((r) => ({
+      setting: r.candidate.name, "latent τ": r.candidate.temperature, "token temperature": r.candidate.tokenTemperature, "top-p": r.candidate.topP, grammar: describeGrammar(r.candidate.grammar),
+      "refold exact": r.preMirna.refoldExact, "95% CI": ci(r.preMirna.refoldExactCi), sanity: r.preMirna.sanity, "sanity 95% CI": ci(r.preMirna.sanityCi),
+      "classifier: pre-miRNA": r.preMirna.classifierPreMirna, "novelty (median)": r.preMirna.noveltyMedian, "negatives called pre-miRNA": r.negative.classifierPreMirna,
+      "KS sum (length, MFE/nt)": r.realismDistance, "targets met": r.targetsMet, chosen: r.candidate === c,
+    }));
+    return {
+      settings: { temperature: c.temperature, tokenTemperature: c.tokenTemperature, topP: c.topP, grammar: c.grammar },
+      chosenOn: `validation split (${validationSource}), the model of development seed ${devSeed} (not a reported seed): ${choice.table.length} settings compared on ${choice.samples} raw samples per class by the rule "${choice.rule}"`,
+      comparison, choice, seed: devSeed,
+    };
+  } finally {
+    classifier?.dispose();
+    disposeCvae(cvae);
+  }
+}
+
+/** A drawing grammar in words. */
+export function describeGrammar(g: DrawingGrammar | false): string {
+  return g === false ? "no grammar" : `grammar (loop ≥ ${g.minLoop} nt, mismatches ${g.mismatch === "none" ? "unrestricted" : `not ${g.mismatch === "wc" ? "Watson–Crick" : "Watson–Crick or GU"}-complementary next to a pair`}${g.bulgeRegister === false ? "" : ", bulges in RNAfold's register"})`;
+}
+
 /** Real against real: the test set's two halves, and training pre-miRNAs against the test ones (seeded). */
 function realismControl(test: FoldedHairpin[], training: FoldedHairpin[], samples: number, options: { folds?: number; bootstrap?: number }): CvaeExperimentResults["realismControl"] {
   const random = mulberry32(1789);
@@ -566,7 +667,7 @@ function realismControl(test: FoldedHairpin[], training: FoldedHairpin[], sample
 
 function describeSettings(g: GenerationSettings): string {
   return g.decoder === "autoregressive"
-    ? `autoregressive decoder, latent temperature ${g.temperature}, token temperature ${g.tokenTemperature}, nucleus ${g.topP}`
+    ? `autoregressive decoder, latent temperature ${g.temperature}, token temperature ${g.tokenTemperature}, nucleus ${g.topP}, ${describeGrammar(g.grammar)}`
     : `the VAE's own decoder, latent temperature ${g.temperature}, token temperature ${g.tokenTemperature}`;
 }
 
@@ -674,7 +775,7 @@ function latentAnalysis(
       // The generator as it generates (its token temperature and nucleus): each panel with the same
       // seed at every step; the means over further drawings of each step, in one batch.
       const t = latentTraversal(model, preMirnaMeanLatent, direction, offsets, {
-        decoder, label: 1, seed: TRAVERSAL_SEED, tokenTemperature: generation.tokenTemperature, topP: generation.topP, draws: traversalDraws,
+        decoder, label: 1, seed: TRAVERSAL_SEED, tokenTemperature: generation.tokenTemperature, topP: generation.topP, grammar: generation.grammar, draws: traversalDraws,
       });
       traversals.push({ property, decoder, steps: [...steps], offsets, seed: TRAVERSAL_SEED, draws: t.draws, achieved: t.achieved, meanAchieved: t.meanAchieved });
     }
