@@ -6,8 +6,12 @@
  *
  * Exit status: 0 success; 1 a file failed; 2 bad usage.
  */
+import { installProcessHandlers } from "../lib/src/cli/process";
 import { runDataFetchCli } from "../lib/src/data/fetch";
 
+// As the mirna-dl command: SIGINT / SIGTERM / SIGHUP remove the temporary file being written
+// (a download's <file>.part is kept, to resume), and under npm the run stops with its npm parent.
+installProcessHandlers();
 runDataFetchCli(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -6,6 +6,8 @@
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
@@ -173,10 +175,13 @@ test("topP: a small nucleus gives the greedy tokens; 1 leaves sampling as it was
 });
 
 test("errors: bad sizes, posteriors that do not fit, missing folder, bad temperature", async () => {
-  assert.throws(() => buildArDecoder(0, toyConfig), (e: unknown) => e instanceof InputError && /globalDims must be a positive integer/.test(e.message));
-  assert.throws(() => buildArDecoder(2, { ...toyConfig, layers: 0 }), /layers must be a positive integer/);
+  assert.throws(() => buildArDecoder(0, toyConfig), (e: unknown) => e instanceof InputError && /globalDims must be a whole number from 1 to 4,096, got 0/.test(e.message));
+  assert.throws(() => buildArDecoder(2, { ...toyConfig, layers: 0 }), /layers must be a whole number from 1 to 64, got 0/);
   await assert.rejects(trainArDecoder(new Uint8Array(3 * TOKEN_COLUMNS), { mean: new Float32Array(7), logVar: new Float32Array(7) }, { seed: 1, epochs: 1, config: toyConfig }), /do not fit 3 hairpins/);
   await assert.rejects(loadArDecoder(tempDir()), (e: unknown) => e instanceof InputError && /ar-decoder.json missing/.test(e.message));
+  const absurd = tempDir();
+  fs.writeFileSync(path.join(absurd, "ar-decoder.json"), JSON.stringify({ globalDims: 4, config: { ...toyConfig, hidden: 2e9 } }));
+  await assert.rejects(loadArDecoder(absurd), (e: unknown) => e instanceof InputError && /ar-decoder\.json: config\.hidden must be a whole number from 1 to 4,096, got 2000000000$/.test(e.message));
   const d = buildArDecoder(2, toyConfig);
   assert.throws(() => sampleArDecoder(d, new Float32Array(2), { seed: 1, tokenTemperature: -1 }), /tokenTemperature must be ≥ 0/);
   assert.throws(() => sampleArDecoder(d, new Float32Array(3), { seed: 1 }), /not rows of 2/);

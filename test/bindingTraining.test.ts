@@ -14,13 +14,14 @@ import * as tf from "@tensorflow/tfjs";
 import { mirnaNegatives } from "../lib/src/binding/negatives";
 import { testSetPath } from "../lib/src/binding/paths";
 import { siteLeakFilter, splitChr1Positives, withoutLeaks } from "../lib/src/binding/split";
+import { POSITIVE_ROWS_FILE, readPositiveRows } from "../lib/src/binding/positiveRows";
 import { readPairTable } from "../lib/src/binding/tables";
-import { trainIterative } from "../lib/src/binding/trainIterative";
-import { trainStandard } from "../lib/src/binding/trainStandard";
+import { iterativePositiveOrder, iterativePositiveRows, trainIterative } from "../lib/src/binding/trainIterative";
+import { standardStepsPerEpoch, trainStandard } from "../lib/src/binding/trainStandard";
 import { trainStandardStream } from "../lib/src/binding/trainStream";
 import { missingData } from "../lib/src/data/paths";
 import { initBackend } from "../lib/src/ops/backend";
-import { mulberry32, randomSequence } from "../lib/src/random";
+import { mulberry32, randomSequence, shuffleInPlace } from "../lib/src/random";
 import { tempDir, writeFixture } from "./helpers";
 
 before(async () => {
@@ -95,6 +96,7 @@ test("standard training: ratio·P negatives, the last 5% validates, history per 
   assert.equal(a.r.validationRows, 20);
   assert.equal(a.r.trainRows, 380);
   assert.equal(a.r.history.length, 5);
+  assert.ok(a.r.history.every((h) => h.steps === standardStepsPerEpoch(200, 1, 16)), `steps per epoch ${a.r.history.map((h) => h.steps)} = ⌈380 / 16⌉`);
   for (const h of a.r.history) for (const k of ["loss", "accuracy", "valLoss", "valAp", "valF1"]) assert.ok(Number.isFinite(h[k]), `${k} recorded`);
   assert.ok(a.r.history[4]!.valAp! > 0.9, `learns the planted seeds: val AP ${a.r.history.map((h) => h.valAp)}`);
   assert.deepEqual((await run()).weights, a.weights);
@@ -147,6 +149,36 @@ test("improved iterative: fresh negatives every iteration, a fixed validation sl
   assert.ok(h.some((x) => x.ratio === 3), `reaches the cap: ${h.map((x) => x.ratio)}`);
   assert.ok(["stopping rule", "positives exhausted", "iterations"].includes(r.stoppedBy));
   if (r.stoppedBy === "stopping rule") assert.ok(h.length < 12);
+});
+
+test("iterative runs report the positives they trained on; standard training on given rows uses exactly those", async () => {
+  const train = plantedPositives(400, 20, 17);
+  const r = await trainIterative(tinyModel(9), train, { variant: "improved", iterations: 4, positivesPerIteration: 50, validationPositives: 50, batchSize: 16, metricThreshold: -1, seed: 6 });
+  assert.equal(r.positivesUsed, 200, "threshold −1: fresh positives every iteration");
+  assert.deepEqual(r.positiveRows, iterativePositiveRows(400, 6, r.positivesUsed));
+  assert.equal(new Set(r.positiveRows).size, 200);
+  const validation = new Set(iterativePositiveOrder(400, 6).subarray(350));
+  assert.ok(r.positiveRows.every((row) => !validation.has(row)), "never a validation positive");
+  // The rows a seeded choice of 100 would take give the same model as that choice; other rows another.
+  const standard = async (opts: { positives?: number; positiveRows?: number[] }) => {
+    const model = tinyModel(3, 8, 0.01);
+    const result = await trainStandard(model, train, { ...opts, ratio: 2, epochs: 2, batchSize: 16, seed: 11 });
+    const weights = weightsOf(model);
+    model.dispose();
+    return { result, weights };
+  };
+  const seededOrder = Uint32Array.from({ length: 400 }, (_, i) => i);
+  shuffleInPlace(seededOrder, mulberry32(11));
+  const byCount = await standard({ positives: 100 });
+  const sameRows = await standard({ positiveRows: Array.from(seededOrder.subarray(0, 100)) });
+  assert.deepEqual(sameRows.weights, byCount.weights);
+  assert.equal(sameRows.result.positivesUsed, 100);
+  assert.equal(sameRows.result.negativesUsed, 200);
+  const otherRows = await standard({ positiveRows: r.positiveRows.slice(0, 100) });
+  assert.notDeepEqual(otherRows.weights, byCount.weights);
+  await assert.rejects(trainStandard(tinyModel(), train, { positiveRows: [1, 400] }), /positive row 1 is 400: must be an integer in 0…399/);
+  await assert.rejects(trainStandard(tinyModel(), train, { positiveRows: [3, 3] }), /positive row 1 repeats row 3/);
+  await assert.rejects(trainStandard(tinyModel(), train, { positiveRows: [1, 2], positives: 3 }), /positives \(3\) must equal the number of positive rows given \(2\)/);
 });
 
 test("streamed standard training: the same weights whatever the chunk size; memory holds a chunk and the buffer", async () => {
@@ -264,4 +296,26 @@ test("mirna-dl train --mode iterative: kill -9 mid-run, then --resume, ends in t
   const log = JSON.parse(fs.readFileSync(path.join(killedOut, "training.json"), "utf8"));
   assert.ok(log.resumedFromEpoch >= 3, `resumed after iteration ${log.resumedFromEpoch}`);
   assert.equal(log.history.length, 6);
+});
+
+test("mirna-dl train: an iterative run writes its positive rows, a standard run trains on them; rows beyond the table are refused", () => {
+  const dir = tempDir();
+  const pos = plantedPositives(120, 10, 41);
+  const table = writeFixture(dir, "train.tsv", "mirna_binding_sequence\tbinding_sequence\tlabel\n" + pos.mirnas.map((m, i) => `${m}\t${pos.sites[i]}\tpositive`).join("\n") + "\n");
+  const iterative = cli(["train", "--mode", "iterative", "--train", table, "--out", path.join(dir, "it"), "--iterations", "2", "--positives-per-iteration", "20", "--validation-positives", "20", "--seed", "4", "-q"]);
+  assert.equal(iterative.status, 0, iterative.stderr);
+  const log = JSON.parse(fs.readFileSync(path.join(dir, "it", "training.json"), "utf8"));
+  const rows = readPositiveRows(path.join(dir, "it", POSITIVE_ROWS_FILE));
+  assert.equal(log.positiveRowsFile, POSITIVE_ROWS_FILE);
+  assert.deepEqual(rows, iterativePositiveRows(120, 4, log.positivesUsed));
+  const standard = cli(["train", "--mode", "standard", "--train", table, "--out", path.join(dir, "std"), "--positive-rows", path.join(dir, "it", POSITIVE_ROWS_FILE), "--ratio", "1", "--epochs", "1", "--seed", "4", "-q"]);
+  assert.equal(standard.status, 0, standard.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "std", "training.json"), "utf8")).positivesUsed, rows.length);
+  const beyond = writeFixture(dir, "beyond.tsv", "row\n3\n120\n");
+  const refused = cli(["train", "--mode", "standard", "--train", table, "--out", path.join(dir, "bad"), "--positive-rows", beyond, "-q"]);
+  assert.equal(refused.status, 2);
+  assert.equal(refused.stderr.trim(), `mirna-dl: ${beyond}, row 2, column 'row': row 120 is beyond the 120 training positives of ${table}`);
+  const both = cli(["train", "--mode", "standard", "--train", table, "--out", path.join(dir, "bad"), "--positive-rows", beyond, "--positives", "5", "-q"]);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /give --positives or --positive-rows, not both/);
 });

@@ -13,6 +13,8 @@ import { testSetPath } from "../lib/src/binding/paths";
 import { missingData } from "../lib/src/data/paths";
 import { strideSubset } from "../lib/src/binding/evaluation";
 import { tempDir, writeFixture, MIRNA, SITE } from "./helpers";
+import { reportFailure } from "../lib/src/cli/failure";
+import { InputError } from "../lib/src/errors";
 
 // The CLI from source (node --import tsx lib/src/cli/main.ts), so the tests see the current
 // code, not a possibly stale lib/dist; one test checks the installed shim lib/bin/mirna-dl.js.
@@ -133,20 +135,27 @@ test("bad input exits 2 naming file, row and problem", () => {
 });
 
 test("an unexpected error (not bad input) exits 1 with its stack", () => {
-  // model.json is valid JSON in the tfjs layout, but names a layer class tfjs does not know:
-  // tfjs throws a plain Error while building the model, which the CLI does not treat as input.
-  const broken = path.join(dir, "broken-model");
-  fs.mkdirSync(broken);
-  fs.writeFileSync(path.join(broken, "model.json"), JSON.stringify({
-    format: "layers-model",
-    modelTopology: { class_name: "Sequential", config: { name: "s", layers: [{ class_name: "NoSuchLayer", config: { name: "x" } }] } },
-    weightsManifest: [],
-  }));
-  const r = run("evaluate", "--model", broken, "--input", FIXTURE, "--quiet");
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /mirna-dl: unexpected error: .*Unknown layer: NoSuchLayer/);
-  assert.match(r.stderr, /\n\s+at /, "a bug report needs the stack");
-  assert.equal(r.stdout, "");
+  // Every input the CLI reads is checked, so no input reaches this path: a plain Error stands for a bug.
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => (written.push(chunk), true)) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = reportFailure(new Error("a bug"));
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(code, 1);
+  assert.match(written.join(""), /^mirna-dl: unexpected error: Error: a bug\n\s+at /, "a bug report needs the stack");
+  written.length = 0;
+  process.stderr.write = ((chunk: string) => (written.push(chunk), true)) as typeof process.stderr.write;
+  try {
+    code = reportFailure(new InputError("has length 40, expected 50", { file: "t.tsv", row: 2, column: "site" }));
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(code, 2);
+  assert.doesNotMatch(written.join(""), /\n\s+at /, "bad input: the message only");
 });
 
 test("predict to standard output: the input columns plus the seed score of each hand-made pair", () => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { buildArch00b } from "../lib/src/binding/arch00b";
 import { initBackend } from "../lib/src/ops/backend";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
@@ -78,8 +79,8 @@ test("explain writes attribution matrices (.npy), a per-pair and a per-position 
   assert.deepEqual(summary.baseline, { name: "zero", value: 0 });
   assert.ok(summary.peakMirnaPosition["integrated-gradients"].all >= 1);
 
-  // Only saliency, uniform baseline ignored; an existing folder is replaced.
-  const again = run("explain", "-m", MODEL, "-i", TABLE, "-o", out, "--method", "saliency", "--examples", "0", "-q");
+  // Only saliency, uniform baseline ignored; an earlier output is replaced with --force.
+  const again = run("explain", "-m", MODEL, "-i", TABLE, "-o", out, "--method", "saliency", "--examples", "0", "-q", "--force");
   assert.equal(again.code, 0, again.stderr);
   assert.ok(!fs.existsSync(path.join(out, "integrated_gradients.npy")));
   assert.deepEqual(readTsvTable(path.join(out, "pairs.tsv")).header, ["row", "mirna", "site", "label", "seed_class", "probability", "logit"]);
@@ -109,4 +110,36 @@ test("explain refuses bad usage and bad input with exit 2, before any output", (
   assert.match(r.stderr, /bad\.tsv, row 1, column 'binding_sequence': site .* has length 30, expected 50/);
   assert.ok(!fs.existsSync(out), "nothing written");
   assert.match(run("explain", "--help").stdout, /^Usage: mirna-dl explain --model PATH --input TSV --out DIR/);
+});
+
+test("explain --out never deletes what it did not write: a file, a folder with other files, '.', a path through a file or through a missing folder are refused before any work (issue 24, item 1)", () => {
+  const folder = path.join(dir, "user");
+  fs.mkdirSync(folder);
+  fs.writeFileSync(path.join(folder, "thesis.tex"), "years of work\n");
+  const file = path.join(dir, "results.txt");
+  fs.writeFileSync(file, "keep\n");
+  const cwd = path.join(dir, "cwd");
+  fs.mkdirSync(cwd);
+  fs.writeFileSync(path.join(cwd, "notes.md"), "mine\n");
+  const cases: [string, string[], RegExp][] = [
+    [ROOT, ["-o", folder], /user: folder is not empty \(1 entries\): give --force to replace an earlier 'explain' output/],
+    [ROOT, ["-o", folder, "--force"], /user: holds files 'explain' does not write \('thesis\.tex'\): not replaced even with --force/],
+    [ROOT, ["-o", file], /results\.txt: exists and is not a folder/],
+    [ROOT, ["-o", file, "--force"], /results\.txt: exists and is not a folder/],
+    [ROOT, ["-o", path.join(file, "sub")], /results\.txt\/sub: cannot write: a part of the path is a file, not a folder/],
+    [cwd, ["-o", "."], /^mirna-dl: \.: folder is not empty/],
+    [ROOT, ["-o", `${dir}/missing/../g`], /missing\/\.\.\/g: cannot write: folder not found/],
+  ];
+  for (const [where, args, pattern] of cases) {
+    // tsx by its file (--import tsx is resolved from the current folder, which is not the repository here)
+    const r = spawnSync(process.execPath, ["--import", pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, CLI, "explain", "--model", MODEL, "--input", TABLE, ...args], { encoding: "utf8", cwd: where, env: { ...process.env, MIRNA_DL_BACKEND: "" } });
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /TensorFlow\.js backend|integrated gradients|\n\s+at /, "refused before any work, no stack");
+  }
+  assert.deepEqual(fs.readdirSync(folder), ["thesis.tex"]);
+  assert.equal(fs.readFileSync(file, "utf8"), "keep\n");
+  assert.deepEqual(fs.readdirSync(cwd), ["notes.md"]);
+  assert.ok(!fs.existsSync(path.join(dir, "g")));
 });

@@ -11,6 +11,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import * as tf from "@tensorflow/tfjs";
 import { buildArch00b } from "../lib/src/binding/arch00b";
 import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import { initBackend } from "../lib/src/ops/backend";
@@ -398,4 +399,92 @@ test("--help says that miRBind-format miRNAs are padded or cut to 20 nt automati
   for (const command of ["predict", "evaluate"]) {
     assert.match(run([command, "--help"]).stdout, /miRBind- and miRBench-format miRNAs are always padded or cut to 20 nt/, command);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 24: no file overwritten that was not named
+
+test("symlinks planted at every temporary name the output could have had (.out.tsv.<pid>.tmp for every pid) leave their victim untouched (issue 24, item 2)", () => {
+  const folder = path.join(dir, "planted");
+  fs.mkdirSync(folder);
+  const victim = path.join(dir, "planted-victim.txt");
+  fs.writeFileSync(victim, "precious\n");
+  const pidMax = Number(fs.readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+  assert.ok(pidMax <= 4_194_304);
+  for (let pid = 1; pid <= Math.min(pidMax, 65_536); pid++) fs.symlinkSync(victim, path.join(folder, `.out.tsv.${pid}.tmp`));
+  const input = writeFixture(dir, "planted.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n`);
+  const out = path.join(folder, "out.tsv");
+  const r = run(["predict", "--model", "seed", "--input", input, "--output", out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(victim, "utf8"), "precious\n", "the victim is untouched");
+  assert.ok(fs.lstatSync(out).isFile(), "out.tsv is a regular file, not a link");
+  assert.equal(fs.readFileSync(out, "utf8"), `${HEADER}\tscore\n${MIRNA}\t${SITE_8MER}\tpositive\t4\n`);
+  assert.equal(fs.readdirSync(folder).filter((e) => !fs.lstatSync(path.join(folder, e)).isSymbolicLink()).length, 1, "no temporary file left");
+});
+
+test("scan: --output and --top-output that are one file (a symlink, a hard link, '-' and /dev/stdout) are refused before any work (issue 24, item 3)", () => {
+  const mirnas = writeFixture(dir, "same-m.fa", `>let-7\n${MIRNA}\n`);
+  const targets = writeFixture(dir, "same-t.fa", `>utr\n${"G".repeat(60)}CTACCTCA${"G".repeat(60)}\n`);
+  const folder = path.join(dir, "same-file");
+  fs.mkdirSync(folder);
+  const a = path.join(folder, "a.tsv");
+  fs.writeFileSync(a, "earlier results\n");
+  fs.symlinkSync("a.tsv", path.join(folder, "b.tsv"));
+  fs.linkSync(a, path.join(folder, "c.tsv"));
+  for (const [output, top, named] of [
+    [a, path.join(folder, "b.tsv"), /'.*a\.tsv' and '.*b\.tsv'/],
+    [path.join(folder, "c.tsv"), a, /'.*c\.tsv' and '.*a\.tsv'/],
+    ["-", "/dev/stdout", /'-' and '\/dev\/stdout'/],
+  ] as const) {
+    const r = run(["scan", "--model", "seed", "--mirnas", mirnas, "--targets", targets, "--output", output, "--top-output", top]);
+    assert.equal(r.code, 2, r.stderr);
+    assertOneLine(r.stderr, new RegExp(`--output and --top-output are the same file \\(${named.source}\\)`));
+    assert.equal(r.stdout, "", "nothing written");
+    assert.equal(fs.readFileSync(a, "utf8"), "earlier results\n", "the file is untouched");
+    assert.deepEqual(fs.readdirSync(folder).sort(), ["a.tsv", "b.tsv", "c.tsv"], "no temporary file");
+  }
+});
+
+test("-o /dev/stdout with standard output appended to a log keeps the log and appends the table; -o newdir/ is refused (issue 24, item 4)", async () => {
+  const input = writeFixture(dir, "append.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n`);
+  const table = `${HEADER}\tscore\n${MIRNA}\t${SITE_8MER}\tpositive\t4\n`;
+  const log = path.join(dir, "run.log");
+  for (const output of ["/dev/stdout", "-", log]) {
+    fs.writeFileSync(log, "earlier log line\n");
+    const fd = fs.openSync(log, "a"); // what `>> run.log` does
+    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "predict", "--model", "seed", "--input", input, "--output", output], { cwd: ROOT, stdio: ["ignore", fd, "pipe"], encoding: "utf8" });
+    fs.closeSync(fd);
+    assert.equal(r.status, 0, `${output}: ${r.stderr}`);
+    assert.equal(fs.readFileSync(log, "utf8"), `earlier log line\n${table}`, `${output}: the log is kept, the table appended`);
+  }
+  const slash = run(["predict", "--model", "seed", "--input", input, "--output", path.join(dir, "newdir") + "/"]);
+  assert.equal(slash.code, 2);
+  assertOneLine(slash.stderr, /newdir\/: ends in '\/', so it names a folder: expected a file to write/);
+  assert.ok(!fs.existsSync(path.join(dir, "newdir")), "no file named 'newdir'");
+});
+
+test("a model.json tfjs cannot build is one line naming it (issue 24, item 9)", () => {
+  const input = writeFixture(dir, "unknown.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n`);
+  const unknown = path.join(dir, "unknown-layer");
+  fs.cpSync(toyModel, unknown, { recursive: true });
+  const json = JSON.parse(fs.readFileSync(path.join(unknown, "model.json"), "utf8"));
+  json.modelTopology.config.layers[1].class_name = "FancyLayer";
+  fs.writeFileSync(path.join(unknown, "model.json"), JSON.stringify(json));
+  const u = run(["predict", "--model", unknown, "--input", input]);
+  assert.equal(u.code, 2, u.stderr);
+  assertOneLine(u.stderr, /unknown-layer\/model\.json: cannot build the model it describes: Unknown layer: FancyLayer/);
+});
+
+test("a model whose weights hold NaN is one line naming the model, not 'score 0 is NaN' (issue 24, item 17)", async () => {
+  const input = writeFixture(dir, "nan.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n${MIRNA}\t${SITE}\tnegative\n`);
+  const nan = path.join(dir, "nan-weights");
+  const model = buildArch00b({ seed: 4 });
+  const poisoned = model.getWeights().map((w, i) => (i === 0 ? tf.fill(w.shape, NaN) : w.clone()));
+  model.setWeights(poisoned);
+  tf.dispose(poisoned);
+  await saveTfjsModel(model, nan);
+  model.dispose();
+  const r = run(["evaluate", "--model", nan, "--input", input]);
+  assert.equal(r.code, 2, r.stderr);
+  assertOneLine(r.stderr, /nan-weights: the model's weights hold NaN \([\d,]+ of [\d,]+ values of '[^']+'\): a diverged or damaged model, it cannot score/);
 });

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -403,8 +403,8 @@ describe("--from a local mirror", () => {
     for (const p of ["a/plain.bin", "b/table.tsv.gz", "b/set_test_set.tsv.gz", "c/derived.tsv.gz"]) {
       assert.deepEqual(fs.readFileSync(path.join(dir, p)), fs.readFileSync(path.join(mirror, p)));
     }
-    const states = (await verifyData({ manifest: testManifest(), dataDir: dir })).map((c) => c.state);
-    assert.deepEqual([...new Set(states)], ["ok"]);
+    const states = Object.fromEntries((await verifyData({ manifest: testManifest(), dataDir: dir })).map((c) => [c.entry.path, c.state]));
+    assert.deepEqual(Object.entries(states).filter(([, state]) => state !== "ok"), [["d/missing-upstream.bin", "missing"], ["d/wrong.bin", "missing"]]);
   });
 
   test("a corrupt mirror file is refused with both hashes, the others are copied", async () => {
@@ -440,17 +440,18 @@ describe("command line (environment/fetch-data.ts)", () => {
     assert.match(r.stdout, /^WRONG\s+7\s+a\/resumable\.bin\s+sha256 expected [0-9a-f]{64}, got [0-9a-f]{64}$/m);
     assert.match(r.stdout, /^missing\s+[\d,]+\s+c\/Family_Info\.txt\s+\(downloadable\)$/m);
     assert.match(r.stdout, /^missing\s+[\d,]+\s+c\/derived\.tsv\.gz\s+\(not downloadable; copy with --from\)$/m);
-    assert.match(r.stdout, /^8 files: 3 present, 4 missing, 1 wrong$/m);
+    assert.match(r.stdout, /^8 files: 3 ok, 0 unverified, 4 missing, 1 wrong$/m);
   });
 
-  test("--verify checks present files and exits 1 naming the wrong one; 0 when all are good", async () => {
+  test("--verify checks every selected file and exits 1 naming the wrong and the missing ones; 0 when all are present and good", async () => {
     const bad = await runCli(["--manifest", manifestFile, "--verify"], { MIRNA_DL_DATA: dir });
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /^WRONG .*a\/resumable\.bin/m);
-    assert.doesNotMatch(bad.stdout, /^missing/m);
+    assert.match(bad.stdout, /^missing\s+[\d,]+\s+c\/Family_Info\.txt/m);
+    assert.match(bad.stdout, /^8 files: 3 ok, 0 unverified, 4 missing, 1 wrong$/m);
     const good = await runCli(["--manifest", manifestFile, "--verify", "--only", "b/*.gz", "--only", "plain.bin"], { MIRNA_DL_DATA: dir });
     assert.equal(good.code, 0, good.stdout + good.stderr);
-    assert.match(good.stdout, /^3 files: 3 present, 0 missing, 0 wrong$/m);
+    assert.match(good.stdout, /^3 files: 3 ok, 0 unverified, 0 missing, 0 wrong$/m);
   });
 
   test("fetch through the CLI: progress on stderr, exit 0; failures exit 1", async () => {
@@ -458,7 +459,7 @@ describe("command line (environment/fetch-data.ts)", () => {
     const ok = await runCli(["--manifest", manifestFile, "--only", "plain.bin"], { MIRNA_DL_DATA: target });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /download a\/plain\.bin: 300,000\/300,000 \(100%, [\d,]+\/s\)/);
-    assert.match(ok.stdout, /1 downloaded, 0 copied, 0 already present, 0 skipped, 0 failed/);
+    assert.match(ok.stdout, /1 downloaded, 0 copied, 0 recorded in manifest\.lock\.json, 0 already present, 0 unverified, 0 skipped, 0 failed/);
     const failed = await runCli(["--manifest", manifestFile, "--only", "d/missing-upstream.bin", "--quiet"], { MIRNA_DL_DATA: target });
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /FAILED d\/missing-upstream\.bin: HTTP 404/);
@@ -519,5 +520,158 @@ describe("the project's manifest", () => {
     const wrong = checks.filter((c) => c.state === "wrong").map((c) => `${c.entry.path}: ${c.detail}`);
     assert.deepEqual(wrong, []);
     assert.ok(checks.filter((c) => c.state === "ok").length >= mirrored.length);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 24: no data accepted unchecked
+
+/** A manifest of files the manifest has no checksum for, as the genome or the large deepMir image sets. */
+function uncheckedManifest(): Manifest {
+  return checkManifest({
+    sources: [{
+      name: "unchecked", origin: "loopback",
+      files: [
+        { path: "u/nosum.bin", bytes: null, sha256: null, url: `${base}/files/plain.bin`, note: "checksum unknown" },
+        { path: "u/sized.npz", bytes: PLAIN.length, sha256: null, url: `${base}/files/plain.bin`, note: "size known, checksum unknown" },
+        { path: "u/set.tsv.gz", bytes: null, sha256: null, content_sha256: null, url: `${base}/files/set.tar.xz`, produce: "tar.xz-member+gzip", member: "*.tsv", note: "as train_set_positives" },
+        { path: "u/hand.bin", bytes: null, sha256: null, url: null, note: "placed by hand" },
+      ],
+    }],
+  });
+}
+
+describe("files without a checksum in the manifest (issue 24, items 6, 7)", () => {
+  test("the first fetch records size and sha256 in the lock file and prints them; later runs check against the record", async () => {
+    const dir = freshDir();
+    const lines: string[] = [];
+    const first = await fetchData({ manifest: uncheckedManifest(), dataDir: dir, only: ["u/nosum.bin", "u/set.tsv.gz"], quiet: true, log: (l) => lines.push(l) });
+    assert.deepEqual(first.failed, []);
+    assert.deepEqual(first.recorded.map((r) => r.path).sort(), ["u/nosum.bin", "u/set.tsv.gz"]);
+    const lock = JSON.parse(fs.readFileSync(path.join(dir, "manifest.lock.json"), "utf8"));
+    assert.deepEqual({ bytes: lock.files["u/nosum.bin"].bytes, sha256: lock.files["u/nosum.bin"].sha256 }, { bytes: PLAIN.length, sha256: sha(PLAIN) });
+    assert.equal(lock.files["u/set.tsv.gz"].content_sha256, sha(SET_TSV), "a gzip file's content is recorded too");
+    assert.match(lines.join("\n"), new RegExp(`recorded u/nosum\\.bin: 300,000 bytes, sha256 ${sha(PLAIN)} in .*manifest\\.lock\\.json \\(the manifest has no checksum for it`));
+    // Later runs: checked against the record.
+    const states = async () => Object.fromEntries((await listData({ manifest: uncheckedManifest(), dataDir: dir })).map((c) => [c.entry.path, [c.state, c.detail]]));
+    assert.deepEqual((await states())["u/nosum.bin"], ["ok-recorded", undefined]);
+    assert.deepEqual((await states())["u/set.tsv.gz"], ["ok-recorded", undefined]);
+    // A zero-filled file of the same size is not accepted.
+    fs.writeFileSync(path.join(dir, "u/nosum.bin"), Buffer.alloc(PLAIN.length));
+    const [state, detail] = (await states())["u/nosum.bin"]!;
+    assert.equal(state, "wrong");
+    assert.match(detail!, new RegExp(`sha256 expected ${sha(PLAIN)} \\(recorded by its first fetch, \\d{4}-\\d\\d-\\d\\d, in manifest\\.lock\\.json\\), got ${sha(Buffer.alloc(PLAIN.length))}`));
+    const again = await fetchData({ manifest: uncheckedManifest(), dataDir: dir, only: ["u/nosum.bin"], quiet: true, log: () => {} });
+    assert.match(again.failed[0]!.error, /present but wrong .*recorded by its first fetch/);
+    // Deleted, then fetched from a source that serves other bytes: refused against the record.
+    fs.rmSync(path.join(dir, "u/nosum.bin"));
+    const other = checkManifest({ sources: [{ name: "x", origin: "y", files: [{ ...uncheckedManifest().sources[0]!.files[0]!, url: `${base}/wrong/plain.bin` }] }] });
+    const refetch = await fetchData({ manifest: other, dataDir: dir, quiet: true, log: () => {} });
+    assert.equal(refetch.failed.length, 1);
+    assert.match(refetch.failed[0]!.error, /was made but is wrong \(sha256 expected .* \(recorded by its first fetch/);
+    assert.ok(!fs.existsSync(path.join(dir, "u/nosum.bin")));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "manifest.lock.json"), "utf8")).files["u/nosum.bin"].sha256, sha(PLAIN), "the record is kept");
+  });
+
+  test("--from records a copied file the same way", async () => {
+    const mirror = freshDir();
+    fs.mkdirSync(path.join(mirror, "u"));
+    fs.writeFileSync(path.join(mirror, "u/hand.bin"), FAMILIES);
+    const dir = freshDir();
+    const report = await fetchData({ manifest: uncheckedManifest(), dataDir: dir, from: mirror, only: ["u/hand.bin"], quiet: true, log: () => {} });
+    assert.deepEqual(report.copied, ["u/hand.bin"]);
+    assert.equal(report.recorded[0]!.record.sha256, sha(FAMILIES));
+    assert.equal(report.recorded[0]!.record.from, path.join(mirror, "u/hand.bin"));
+  });
+
+  test("--list and --verify: a file nothing can check is UNVERIFIED, never ok; a deleted one is missing; either makes --verify exit 1", async () => {
+    const dir = freshDir();
+    const manifestFile = path.join(dir, "..", `unchecked-${folders}.json`);
+    fs.writeFileSync(manifestFile, JSON.stringify(uncheckedManifest()));
+    await fetchData({ manifest: uncheckedManifest(), dataDir: dir, only: ["u/nosum.bin"], quiet: true, log: () => {} });
+    fs.writeFileSync(path.join(dir, "u/hand.bin"), "8 bytes!"); // put there by hand: no record
+    fs.writeFileSync(path.join(dir, "u/sized.npz"), "garbage!"); // the manifest knows its size
+    const list = await runCli(["--manifest", manifestFile, "--list"], { MIRNA_DL_DATA: dir });
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^ok \(recorded\)\s+300,000\s+u\/nosum\.bin$/m);
+    assert.match(list.stdout, /^UNVERIFIED\s+8\s+u\/hand\.bin\s+\(no checksum in the manifest and none recorded/m);
+    assert.match(list.stdout, /^WRONG\s+8\s+u\/sized\.npz\s+size expected 300000 bytes, got 8$/m);
+    assert.match(list.stdout, /^4 files: 1 ok, 1 unverified, 1 missing, 1 wrong$/m);
+    const unverified = await runCli(["--manifest", manifestFile, "--verify", "--only", "u/hand.bin", "--only", "u/nosum.bin"], { MIRNA_DL_DATA: dir });
+    assert.equal(unverified.code, 1, "unverified is not OK");
+    assert.match(unverified.stdout, /^2 files: 1 ok, 1 unverified, 0 missing, 0 wrong$/m);
+    const fetched = await runCli(["--manifest", manifestFile, "--only", "u/hand.bin"], { MIRNA_DL_DATA: dir });
+    assert.match(fetched.stderr, /UNVERIFIED u\/hand\.bin: present, but the manifest has no checksum for it and none was recorded/);
+    assert.match(fetched.stdout, /0 recorded in manifest\.lock\.json, 0 already present, 1 unverified/);
+    assert.ok(!("u/hand.bin" in JSON.parse(fs.readFileSync(path.join(dir, "manifest.lock.json"), "utf8")).files), "a file put there by hand is not recorded");
+    // 7. A deleted file: missing, counted, exit 1.
+    fs.rmSync(path.join(dir, "u/nosum.bin"));
+    const deleted = await runCli(["--manifest", manifestFile, "--verify", "--only", "u/nosum.bin"], { MIRNA_DL_DATA: dir });
+    assert.equal(deleted.code, 1, deleted.stdout);
+    assert.match(deleted.stdout, /^missing\s+\?\s+u\/nosum\.bin\s+\(downloadable\)$/m);
+    assert.match(deleted.stdout, /^1 files: 0 ok, 0 unverified, 1 missing, 0 wrong$/m);
+  });
+});
+
+describe("interrupted runs leave no temporary files (issue 24, item 8)", () => {
+  /** Spawns the real entry point (signals need a child of our own). */
+  function spawnCli(args: string[], env: Record<string, string>) {
+    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], { cwd: REPO, env: { ...process.env, ...env } });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+    return { child, exited, stderr: () => stderr };
+  }
+  /** Waits until `folder` holds a temporary file, or fails after 60 s. */
+  async function waitForTemp(folder: string): Promise<string> {
+    for (let waited = 0; waited < 60_000; waited += 20) {
+      const temp = fs.existsSync(folder) ? fs.readdirSync(folder).find((f) => /^\.slow\.bin\.\d+(-[0-9a-f]{12})?\.tmp$/.test(f)) : undefined;
+      if (temp) return temp;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no temporary file appeared in ${folder}`);
+  }
+
+  test("Ctrl+C during a copy removes the temp file; after kill -9 the next run removes it and says so", async () => {
+    const mirror = freshDir();
+    fs.mkdirSync(path.join(mirror, "s"));
+    // The mirror's file is a FIFO nobody writes: the copy waits forever with its temp file open.
+    assert.equal(spawnSync("mkfifo", [path.join(mirror, "s/slow.bin")]).status, 0);
+    const manifestFile = path.join(mirror, "..", `slow-${folders}.json`);
+    fs.writeFileSync(manifestFile, JSON.stringify({ sources: [{ name: "s", origin: "o", files: [{ path: "s/slow.bin", bytes: PLAIN.length, sha256: sha(PLAIN), url: null, note: "n" }] }] }));
+    const dir = freshDir();
+    const args = ["--manifest", manifestFile, "--from", mirror, "--only", "s/slow.bin"];
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      const run = spawnCli(args, { MIRNA_DL_DATA: dir });
+      try {
+        const temp = await waitForTemp(path.join(dir, "s"));
+        run.child.kill(signal);
+        const guard = setTimeout(() => run.child.kill("SIGKILL"), 20_000);
+        const result = await run.exited;
+        clearTimeout(guard);
+        assert.equal(result.signal, signal, `dies of ${signal}: ${run.stderr()}`);
+        assert.ok(!fs.existsSync(path.join(dir, "s", temp)), `${signal}: the temporary file is removed`);
+        assert.deepEqual(fs.readdirSync(path.join(dir, "s")), []);
+      } finally {
+        run.child.kill("SIGKILL"); // (a no-op once it has exited; never left waiting on the FIFO)
+      }
+    }
+    const killed = spawnCli(args, { MIRNA_DL_DATA: dir });
+    let left: string;
+    try {
+      left = await waitForTemp(path.join(dir, "s"));
+    } finally {
+      killed.child.kill("SIGKILL");
+    }
+    await killed.exited;
+    assert.ok(fs.existsSync(path.join(dir, "s", left)), "kill -9 cannot clean up");
+    fs.rmSync(path.join(mirror, "s/slow.bin"));
+    fs.writeFileSync(path.join(mirror, "s/slow.bin"), PLAIN);
+    const next = await runCli(args, { MIRNA_DL_DATA: dir });
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, new RegExp(`removed .*s/${left.replace(/\./g, "\\.")}: a temporary file of an interrupted earlier run`));
+    assert.deepEqual(fs.readdirSync(path.join(dir, "s")), ["slow.bin"]);
+    assert.deepEqual(fs.readFileSync(path.join(dir, "s/slow.bin")), PLAIN);
   });
 });

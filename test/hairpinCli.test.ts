@@ -372,3 +372,50 @@ test("a bad structure line is reported as a structure, not as a sequence letter;
   }
   assert.ok(!fs.existsSync(path.join(dir, "never")));
 });
+
+test("train: a --test-set that is the training set is refused before any work (issue 24, item 23)", () => {
+  const out = path.join(dir, "same-set");
+  for (const [train, testSet] of [["modhsa_train", "modhsa_train"], ["hsa", "benchmark/hsa"]] as const) {
+    const r = run("hairpin", "train", "--train-set", train, "--test-set", testSet, "--epochs", "1", "--out", out);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^mirna-dl: --test-set is the training set \\('${train}'\\): a model scored on the images it was trained on says nothing about new hairpins; choose another set`));
+    assert.doesNotMatch(r.stderr, /TensorFlow\.js backend|\n\s+at /);
+  }
+  assert.ok(!fs.existsSync(out), "nothing written");
+});
+
+test("encode: a record longer than an image can hold is refused before any folding, naming it (issue 24, item 22)", () => {
+  const long = writeFixture(dir, "long.fa", `>short\nGGGGGGGGGGAAAACCCCCCCCCC\n>transcript\n${"ACGU".repeat(2500)}\n`);
+  const started = Date.now();
+  const r = run("hairpin", "encode", "--input", long, "--out", path.join(dir, "too-long-out"));
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^mirna-dl: .*long\.fa, row 3: sequence of record 'transcript' is 10,000 nt long: a hairpin image holds 100 columns, at most 200 nt/);
+  assert.ok(Date.now() - started < 60_000, "not folded");
+  assert.ok(!fs.existsSync(path.join(dir, "too-long-out")));
+  const limit = writeFixture(dir, "limit.fa", `>at-limit\n${"G".repeat(98)}AAAA${"C".repeat(98)}\n`);
+  assert.equal(run("hairpin", "encode", "--input", limit, "--out", path.join(dir, "limit-out")).code, 0, "200 nt is drawn");
+});
+
+test("encode on a full disk: one line naming the output folder, the earlier output intact, nothing left behind (issue 24, item 10)", (t) => {
+  const disk = path.join(dir, "small-disk");
+  fs.mkdirSync(disk);
+  // A 256 KiB file system of its own (root can mount a tmpfs; elsewhere this test is skipped).
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk], { encoding: "utf8" });
+  if (mounted.status !== 0) return t.skip(`cannot mount a small tmpfs here (${mounted.stderr.trim() || mounted.error?.message})`);
+  try {
+    const out = path.join(disk, "images");
+    const first = run("hairpin", "encode", "--input", FASTA, "--out", out, "--scale", "1");
+    assert.equal(first.code, 0, first.stderr);
+    const before = Object.fromEntries(fs.readdirSync(out).map((f) => [f, fs.readFileSync(path.join(out, f)).toString("base64")]));
+    // 60 hairpins drawn 32× larger: far more than the disk holds.
+    const records = Array.from({ length: 60 }, (_, k) => `>big${k}\n${"G".repeat(20 + (k % 7))}AAAA${"C".repeat(20 + (k % 7))}\n${"(".repeat(20 + (k % 7))}....${")".repeat(20 + (k % 7))}\n`).join("");
+    const big = writeFixture(dir, "big.fa", records);
+    const full = run("hairpin", "encode", "--input", big, "--out", out, "--scale", "32", "--force");
+    assert.equal(full.code, 2, full.stderr);
+    assert.match(full.stderr, /^mirna-dl: .*small-disk\/images: cannot write: no space left on the device\n$/);
+    assert.deepEqual(Object.fromEntries(fs.readdirSync(out).map((f) => [f, fs.readFileSync(path.join(out, f)).toString("base64")])), before, "the earlier output is intact");
+    assert.deepEqual(fs.readdirSync(disk), ["images"], "no temporary folder left");
+  } finally {
+    spawnSync("umount", [disk]);
+  }
+});

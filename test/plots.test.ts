@@ -6,12 +6,15 @@ import path from "node:path";
 import {
   barSpec,
   concatSpecs,
+  differenceSpec,
   dotPlotSpec,
   downsampleCurve,
   heatmapSpec,
+  linePanelsSpec,
   lineSpec,
   prCurveSpec,
   rocCurveSpec,
+  seedMatchSharesSpec,
   VEGA_LITE_SCHEMA,
   type VegaLiteSpec,
 } from "../lib/src/figures/specs";
@@ -25,6 +28,7 @@ import {
   pngSize,
   showFigure,
   showImage,
+  showMarkdown,
   showTable,
   tableBundle,
   VEGA_LITE_MIME,
@@ -360,6 +364,7 @@ test("outside tslab nothing is sent and the bundles are returned", async () => {
   assert.equal(insideTslab(), false);
   assert.equal(emitDisplay({ data: { "text/plain": "x" }, metadata: {} }), false);
   assert.equal(showTable([{ a: 1 }])?.data["text/plain"], "a\n-\n1");
+  assert.deepEqual(showMarkdown("**a** 1")?.data, { "text/markdown": "**a** 1", "text/plain": "**a** 1" });
   const shown = await showFigure(heatmapSpec({ values: [0, 1], rows: 1, cols: 2 }));
   assert.deepEqual(Object.keys(shown?.data ?? {}).sort(), [VEGA_LITE_MIME, "image/png", "text/plain"].sort());
   assert.equal(showImage(await renderPng(heatmapSpec({ values: [1], rows: 1, cols: 1 })))?.metadata["image/png"] !== undefined, true);
@@ -435,6 +440,11 @@ function allLayers(spec: VegaLiteSpec): VegaLiteSpec[] {
   return out;
 }
 
+/** The layer of a dot plot that draws the (on-axis) dots. */
+function dotsLayer(spec: VegaLiteSpec): VegaLiteSpec {
+  return (spec.layer as VegaLiteSpec[]).find((l) => (l.mark as { filled?: boolean; type?: string }).filled === true && (l.mark as { type: string }).type === "point")!;
+}
+
 const aucRows = [
   { model: "standard_100k_ratio10", "test set": "scan", auc: 0.9843, sd: null, ref: 0.9853 },
   { model: "standard_100k_ratio10", "test set": "miRNA-neg", auc: 0.9905, sd: null, ref: 0.9907 },
@@ -447,7 +457,7 @@ const aucRows = [
 test("dotPlotSpec: a row per model in order, a zoomed axis from the data (not from 0), error bars and reference marks", async () => {
   const spec = dotPlotSpec(aucRows, { y: "model", x: "auc", color: "test set", error: "sd", reference: "ref", referenceTitle: "published", title: "ROC-AUC" });
   await assertCompilesCleanly(spec);
-  const [lo, hi] = ((spec.layer as VegaLiteSpec[]).at(-1)!.encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain;
+  const [lo, hi] = (dotsLayer(spec).encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain;
   // Data span: 0.973 … 0.9907 (the largest reference); 10 % margin on each side.
   const span = 0.9907 - 0.973;
   assert.ok(Math.abs(lo - (0.973 - 0.1 * span)) < 1e-9 && Math.abs(hi - (0.9907 + 0.1 * span)) < 1e-9, `domain ${lo} … ${hi}`);
@@ -459,10 +469,13 @@ test("dotPlotSpec: a row per model in order, a zoomed axis from the data (not fr
   assert.deepEqual(values.map((v) => [v.__lo, v.__hi]).slice(2, 4).map((p) => p.map((x) => Math.round((x as number) * 1e4) / 1e4)), [[0.9796, 0.982], [0.9881, 0.9899]]);
   assert.equal(values[0]!.__lo, null, "no error bar without an sd");
   // Colour and shape by test set on the dots; the key of the marks under the title.
-  const dots = (spec.layer as VegaLiteSpec[]).at(-1)!.encoding as Record<string, { field?: string }>;
+  const dots = dotsLayer(spec).encoding as Record<string, { field?: string }>;
   assert.equal(dots.color!.field, "test set");
   assert.equal(dots.shape!.field, "test set");
-  assert.deepEqual((spec.title as { subtitle: string }).subtitle, "bars: mean ± sd   ·   |: published");
+  assert.deepEqual((spec.title as { subtitle: string }).subtitle, "bars: mean ± sd   ·   ○: published");
+  // The reference ring is drawn after (over) the dots, so a dot under it stays visible.
+  const layers = spec.layer as VegaLiteSpec[];
+  assert.ok(layers.indexOf(dotsLayer(spec)) < layers.findIndex((l) => (l.mark as { filled?: boolean }).filled === false));
   const svg = await renderSvg(spec);
   for (const label of ["standard_100k_ratio10", "iterative (ours, 3 seeds)", "seed-match", "scan", "miRNA-neg"]) assert.ok(svg.includes(`>${label}</text>`), label);
 });
@@ -470,7 +483,7 @@ test("dotPlotSpec: a row per model in order, a zoomed axis from the data (not fr
 test("dotPlotSpec: clamp, a fixed domain, one group, and bad input", async () => {
   const clamped = dotPlotSpec([{ m: "a", v: 0.999 }, { m: "b", v: 0.2 }], { y: "m", x: "v", clamp: [0, 1] });
   await assertCompilesCleanly(clamped);
-  const domainOf = (s: VegaLiteSpec) => ((s.layer as VegaLiteSpec[]).at(-1)!.encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain;
+  const domainOf = (s: VegaLiteSpec) => (dotsLayer(s).encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain;
   assert.equal(domainOf(clamped)[1], 1);
   assert.deepEqual(domainOf(dotPlotSpec([{ m: "a", v: 0.5 }], { y: "m", x: "v", domain: [0, 1] })), [0, 1]);
   // One value: a small span around it, never an empty domain.
@@ -570,4 +583,72 @@ test("heatmapSpec: sparse ticks on big maps, every label on small ones", async (
   const svg = await renderSvg(concatSpecs([a, b], { sharedColor: true }));
   assert.equal(svg.split(">saliency</text>").length - 1, 1, "one shared legend");
   assert.equal((await renderSvg(concatSpecs([a, b]))).split(">saliency</text>").length - 1, 2, "independent: one legend each");
+});
+
+test("dotPlotSpec focus: far-off values stay out of the axis, drawn at its edge with their value (and their reference)", async () => {
+  const rows = [
+    ...["a", "b", "c", "d", "e"].map((m, i) => ({ m, v: 0.97 + 0.004 * i, ref: 0.971 + 0.004 * i })),
+    { m: "far", v: 0.708, ref: 0.7158 },
+  ];
+  const spec = dotPlotSpec(rows, { y: "m", x: "v", reference: "ref", focus: true, format: ".3f" });
+  await assertCompilesCleanly(spec);
+  const [lo, hi] = (dotsLayer(spec).encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain;
+  assert.ok(lo > 0.96 && hi < 0.99, `the axis shows the close values: ${lo} … ${hi}`);
+  const values = (spec.data as { values: Record<string, unknown>[] }).values;
+  const far = values.find((v) => v.m === "far")!;
+  assert.deepEqual([far.__off, far.__edge, far.__label, far.__ref], ["left", lo, "0.708 (○ 0.716)", null]);
+  assert.equal(values.filter((v) => v.__off !== null).length, 1);
+  assert.match((spec.title as { subtitle: string }).subtitle, /off the axis \(value printed\)/);
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes(">0.708 (○ 0.716)</text>"), "the off-axis value is printed");
+  // Without focus the axis reaches the far value.
+  const whole = dotPlotSpec(rows, { y: "m", x: "v" });
+  assert.ok(((dotsLayer(whole).encoding as { x: { scale: { domain: [number, number] } } }).x.scale.domain[0]) < 0.708);
+});
+
+test("differenceSpec: intervals around each difference, a line at 0, the axis spans the intervals and 0", async () => {
+  const rows = [
+    { comparison: "5k − 1k", "test set": "scan", d: 0.0168, lo: 0.012, hi: 0.021 },
+    { comparison: "iterative − 5k", "test set": "scan", d: -0.0109, lo: -0.015, hi: -0.007 },
+    { comparison: "iterative − 5k", "test set": "miRNA-neg", d: -0.0059, lo: -0.008, hi: -0.003 },
+  ];
+  const spec = differenceSpec(rows, { y: "comparison", x: "d", lo: "lo", hi: "hi", color: "test set", title: "AP differences", intervalTitle: "95% CI" });
+  await assertCompilesCleanly(spec);
+  const layers = spec.layer as VegaLiteSpec[];
+  const domain = ((layers[1]!.encoding as { x: { scale: { domain: number[] } } }).x.scale.domain);
+  assert.ok(domain[0]! < -0.015 && domain[1]! > 0.021 && domain[0]! > -0.03, `axis ${domain}`);
+  assert.deepEqual((layers[0]!.data as { values: unknown[] }).values, [{ zero: 0 }]);
+  const positiveOnly = differenceSpec([{ c: "x", d: 0.01, lo: 0.005, hi: 0.015 }], { y: "c", x: "d", lo: "lo", hi: "hi" });
+  assert.ok(((positiveOnly.layer as VegaLiteSpec[])[1]!.encoding as { x: { scale: { domain: number[] } } }).x.scale.domain[0]! < 0, "0 is always on the axis");
+  assert.throws(() => differenceSpec([{ c: "x", d: 0.01, lo: 0.02, hi: 0.015 }], { y: "c", x: "d", lo: "lo", hi: "hi" }), /row 0: "lo" exceeds "hi"/);
+  assert.throws(() => differenceSpec([{ c: "x", d: "a", lo: 0, hi: 1 }], { y: "c", x: "d", lo: "lo", hi: "hi" }), /row 0: "d" must be a finite number/);
+});
+
+test("linePanelsSpec: a panel per loop, a colour per seed shared by the panels, shared or independent y", async () => {
+  const rows = ["faithful", "improved"].flatMap((loop) => [1, 2].flatMap((seed) => [1, 2, 3].map((it) => ({ loop, seed: `seed ${seed}`, iteration: it, f1: loop === "faithful" ? it / 3 : 0.9 }))));
+  const spec = linePanelsSpec(rows, { x: "iteration", y: "f1", color: "seed", panel: "loop", panelTitles: { faithful: "faithful: 2 positives" }, title: "F1" });
+  await assertCompilesCleanly(spec);
+  const panels = spec.hconcat as VegaLiteSpec[];
+  assert.deepEqual(panels.map((p) => (p.title as { text: string }).text), ["faithful: 2 positives", "improved"]);
+  assert.deepEqual(spec.resolve, { scale: { color: "shared", x: "shared", y: "shared" }, axis: { y: "independent" } });
+  assert.equal((linePanelsSpec(rows, { x: "iteration", y: "f1", color: "seed", panel: "loop", sharedY: false }).resolve as { scale: { y: string } }).scale.y, "independent");
+  const axes = ((spec.hconcat as VegaLiteSpec[])[0]!.encoding as Record<string, { axis?: { format?: string } }>);
+  assert.equal(axes.x!.axis?.format, "d", "whole-number iterations");
+  assert.equal(axes.y!.axis, undefined, "F1 is not a whole number");
+  const grid = linePanelsSpec(rows, { x: "iteration", y: "f1", color: "seed", panel: "loop", columns: 1 });
+  assert.equal(grid.columns, 1);
+  assert.throws(() => linePanelsSpec(rows, { x: "iteration", y: "f1", color: "seed", panel: "loop", panels: ["nope"] }), /no rows for panel "nope"/);
+});
+
+test("seedMatchSharesSpec: positives and negatives each on their own percent axis, with 'any' and without 'none'", async () => {
+  const shares = ["positive", "negative"].flatMap((label) => ["8mer", "7mer-m8", "7mer-A1", "6mer", "none"].map((c, i) => ({ label, class: c, share: label === "positive" ? [0.09, 0.22, 0.19, 0.47, 0.03][i]! : [0.002, 0.005, 0.005, 0.013, 0.975][i]! })));
+  const spec = seedMatchSharesSpec(shares, { title: "seed matches", totals: { positive: 100, negative: 2000 } });
+  await assertCompilesCleanly(spec);
+  const panels = spec.hconcat as VegaLiteSpec[];
+  const values = panels.map((p) => (p.data as { values: { class: string; percent: number }[] }).values);
+  assert.deepEqual(values[1]!.map((v) => v.class), ["8mer", "7mer-m8", "7mer-A1", "6mer", "any"]);
+  assert.ok(Math.abs(values[1]!.at(-1)!.percent - 2.5) < 1e-9, "any = 100% − none");
+  assert.deepEqual(panels.map((p) => (p.title as { text: string }).text), ["positives (100)", "negatives (2,000)"]);
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes(">0.5</text>") && svg.includes(">2.5</text>"), "the negatives' values are printed, not 0.0");
 });

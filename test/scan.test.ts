@@ -367,3 +367,30 @@ test("miRNA FASTA: fitted to 20 nt; a seed with N is refused under the prefilter
   const { summary } = await scanSequences(blind, targets, { scorer: seedMatchScorer(), threshold: 1, allWindows: true });
   assert.equal(summary.scored, 3 * windowCount(120, 1));
 });
+
+test("target FASTA: a UTF-8 byte order mark is skipped, as tables and --mirnas do (issue 24, item 19)", async () => {
+  const text = "\ufeff>a\nACGT\n>b\nGG\n";
+  assert.deepEqual(await readAll(writeFixture(dir, "bom.fa", text)), [["a", "ACGT"], ["b", "GG"]]);
+  assert.deepEqual(await readAll(writeFixture(dir, "bom.fa.gz", text)), [["a", "ACGT"], ["b", "GG"]]);
+  assert.deepEqual(readScanMirnas(writeFixture(dir, "bom-mirnas.fa", `\ufeff>m\n${MIRNA}\n`)).map((m) => m.name), ["m"]);
+});
+
+test("FASTA names that are not UTF-8 are refused naming the record's line, never changed to U+FFFD; a character split over two read chunks is fine (issue 24, item 20)", async () => {
+  const latin1 = Buffer.concat([Buffer.from(">ok\nACGT\n>caf"), Buffer.from([0xe9]), Buffer.from("-mir\nACGT\n")]);
+  const file = path.join(dir, "latin1.fa");
+  fs.writeFileSync(file, latin1);
+  const pattern = /latin1\.fa, row 3: the record name 'caf\\ufffd' is not UTF-8 text \(byte 0xe9\): save the file as UTF-8$/;
+  await assert.rejects(readAll(file), (e: unknown) => e instanceof InputError && pattern.test(e.message));
+  assert.throws(() => readScanMirnas(file), (e: unknown) => e instanceof InputError && pattern.test(e.message));
+  // In a sequence line: the line is named.
+  fs.writeFileSync(file, Buffer.concat([Buffer.from(">a\nAC"), Buffer.from([0xff]), Buffer.from("GT\n")]));
+  await assert.rejects(readAll(file), /latin1\.fa, row 2: not UTF-8 text \(byte 0xff\): save the file as UTF-8$/);
+  // A valid two-byte name character across the 1 MiB read boundary, and a bad byte after it, on the right line.
+  const head = `>first\n${"A".repeat((1 << 20) - 10)}\n>`; // the 'é' of the next name starts at byte 2^20 − 1
+  const split = Buffer.concat([Buffer.from(head), Buffer.from("é-1\nACGT\n>x"), Buffer.from([0xc3, 0x28]), Buffer.from("\nAC\n")]);
+  assert.equal(Buffer.from(head).length, (1 << 20) - 1);
+  fs.writeFileSync(file, split.subarray(0, split.length - 8));
+  assert.deepEqual((await readAll(file)).map(([name]) => name), ["first", "é-1"]);
+  fs.writeFileSync(file, split);
+  await assert.rejects(readAll(file), /latin1\.fa, row 5: the record name 'x\\ufffd' is not UTF-8 text \(byte 0xc3\)/);
+});

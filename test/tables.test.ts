@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PAPER_TRAIN_COLUMNS } from "../lib/src/binding/paperLayout";
 import { detectPairFormat, pairsFromLockFrame, readPairChunks, readPairTable } from "../lib/src/binding/tables";
 import { publishedModelPath } from "../lib/src/binding/paths";
 import { dataPath, missingData } from "../lib/src/data/paths";
@@ -70,7 +71,9 @@ test("format detection: which columns, and tables with the columns of two format
   assert.throws(() => detectPairFormat(["mirna_binding_sequence", "binding_sequence", "miRNA", "gene"], "two.tsv"), /two formats, lock .* and miRBind/);
   assert.throws(() => detectPairFormat(["noncodingRNA", "label"], "nc.tsv"), /nc\.tsv: missing column 'gene' \(miRBench format needs noncodingRNA, gene, label\); found: noncodingRNA, label/);
   assert.throws(() => detectPairFormat(["gene", "label"], "g.tsv"), /missing column 'miRNA' \(miRBind format needs miRNA, gene, label\) \(or the miRBench format, noncodingRNA\); found: gene, label/);
-  assert.throws(() => detectPairFormat(["a", "b"], "ab.tsv"), /missing columns: expected the lock format .*, the miRBind format \(miRNA, gene, label\) or the miRBench format \(noncodingRNA, gene, label\); found: a, b/);
+  assert.throws(() => detectPairFormat(["a", "b"], "ab.tsv"), /missing columns: expected the lock format .*, the miRBind format \(miRNA, gene, label\), the miRBench format \(noncodingRNA, gene, label\) or the original's training table train_set_positives\.tsv \(35 columns: familyseqRepresentative, pos_sequence, …\); found: a, b/);
+  assert.equal(detectPairFormat(PAPER_TRAIN_COLUMNS), "paper");
+  assert.throws(() => detectPairFormat(PAPER_TRAIN_COLUMNS.filter((c) => c !== "pos_sequence"), "p.tsv"), /p\.tsv, header, column 'pos_sequence': missing column 'pos_sequence' of the original's 35-column training table/);
 });
 
 const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
@@ -245,4 +248,17 @@ test("writeTsv refuses a cell it could not write without quoting (a tab or a lin
   const frame = pl.DataFrame({ a: ["fine", "tab\there"] });
   assert.throws(() => writeTsv(frame, path.join(dir, "never.tsv")), (e: unknown) => e instanceof InputError && /never\.tsv, row 2, column 'a': cell 'tab\\x09here' holds a tab/.test(e.message));
   assert.ok(!fs.existsSync(path.join(dir, "never.tsv")));
+});
+
+test("miRBind / miRBench miRNAs are checked whole before they are cut to 20 nt (issue 24, item 18)", async () => {
+  const dir = tempDir();
+  const mirbind = writeFixture(dir, "cut.tsv", `miRNA\tgene\tlabel\n${MIRNA}\t${SITE}\t1\nTGAGGTAGTAGGTTGTGTGGXXXX-?\t${SITE}\t0\n`);
+  await assert.rejects(readPairTable(mirbind), (e: unknown) => e instanceof InputError && /cut\.tsv, row 2, column 'miRNA': miRNA 'TGAGGTAGTAGGTTGTGTGGXXXX-\?' has a non-nucleotide letter 'X' at position 21/.test(e.message));
+  const mirbench = writeFixture(dir, "cut-bench.tsv", `noncodingRNA\tgene\tlabel\nTGAGGTAGTAGGTTGTATAGTTAGGTAGTAGG?\t${SITE}\t1\n`);
+  await assert.rejects(readPairTable(mirbench), /cut-bench\.tsv, row 1, column 'noncodingRNA': miRNA '.*' has a non-nucleotide letter '\?' at position 33/);
+  const lock = writeFixture(dir, "cut-lock.tsv", `mirna_binding_sequence\tbinding_sequence\tlabel\n${MIRNA}ACGU!\t${SITE}\tpositive\n`);
+  await assert.rejects(readPairTable(lock, { fitMirna: true }), /non-nucleotide letter '!' at position 25/);
+  // Valid long miRNAs are still cut.
+  const long = writeFixture(dir, "long.tsv", `miRNA\tgene\tlabel\n${MIRNA}ACGU\t${SITE}\t1\n`);
+  assert.deepEqual((await readPairTable(long)).mirnas, [MIRNA]);
 });

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { buildArch00b } from "../lib/src/binding/arch00b";
-import { loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
+import { checkFiniteWeights, loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { InputError } from "../lib/src/errors";
 import { tempDir } from "./helpers";
 
@@ -55,4 +55,39 @@ test("broken model folders are InputErrors naming the file: truncated or oversiz
   await expectInputError(/model\.json: is an HDF5 file \(a Keras \.h5 model\?\), expected a TensorFlow\.js model\.json/);
   fs.writeFileSync(path.join(dir, "model.json"), json);
   (await loadTfjsModel(dir)).dispose();
+});
+
+/** The layers of a saved model.json (functional models keep them under config.layers). */
+function topologyLayers(json: { modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } } }) {
+  return json.modelTopology.config.layers;
+}
+
+test("a model.json tfjs cannot build (an unknown layer, units: -5) is an InputError naming the file, not a stack (issue 24, item 9)", async () => {
+  const dir = path.join(tempDir(), "model");
+  const model = buildArch00b({ seed: 13 });
+  await saveTfjsModel(model, dir);
+  model.dispose();
+  const file = path.join(dir, "model.json");
+  const original = fs.readFileSync(file, "utf8");
+  const edits: [(layers: ReturnType<typeof topologyLayers>) => void, RegExp][] = [
+    [(layers) => void (layers[1]!.class_name = "FancyLayer"), /model\.json: cannot build the model it describes: Unknown layer: FancyLayer\. This may be due/],
+    [(layers) => void (layers.find((l) => l.class_name === "Dense")!.config.units = -5), /model\.json: cannot build the model it describes: Expected units to be a positive integer, but got -5\.$/],
+  ];
+  for (const [edit, pattern] of edits) {
+    const json = JSON.parse(original);
+    edit(topologyLayers(json));
+    fs.writeFileSync(file, JSON.stringify(json));
+    await assert.rejects(loadTfjsModel(dir), (e: unknown) => e instanceof InputError && pattern.test(e.message) && !e.message.includes("\n"));
+  }
+});
+
+test("checkFiniteWeights: a model whose weights hold NaN is refused naming the file and the weight (issue 24, item 17)", async () => {
+  const model = buildArch00b({ seed: 14 });
+  assert.doesNotThrow(() => checkFiniteWeights(model, "model"));
+  const weights = model.getWeights();
+  const broken = weights.map((w, i) => (i === 3 ? tf.fill(w.shape, NaN) : w.clone()));
+  model.setWeights(broken);
+  tf.dispose(broken);
+  assert.throws(() => checkFiniteWeights(model, "some/model"), (e: unknown) => e instanceof InputError && /^some\/model: the model's weights hold NaN \([\d,]+ of [\d,]+ values of '[^']+'\): a diverged or damaged model, it cannot score$/.test(e.message));
+  model.dispose();
 });

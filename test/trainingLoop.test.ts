@@ -232,3 +232,56 @@ test("batches: seeded split and epoch orders, chunking, index batches", () => {
   for (const b of data.batches as Iterable<{ x: tf.Tensor; y: tf.Tensor }>) tf.dispose([b.x, b.y]);
   assert.deepEqual(made, [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]);
 });
+
+/** A toy run checkpointed after 2 epochs, and how to resume it (to 9 epochs) and expect a refusal. */
+async function checkpointedRun() {
+  const dir = tempDir();
+  const first = toyModel();
+  await trainModel(first, toyTask(first), { epochs: 2, checkpointDir: dir, key: { seed: 4 } });
+  const folder = path.join(dir, "epoch-0002");
+  const resume = (epochs = 9) => {
+    const model = toyModel();
+    return trainModel(model, toyTask(model), { epochs, checkpointDir: dir, key: { seed: 4 } });
+  };
+  const damaged = async (what: string, damage: () => void, pattern: RegExp) => {
+    damage();
+    await assert.rejects(resume(), (e: unknown) => e instanceof InputError && pattern.test(e.message) && /--resume cannot continue from this checkpoint \(remove .* to train from the start\)$/.test(e.message), what);
+  };
+  return { dir, folder, resume, damaged };
+}
+
+test("a tampered state.json or latest.json is refused naming the file and the field, never resumed into a run that trains nothing (issue 24, item 24)", async () => {
+  const { dir, folder, resume, damaged } = await checkpointedRun();
+  const stateFile = path.join(folder, "state.json");
+  const state = fs.readFileSync(stateFile, "utf8");
+  const edit = (change: (s: Record<string, unknown>) => void) => () => {
+    const s = JSON.parse(state);
+    change(s);
+    fs.writeFileSync(stateFile, JSON.stringify(s));
+  };
+  await damaged("epoch", edit((s) => (s.epoch = "eight")), /epoch-0002\/state\.json: 'epoch' must be a whole number ≥ 0, got "eight"/);
+  await damaged("history", edit((s) => (s.history = null)), /state\.json: 'history' must be a list of epochs, got null/);
+  await damaged("history length", edit((s) => (s.history = (s.history as unknown[]).slice(0, 1))), /'history' must be a list of 2 epochs \(one per epoch done\), got "1 records"/);
+  await damaged("step", edit((s) => (s.step = -3)), /'step' must be a whole number ≥ 0, got -3/);
+  await damaged("layout", edit((s) => ((s.optimizerWeights as { dtype: string }[])[0]!.dtype = "float64")), /'optimizerWeights\[0\]\.dtype' must be float32 or int32, got "float64"/);
+  await damaged("stopped", edit((s) => (s.stoppedAfterEpoch = 7)), /'stoppedAfterEpoch' must be null or a whole number from 1 to 2, got 7/);
+  fs.writeFileSync(stateFile, state);
+  const latest = path.join(dir, "latest.json");
+  const pointer = fs.readFileSync(latest, "utf8");
+  await damaged("latest", () => fs.writeFileSync(latest, JSON.stringify({ checkpoint: "../../elsewhere", epoch: 2 })), /latest\.json: 'checkpoint' must name an epoch folder \(epoch-NNNN\), got "\.\.\/\.\.\/elsewhere"/);
+  fs.writeFileSync(latest, pointer);
+  assert.equal((await resume(3)).resumedFromEpoch, 2, "intact again: it resumes");
+});
+
+test("a truncated optimizer.bin or weights.bin of a checkpoint is refused naming the file (issue 24, item 15)", async () => {
+  const { folder, resume, damaged } = await checkpointedRun();
+  const optimizer = path.join(folder, "optimizer.bin");
+  const slots = fs.readFileSync(optimizer);
+  await damaged("optimizer.bin", () => fs.writeFileSync(optimizer, slots.subarray(0, 100)), /epoch-0002\/optimizer\.bin: holds 100 bytes, state\.json describes [\d,]+ \(damaged or truncated\)/);
+  fs.writeFileSync(optimizer, slots);
+  const weights = path.join(folder, "model", "weights.bin");
+  const w = fs.readFileSync(weights);
+  await damaged("weights.bin", () => fs.writeFileSync(weights, w.subarray(0, 10)), /epoch-0002\/model\/model\.json: \.\/weights\.bin holds 10 bytes, model\.json describes [\d,]+ \(truncated weights\?\)/);
+  fs.writeFileSync(weights, w);
+  assert.equal((await resume(3)).resumedFromEpoch, 2, "intact again: it resumes");
+});

@@ -8,14 +8,19 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { buildArch00b } from "../lib/src/binding/arch00b";
 import { missingData } from "../lib/src/data/paths";
 import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import { deepMirDatasetsFolder, readImagesNpz } from "../lib/src/hairpin/datasets";
 import { decodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
+import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
+import { disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
+import { saveCvae, trainCvae } from "../lib/src/hairpin/vaeTrain";
 import { readNpz } from "../lib/src/io/npy";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { initBackend } from "../lib/src/ops/backend";
 import { parseFasta, tempDir } from "./helpers";
+import { constructedSet } from "./vaeHelpers";
 
 const CLI = path.join(__dirname, "..", "lib", "src", "cli", "main.ts");
 const dir = tempDir();
@@ -142,4 +147,66 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   const classified = run("hairpin", "classify", "--model", path.join(dir, "classifier"), "--input", path.join(out, "generated_images.npz"));
   assert.equal(classified.code, 0, classified.stderr);
   assert.equal(classified.stdout.trim().split("\n").length, 21);
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 24: outputs checked before any work, models checked before any sampling
+
+/** A toy CVAE trained one epoch on constructed hairpins (no AR decoder: generation uses the columns decoder). */
+async function toyModel(folder: string): Promise<void> {
+  const data = vaeRowsFromImages(constructedSet("toy", 16, 5)).rows;
+  const { cvae, info } = await trainCvae(data, { batchSize: 8, learningRate: 0.01, warmupEpochs: 1, validationFraction: 0.25, config: TOY_CVAE_CONFIG, epochs: 1, seed: 2 });
+  info.sanity = { rules: { minStemPairs: 18, loopRange: [3, 20], mfePerNtRange: [-0.7, -0.2] }, source: "test" };
+  await saveCvae(folder, cvae, info, { sequences: data.sequences, labels: data.labels, profiles: data.profiles });
+  disposeCvae(cvae);
+}
+
+test("generate --force never deletes files it did not write under DIR/png; a binding model as --classifier, absurd cvae.json sizes, '..' after a missing folder and train-vae --out FILE are refused before any work (issue 24, items 5, 11-14)", async () => {
+  const toy = path.join(dir, "toy-vae");
+  await toyModel(toy);
+  const binding = path.join(dir, "binding");
+  const arch = buildArch00b({ seed: 1 });
+  await saveTfjsModel(arch, binding);
+  arch.dispose();
+  const quick = ["--n", "2", "--no-novelty", "--scale", "1"]; // raw samples (one draw each): the quickest generation
+
+  // 5. An earlier output with the user's own files under png/: refused even with --force, kept.
+  const out = path.join(dir, "toy-generated");
+  const first = run("hairpin", "generate", "--model", toy, "--out", out, ...quick, "-q");
+  assert.equal(first.code, 0, first.stderr);
+  fs.mkdirSync(path.join(out, "png", "thesis"));
+  fs.writeFileSync(path.join(out, "png", "thesis", "chapter1.tex"), "years of work\n");
+  const refused = run("hairpin", "generate", "--model", toy, "--out", out, ...quick, "--force");
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^mirna-dl: .*toy-generated: holds files 'hairpin generate' does not write \('png\/thesis\/'\): not replaced even with --force; choose another folder\n$/);
+  assert.equal(fs.readFileSync(path.join(out, "png", "thesis", "chapter1.tex"), "utf8"), "years of work\n");
+  fs.rmSync(path.join(out, "png", "thesis"), { recursive: true });
+  const replaced = run("hairpin", "generate", "--model", toy, "--out", out, ...quick, "--force", "-q");
+  assert.equal(replaced.code, 0, `only what generate wrote: replaced (${replaced.stderr})`);
+
+  const refusedBeforeWork = (args: string[], pattern: RegExp) => {
+    const r = run(...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    const lines = r.stderr.trimEnd().split("\n").filter((l) => !/TensorFlow\.js backend/.test(l));
+    assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+    assert.match(lines[0]!, pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at |epoch \d|hairpins written/, "no stack, no work done");
+  };
+  // 11. A binding model given as the classifier: refused by its input shape before any sampling.
+  refusedBeforeWork(["hairpin", "generate", "--model", toy, "--out", path.join(dir, "g11"), "--classifier", binding, ...quick],
+    /binding: not a hairpin classifier: its input is \(batch, 50, 20, 1\), expected \(batch, 25, 100, 3\) \(this looks like a binding model: use 'mirna-dl predict'\)/);
+  assert.ok(!fs.existsSync(path.join(dir, "g11")), "nothing written");
+  // 12. '..' after a folder that does not exist: refused before anything is loaded.
+  refusedBeforeWork(["hairpin", "generate", "--model", toy, "--out", `${dir}/missing/../g12`, ...quick], /missing\/\.\.\/g12: cannot write: folder not found/);
+  // 13. Absurd sizes in cvae.json: a message naming the file and the field.
+  const absurd = path.join(dir, "absurd-vae");
+  fs.cpSync(toy, absurd, { recursive: true });
+  const info = JSON.parse(fs.readFileSync(path.join(absurd, "cvae.json"), "utf8"));
+  fs.writeFileSync(path.join(absurd, "cvae.json"), JSON.stringify({ ...info, config: { ...info.config, dense: 2e9 } }));
+  refusedBeforeWork(["hairpin", "generate", "--model", absurd, "--out", path.join(dir, "g13"), ...quick], /absurd-vae\/cvae\.json: config\.dense must be a whole number from 1 to 4,096, got 2000000000$/);
+  // 14. train-vae --out an existing file.
+  const file = path.join(dir, "a-file");
+  fs.writeFileSync(file, "mine\n");
+  refusedBeforeWork(["hairpin", "train-vae", "--out", file, "--epochs", "1", "--max-train", "16"], /a-file: exists and is not a folder \(expected a folder to write into\)/);
+  assert.equal(fs.readFileSync(file, "utf8"), "mine\n");
 });

@@ -3,6 +3,8 @@ export interface InputLocation {
   file?: string;
   /** 1-based data row (the header is row 0). */
   row?: number;
+  /** 1-based line of the file holding that row (header = line 1), shown as "row N (line M)". */
+  line?: number;
   column?: string;
 }
 
@@ -34,7 +36,7 @@ export class ToolError extends Error {
 function formatLocation(where: InputLocation): string {
   const parts: string[] = [];
   if (where.file !== undefined) parts.push(where.file);
-  if (where.row !== undefined) parts.push(where.row === 0 ? "header" : `row ${where.row}`);
+  if (where.row !== undefined) parts.push(where.row === 0 ? "header" : `row ${where.row}${where.line !== undefined ? ` (line ${where.line})` : ""}`);
   if (where.column !== undefined) parts.push(`column '${shorten(where.column, 60)}'`);
   return parts.length ? parts.join(", ") + ": " : "";
 }
@@ -57,4 +59,16 @@ export function shorten(text: string, max = 60): string {
     return code < 256 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
   });
   return text.length > max ? `${shown}… (${text.length.toLocaleString("en-US")} characters)` : shown;
+}
+
+/**
+ * A size read from a file (a layer's units in a model config): a whole number from 1 to `max`,
+ * else an InputError naming `where` and `field` (e.g. `config.dense must be a whole number from
+ * 1 to 4,096, got 2000000000`), so an absurd value is a message, not a RangeError deep inside.
+ */
+export function checkSize(value: unknown, field: string, where: InputLocation, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InputError(`${field} must be a whole number from 1 to ${max.toLocaleString("en-US")}, got ${shorten(JSON.stringify(value) ?? String(value), 40)}`, where);
+  }
+  return value;
 }

@@ -1,4 +1,5 @@
 import { InputError } from "./errors";
+import { mulberry32 } from "./random";
 
 /** Rank metrics of a scored, labelled set. */
 export interface RankMetrics {
@@ -94,6 +95,186 @@ export function rankMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>
     rocAuc: area / (c.positives * c.negatives),
     averagePrecision: ap,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap of average precision over rows
+// ---------------------------------------------------------------------------------------------
+
+/** A scored, labelled set sorted once, for average precision under many row weightings. */
+export interface RankedScores {
+  /** Row indices by descending score, shape=(n,). */
+  order: Uint32Array;
+  /** Label (1 / 0) of order[k], shape=(n,). */
+  sortedLabels: Uint8Array;
+  /** 1 where order[k] is the last row of its score (a threshold closes), shape=(n,). */
+  groupEnd: Uint8Array;
+}
+
+/** Sorts `scores` (shape=(n,)) for {@link weightedAveragePrecision}; `labels` 1 / 0, shape=(n,). */
+export function rankScores(labels: ArrayLike<number>, scores: ArrayLike<number>): RankedScores {
+  checkInputs(labels, scores);
+  const n = scores.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => scores[b]! - scores[a]!);
+  const groupEnd = new Uint8Array(n);
+  for (let k = 0; k < n; k++) groupEnd[k] = k === n - 1 || scores[order[k + 1]!] !== scores[order[k]!] ? 1 : 0;
+  return { order, sortedLabels: Uint8Array.from(order, (i) => labels[i]!), groupEnd };
+}
+
+/**
+ * Average precision (step-wise, as {@link rankMetrics}) of a ranked set in which row i counts
+ * `weights[i]` times (shape=(n,); e.g. how often a bootstrap resample drew it): with integer
+ * weights, exactly the AP of the set with each row repeated that often. NaN without positive
+ * weight. `positiveWeight`, the sum of the positives' weights, may be given when known.
+ */
+export function weightedAveragePrecision(ranked: RankedScores, weights: ArrayLike<number>, positiveWeight?: number): number {
+  const { order, sortedLabels, groupEnd } = ranked;
+  const n = order.length;
+  let positives = positiveWeight ?? 0;
+  if (positiveWeight === undefined) for (let k = 0; k < n; k++) if (sortedLabels[k] === 1) positives += weights[order[k]!]!;
+  if (!(positives > 0)) return NaN;
+  let tp = 0, fp = 0, prevTp = 0, sum = 0;
+  for (let k = 0; k < n; k++) {
+    // Branch-free accumulation: this loop runs n times per model and resample.
+    const w = weights[order[k]!]!;
+    const positive = w * sortedLabels[k]!;
+    tp += positive;
+    fp += w - positive;
+    if (groupEnd[k] === 1 && tp > prevTp) {
+      sum += (tp - prevTp) * (tp / (tp + fp));
+      prevTp = tp;
+    }
+  }
+  return sum / positives;
+}
+
+/** Options of {@link bootstrapAveragePrecision}. */
+export interface BootstrapOptions {
+  /** Resamples (default 1,000). */
+  resamples?: number;
+  /** Seed of the resampling (default 1). */
+  seed?: number;
+  /**
+   * Also resample each model's score sets (e.g. its training seeds) with replacement in every
+   * resample, so that the interval covers the variation over seeds as well as over rows
+   * (default false: every resample averages all of them).
+   */
+  resampleScoreSets?: boolean;
+}
+
+/** What {@link bootstrapAveragePrecision} returns. */
+export interface AveragePrecisionBootstrap {
+  resamples: number;
+  seed: number;
+  resampleScoreSets: boolean;
+  /** Rows, positives. */
+  n: number;
+  positives: number;
+  /** Per model: its AP on the rows (the mean over its score sets, e.g. seeds). */
+  observed: Record<string, number>;
+  /** Per model: the same on each resample, shape=(resamples,). */
+  samples: Record<string, Float64Array>;
+}
+
+/**
+ * A paired, stratified bootstrap of average precision over rows: each resample draws the
+ * positives with replacement among the positives and the negatives among the negatives (so the
+ * share of positives stays that of the set), and every model is scored on the same resample —
+ * differences between models are paired by row. A model may have several score sets (e.g. one
+ * per training seed, each shape=(n,)): its value is the mean AP over them, on the rows and on each
+ * resample; with `resampleScoreSets` each resample averages a draw of them with replacement
+ * instead, so the interval covers the variation over seeds too. `labels` 1 / 0, shape=(n,).
+ */
+export function bootstrapAveragePrecision(
+  labels: ArrayLike<number>,
+  models: Record<string, readonly ArrayLike<number>[]>,
+  opts: BootstrapOptions = {},
+): AveragePrecisionBootstrap {
+  const resamples = opts.resamples ?? 1000;
+  const seed = opts.seed ?? 1;
+  if (!Number.isInteger(resamples) || resamples < 1) throw new InputError(`resamples must be a positive integer, got ${resamples}`);
+  const n = labels.length;
+  const positiveRows: number[] = [];
+  const negativeRows: number[] = [];
+  for (let i = 0; i < n; i++) (labels[i] === 1 ? positiveRows : negativeRows).push(i);
+  if (positiveRows.length === 0 || negativeRows.length === 0) {
+    throw new InputError(`need positives and negatives to bootstrap, got ${positiveRows.length} positives and ${negativeRows.length} negatives`);
+  }
+  const ranked: Record<string, RankedScores[]> = {};
+  for (const [name, sets] of Object.entries(models)) {
+    if (sets.length === 0) throw new InputError(`model '${name}' has no scores`);
+    ranked[name] = sets.map((scores, k) => {
+      if (scores.length !== n) throw new InputError(`model '${name}' score set ${k}: ${scores.length} scores for ${n} rows`);
+      return rankScores(labels, scores);
+    });
+  }
+  // Stratified resamples keep the positives' total weight: the number of positives.
+  const meanAp = (sets: RankedScores[], weights: ArrayLike<number>) => sets.reduce((a, r) => a + weightedAveragePrecision(r, weights, positiveRows.length), 0) / sets.length;
+  const ones = new Float64Array(n).fill(1);
+  const observed: Record<string, number> = {};
+  const samples: Record<string, Float64Array> = {};
+  for (const name of Object.keys(ranked)) {
+    observed[name] = meanAp(ranked[name]!, ones);
+    samples[name] = new Float64Array(resamples);
+  }
+  const random = mulberry32(seed);
+  const weights = new Int32Array(n);
+  const resampleSets = opts.resampleScoreSets ?? false;
+  for (let b = 0; b < resamples; b++) {
+    weights.fill(0);
+    for (const rows of [positiveRows, negativeRows]) {
+      for (let k = 0; k < rows.length; k++) weights[rows[Math.floor(random() * rows.length)]!]! += 1;
+    }
+    for (const name of Object.keys(ranked)) {
+      const sets = ranked[name]!;
+      if (!resampleSets || sets.length === 1) {
+        samples[name]![b] = meanAp(sets, weights);
+        continue;
+      }
+      const aps = sets.map((r) => weightedAveragePrecision(r, weights, positiveRows.length));
+      let sum = 0;
+      for (let k = 0; k < sets.length; k++) sum += aps[Math.floor(random() * sets.length)]!;
+      samples[name]![b] = sum / sets.length;
+    }
+  }
+  return { resamples, seed, resampleScoreSets: resampleSets, n, positives: positiveRows.length, observed, samples };
+}
+
+/**
+ * The central `level` interval of `values` (default 0.95: the 2.5th and 97.5th percentiles),
+ * percentiles interpolated linearly between order statistics (numpy's default).
+ */
+export function percentileInterval(values: ArrayLike<number>, level = 0.95): [number, number] {
+  if (values.length === 0) throw new InputError("percentile interval of no values");
+  if (!(level > 0 && level < 1)) throw new InputError(`level must be in (0, 1), got ${level}`);
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => {
+    const h = (sorted.length - 1) * q;
+    const lo = Math.floor(h);
+    return sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!);
+  };
+  return [at((1 - level) / 2), at((1 + level) / 2)];
+}
+
+/** A difference of AP between two models of one bootstrap, with its percentile interval. */
+export interface BootstrapDifference {
+  a: string;
+  b: string;
+  /** AP(a) − AP(b) on the rows. */
+  difference: number;
+  /** The central 95% interval of AP(a) − AP(b) over the resamples. */
+  lo: number;
+  hi: number;
+}
+
+/** AP(a) − AP(b) of a {@link bootstrapAveragePrecision} with its paired percentile interval. */
+export function bootstrapDifference(boot: AveragePrecisionBootstrap, a: string, b: string, level = 0.95): BootstrapDifference {
+  for (const m of [a, b]) if (!(m in boot.samples)) throw new InputError(`no model '${m}' in the bootstrap (models: ${Object.keys(boot.samples).join(", ")})`);
+  const sa = boot.samples[a]!, sb = boot.samples[b]!;
+  const [lo, hi] = percentileInterval(sa.map((x, i) => x - sb[i]!), level);
+  return { a, b, difference: boot.observed[a]! - boot.observed[b]!, lo, hi };
 }
 
 /** Points of the ROC curve, one per distinct threshold, starting at (0, 0): each field shape=(distinct scores + 1,). */

@@ -4,19 +4,23 @@ import * as path from "node:path";
 import { InputError } from "../errors";
 import { dataPath, displayPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
 import { writeFileAtomic } from "../io/files";
-import { formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
+import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
 import { initBackend } from "../ops/backend";
 import { formatDuration } from "../progress";
 import type { EpochRecord } from "../training/checkpoint";
 import { strideSubset, SubsetOptions } from "./evaluation";
+import { PaperTrainTable, readPaperTrainTable } from "./paperTable";
 import { PUBLISHED_MODELS, publishedModelPath, testSetPath } from "./paths";
+import { POSITIVE_ROWS_FILE, writePositiveRows } from "./positiveRows";
 import { openScorer, PairScorer } from "./scorer";
 import { readLeakGuard, splitChr1Positives, SPLIT_FILES, SplitSummary, writeSplit } from "./split";
 import { LabelledPairs, readPairTable } from "./tables";
+import { iterativePositiveRows } from "./trainIterative";
+import { standardStepsPerEpoch } from "./trainStandard";
 
 /**
- * The binding experiment of the model_train_lock notebook (issue: does iterative training match
- * a model trained on 5× more positives?): the chr1 split, every training configuration over
+ * The binding experiment of the model_train_lock notebook (does iterative training match a
+ * model trained on 5× more positives?): the chr1 split, every training configuration over
  * several seeds, and every model — ours, the published ones and the seed-match baseline —
  * scored on the same held-out rows and on the CLASH test sets.
  *
@@ -24,6 +28,12 @@ import { LabelledPairs, readPairTable } from "./tables";
  * thread each: on two cores that trains about 1.6× faster than one process on both), each into
  * its own folder with checkpoints, so the notebook shows the commands a user would type and an
  * interrupted experiment resumes. Scores are cached next to each model.
+ *
+ * The paper's own setting (option `paperTable`, when the original's training table is present):
+ * the same configurations, workers, checkpoints and cached scores, but every model trains on
+ * that table (the ENCORI positives outside chr1; its miRNAs re-paired with its sites as
+ * negatives) and every model is scored on the published chr1 scan and miRNA-negative test sets,
+ * as the paper did; no split, no CLASH data.
  */
 
 /** One training configuration. */
@@ -44,6 +54,18 @@ export interface BindingConfig {
   maxRatio?: number;
   /** Train on the CLASH training positives too (leak-guarded against the held-out chr1 sequence). */
   withClash?: boolean;
+  /**
+   * standard, a control: train on exactly the positives that the run of this (iterative, chr1-only)
+   * configuration with the same seed trained on (`--positive-rows` of its positive_rows.tsv);
+   * `positives` must be unset. The run starts once that one has finished.
+   */
+  positivesFrom?: string;
+  /**
+   * standard, a control: as many gradient steps as the run of this configuration with the same
+   * seed took — `epochs` becomes round(its steps / steps per epoch), at least 1 (so the steps
+   * match to within half an epoch); `epochs` must be unset. Starts once that run has finished.
+   */
+  stepsFrom?: string;
 }
 
 /** Options of {@link runBindingExperiment}. */
@@ -64,6 +86,24 @@ export interface BindingExperimentOptions {
   threadsPerWorker?: number;
   /** Progress lines (default stderr). */
   progress?: (line: string) => void;
+  /**
+   * The paper's setting: train on the original's training table in this file (see
+   * paperTable.ts: locatePaperTable) instead of the chr1 split, and score on the published chr1
+   * test sets. `splitSeed`, `heldOutSubset` and `clashSubset` do not apply; `withClash`
+   * configurations are refused. Default: the chr1 split.
+   */
+  paperTable?: string;
+  /** Paper setting: which rows of the chr1 scan and miRNA-negative test sets are scored (default: all of them). */
+  testSubset?: SubsetOptions;
+  /**
+   * A paired bootstrap of average precision over the rows of the held-out test sets (in the
+   * paper setting: of the chr1 test sets)
+   * ({@link bootstrapAveragePrecision}): every configuration (its seed-mean AP), every published
+   * model ("published <name>") and the seed baseline ("seed-match baseline") on the same
+   * resamples; with `resampleScoreSets`, each configuration's seeds are resampled too. Results
+   * only (not written to results.json).
+   */
+  bootstrap?: { resamples: number; seed: number; resampleScoreSets?: boolean };
 }
 
 /** Metrics of one model on one test set. */
@@ -86,8 +126,10 @@ export interface TrainedModel {
   dir: string;
   command: string[];
   seconds: number;
+  /** Gradient steps the run took (the sum over its history). */
+  steps: number;
   /** What training.json says: history, positivesUsed, distinctNegatives, stoppedBy, … */
-  log: { history: EpochRecord[]; positivesUsed?: number; negativesUsed?: number; distinctNegatives?: number; stoppedBy?: string; seconds: number; backend: string };
+  log: { history: EpochRecord[]; positivesUsed?: number; negativesUsed?: number; distinctNegatives?: number; stoppedBy?: string; seconds: number; backend: string; options?: Record<string, unknown>; sources?: { file: string; rows: number; positives: number }[] };
 }
 
 /** Mean ± sd over seeds of one configuration on one test set. */
@@ -98,6 +140,8 @@ export interface BindingSummaryRow {
   rocAuc: MeanSd;
   averagePrecision: MeanSd;
   positivesUsed: MeanSd | null;
+  /** Gradient steps of training, over seeds. */
+  steps: MeanSd;
 }
 
 /** What results.json holds. */
@@ -109,8 +153,33 @@ export interface BindingExperimentResults {
   trained: TrainedModel[];
   scores: BindingScore[];
   summary: BindingSummaryRow[];
+  /** Per held-out test set, with {@link BindingExperimentOptions.bootstrap}: the AP bootstrap. */
+  bootstrap?: (AveragePrecisionBootstrap & { testSet: string })[];
   seconds: number;
   date: string;
+}
+
+/** What an experiment in either setting reports (results.json): test sets, runs, scores and their summary. */
+export type ExperimentResultsCommon = Omit<BindingExperimentResults, "split" | "training">;
+
+/** The original's training table as the paper-setting experiment used it. */
+export interface PaperTableSummary {
+  /** The table, as given (absolute path). */
+  file: string;
+  sha256: string;
+  rows: number;
+  /** Distinct miRNAs: the pool the negatives are drawn from. */
+  families: number;
+  /** Rows per chromosome. */
+  chromosomes: Record<string, number>;
+  /** The rows of the chr1 test sets scored (null: all). */
+  testSubset: SubsetOptions | null;
+}
+
+/** What results.json holds in the paper's setting. */
+export interface PaperExperimentResults extends ExperimentResultsCommon {
+  setting: "paper";
+  paper: PaperTableSummary;
 }
 
 /**
@@ -120,6 +189,32 @@ export interface BindingExperimentResults {
  */
 export function bindingExperimentDir(p: Profile = profile()): string {
   return path.join(REPO_ROOT, "out", p === "full" ? "binding" : "binding-ci");
+}
+
+/**
+ * Where model_train_lock keeps the paper-setting experiment: `<repo>/out/binding-paper` for the
+ * full profile, `<repo>/out/binding-paper-ci` for the ci profile.
+ */
+export function paperExperimentDir(p: Profile = profile()): string {
+  return path.join(REPO_ROOT, "out", p === "full" ? "binding-paper" : "binding-paper-ci");
+}
+
+/**
+ * The folder of the paper-setting experiment holds models of one table only: records the
+ * table's sha256 in `outDir/paper-table.json` on first use and refuses another table later
+ * (resuming would mix models trained on different data).
+ */
+function claimPaperFolder(outDir: string, table: PaperTrainTable): void {
+  const record = path.join(outDir, "paper-table.json");
+  if (fs.existsSync(record)) {
+    const saved = JSON.parse(fs.readFileSync(record, "utf8")) as { sha256: string; file: string };
+    if (saved.sha256 !== table.sha256) {
+      throw new InputError(`holds models trained on another table (${saved.file}, sha256 ${saved.sha256}) than ${table.file} (sha256 ${table.sha256}); remove the folder or choose another outDir`, { file: outDir });
+    }
+    return;
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  writeFileAtomic(record, JSON.stringify({ file: table.file, sha256: table.sha256, rows: table.mirnas.length }, null, 1) + "\n");
 }
 
 /** The CLASH (miRBind) tables under the data folder. */
@@ -135,8 +230,20 @@ function cliCommand(): string[] {
     : [process.execPath, path.join(LIB_ROOT, "bin", "mirna-dl.js")];
 }
 
-/** The `mirna-dl train` arguments of a configuration and seed. */
-export function trainArguments(config: BindingConfig, seed: number, tables: { chr1: string; clash: string; splitDir: string }, outDir: string): string[] {
+/** What a control configuration takes from the run it follows (see {@link BindingConfig.positivesFrom}, `stepsFrom`). */
+export interface ResolvedControl {
+  /** The positive-rows file (positivesFrom). */
+  positiveRows?: string;
+  /** Epochs (stepsFrom). */
+  epochs?: number;
+}
+
+/**
+ * The `mirna-dl train` arguments of a configuration and seed. `tables.chr1` is the training
+ * table: the chr1 split's training positives, or in the paper's setting the original's table.
+ * `control`: what a control configuration resolved.
+ */
+export function trainArguments(config: BindingConfig, seed: number, tables: { chr1: string; clash: string; splitDir: string }, outDir: string, control: ResolvedControl = {}): string[] {
   const args = ["train", "--mode", config.mode, "--seed", String(seed), "--out", outDir, "--resume", "-q"];
   const add = (flag: string, value: number | string | undefined) => {
     if (value !== undefined) args.push(flag, String(value));
@@ -145,8 +252,9 @@ export function trainArguments(config: BindingConfig, seed: number, tables: { ch
   if (config.withClash) add("--leak-guard", tables.splitDir);
   if (config.mode === "standard") {
     add("--positives", config.positives);
+    add("--positive-rows", control.positiveRows);
     add("--ratio", config.ratio);
-    add("--epochs", config.epochs);
+    add("--epochs", control.epochs ?? config.epochs);
   } else {
     add("--variant", config.variant ?? "improved");
     add("--iterations", config.iterations);
@@ -184,13 +292,17 @@ async function readSubset(file: string, name: string, subset: SubsetOptions | un
   return subset ? strideSubset(all, subset) : all;
 }
 
-/** Scores `set` with `scorer`, cached in `cacheDir` (the scores as float32, keyed by the set's name and size). */
-async function cachedScores(scorer: PairScorer, set: LabelledPairs, cacheDir: string): Promise<Float32Array> {
+/**
+ * Scores `set` with `scorer`, cached in `cacheDir` (the scores as float32, keyed by the set's name
+ * and size). With no scorer, the cached scores must exist.
+ */
+async function cachedScores(scorer: PairScorer | null, set: LabelledPairs, cacheDir: string): Promise<Float32Array> {
   const file = path.join(cacheDir, `scores-${set.name.replace(/[^A-Za-z0-9_-]+/g, "_")}-${set.labels.length}.f32`);
   if (fs.existsSync(file)) {
     const bytes = fs.readFileSync(file);
     if (bytes.length === set.labels.length * 4) return new Float32Array(new Uint8Array(bytes).buffer);
   }
+  if (!scorer) throw new Error(`no cached scores ${file}`);
   const scores = await scorer.score(set.mirnas, set.sites, { batchSize: 512 });
   writeFileAtomic(file, Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength));
   return scores;
@@ -201,19 +313,33 @@ async function cachedScores(scorer: PairScorer, set: LabelledPairs, cacheDir: st
  * configuration × seed trained by worker processes (skipped when its model exists), every
  * model scored on the held-out scan and miRNA-neg sets and the CLASH test sets, the published
  * models and the seed baseline on the same rows; mean ± sd over seeds; `outDir/results.json`.
+ * With `paperTable`: no split; every configuration × seed trains on that table and every model
+ * is scored on the chr1 scan and miRNA-neg test sets (`testSubset` of their rows).
  */
-export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults> {
+export async function runBindingExperiment(opts: BindingExperimentOptions & { paperTable: string }): Promise<PaperExperimentResults>;
+export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults>;
+export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults | PaperExperimentResults> {
   const started = performance.now();
   const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
   if (opts.seeds.length === 0) throw new InputError("no seeds");
   const names = opts.configs.map((c) => c.name);
   if (new Set(names).size !== names.length) throw new InputError(`configuration names must be distinct: ${names.join(", ")}`);
   const splitDir = path.join(opts.outDir, "split");
+  const paperFile = opts.paperTable === undefined ? null : path.resolve(opts.paperTable);
+  if (paperFile !== null && opts.configs.some((c) => c.withClash)) {
+    throw new InputError(`the paper's setting trains on the original's table only; drop the withClash configurations (${opts.configs.filter((c) => c.withClash).map((c) => c.name).join(", ")})`);
+  }
 
-  // The split, once.
-  let split: SplitSummary;
+  // The split, once (chr1 setting); or the original's table, validated (paper setting).
+  let split: SplitSummary | null = null;
+  let paper: PaperTableSummary | null = null;
   const summaryFile = path.join(splitDir, SPLIT_FILES.summary);
-  if (fs.existsSync(summaryFile) && Object.values(SPLIT_FILES).every((f) => fs.existsSync(path.join(splitDir, f)))) {
+  if (paperFile !== null) {
+    const table = await readPaperTrainTable(paperFile);
+    claimPaperFolder(opts.outDir, table);
+    paper = { file: paperFile, sha256: table.sha256, rows: table.mirnas.length, families: table.families, chromosomes: table.chromosomes, testSubset: opts.testSubset ?? null };
+    progress(`training table: ${displayPath(paperFile)}, ${paper.rows} positives on ${Object.keys(paper.chromosomes).length} chromosomes (no chr1), ${paper.families} miRNA families`);
+  } else if (fs.existsSync(summaryFile) && Object.values(SPLIT_FILES).every((f) => fs.existsSync(path.join(splitDir, f)))) {
     split = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as SplitSummary;
     progress(`split: found in ${displayPath(splitDir)}`);
   } else {
@@ -224,9 +350,9 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     const made = splitChr1Positives({ scan: await read(testSetPath("scan")), mirnaNeg: await read(testSetPath("mirnaNeg")) }, { seed: opts.splitSeed });
     writeSplit(made, splitDir);
     split = made.summary;
-    progress(`split: ${split.trainPositives} training and ${split.heldOutPositives} held-out positives (${split.clusters} clusters) written to ${splitDir}`);
+    progress(`split: ${split.trainPositives} training and ${split.heldOutPositives} held-out positives (${split.clusters} clusters) written to ${displayPath(splitDir)}`);
   }
-  const chr1Train = path.join(splitDir, SPLIT_FILES.train);
+  const chr1Train = paperFile ?? path.join(splitDir, SPLIT_FILES.train);
   const clashTrain = clashPath("train");
   let clashPositives = 0;
   let clashDropped = 0;
@@ -240,41 +366,84 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     }
   }
 
-  // Training: longest jobs first, `workers` at a time.
+  // Training: longest jobs first, `workers` at a time; a control starts once the run it follows has finished.
+  checkControls(opts.configs);
   const jobs = opts.configs.flatMap((config) => opts.seeds.map((seed) => ({ config, seed, dir: path.join(opts.outDir, config.name, `seed-${seed}`) })));
-  const weight = (c: BindingConfig) => (c.mode === "standard" ? (c.positives ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10) : (c.iterations ?? 28) * 10_000);
+  const dirOf = (config: string, seed: number) => path.join(opts.outDir, config, `seed-${seed}`);
+  const readLog = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "training.json"), "utf8")) as TrainedModel["log"];
+  const byName = new Map(opts.configs.map((c) => [c.name, c]));
+  const weight = (c: BindingConfig): number => {
+    if (c.positivesFrom) {
+      const from = byName.get(c.positivesFrom)!;
+      return (from.iterations ?? 28) * (from.positivesPerIteration ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10);
+    }
+    if (c.stepsFrom) return weight(byName.get(c.stepsFrom)!);
+    return c.mode === "standard" ? (c.positives ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10) : (c.iterations ?? 28) * 10_000;
+  };
+  /** What a control takes from the finished run it follows (that run's folder holds its log). */
+  const resolve = (config: BindingConfig, seed: number): ResolvedControl => {
+    const control: ResolvedControl = {};
+    if (config.positivesFrom) control.positiveRows = positiveRowsOf(dirOf(config.positivesFrom, seed), readLog(dirOf(config.positivesFrom, seed)), seed);
+    if (config.stepsFrom) {
+      const steps = stepsOf(readLog(dirOf(config.stepsFrom, seed)));
+      const positives = config.positives ?? 1000;
+      control.epochs = Math.max(1, Math.round(steps / standardStepsPerEpoch(positives, config.ratio ?? 10)));
+    }
+    return control;
+  };
+  const dependsOn = (c: BindingConfig) => [c.positivesFrom, c.stepsFrom].filter((x): x is string => x !== undefined);
   const queue = [...jobs].sort((a, b) => weight(b.config) - weight(a.config));
   const command = cliCommand();
   const trainingStarted = performance.now();
+  const finished = new Set<string>();
+  let waiting: (() => void)[] = [];
   let done = 0;
   const worker = async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      const model = path.join(job.dir, "model", "model.json");
-      const log = path.join(job.dir, "training.json");
-      if (fs.existsSync(model) && fs.existsSync(log)) {
-        done++;
+    while (queue.length > 0) {
+      const next = queue.findIndex((j) => dependsOn(j.config).every((d) => finished.has(`${d}/${j.seed}`)));
+      if (next < 0) {
+        await new Promise<void>((wake) => waiting.push(wake));
         continue;
       }
-      const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir);
-      const t0 = performance.now();
-      await runWorker([...command, ...args], path.join(job.dir, "train.log"), opts.threadsPerWorker ?? 1);
+      const job = queue.splice(next, 1)[0]!;
+      const model = path.join(job.dir, "model", "model.json");
+      const log = path.join(job.dir, "training.json");
+      if (!(fs.existsSync(model) && fs.existsSync(log))) {
+        const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir, resolve(job.config, job.seed));
+        const t0 = performance.now();
+        await runWorker([...command, ...args], path.join(job.dir, "train.log"), opts.threadsPerWorker ?? 1);
+        progress(`trained ${job.config.name} seed ${job.seed} in ${formatDuration((performance.now() - t0) / 1000)} (${done + 1}/${jobs.length}; ${formatDuration((performance.now() - trainingStarted) / 1000)} so far)`);
+      }
       done++;
-      progress(`trained ${job.config.name} seed ${job.seed} in ${formatDuration((performance.now() - t0) / 1000)} (${done}/${jobs.length}; ${formatDuration((performance.now() - trainingStarted) / 1000)} so far)`);
+      finished.add(`${job.config.name}/${job.seed}`);
+      const wake = waiting;
+      waiting = [];
+      wake.forEach((w) => w());
     }
+    // Whoever still waits has nothing left to wait for.
+    const wake = waiting;
+    waiting = [];
+    wake.forEach((w) => w());
   };
   await Promise.all(Array.from({ length: Math.min(opts.workers ?? 2, jobs.length) }, worker));
   const trained: TrainedModel[] = jobs.map((job) => {
-    const log = JSON.parse(fs.readFileSync(path.join(job.dir, "training.json"), "utf8")) as TrainedModel["log"];
-    return { config: job.config.name, seed: job.seed, dir: job.dir, command: ["mirna-dl", ...trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir)], seconds: log.seconds, log };
+    const log = readLog(job.dir);
+    const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir, resolve(job.config, job.seed));
+    return { config: job.config.name, seed: job.seed, dir: job.dir, command: ["mirna-dl", ...args], seconds: log.seconds, steps: stepsOf(log), log };
   });
 
-  // Evaluation.
-  const testSets = [
-    await readSubset(path.join(splitDir, SPLIT_FILES.heldOutScan), "held-out scan", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
-    await readSubset(path.join(splitDir, SPLIT_FILES.heldOutMirnaNeg), "held-out miRNA-neg", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
-    await readSubset(clashPath("test_1_1"), "CLASH 1:1", opts.clashSubset),
-    await readSubset(clashPath("test_1_10"), "CLASH 1:10", opts.clashSubset),
-  ];
+  // Evaluation: the paper's chr1 test sets, or the held-out rows of the split and CLASH.
+  const testSets = paperFile !== null
+    ? [
+      await readSubset(testSetPath("scan"), "chr1 scan", opts.testSubset),
+      await readSubset(testSetPath("mirnaNeg"), "chr1 miRNA-neg", opts.testSubset),
+    ]
+    : [
+      await readSubset(path.join(splitDir, SPLIT_FILES.heldOutScan), "held-out scan", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
+      await readSubset(path.join(splitDir, SPLIT_FILES.heldOutMirnaNeg), "held-out miRNA-neg", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
+      await readSubset(clashPath("test_1_1"), "CLASH 1:1", opts.clashSubset),
+      await readSubset(clashPath("test_1_10"), "CLASH 1:10", opts.clashSubset),
+    ];
   await initBackend();
   const scores: BindingScore[] = [];
   const score = async (scorer: PairScorer, meta: Omit<BindingScore, "testSet" | "n" | "positives" | "rocAuc" | "averagePrecision">, cacheDir: string) => {
@@ -311,30 +480,93 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
         config: config.name, testSet: set.name, seeds: rows.length,
         rocAuc: meanSd(rows.map((r) => r.rocAuc)), averagePrecision: meanSd(rows.map((r) => r.averagePrecision)),
         positivesUsed: used.length ? meanSd(used) : null,
+        steps: meanSd(trained.filter((t) => t.config === config.name).map((t) => t.steps)),
       };
     }),
   );
-  const results: BindingExperimentResults = {
-    split,
-    training: { chr1Positives: split.trainPositives, clashPositives, clashDroppedAsLeaks: clashDropped },
+  const common: ExperimentResultsCommon = {
     testSets: testSets.map((s) => ({ name: s.name, n: s.labels.length, positives: s.labels.reduce((a, b) => a + b, 0) })),
     trained, scores, summary,
-    seconds: (performance.now() - started) / 1000,
+    seconds: 0,
     date: new Date().toISOString(),
   };
-  writeFileAtomic(path.join(opts.outDir, "results.json"), JSON.stringify(results, null, 1) + "\n");
+  const results: BindingExperimentResults | PaperExperimentResults = paper !== null
+    ? { setting: "paper", paper, ...common }
+    : { split: split!, training: { chr1Positives: split!.trainPositives, clashPositives, clashDroppedAsLeaks: clashDropped }, ...common };
+  writeFileAtomic(path.join(opts.outDir, "results.json"), JSON.stringify({ ...results, seconds: (performance.now() - started) / 1000 }, null, 1) + "\n");
+  if (opts.bootstrap) {
+    const b0 = performance.now();
+    results.bootstrap = [];
+    for (const set of testSets.filter((t) => paper !== null || t.name.startsWith("held-out"))) {
+      const models: Record<string, Float32Array[]> = {};
+      for (const config of opts.configs) {
+        models[config.name] = await Promise.all(trained.filter((t) => t.config === config.name).map((t) => cachedScores(null, set, t.dir)));
+      }
+      for (const name of PUBLISHED_MODELS) models[`published ${name}`] = [await cachedScores(null, set, path.join(opts.outDir, "published", name))];
+      models["seed-match baseline"] = [await cachedScores(null, set, path.join(opts.outDir, "published", "seed-match"))];
+      results.bootstrap.push({ testSet: set.name, ...bootstrapAveragePrecision(set.labels, models, opts.bootstrap) });
+    }
+    progress(`bootstrap: ${opts.bootstrap.resamples} resamples of the held-out rows${opts.bootstrap.resampleScoreSets ? " and of each configuration's seeds" : ""} (seed ${opts.bootstrap.seed}) in ${formatDuration((performance.now() - b0) / 1000)}`);
+  }
+  results.seconds = (performance.now() - started) / 1000;
   return results;
 }
 
-/** A results table row per configuration (and published model / baseline): mean ± sd of AP and ROC-AUC per test set. */
-export function bindingResultsTable(results: BindingExperimentResults): Record<string, string | number>[] {
+/** Gradient steps of a training log: the sum of its history's steps. */
+function stepsOf(log: TrainedModel["log"]): number {
+  return log.history.reduce((a, h) => a + (typeof h.steps === "number" ? h.steps : 0), 0);
+}
+
+/**
+ * The positive-rows file of the iterative run in `dir` (seed `seed`). Runs trained before
+ * `mirna-dl train` recorded it have none: it is written from the log with the trainer's own
+ * order ({@link iterativePositiveRows}; the run's training positives are those of its one table).
+ */
+function positiveRowsOf(dir: string, log: TrainedModel["log"], seed: number): string {
+  const file = path.join(dir, POSITIVE_ROWS_FILE);
+  if (fs.existsSync(file)) return file;
+  const sources = log.sources ?? [];
+  if (sources.length !== 1 || log.options?.["leak-guard"] !== undefined || typeof log.positivesUsed !== "number") {
+    throw new InputError(`${displayPath(dir)}: no ${POSITIVE_ROWS_FILE}, and its training log does not say which positives it used (one table, no leak guard, positivesUsed)`);
+  }
+  writePositiveRows(file, iterativePositiveRows(sources[0]!.positives, seed, log.positivesUsed));
+  return file;
+}
+
+/**
+ * Checks the control configurations (positivesFrom, stepsFrom): standard, following a
+ * configuration of the experiment that is not a control itself (positivesFrom: an iterative one
+ * without CLASH), without the option they set. An InputError names the configuration.
+ */
+export function checkControls(configs: readonly BindingConfig[]): void {
+  const byName = new Map(configs.map((c) => [c.name, c]));
+  for (const c of configs) {
+    for (const [field, from] of [["positivesFrom", c.positivesFrom], ["stepsFrom", c.stepsFrom]] as const) {
+      if (from === undefined) continue;
+      const source = byName.get(from);
+      if (c.mode !== "standard") throw new InputError(`${c.name}: ${field} goes with mode "standard"`);
+      if (!source) throw new InputError(`${c.name}: ${field} names '${from}', which is not a configuration of this experiment (${[...byName.keys()].join(", ")})`);
+      if (source.positivesFrom || source.stepsFrom) throw new InputError(`${c.name}: ${field} names '${from}', itself a control`);
+      if (field === "positivesFrom" && (source.mode !== "iterative" || source.withClash)) throw new InputError(`${c.name}: positivesFrom needs an iterative configuration without CLASH, '${from}' is not`);
+    }
+    if (c.positivesFrom && (c.positives !== undefined || c.withClash)) throw new InputError(`${c.name}: positivesFrom takes the positives; do not give positives or withClash`);
+    if (c.stepsFrom && c.epochs !== undefined) throw new InputError(`${c.name}: stepsFrom sets the epochs; do not give epochs`);
+  }
+}
+
+/**
+ * A results table row per configuration (and published model / baseline): mean ± sd of AP and
+ * ROC-AUC per test set. `labels` renames configurations for display (e.g. best → "iterative_improved + CLASH").
+ */
+export function bindingResultsTable(results: ExperimentResultsCommon, labels: Record<string, string> = {}): Record<string, string | number>[] {
   const sets = results.testSets.map((s) => s.name);
   const rows: Record<string, string | number>[] = [];
   const configs = [...new Set(results.summary.map((s) => s.config))];
   for (const config of configs) {
-    const row: Record<string, string | number> = { model: config };
+    const row: Record<string, string | number> = { model: labels[config] ?? config };
     const first = results.summary.find((s) => s.config === config)!;
     row["positives used"] = first.positivesUsed ? formatMeanSd(first.positivesUsed, 0) : "—";
+    row["gradient steps"] = formatMeanSd(first.steps, 0);
     for (const set of sets) {
       const s = results.summary.find((r) => r.config === config && r.testSet === set)!;
       row[`${set} AP`] = formatMeanSd(s.averagePrecision);
@@ -343,7 +575,7 @@ export function bindingResultsTable(results: BindingExperimentResults): Record<s
     rows.push(row);
   }
   for (const model of [...new Set(results.scores.filter((s) => s.seed === null).map((s) => s.model))]) {
-    const row: Record<string, string | number> = { model: model === "seed-match" ? "seed-match baseline" : `published ${model}`, "positives used": "—" };
+    const row: Record<string, string | number> = { model: model === "seed-match" ? "seed-match baseline" : `published ${model}`, "positives used": "—", "gradient steps": "—" };
     for (const set of sets) {
       const s = results.scores.find((r) => r.model === model && r.testSet === set)!;
       row[`${set} AP`] = s.averagePrecision.toFixed(4);

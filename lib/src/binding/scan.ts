@@ -1,9 +1,8 @@
 import * as fs from "node:fs";
-import { StringDecoder } from "node:string_decoder";
 import * as zlib from "node:zlib";
 import { InputError, shorten } from "../errors";
-import { readFasta } from "../io/fasta";
-import { binaryFileKind, gzipError, isGzip, readError } from "../io/files";
+import { notUtf8Error, readFasta } from "../io/fasta";
+import { binaryFileKind, gzipError, invalidUtf8Offset, isGzip, readError } from "../io/files";
 import { PairScorer } from "./scorer";
 import { seedMatchClass, SeedMatchClass } from "./seedMatch";
 import { fitMirnaLength, MIRNA_LENGTH, reverseComplement, SITE_LENGTH } from "./sequences";
@@ -191,7 +190,31 @@ export async function* readTargetFasta(file: string): AsyncGenerator<TargetPiece
     raw.on("error", (e) => gunzip.destroy(e));
     stream = raw.pipe(gunzip);
   }
-  const decoder = new StringDecoder("utf8");
+  // fatal: bytes that are not UTF-8 (a name in Latin-1) are refused naming the line, not turned
+  // into U+FFFD; ignoreBOM false: a byte order mark at the start is dropped (as tables and --mirnas do)
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  /** The last bytes of the previous chunk: a character may continue in the next one. */
+  let tail: Buffer = Buffer.alloc(0);
+  /** The error for a chunk that does not decode: where its first bad byte is, on which line. */
+  const utf8Failure = (chunk: Buffer): InputError => {
+    // Start at a character boundary within the carried tail, so a character split over two chunks counts as one.
+    let from = 0;
+    while (from < tail.length && (tail[from]! & 0xc0) === 0x80) from++;
+    const bytes = Buffer.concat([tail.subarray(from), chunk]);
+    const carried = tail.length - from;
+    const found = invalidUtf8Offset(bytes);
+    const bad = found >= 0 ? found : Math.max(0, bytes.length - 1);
+    let lineNo = line;
+    let lineStart = -1;
+    for (let i = carried; i < bad; i++) {
+      if (bytes[i] === 0x0a) {
+        lineNo++;
+        lineStart = i + 1;
+      }
+    }
+    if (lineStart < 0 && atLineStart && !inHeader) lineStart = carried; // the chunk starts a line
+    return notUtf8Error(bytes, bad, file, lineNo, lineStart, inHeader);
+  };
   const names = new Map<string, number>();
   let line = 1;
   let atLineStart = true;
@@ -240,7 +263,13 @@ export async function* readTargetFasta(file: string): AsyncGenerator<TargetPiece
 
   try {
     for await (const chunk of stream) {
-      const text = decoder.write(chunk);
+      let text: string;
+      try {
+        text = decoder.decode(chunk, { stream: true });
+      } catch {
+        throw utf8Failure(chunk);
+      }
+      tail = chunk.subarray(Math.max(0, chunk.length - 3));
       const pieces: TargetPiece[] = [];
       /** Offset in `text` where each piece ends, for the progress. */
       const offsets: number[] = [];
@@ -291,7 +320,12 @@ export async function* readTargetFasta(file: string): AsyncGenerator<TargetPiece
       for (let i = 0; i < pieces.length; i++) yield { ...pieces[i]!, progress: progressAt(offsets[i]!) };
       consumed += chunk.length;
     }
-    const rest = decoder.end();
+    let rest: string;
+    try {
+      rest = decoder.decode();
+    } catch {
+      throw utf8Failure(Buffer.alloc(0));
+    }
     if (rest.length) {
       if (inHeader) header += rest;
       else {

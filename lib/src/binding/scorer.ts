@@ -5,7 +5,7 @@ import { InputError } from "../errors";
 import { binaryFileKind, readFileHead } from "../io/files";
 import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 import { loadKerasH5 } from "./kerasH5";
-import { loadTfjsModel } from "../io/tfjsModel";
+import { checkFiniteWeights, loadTfjsModel } from "../io/tfjsModel";
 import { predictScores, ScorePairsOptions } from "./predict";
 import { seedMatchScores } from "./seedMatch";
 
@@ -55,22 +55,32 @@ export async function openScorer(spec: string): Promise<PairScorer> {
     throw new InputError("model not found (give a Keras .h5 file, a tfjs model folder, or 'seed')", { file: spec });
   }
   if (/\.(h5|hdf5|keras)$/i.test(spec)) {
-    return modelScorer(await loadKerasH5(spec), path.basename(spec).replace(/\.[^.]+$/, ""), "keras-h5");
+    const model = await loadKerasH5(spec);
+    checked(model, () => checkFiniteWeights(model, spec));
+    return modelScorer(model, path.basename(spec).replace(/\.[^.]+$/, ""), "keras-h5");
   }
   const isFolder = fs.statSync(spec).isDirectory();
   if (isFolder || spec.endsWith(".json")) {
     const name = path.basename(isFolder ? spec : path.dirname(spec));
     const model = await loadTfjsModel(spec);
-    try {
+    checked(model, () => {
       checkBindingModel(model, spec);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+      checkFiniteWeights(model, spec);
+    });
     return modelScorer(model, name, "tfjs");
   }
   const kind = binaryFileKind(readHead(spec));
   throw new InputError(`unknown model type${kind ? ` (${kind})` : ""}: expected a Keras .h5 file, a tfjs model folder with model.json, or 'seed'`, { file: spec });
+}
+
+/** Runs `check`; when it throws, frees `model` first (the caller never gets it). */
+function checked(model: tf.LayersModel, check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 /** The first 16 bytes of a file (fewer when it is shorter; none when unreadable). */

@@ -1,6 +1,7 @@
 import pl from "nodejs-polars";
 import { InputError, shorten } from "../errors";
 import { readTsvChunks, readTsvTable, tableToFrame, TsvTable } from "../io/tsv";
+import { checkPaperChromosomes, checkPaperHeader, looksLikePaperTable, PAPER_CHROMOSOME_COLUMN, PAPER_LAYOUT_TITLE, PAPER_MIRNA_COLUMN, PAPER_SITE_COLUMN } from "./paperLayout";
 import { MIRNA_LENGTH, SITE_LENGTH, fitMirnaLength, normaliseSequence, validateSequence } from "./sequences";
 
 /**
@@ -18,15 +19,21 @@ export const PAIR_FORMATS = {
    * a mature miRNA of any length, always padded with N / cut to 20 nt as for miRBind.
    */
   mirbench: { mirna: "noncodingRNA", site: "gene", label: "label" },
+  /**
+   * The original work's training table (paperLayout.ts): exactly its 35 columns, every row a
+   * positive (it has no label column), miRNAs already 20 nt, no chr1 row. Errors name the row
+   * and its line.
+   */
+  paper: { mirna: PAPER_MIRNA_COLUMN, site: PAPER_SITE_COLUMN, label: "label" },
 } as const;
 export type PairFormat = keyof typeof PAIR_FORMATS;
 
 /** How each format is named in messages. */
-const FORMAT_TITLE: Record<PairFormat, string> = { lock: "lock", mirbind: "miRBind", mirbench: "miRBench" };
+const FORMAT_TITLE: Record<PairFormat, string> = { lock: "lock", mirbind: "miRBind", mirbench: "miRBench", paper: "paper" };
 
 /** True when the format's miRNAs are always padded with N / cut to 20 nt (miRBind, miRBench). */
 export function fitsMirnaLength(format: PairFormat): boolean {
-  return format !== "lock";
+  return format === "mirbind" || format === "mirbench";
 }
 
 /**
@@ -71,7 +78,7 @@ export interface ReadPairTableOptions {
 }
 
 /** The formats and their columns, for messages. */
-const FORMATS_EXPECTED = "the lock format (mirna_binding_sequence, binding_sequence, label), the miRBind format (miRNA, gene, label) or the miRBench format (noncodingRNA, gene, label)";
+const FORMATS_EXPECTED = `the lock format (mirna_binding_sequence, binding_sequence, label), the miRBind format (miRNA, gene, label), the miRBench format (noncodingRNA, gene, label) or the original's training table train_set_positives.tsv (35 columns: ${PAPER_MIRNA_COLUMN}, ${PAPER_SITE_COLUMN}, …)`;
 
 /**
  * Which pair format a set of column names is: the format whose miRNA and site columns are both
@@ -82,18 +89,23 @@ export function detectPairFormat(columns: readonly string[], file?: string): Pai
   const formats = Object.keys(PAIR_FORMATS) as PairFormat[];
   const complete = formats.filter((f) => columns.includes(PAIR_FORMATS[f].mirna) && columns.includes(PAIR_FORMATS[f].site));
   const found = foundColumns(columns);
-  if (complete.length === 1) return complete[0]!;
+  if (complete.length === 1) {
+    if (complete[0] === "paper") checkPaperHeader(columns, file ?? "table");
+    return complete[0]!;
+  }
   if (complete.length > 1) {
     const which = complete.map((f) => `${FORMAT_TITLE[f]} (${PAIR_FORMATS[f].mirna}, ${PAIR_FORMATS[f].site})`).join(" and ");
     throw new InputError(`has the columns of two formats, ${which}: which miRNA and site columns to read is ambiguous (rename the columns of the format not meant); found: ${found}`, { file });
   }
+  // The original's training table names what is missing of its 35 columns.
+  if (looksLikePaperTable(columns)) checkPaperHeader(columns, file ?? "table");
   // A format whose miRNA column is there names the missing site column, and vice versa (the
   // miRNA column first: 'gene' alone is both miRBind's and miRBench's).
   const partial = formats.find((f) => columns.includes(PAIR_FORMATS[f].mirna)) ?? formats.find((f) => columns.includes(PAIR_FORMATS[f].site));
   if (partial) {
     const names = PAIR_FORMATS[partial];
     const missing = [names.mirna, names.site].filter((c) => !columns.includes(c));
-    const others = partial === "lock" ? "" : ` (or ${formats.filter((f) => f !== "lock" && f !== partial).map((f) => `the ${FORMAT_TITLE[f]} format, ${PAIR_FORMATS[f].mirna}`).join(", ")})`;
+    const others = partial === "lock" ? "" : ` (or ${formats.filter((f) => fitsMirnaLength(f) && f !== partial).map((f) => `the ${FORMAT_TITLE[f]} format, ${PAIR_FORMATS[f].mirna}`).join(", ")})`;
     throw new InputError(`missing column '${missing.join("', '")}' (${FORMAT_TITLE[partial]} format needs ${names.mirna}, ${names.site}, ${names.label})${missing.includes(names.mirna) ? others : ""}; found: ${found}`, { file });
   }
   throw new InputError(`missing columns: expected ${FORMATS_EXPECTED}; found: ${found}`, { file });
@@ -114,6 +126,7 @@ export async function readPairTable(file: string, opts: ReadPairTableOptions = {
   const table = readTsvTable(file);
   const format = detectPairFormat(table.header, file);
   const pairs = pairsOf(tableColumns(table), table.header, format, file, opts, 1);
+  if (format === "paper" && pairs.mirnas.length === 0) throw new InputError(`no rows: ${PAPER_LAYOUT_TITLE} holds one positive per row, this one only a header`, { file });
   let frame: pl.DataFrame | undefined;
   return {
     file,
@@ -160,12 +173,18 @@ function pairsOf(
   firstRow: number,
 ): Pairs {
   const names = PAIR_FORMATS[format];
-  const hasLabels = columns.includes(names.label);
+  const paper = format === "paper";
+  // The original's training table has no label column: every row is a positive.
+  const hasLabels = !paper && columns.includes(names.label);
+  if (opts.requireLabels && paper) {
+    throw new InputError(`${PAPER_LAYOUT_TITLE} holds positives only (no label column): it is a training table, not a labelled test set`, { file });
+  }
   if (opts.requireLabels && !hasLabels) {
     throw new InputError(`missing column '${names.label}' (needed to evaluate; ${format} format)`, { file });
   }
-  const mirnas = sequenceColumn(column(names.mirna), names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna === true || fitsMirnaLength(format), firstRow);
-  const sites = sequenceColumn(column(names.site), names.site, "site", SITE_LENGTH, file, false, firstRow);
+  if (paper) checkPaperChromosomes(column(PAPER_CHROMOSOME_COLUMN), file, firstRow);
+  const mirnas = sequenceColumn(column(names.mirna), names.mirna, "miRNA", MIRNA_LENGTH, file, opts.fitMirna === true || fitsMirnaLength(format), firstRow, paper);
+  const sites = sequenceColumn(column(names.site), names.site, "site", SITE_LENGTH, file, false, firstRow, paper);
   const labels = hasLabels ? labelColumn(column(names.label), names.label, format, file, firstRow) : null;
   return { mirnas, sites, labels };
 }
@@ -189,14 +208,17 @@ function sequenceColumn(
   file: string,
   fit: boolean,
   firstRow: number,
+  /** Name each row's line too (header = line 1), as "row N (line M)". */
+  lines = false,
 ): string[] {
   const out = new Array<string>(values.length);
   // Tables repeat the same miRNA many times: check each distinct string once.
   const checked = new Map<string, string>();
   for (let r = 0; r < values.length; r++) {
     const raw = values[r];
+    const where = { file, row: firstRow + r, column, ...(lines ? { line: firstRow + r + 1 } : {}) };
     if (raw === null || raw === undefined || raw.trim() === "") {
-      throw new InputError(`empty ${kind} sequence`, { file, row: firstRow + r, column });
+      throw new InputError(`empty ${kind} sequence`, where);
     }
     const known = checked.get(raw);
     if (known !== undefined) {
@@ -204,8 +226,12 @@ function sequenceColumn(
       continue;
     }
     let value = CLEAN.test(raw) ? raw : normaliseSequence(raw);
-    if (fit) value = fitMirnaLength(value, length);
-    validateSequence(value, kind, length, { file, row: firstRow + r, column });
+    if (fit) {
+      // The whole cell is checked before it is cut: 'TGAGG…GGXXXX-?' is refused, not cut to 20 valid nt.
+      validateSequence(value, kind, value.length, where);
+      value = fitMirnaLength(value, length);
+    }
+    validateSequence(value, kind, length, where);
     if (kind === "miRNA") checked.set(raw, value);
     out[r] = value;
   }

@@ -11,9 +11,10 @@ import type { Pairs } from "./tables";
 import { labelledUnion, pairBatch, TrainingPairs, uniqueMirnas, validateBinding } from "./trainingData";
 
 /**
- * Iterative ("lock") training (spec binding.md §4, the paper's contribution): a model sees a
- * few positives at a time with re-paired negatives, and whenever it validates well the negative
- * ratio goes up by one and fresh positives replace the current ones.
+ * Iterative ("lock") training (the paper's contribution; notebook `model_train_lock` of
+ * github.com/ML-Bioinfo-CEITEC/mirna_binding): a model sees a few positives at a time with
+ * re-paired negatives, and whenever it validates well the negative ratio goes up by one and
+ * fresh positives replace the current ones.
  *
  * `faithful` is the original loop, quirks included: 1,000 positives; ratio 1 at the start;
  * each iteration regenerates the negatives at the current ratio from one fixed seed (so they
@@ -87,7 +88,35 @@ export interface IterativeTrainingResult {
   /** Why training ended: "iterations", "stopping rule" or "positives exhausted". */
   stoppedBy: string;
   positivesUsed: number;
+  /**
+   * The training positives the run trained on, as indices into the positives it was given, in
+   * the order it took them: {@link iterativePositiveRows} of its seed and `positivesUsed`.
+   */
+  positiveRows: number[];
   distinctNegatives: number;
+}
+
+/**
+ * The order in which {@link trainIterative} takes `n` training positives with `seed`: a seeded
+ * permutation of 0 … n−1. Iteration by iteration it trains on consecutive slices of it (from
+ * the start); the improved variant validates on its last `validationPositives`.
+ */
+export function iterativePositiveOrder(n: number, seed: number): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  shuffleInPlace(order, mulberry32(seed));
+  return order;
+}
+
+/**
+ * The training positives (indices into the `n` given, in the order taken) of an iterative run
+ * with `seed` that used `positivesUsed` of them (its `positivesUsed`): what standard training on
+ * "the same positives" trains on.
+ */
+export function iterativePositiveRows(n: number, seed: number, positivesUsed: number): number[] {
+  if (!Number.isInteger(positivesUsed) || positivesUsed < 0 || positivesUsed > n) {
+    throw new InputError(`positivesUsed must be an integer in 0…${n}, got ${positivesUsed}`);
+  }
+  return Array.from(iterativePositiveOrder(n, seed).subarray(0, positivesUsed));
 }
 
 /**
@@ -123,8 +152,7 @@ export async function trainIterative(model: tf.LayersModel, train: Pick<Pairs, "
   if (n < perIteration + nValidation) throw new InputError(`${n} training positives; ${perIteration} per iteration${nValidation ? ` and ${nValidation} for validation` : ""} need more`);
 
   // Positives in a seeded order; improved holds out the last `nValidation` for validation.
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  shuffleInPlace(order, mulberry32(seed));
+  const order = iterativePositiveOrder(n, seed);
   const trainable = n - nValidation;
   const pool = uniqueMirnas(train.mirnas);
   const positivesAt = (offset: number) => {
@@ -234,11 +262,13 @@ export async function trainIterative(model: tf.LayersModel, train: Pick<Pairs, "
     onStep: opts.onStep,
   });
   const last = result.history[result.history.length - 1];
+  const positivesUsed = last ? (last.positivesUsed as number) : 0;
   return {
     history: result.history,
     resumedFromEpoch: result.resumedFromEpoch,
     stoppedBy: state.stoppedBy ?? "iterations",
-    positivesUsed: last ? (last.positivesUsed as number) : 0,
+    positivesUsed,
+    positiveRows: Array.from(order.subarray(0, positivesUsed)),
     distinctNegatives: distinct.size,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { compileModel } from "../ops/nn";
@@ -11,7 +12,7 @@ import type { Pairs } from "./tables";
 import { BindingTrainingOptions, labelledUnion, pairBatch, uniqueMirnas, validateBinding } from "./trainingData";
 
 /**
- * Standard training of a binding model (spec binding.md §3): P positives and ratio·P
+ * Standard training of a binding model (the original repository's standard recipe): P positives and ratio·P
  * re-paired negatives, shuffled once, the last part held out for validation (as Keras'
  * validation_split), then epochs of seeded shuffles in batches, each encoded on the fly.
  * The original: 1,000 positives, ratio 10, 10 epochs, batch 32, the last 5% as validation.
@@ -21,6 +22,12 @@ import { BindingTrainingOptions, labelledUnion, pairBatch, uniqueMirnas, validat
 export interface StandardTrainingOptions extends BindingTrainingOptions {
   /** Positives to train on, drawn from the given ones by a seeded permutation. Default: all. */
   positives?: number;
+  /**
+   * Train on exactly these positives instead (indices into the given ones, distinct; e.g. the
+   * rows an iterative run used, {@link iterativePositiveRows}); `positives` must then be unset
+   * or their number. Negatives are still drawn against all the given positives.
+   */
+  positiveRows?: readonly number[];
   /** Negatives per positive (re-paired with other miRNAs of the pool). Default 10. */
   ratio?: number;
   /** Seed of the choice of positives, the negatives, the shuffles and the dropout masks (with the model's). */
@@ -55,15 +62,22 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
   const batchSize = opts.batchSize ?? 32;
   const validationFraction = opts.validationFraction ?? 0.05;
   const available = train.mirnas.length;
-  const positives = opts.positives ?? available;
+  const given = opts.positiveRows;
+  if (given) checkPositiveRows(given, available);
+  const positives = opts.positives ?? given?.length ?? available;
   if (!Number.isInteger(positives) || positives < 1) throw new InputError(`positives must be a positive integer, got ${positives}`);
   if (positives > available) throw new InputError(`${positives} positives asked for, the training set has ${available}`);
+  if (given && positives !== given.length) throw new InputError(`positives (${positives}) must equal the number of positive rows given (${given.length})`);
   if (!Number.isInteger(ratio) || ratio < 0) throw new InputError(`ratio must be a non-negative integer, got ${ratio}`);
   if (!(validationFraction >= 0 && validationFraction < 1)) throw new InputError(`validationFraction must be in [0, 1), got ${validationFraction}`);
 
-  const order = Uint32Array.from({ length: available }, (_, i) => i);
-  shuffleInPlace(order, mulberry32(seed));
-  const chosen = Array.from(order.subarray(0, positives));
+  let chosen: number[];
+  if (given) chosen = [...given];
+  else {
+    const order = Uint32Array.from({ length: available }, (_, i) => i);
+    shuffleInPlace(order, mulberry32(seed));
+    chosen = Array.from(order.subarray(0, positives));
+  }
   const positivePairs = { mirnas: chosen.map((i) => train.mirnas[i]!), sites: chosen.map((i) => train.sites[i]!) };
   const negatives = ratio > 0
     ? mirnaNegatives(positivePairs.mirnas, positivePairs.sites, {
@@ -93,7 +107,8 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
   }, {
     epochs,
     checkpointDir: opts.checkpointDir,
-    key: { seed, positives, ratio, batchSize, validationFraction, trainingPositives: available },
+    // Runs without positiveRows keep the key they always had (their checkpoints resume).
+    key: { seed, positives, ratio, batchSize, validationFraction, trainingPositives: available, ...(given ? { positiveRows: rowsDigest(given) } : {}) },
     earlyStopping: early ? { monitor: early.monitor ?? "valLoss", mode: early.mode ?? "min", patience: early.patience, minDelta: early.minDelta, restoreBest: early.restoreBest ?? opts.checkpointDir !== undefined } : undefined,
     onEpoch: opts.onEpoch,
     onStep: opts.onStep,
@@ -107,4 +122,29 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
     validationRows: nValidation,
     bestEpoch: result.bestEpoch,
   };
+}
+
+/**
+ * Optimizer steps per epoch of {@link trainStandard} with these options: ⌈training rows / batch
+ * size⌉, where the training rows are the P·(1 + ratio) pairs minus the validation part.
+ */
+export function standardStepsPerEpoch(positives: number, ratio: number, batchSize = 32, validationFraction = 0.05): number {
+  const rows = positives * (1 + ratio);
+  return Math.ceil((rows - Math.round(rows * validationFraction)) / batchSize);
+}
+
+/** Positive rows must be distinct integers in 0 … available−1. */
+function checkPositiveRows(rows: readonly number[], available: number): void {
+  if (rows.length === 0) throw new InputError("positiveRows is empty");
+  const seen = new Set<number>();
+  rows.forEach((r, i) => {
+    if (!Number.isInteger(r) || r < 0 || r >= available) throw new InputError(`positive row ${i} is ${r}: must be an integer in 0…${available - 1} (the training set has ${available} positives)`);
+    if (seen.has(r)) throw new InputError(`positive row ${i} repeats row ${r}`);
+    seen.add(r);
+  });
+}
+
+/** A short fingerprint of the rows for the checkpoint key: "count:sha1-prefix". */
+function rowsDigest(rows: readonly number[]): string {
+  return `${rows.length}:${createHash("sha1").update(rows.join(",")).digest("hex").slice(0, 12)}`;
 }

@@ -42,6 +42,10 @@ const nonNegative: Validator<number> = (raw, flag) => {
   return x;
 };
 
+/** What `explain` writes into its folder (an earlier output may be replaced with --force). */
+const EXPLAIN_FILES = ["integrated_gradients.npy", "saliency.npy", "pairs.tsv", "positions.tsv", "summary.json", "figures/"];
+const explainOwns = (entry: string) => EXPLAIN_FILES.includes(entry) || /^figures\/[^/]+\.(svg|png)$/.test(entry);
+
 /** File stem of a method's outputs. */
 const STEM: Record<AttributionMethod, string> = { "integrated-gradients": "integrated_gradients", saliency: "saliency" };
 
@@ -57,7 +61,8 @@ of a Watson–Crick pair between random nucleotides; or a number), by Gauss–Le
 with --steps points; pairs whose attributions miss completeness (Σ = logit(x) − logit(x′)) by
 more than --tolerance are recomputed with twice the steps up to --max-steps. Saliency: the
 gradient ∂logit/∂x itself.
-Writes into --out (replaced as a whole when complete):
+Writes into --out (checked before any work: a file, or a folder holding anything else than an
+earlier 'explain' output, is refused; replaced as a whole when complete, with --force):
   integrated_gradients.npy, saliency.npy   float32 (n, 50, 20): row k = pair k of the table
   pairs.tsv       per pair: row, seed-match class, label, probability, logit, and for integrated
                   gradients the baseline logit, the attributions' sum, the completeness error
@@ -72,7 +77,7 @@ Writes into --out (replaced as a whole when complete):
   options: {
     model: option({ short: "m", arg: "PATH", required: true, help: "Keras .h5 file or mirna-dl model folder (a network: 'seed' has no gradients)" }),
     input: option({ short: "i", arg: "TSV", required: true, help: "table of pairs (lock or miRBind format; the label column is optional)" }),
-    out: option({ short: "o", arg: "DIR", required: true, help: "output folder" }),
+    out: option({ short: "o", arg: "DIR", required: true, help: "output folder (created; must be new or empty unless --force)" }),
     method: option({ arg: "M", parse: methodList, default: ["integrated-gradients", "saliency"] as AttributionMethod[], defaultText: "both", help: "integrated-gradients (ig) | saliency | both" }),
     baseline: option({ arg: "B", parse: baselineOption, default: "zero" as AttributionBaseline, help: "integrated gradients: zero | uniform | a number" }),
     steps: option({ arg: "N", parse: integerInRange(1, 4096), default: 64, help: "integrated gradients: Gauss–Legendre points on the path" }),
@@ -81,57 +86,61 @@ Writes into --out (replaced as a whole when complete):
     "batch-size": option({ arg: "N", parse: positiveInteger, default: 256, help: "matrices per gradient pass" }),
     examples: option({ arg: "N", parse: integerInRange(0, 50), default: 6, help: "matrices of the N highest-scoring pairs drawn in figures/" }),
     "fit-mirna": flag("pad miRNAs with N / cut them to 20 nt instead of rejecting other lengths"),
+    force: flag("replace the output of an earlier 'explain' in DIR (a folder holding anything\nelse is never replaced)"),
     quiet: flag("no progress on standard error", { short: "q" }),
   },
   async run(o) {
     if (o.model === "seed" || o.model === "seed-match") throw new UsageError("--model seed is the seed-match rule, not a network: it has no gradients to attribute");
     if (o["max-steps"] < o.steps) throw new UsageError(`--max-steps (${o["max-steps"]}) must be at least --steps (${o.steps})`);
     baselineValue(o.baseline);
+    // --out first: a file there, a folder holding other files or a path that cannot be resolved
+    // fails before any work; the work fills a fresh folder that replaces --out once complete.
+    let n = 0;
     const started = performance.now();
-    const table = await readPairTable(o.input, { fitMirna: o["fit-mirna"] });
-    if (table.mirnas.length === 0) throw new InputError("no pairs to explain", { file: o.input });
-    await initBackend({ quiet: o.quiet });
-    const scorer = await openScorer(o.model);
-    const n = table.mirnas.length;
-    const results: BindingAttributions[] = [];
-    let probabilities: Float32Array;
-    try {
-      const model = scorer.model!;
-      for (const method of o.method) {
-        results.push(bindingAttributions(model, table, {
-          method, baseline: o.baseline, steps: o.steps, tolerance: o.tolerance, maxSteps: o["max-steps"], batchSize: o["batch-size"],
-          onProgress: progressReporter(method === "saliency" ? "saliency" : "integrated gradients", { quiet: o.quiet }),
-        }));
+    await withAtomicFolder(o.out, async (dir) => {
+      const table = await readPairTable(o.input, { fitMirna: o["fit-mirna"] });
+      if (table.mirnas.length === 0) throw new InputError("no pairs to explain", { file: o.input });
+      await initBackend({ quiet: o.quiet });
+      const scorer = await openScorer(o.model);
+      n = table.mirnas.length;
+      const results: BindingAttributions[] = [];
+      let probabilities: Float32Array;
+      try {
+        const model = scorer.model!;
+        for (const method of o.method) {
+          results.push(bindingAttributions(model, table, {
+            method, baseline: o.baseline, steps: o.steps, tolerance: o.tolerance, maxSteps: o["max-steps"], batchSize: o["batch-size"],
+            onProgress: progressReporter(method === "saliency" ? "saliency" : "integrated gradients", { quiet: o.quiet }),
+          }));
+        }
+        probabilities = await scorer.score(table.mirnas, table.sites, { batchSize: o["batch-size"] });
+      } finally {
+        scorer.dispose();
       }
-      probabilities = await scorer.score(table.mirnas, table.sites, { batchSize: o["batch-size"] });
-    } finally {
-      scorer.dispose();
-    }
-    const classes = seedMatchClasses(table);
-    const labels = table.labels;
-    const ig = results.find((r) => r.method === "integrated-gradients") ?? null;
+      const classes = seedMatchClasses(table);
+      const labels = table.labels;
+      const ig = results.find((r) => r.method === "integrated-gradients") ?? null;
 
-    // Groups of positions.tsv: all, by label, by seed-match class (of the positives when labelled).
-    const groupings: { names: string[]; order: readonly string[] }[] = [{ names: classes.map(() => "all"), order: ["all"] }];
-    if (labels) groupings.push({ names: Array.from(labels, (y) => (y === 1 ? "positive" : "negative")), order: ["positive", "negative"] });
-    groupings.push({ names: classes.map((c, k) => (labels && labels[k] !== 1 ? "" : c)), order: SEED_CLASS_ORDER });
-    const summary: (PositionSummaryRow & { method: string; axis: string })[] = [];
-    for (const r of results) {
-      for (const axis of ["mirna", "site"] as const) {
-        const profiles = positionProfiles(r.values, axis, { absolute: r.method === "saliency" });
-        for (const g of groupings) {
-          for (const row of summariseProfiles(profiles, axis === "mirna" ? MIRNA_LENGTH : SITE_LENGTH, g.names, g.order)) summary.push({ method: r.method, axis, ...row });
+      // Groups of positions.tsv: all, by label, by seed-match class (of the positives when labelled).
+      const groupings: { names: string[]; order: readonly string[] }[] = [{ names: classes.map(() => "all"), order: ["all"] }];
+      if (labels) groupings.push({ names: Array.from(labels, (y) => (y === 1 ? "positive" : "negative")), order: ["positive", "negative"] });
+      groupings.push({ names: classes.map((c, k) => (labels && labels[k] !== 1 ? "" : c)), order: SEED_CLASS_ORDER });
+      const summary: (PositionSummaryRow & { method: string; axis: string })[] = [];
+      for (const r of results) {
+        for (const axis of ["mirna", "site"] as const) {
+          const profiles = positionProfiles(r.values, axis, { absolute: r.method === "saliency" });
+          for (const g of groupings) {
+            for (const row of summariseProfiles(profiles, axis === "mirna" ? MIRNA_LENGTH : SITE_LENGTH, g.names, g.order)) summary.push({ method: r.method, axis, ...row });
+          }
         }
       }
-    }
-    const peaks = Object.fromEntries(results.map((r) => [r.method, Object.fromEntries(
-      [...new Set(summary.filter((s) => s.method === r.method && s.axis === "mirna").map((s) => s.group))].map((group) => {
-        const own = summary.filter((s) => s.method === r.method && s.axis === "mirna" && s.group === group);
-        return [group, own.reduce((best, s) => (s.mean > best.mean ? s : best)).position];
-      }),
-    )]));
+      const peaks = Object.fromEntries(results.map((r) => [r.method, Object.fromEntries(
+        [...new Set(summary.filter((s) => s.method === r.method && s.axis === "mirna").map((s) => s.group))].map((group) => {
+          const own = summary.filter((s) => s.method === r.method && s.axis === "mirna" && s.group === group);
+          return [group, own.reduce((best, s) => (s.mean > best.mean ? s : best)).position];
+        }),
+      )]));
 
-    await withAtomicFolder(o.out, async (dir) => {
       for (const r of results) {
         writeFileAtomic(path.join(dir, `${STEM[r.method]}.npy`), encodeNpy({ dtype: "<f4", data: r.values, shape: [n, SITE_LENGTH, MIRNA_LENGTH] }));
       }
@@ -197,7 +206,7 @@ Writes into --out (replaced as a whole when complete):
         peakMirnaPosition: peaks,
         backend: describeBackend(), seconds: (performance.now() - started) / 1000, date: new Date().toISOString(),
       }, null, 1) + "\n");
-    });
+    }, { force: o.force, owns: explainOwns, command: "explain" });
     if (!o.quiet) process.stderr.write(`mirna-dl: attributions of ${n} pairs written to ${o.out} (${formatDuration((performance.now() - started) / 1000)})\n`);
   },
 });

@@ -4,19 +4,18 @@ import * as path from "node:path";
 import pl from "nodejs-polars";
 import { initBackend } from "../ops/backend";
 import { InputError, shorten } from "../errors";
-import { withAtomicFolder } from "../io/files";
+import { makeOutputFolder, withAtomicFolder } from "../io/files";
 import { encodePng } from "../io/png";
-import { loadTfjsModel } from "../io/tfjsModel";
 import { writeTsv } from "../io/tsv";
-import { predictHairpinImages } from "../hairpin/classifier";
+import { loadHairpinClassifier, predictHairpinImages } from "../hairpin/classifier";
 import { readImagesNpz, writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { HairpinSetMetrics } from "../hairpin/evaluate";
 import { runHairpinClassifierExperiment } from "../hairpin/experiment";
 import { formatMeanSd } from "../metrics";
 import { encodeFastaRecords, readHairpinFasta, stackImages } from "../hairpin/fastaImages";
-import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
+import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
 import { hairpinGenerateCommand, hairpinTrainVaeCommand } from "./vae";
-import { defineCommand, defineGroup, finiteNumber, flag, integerInRange, integerList, option, positiveInteger, QUIET_FLAG } from "./args";
+import { defineCommand, defineGroup, finiteNumber, flag, integerInRange, integerList, option, positiveInteger, QUIET_FLAG, UsageError } from "./args";
 
 /**
  * `mirna-dl hairpin …`: hairpin images from FASTA (RNAfold + the Cordero et al. encoding), the
@@ -37,33 +36,9 @@ export function fileNameFor(name: string): string {
   return `${safe.slice(0, MAX_STEM - 9)}_${createHash("sha1").update(name).digest("hex").slice(0, 8)}`;
 }
 
-/** What `hairpin encode` writes besides the PNGs. */
+/** What `hairpin encode` writes: the PNGs and three tables (an earlier output may be replaced with --force). */
 const ENCODE_FILES = ["hairpins.tsv", "hairpins_images.npz", "hairpins_names.npz"];
-
-/**
- * Checks --out before any folding: an existing file is refused; an existing non-empty folder is
- * refused unless --force, and even then only when it holds nothing but what `hairpin encode`
- * writes (PNGs and the three tables), so a mistyped --out never deletes other files. Returns
- * the folder to replace (a symbolic link's target).
- */
-function checkEncodeOut(out: string, force: boolean): string {
-  const stat = fs.statSync(out, { throwIfNoEntry: false });
-  if (!stat) return out;
-  if (!stat.isDirectory()) throw new InputError("exists and is not a folder (--out names the folder to write the images into)", { file: out });
-  const entries = fs.readdirSync(out);
-  if (entries.length === 0) return fs.realpathSync(out);
-  if (!force) {
-    throw new InputError(`folder is not empty (${entries.length} entries): give --force to replace an earlier 'hairpin encode' output, or choose a new folder`, { file: out });
-  }
-  const foreign = entries.filter((e) => !ENCODE_FILES.includes(e) && !e.endsWith(".png"));
-  if (foreign.length > 0) {
-    throw new InputError(
-      `holds files 'hairpin encode' does not write (${foreign.slice(0, 3).map((f) => `'${f}'`).join(", ")}${foreign.length > 3 ? ", …" : ""}): not replaced even with --force; choose another folder`,
-      { file: out },
-    );
-  }
-  return fs.realpathSync(out);
-}
+const encodeOwns = (entry: string) => ENCODE_FILES.includes(entry) || /^[^/]+\.png$/.test(entry);
 
 export const hairpinEncodeCommand = defineCommand({
   name: "encode",
@@ -78,7 +53,7 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
   options: {
     input: option({
       short: "i", arg: "FASTA", required: true,
-      help: "sequences (.fa / .fasta, .gz accepted); headers required, sequences\nmay span lines; A C G U (T is read as U, case ignored)",
+      help: "sequences (.fa / .fasta, .gz accepted); headers required, sequences\nmay span lines; A C G U (T is read as U, case ignored); at most 200 nt\n(an image holds 100 columns)",
     }),
     out: option({ short: "o", arg: "DIR", required: true, help: "output folder (created; must be new or empty unless --force)" }),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, defaultText: "4: 400 × 100 pixels", inUsage: true, help: "PNG enlargement, 1–32" }),
@@ -86,17 +61,17 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
     quiet: QUIET_FLAG,
   },
   async run(o) {
-    const out = checkEncodeOut(o.out, o.force);
-    const records = readHairpinFasta(o.input);
-    const pngNames = records.map((r) => `${fileNameFor(r.name)}.png`);
-    const clash = pngNames.findIndex((p, k) => pngNames.indexOf(p) !== k);
-    if (clash >= 0) {
-      throw new InputError(`record names '${shorten(records[pngNames.indexOf(pngNames[clash]!)]!.name)}' and '${shorten(records[clash]!.name)}' give the same file name ${shorten(pngNames[clash]!)}`, { file: o.input, row: records[clash]!.line });
-    }
-    // Everything goes into a fresh folder beside DIR, which replaces DIR once complete: no stale
-    // PNGs of an earlier run, no half-written folder after an error or Ctrl+C.
+    // --out is checked first (a file, a folder holding other files, a path that cannot be
+    // resolved), then everything goes into a fresh folder beside it, which replaces it once
+    // complete: no stale PNGs of an earlier run, no half-written folder after an error or Ctrl+C.
     let count = 0;
-    await withAtomicFolder(out, async (temp) => {
+    await withAtomicFolder(o.out, async (temp) => {
+      const records = readHairpinFasta(o.input);
+      const pngNames = records.map((r) => `${fileNameFor(r.name)}.png`);
+      const clash = pngNames.findIndex((p, k) => pngNames.indexOf(p) !== k);
+      if (clash >= 0) {
+        throw new InputError(`record names '${shorten(records[pngNames.indexOf(pngNames[clash]!)]!.name)}' and '${shorten(records[clash]!.name)}' give the same file name ${shorten(pngNames[clash]!)}`, { file: o.input, row: records[clash]!.line });
+      }
       const encoded = await encodeFastaRecords(records, o.input);
       encoded.forEach((e, k) => fs.writeFileSync(path.join(temp, pngNames[k]!), encodePng(e.image, HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale)));
       writeTsv(
@@ -112,7 +87,7 @@ sequence (as RNAfold prints it, energy optional); then it is not folded. Writes 
       writeImagesNpz(path.join(temp, "hairpins_images.npz"), stackImages(encoded.map((e) => e.image)));
       writeNamesNpz(path.join(temp, "hairpins_names.npz"), encoded.map((e) => e.name));
       count = encoded.length;
-    });
+    }, { force: o.force, owns: encodeOwns, command: "hairpin encode" });
     if (!o.quiet) process.stderr.write(`mirna-dl: ${count} hairpin images written to ${o.out}\n`);
   },
 });
@@ -149,12 +124,7 @@ tab-separated table, or with --json one JSON object per line.`,
   },
   async run(o) {
     await initBackend({ quiet: o.quiet }); // model first: a bad --model fails before any folding
-    const model = await loadTfjsModel(o.model);
-    const shape = model.inputs[0]!.shape;
-    if (shape.length !== 4 || shape[1] !== HAIRPIN_IMAGE_HEIGHT || shape[2] !== HAIRPIN_IMAGE_WIDTH || shape[3] !== HAIRPIN_IMAGE_CHANNELS) {
-      model.dispose();
-      throw new InputError(`not a hairpin classifier: its input is (${shape.map((d) => d ?? "batch").join(", ")}), expected (batch, 25, 100, 3)`, { file: o.model });
-    }
+    const model = await loadHairpinClassifier(o.model);
     let images: Uint8Array;
     let rows: Omit<ClassifiedHairpin, "probability" | "call">[];
     if (o.input.toLowerCase().endsWith(".npz")) {
@@ -211,6 +181,11 @@ Needs the deepMir data ($MIRNA_DL_DATA/premirna).`,
     quiet: QUIET_FLAG,
   },
   async run(o) {
+    const setName = (prefix: string) => prefix.replace(/^benchmark\//, ""); // as the dataset reader resolves it
+    if (setName(o["test-set"]) === setName(o["train-set"])) {
+      throw new UsageError(`--test-set is the training set ('${o["train-set"]}'): a model scored on the images it was trained on says nothing about new hairpins; choose another set`);
+    }
+    makeOutputFolder(o.out); // before any work: a file there, or a path that cannot be resolved, fails now
     await initBackend({ quiet: o.quiet });
     const results = await runHairpinClassifierExperiment({
       ...(o.quiet ? { progress: () => {} } : {}),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { isInputError, ToolError } from "../errors";
-import { OutputClosedError } from "../io/files";
-import { CommandGroup, defineGroup, runCommandLine, UsageError } from "./args";
+import { removeEmptyOutputFolders } from "../io/files";
+import { reportFailure } from "./failure";
+import { CommandGroup, defineGroup, runCommandLine } from "./args";
 import { evaluateCommand, predictCommand } from "./binding";
 import { explainCommand } from "./explain";
 import { scanCommand } from "./scan";
@@ -30,15 +30,19 @@ export const CLI: CommandGroup = defineGroup({
   footer: `Tables: tab-separated, .tsv or .tsv.gz, with a header, in the lock format
 (mirna_binding_sequence, binding_sequence, label = positive/negative), the miRBind format
 (miRNA, gene, label = 1/0) or the miRBench format (noncodingRNA, gene, label = 1/0; other
-columns kept). Cells are read and written as they are (no quoting); every row
+columns kept); 'train' also reads the original work's 35-column training table
+(train_set_positives.tsv: familyseqRepresentative, pos_sequence, …; every row a positive). Cells are read and written as they are (no quoting); every row
 needs as many fields as the header. miRNAs 20 nt: lock-format miRNAs of another length are
 refused unless --fit-mirna is given; miRBind- and miRBench-format miRNAs are padded with N or cut to
 20 nt automatically (as miRBind does). Sites 50 nt; U is read as T.
 Models: a Keras .h5 file (the published CEITEC models; other architectures are refused), a
 folder saved by mirna-dl (TensorFlow.js format), or 'seed' for the seed-match baseline
 (8mer 4 > 7mer-m8 3 > 7mer-A1 2 > 6mer 1 > none 0).
-Outputs are written to a temporary file and renamed into place when complete; '-' is standard
-output; devices and FIFOs are written straight through; Ctrl+C leaves no partial files.
+Outputs are checked before any work (two outputs that are one file, a path ending in '/' or
+through a missing folder are refused), written to a fresh temporary file (never through a
+symbolic link) and renamed into place when complete; '-', /dev/stdout and the file standard
+output is redirected to are written straight to it; devices and FIFOs are written straight
+through; Ctrl+C leaves no partial files.
 
 Environment: MIRNA_DL_BACKEND = node-gpu | node | native | wasm | cpu overrides the automatic choice.
 Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure (or a failing external program).`,
@@ -56,23 +60,11 @@ export async function main(argv: string[]): Promise<number> {
     await runCommandLine(CLI, argv);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`mirna-dl: ${e.message}\n${e.help === undefined ? "" : `\n${e.help}\n`}`);
-      return 2;
-    }
-    if (isInputError(e)) {
-      process.stderr.write(`mirna-dl: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof OutputClosedError) return 0;
-    if (e instanceof ToolError) {
-      process.stderr.write(`mirna-dl: ${e.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`mirna-dl: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 1;
+    removeEmptyOutputFolders();
+    return reportFailure(e);
   }
 }
+
 
 /**
  * The entry point of the `mirna-dl` program (lib/bin/mirna-dl.js and `node lib/src/cli/main.ts`):

@@ -4,7 +4,7 @@ import { initBackend } from "../ops/backend";
 import { progressReporter } from "../progress";
 import { openScorer, PairScorer } from "../binding/scorer";
 import { readScanMirnas, readTargetFasta, scanTargets, ScanSite, ScanSummary, ScanWindow } from "../binding/scan";
-import { openOutput, OutputSink } from "../io/files";
+import { checkDistinctOutputs, openOutput, OutputSink } from "../io/files";
 import { formatFloat32 } from "../io/tsv";
 import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, UsageError } from "./args";
 
@@ -92,8 +92,9 @@ temporary file and renamed into place when complete, or '-' (standard output).`,
     if (o.top !== undefined && topOutput === undefined) throw new UsageError("--top K sets the sites per pair written to --top-output: give --top-output PATH too");
     if (topOutput !== undefined) {
       if (topOutput === "-" && output === "-") throw new UsageError("--output and --top-output cannot both be standard output ('-'): name a file for one of them");
-      if (topOutput !== "-" && output !== "-" && path.resolve(topOutput) === path.resolve(output)) throw new UsageError(`--output and --top-output are the same file '${output}'`);
     }
+    // Before any work: two names for one file (a link, /dev/stdout and '-') would interleave the tables.
+    checkDistinctOutputs([["--output", output], ["--top-output", topOutput]]);
     const top = topOutput === undefined ? 0 : (o.top ?? 3);
     const threshold = o.threshold ?? (isSeedModel(o.model) ? 1 : 0.5);
 

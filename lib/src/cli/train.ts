@@ -3,12 +3,13 @@ import * as path from "node:path";
 import { buildArch00b } from "../binding/arch00b";
 import { testSetPath } from "../binding/paths";
 import { readLeakGuard, splitChr1Positives, withoutLeaks, writeSplit } from "../binding/split";
+import { POSITIVE_ROWS_FILE, readPositiveRows, writePositiveRows } from "../binding/positiveRows";
 import { readPairTable } from "../binding/tables";
 import { trainIterative } from "../binding/trainIterative";
 import { trainStandard } from "../binding/trainStandard";
 import { trainStandardStream } from "../binding/trainStream";
 import { InputError } from "../errors";
-import { writeFileAtomic } from "../io/files";
+import { makeOutputFolder, writeFileAtomic } from "../io/files";
 import { saveTfjsModel } from "../io/tfjsModel";
 import { describeBackend, initBackend } from "../ops/backend";
 import { disposeModel } from "../ops/nn";
@@ -61,6 +62,7 @@ positive), heldout_windows.tsv.gz (for --leak-guard of 'train') and split.json.`
     seed: option({ arg: "N", parse: integerInRange(0), default: DEFAULT_SEED, help: "seed of the cluster draw" }),
   },
   async run(o) {
+    makeOutputFolder(o.out); // before the tables are read: a file there fails now
     const read = async (file: string, name: string) => {
       const t = await readPairTable(file, { requireLabels: true });
       return { name, mirnas: t.mirnas, sites: t.sites, labels: t.labels! };
@@ -82,18 +84,23 @@ export const trainCommand = defineCommand({
   description: `Trains the CEITEC arch_00b binding model and writes a model folder that predict, evaluate
 and the notebooks load (DIR/model), its training log (DIR/training.json) and checkpoints
 (DIR/checkpoint; --resume continues the last complete epoch or iteration).
-Standard (spec binding.md §3): --positives of the training positives with --ratio re-paired
-negatives each (other miRNAs of the tables, never the site's own, never a known positive
-pair), --epochs of batches, the last --validation-fraction held out. With --stream the one
---train table must hold labelled pairs (both classes), which are read in chunks and shuffled
-through a buffer: memory does not grow with the table.
-Iterative (§4): --positives-per-iteration positives at a time; when an iteration validates
-above 0.7 the ratio goes up by one and fresh positives replace the current ones.
+Standard (the original's recipe): --positives of the training positives (or exactly the
+--positive-rows of a file) with --ratio re-paired negatives each (other miRNAs of the tables,
+never the site's own, never a known positive pair), --epochs of batches, the last
+--validation-fraction held out. With --stream the one --train table must hold labelled pairs
+(both classes), which are read in chunks and shuffled through a buffer: memory does not grow
+with the table.
+Iterative (the paper's loop): --positives-per-iteration positives at a time; when an iteration
+validates above 0.7 the ratio goes up by one and fresh positives replace the current ones. The
+positives it trained on are written to DIR/${POSITIVE_ROWS_FILE} (0-based rows of the training
+positives, column 'row'): --positive-rows of a standard run takes that file.
 --variant faithful is the original loop (500 minibatches, the last validates, negatives from
 one fixed seed); improved (default) draws fresh negatives every iteration and validates on
 --validation-positives held-out training positives, with a ratio cap and a stopping rule.
-Training tables: lock or miRBind format; their positives (label 1, or every row without a
-label column) are the training positives.`,
+Training tables: lock, miRBind or miRBench format, or the original work's 35-column
+training table (train_set_positives.tsv of github.com/ML-Bioinfo-CEITEC/mirna_binding: every
+row a positive, familyseqRepresentative × pos_sequence, no chr1 row), detected from the header;
+their positives (label 1, or every row without a label column) are the training positives.`,
   options: {
     mode: option({ arg: "MODE", parse: oneOf("standard", "iterative"), required: true, help: "standard | iterative" }),
     variant: option({ arg: "V", parse: oneOf("faithful", "improved"), default: "improved" as "faithful" | "improved", help: "iterative: faithful | improved" }),
@@ -103,6 +110,7 @@ label column) are the training positives.`,
     resume: flag("continue the checkpoint in DIR (without it, a folder with a checkpoint is refused)"),
     "leak-guard": option({ arg: "SPLIT_DIR", help: "drop training rows whose site shares held-out sequence of that split (mirna-dl split)" }),
     positives: option({ arg: "N", parse: positiveInteger, help: "standard: positives to train on (default: all)" }),
+    "positive-rows": option({ arg: "TSV", help: `standard: train on exactly these positives (0-based rows of the training positives, column 'row', e.g. an iterative run's ${POSITIVE_ROWS_FILE})` }),
     ratio: option({ arg: "R", parse: integerInRange(0), default: 10, help: "standard: negatives per positive" }),
     epochs: option({ arg: "N", parse: integerInRange(0), default: 10, help: "standard: epochs" }),
     "batch-size": option({ arg: "N", parse: positiveInteger, default: 32, help: "standard and improved: samples per step" }),
@@ -118,13 +126,17 @@ label column) are the training positives.`,
     quiet: flag("no progress on standard error", { short: "q" }),
   },
   async run(o) {
+    if (o.stream && o.mode !== "standard") throw new UsageError("--stream goes with --mode standard");
+    if (o.stream && o.train.length !== 1) throw new UsageError("--stream takes one --train table");
+    if (o.stream && o["leak-guard"] !== undefined) throw new UsageError("--leak-guard cannot filter a streamed table; filter it first");
+    if (o["positive-rows"] !== undefined && (o.mode !== "standard" || o.stream)) throw new UsageError("--positive-rows goes with --mode standard (not --stream)");
+    if (o["positive-rows"] !== undefined && o.positives !== undefined) throw new UsageError("give --positives or --positive-rows, not both");
+    makeOutputFolder(o.out); // before any work: a file there, or a path that cannot be resolved, fails now
     const checkpointDir = path.join(o.out, "checkpoint");
     if (!o.resume && fs.existsSync(checkpointDir) && readLatestCheckpoint(checkpointDir) !== null) {
       throw new UsageError(`${o.out} holds a checkpoint of an earlier run; add --resume to continue it, or choose another --out`);
     }
-    if (o.stream && o.mode !== "standard") throw new UsageError("--stream goes with --mode standard");
-    if (o.stream && o.train.length !== 1) throw new UsageError("--stream takes one --train table");
-    if (o.stream && o["leak-guard"] !== undefined) throw new UsageError("--leak-guard cannot filter a streamed table; filter it first");
+    const positiveRows = o["positive-rows"] !== undefined ? readPositiveRows(o["positive-rows"]) : undefined;
     const started = performance.now();
     const say = (line: string) => {
       if (!o.quiet) process.stderr.write(`mirna-dl: ${line}\n`);
@@ -136,7 +148,8 @@ label column) are the training positives.`,
         const table = await readPairTable(file);
         const rows = table.labels ? table.mirnas.flatMap((_, i) => (table.labels![i] === 1 ? [i] : [])) : table.mirnas.map((_, i) => i);
         positives = { mirnas: [...positives.mirnas, ...rows.map((i) => table.mirnas[i]!)], sites: [...positives.sites, ...rows.map((i) => table.sites[i]!)] };
-        sources.push({ file, rows: table.mirnas.length, positives: rows.length });
+        sources.push({ file, format: table.format, rows: table.mirnas.length, positives: rows.length });
+        if (table.format === "paper") say(`${file}: the original's training table, ${rows.length} positives of ${new Set(table.mirnas).size} miRNA families`);
       }
       if (o["leak-guard"] !== undefined) {
         const { pairs, dropped } = withoutLeaks({ ...positives, labels: null }, readLeakGuard(o["leak-guard"]));
@@ -144,6 +157,10 @@ label column) are the training positives.`,
         say(`leak guard (${o["leak-guard"]}): ${dropped} training positives dropped, ${positives.mirnas.length} kept`);
       }
       if (positives.mirnas.length === 0) throw new InputError(`no positives in ${o.train.join(", ")}`);
+      const outside = positiveRows?.findIndex((r) => r >= positives.mirnas.length) ?? -1;
+      if (outside >= 0) {
+        throw new InputError(`row ${positiveRows![outside]} is beyond the ${positives.mirnas.length} training positives of ${o.train.join(", ")}`, { file: o["positive-rows"], row: outside + 1, column: "row" });
+      }
     }
     await initBackend({ quiet: o.quiet });
     const model = buildArch00b({ seed: o.seed });
@@ -171,7 +188,8 @@ label column) are the training positives.`,
           validationPositives: o["validation-positives"], metric: o.metric, maxRatio: o["max-ratio"], seed: o.seed, checkpointDir,
           onIteration: logRecord, onStep,
         });
-        summary = { history: r.history, resumedFromEpoch: r.resumedFromEpoch, stoppedBy: r.stoppedBy, positivesUsed: r.positivesUsed, distinctNegatives: r.distinctNegatives };
+        writePositiveRows(path.join(o.out, POSITIVE_ROWS_FILE), r.positiveRows);
+        summary = { history: r.history, resumedFromEpoch: r.resumedFromEpoch, stoppedBy: r.stoppedBy, positivesUsed: r.positivesUsed, distinctNegatives: r.distinctNegatives, positiveRowsFile: POSITIVE_ROWS_FILE };
       } else if (o.stream) {
         const r = await trainStandardStream(model, o.train[0]!, {
           epochs: o.epochs, batchSize: o["batch-size"], validationFraction: o["validation-fraction"], seed: o.seed, checkpointDir, onEpoch: logRecord, onStep,
@@ -179,7 +197,7 @@ label column) are the training positives.`,
         summary = { history: r.history, resumedFromEpoch: r.resumedFromEpoch, rows: r.rows, trainRows: r.trainRows, validationRows: r.validationRows };
       } else {
         const r = await trainStandard(model, positives, {
-          positives: o.positives, ratio: o.ratio, epochs: o.epochs, batchSize: o["batch-size"], validationFraction: o["validation-fraction"],
+          positives: o.positives, positiveRows, ratio: o.ratio, epochs: o.epochs, batchSize: o["batch-size"], validationFraction: o["validation-fraction"],
           earlyStopping: o["early-stopping"] === undefined ? undefined : { patience: o["early-stopping"] },
           seed: o.seed, checkpointDir, onEpoch: logRecord, onStep,
         });

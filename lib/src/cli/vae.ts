@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
-import { withAtomicFolder, writeFileAtomic } from "../io/files";
+import { makeOutputFolder, withAtomicFolder, writeFileAtomic } from "../io/files";
 import { writeNpz } from "../io/npy";
 import { encodePng } from "../io/png";
-import { loadTfjsModel } from "../io/tfjsModel";
 import { initBackend } from "../ops/backend";
+import { loadHairpinClassifier } from "../hairpin/classifier";
 import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
 import { generateVerifiedHairpins, VerificationCost, verificationCost, VerifiedGeneratedHairpins } from "../hairpin/generateVerified";
@@ -95,6 +95,7 @@ them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIR
     quiet: QUIET_FLAG,
   },
   async run(o) {
+    makeOutputFolder(o.out); // before any work: a file there, or a path that cannot be resolved, fails now
     await initBackend({ quiet: o.quiet });
     const say = (line: string) => void (o.quiet || process.stderr.write(line));
     const data = buildVaeData({ heldOutSet: o["held-out"], maxTrain: o["max-train"] });
@@ -143,19 +144,9 @@ function round(x: number, digits = 4): number {
   return Number(x.toFixed(digits));
 }
 
-/** What `hairpin generate` writes. */
-const GENERATE_FILES = ["generated.fa", "generated.tsv", "generated_images.npz", "generated_names.npz", "generated.npz", "gallery.png", "summary.json", "png"];
-
-function checkGenerateOut(out: string, force: boolean): void {
-  const stat = fs.statSync(out, { throwIfNoEntry: false });
-  if (!stat) return;
-  if (!stat.isDirectory()) throw new InputError("exists and is not a folder", { file: out });
-  const entries = fs.readdirSync(out);
-  if (entries.length === 0) return;
-  if (!force) throw new InputError(`folder is not empty (${entries.length} entries): give --force to replace an earlier 'hairpin generate' output, or choose a new folder`, { file: out });
-  const foreign = entries.filter((e) => !GENERATE_FILES.includes(e));
-  if (foreign.length) throw new InputError(`holds files 'hairpin generate' does not write ('${foreign[0]}'…): not replaced even with --force`, { file: out });
-}
+/** What `hairpin generate` writes (an earlier output may be replaced with --force; png/ only with PNGs in it). */
+const GENERATE_FILES = ["generated.fa", "generated.tsv", "generated_images.npz", "generated_names.npz", "generated.npz", "gallery.png", "summary.json", "png/"];
+const generateOwns = (entry: string) => GENERATE_FILES.includes(entry) || /^png\/[^/]+\.png$/.test(entry);
 
 const CLASSES = { "pre-mirna": 1, negative: 0 } as const;
 
@@ -240,90 +231,102 @@ Writes into DIR:
   },
   async run(o) {
     if (o.candidates !== undefined && !o.verify) throw new UsageError("--candidates needs --verify (without it every sample is its first draw)");
-    checkGenerateOut(o.out, o.force);
-    const started = performance.now();
-    await initBackend({ quiet: o.quiet });
-    const { cvae, info, training } = await loadCvae(o.model);
-    const classifier = o.classifier ? await loadTfjsModel(o.classifier) : null;
-    try {
-      if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
-      const label = CLASSES[o.class];
-      const candidates = o.candidates ?? DEFAULT_GENERATION.candidates;
-      const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
-      const request = { n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"] } as const;
-      const model = { cvae, info, training };
-      const checks = { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences };
-      // Raw samples: the model's first draw of each (the numbers of the summary).
-      const raw = generateHairpins(model, request);
-      const generatedSeconds = (performance.now() - started) / 1000;
-      const rawEvaluation = await evaluateGeneratedHairpins(raw, checks);
-      // --verify: the same latents and first draws, then further draws until RNAfold agrees.
-      let verify: { g: VerifiedGeneratedHairpins; evaluation: GeneratedEvaluation; cost: VerificationCost; seconds: number } | null = null;
-      if (o.verify) {
-        const t = performance.now();
-        const v = await generateVerifiedHairpins(model, { ...request, candidates });
-        verify = { g: v, evaluation: await evaluateGeneratedHairpins(v, checks), cost: verificationCost(v, candidates), seconds: (performance.now() - t) / 1000 };
+    // --out is checked (and its temporary folder made) before anything is loaded or sampled;
+    // the work fills that folder, which replaces --out once complete.
+    let written = 0;
+    let verifiedCost: VerificationCost | null = null;
+    await withAtomicFolder(o.out, async (temp) => {
+      const started = performance.now();
+      await initBackend({ quiet: o.quiet });
+      const classifier = o.classifier ? await loadHairpinClassifier(o.classifier) : null;
+      let loaded: Awaited<ReturnType<typeof loadCvae>>;
+      try {
+        loaded = await loadCvae(o.model);
+      } catch (e) {
+        classifier?.dispose();
+        throw e;
       }
-      const g = verify?.g ?? raw;
-      const evaluation = verify?.evaluation ?? rawEvaluation;
-      const rank = verify?.g.rank ?? new Int16Array(g.n);
-      const defaults = DEFAULT_GENERATION[g.decoder];
-      const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
-      await withAtomicFolder(o.out, async (temp) => {
-        fs.writeFileSync(path.join(temp, "generated.fa"), names.map((n, i) => `>${n}\n${g.sequences[i]}\n`).join(""));
-        const header = ["name", "class", "sequence", "drawn_structure", "rnafold_structure", "mfe", "refold_exact", "column_agreement", "sanity_pass",
-          "stem_pairs", "loop_nt", "mfe_per_nt", "requested_stem", "requested_loop", "requested_gc", "decoding_rank", "novelty", "p_pre_mirna"];
-        const lines = [header.join("\t")];
-        g.sequences.forEach((s, i) => {
-          const r = evaluation.refold[i]!, q = evaluation.sanity[i]!;
-          lines.push([
-            names[i], o.class, s, g.structures[i], r.fold, r.mfe.toFixed(2), r.exact ? 1 : 0, r.columnAgreement.toFixed(4), q.pass ? 1 : 0,
-            q.stemPairs, q.loopSize, q.mfePerNt.toFixed(4), g.profiles[3 * i], g.profiles[3 * i + 1], g.profiles[3 * i + 2]!.toFixed(4), rank[i],
-            evaluation.novelty ? evaluation.novelty[i]!.distance : "", evaluation.classifierProbabilities ? evaluation.classifierProbabilities[i]!.toFixed(6) : "",
-          ].join("\t"));
-        });
-        fs.writeFileSync(path.join(temp, "generated.tsv"), lines.join("\n") + "\n");
-        fs.mkdirSync(path.join(temp, "png"));
-        names.forEach((n, i) => {
-          fs.writeFileSync(path.join(temp, "png", `${n}.png`), encodePng(g.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE), HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale));
-        });
-        const first = Array.from({ length: Math.min(24, g.n) }, (_, i) => i);
-        fs.writeFileSync(path.join(temp, "gallery.png"), hairpinGalleryPng(g.images, first, { columns: 3, scale: 3, captions: first.map((i) => `${names[i]}${evaluation.refold[i]!.exact ? "" : " (refold differs)"}`) }));
-        writeImagesNpz(path.join(temp, "generated_images.npz"), g.images);
-        writeNamesNpz(path.join(temp, "generated_names.npz"), names);
-        const D = latentSize(cvae.config);
-        writeNpz(path.join(temp, "generated.npz"), {
-          tokens: { dtype: "|u1", shape: [g.n, TOKEN_COLUMNS], data: g.tokens },
-          latents: { dtype: "<f4", shape: [g.n, D], data: g.latents },
-          profiles: { dtype: "<f4", shape: [g.n, 3], data: g.profiles },
-          labels: { dtype: "|u1", shape: [g.n], data: new Uint8Array(g.n).fill(label) },
-        });
-        const summary = {
-          model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
-          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, requested: profile, profilePool: o.profiles ?? defaultProfilePool(label),
-          // Raw samples (one draw each): always the headline numbers.
-          mode: verify ? "verified" : "raw",
-          ...rawEvaluation.summary,
-          verified: verify ? { ...verify.cost, ...verify.evaluation.summary } : null,
-          sanityRules: info.sanity!.rules,
-          seconds: {
-            generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(rawEvaluation.seconds).map(([k, v]) => [k, round(v, 2)])),
-            ...(verify ? { verify: round(verify.seconds, 2) } : {}), total: round((performance.now() - started) / 1000, 2),
-          },
-        };
-        writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
-        console.log(JSON.stringify(summary));
-      });
-      if (!o.quiet) {
-        if (verify) {
-          const c = verify.cost;
-          process.stderr.write(`mirna-dl: verified decoding: ${c.kept} of ${c.samples} samples found a decoding RNAfold folds into its drawing, after ${c.draws} draws (acceptance ${c.acceptanceRate.toFixed(3)} per draw, ${c.meanDrawsPerKept === null ? "—" : c.meanDrawsPerKept.toFixed(2)} draws per kept sample; the other ${c.samples - c.kept} keep their first draw)\n`);
+      const { cvae, info, training } = loaded;
+      try {
+        if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
+        const label = CLASSES[o.class];
+        const candidates = o.candidates ?? DEFAULT_GENERATION.candidates;
+        const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
+        const request = { n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"] } as const;
+        const model = { cvae, info, training };
+        const checks = { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences };
+        // Raw samples: the model's first draw of each (the numbers of the summary).
+        const raw = generateHairpins(model, request);
+        const generatedSeconds = (performance.now() - started) / 1000;
+        const rawEvaluation = await evaluateGeneratedHairpins(raw, checks);
+        // --verify: the same latents and first draws, then further draws until RNAfold agrees.
+        let verify: { g: VerifiedGeneratedHairpins; evaluation: GeneratedEvaluation; cost: VerificationCost; seconds: number } | null = null;
+        if (o.verify) {
+          const t = performance.now();
+          const v = await generateVerifiedHairpins(model, { ...request, candidates });
+          verify = { g: v, evaluation: await evaluateGeneratedHairpins(v, checks), cost: verificationCost(v, candidates), seconds: (performance.now() - t) / 1000 };
         }
-        process.stderr.write(`mirna-dl: ${g.n} ${o.class} hairpins (${verify ? "verified" : "raw: one draw each"}) written to ${o.out}\n`);
+        const g = verify?.g ?? raw;
+        const evaluation = verify?.evaluation ?? rawEvaluation;
+        const rank = verify?.g.rank ?? new Int16Array(g.n);
+        const defaults = DEFAULT_GENERATION[g.decoder];
+        const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
+          fs.writeFileSync(path.join(temp, "generated.fa"), names.map((n, i) => `>${n}\n${g.sequences[i]}\n`).join(""));
+          const header = ["name", "class", "sequence", "drawn_structure", "rnafold_structure", "mfe", "refold_exact", "column_agreement", "sanity_pass",
+            "stem_pairs", "loop_nt", "mfe_per_nt", "requested_stem", "requested_loop", "requested_gc", "decoding_rank", "novelty", "p_pre_mirna"];
+          const lines = [header.join("\t")];
+          g.sequences.forEach((s, i) => {
+            const r = evaluation.refold[i]!, q = evaluation.sanity[i]!;
+            lines.push([
+              names[i], o.class, s, g.structures[i], r.fold, r.mfe.toFixed(2), r.exact ? 1 : 0, r.columnAgreement.toFixed(4), q.pass ? 1 : 0,
+              q.stemPairs, q.loopSize, q.mfePerNt.toFixed(4), g.profiles[3 * i], g.profiles[3 * i + 1], g.profiles[3 * i + 2]!.toFixed(4), rank[i],
+              evaluation.novelty ? evaluation.novelty[i]!.distance : "", evaluation.classifierProbabilities ? evaluation.classifierProbabilities[i]!.toFixed(6) : "",
+            ].join("\t"));
+          });
+          fs.writeFileSync(path.join(temp, "generated.tsv"), lines.join("\n") + "\n");
+          fs.mkdirSync(path.join(temp, "png"));
+          names.forEach((n, i) => {
+            fs.writeFileSync(path.join(temp, "png", `${n}.png`), encodePng(g.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE), HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale));
+          });
+          const first = Array.from({ length: Math.min(24, g.n) }, (_, i) => i);
+          fs.writeFileSync(path.join(temp, "gallery.png"), hairpinGalleryPng(g.images, first, { columns: 3, scale: 3, captions: first.map((i) => `${names[i]}${evaluation.refold[i]!.exact ? "" : " (refold differs)"}`) }));
+          writeImagesNpz(path.join(temp, "generated_images.npz"), g.images);
+          writeNamesNpz(path.join(temp, "generated_names.npz"), names);
+          const D = latentSize(cvae.config);
+          writeNpz(path.join(temp, "generated.npz"), {
+            tokens: { dtype: "|u1", shape: [g.n, TOKEN_COLUMNS], data: g.tokens },
+            latents: { dtype: "<f4", shape: [g.n, D], data: g.latents },
+            profiles: { dtype: "<f4", shape: [g.n, 3], data: g.profiles },
+            labels: { dtype: "|u1", shape: [g.n], data: new Uint8Array(g.n).fill(label) },
+          });
+          const summary = {
+            model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
+            temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, requested: profile, profilePool: o.profiles ?? defaultProfilePool(label),
+            // Raw samples (one draw each): always the headline numbers.
+            mode: verify ? "verified" : "raw",
+            ...rawEvaluation.summary,
+            verified: verify ? { ...verify.cost, ...verify.evaluation.summary } : null,
+            sanityRules: info.sanity!.rules,
+            seconds: {
+              generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(rawEvaluation.seconds).map(([k, v]) => [k, round(v, 2)])),
+              ...(verify ? { verify: round(verify.seconds, 2) } : {}), total: round((performance.now() - started) / 1000, 2),
+            },
+          };
+          writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
+          console.log(JSON.stringify(summary));
+        written = g.n;
+        verifiedCost = verify?.cost ?? null;
+      } finally {
+        disposeCvae(cvae);
+        classifier?.dispose();
       }
-    } finally {
-      disposeCvae(cvae);
-      classifier?.dispose();
+    }, { force: o.force, owns: generateOwns, command: "hairpin generate" });
+    if (!o.quiet) {
+      const c = verifiedCost as VerificationCost | null;
+      if (c) {
+        process.stderr.write(`mirna-dl: verified decoding: ${c.kept} of ${c.samples} samples found a decoding RNAfold folds into its drawing, after ${c.draws} draws (acceptance ${c.acceptanceRate.toFixed(3)} per draw, ${c.meanDrawsPerKept === null ? "—" : c.meanDrawsPerKept.toFixed(2)} draws per kept sample; the other ${c.samples - c.kept} keep their first draw)\n`);
+      }
+      process.stderr.write(`mirna-dl: ${written} ${o.class} hairpins (${c ? "verified" : "raw: one draw each"}) written to ${o.out}\n`);
     }
   },
 });

@@ -5,7 +5,12 @@
  *
  * Downloads use Node's built-in `http`/`https` only. They are resumable: bytes go to
  * `<file>.part` and a rerun (or an automatic retry) continues with an HTTP Range request.
- * Every file is checked against the manifest's sha256 before it is renamed into place.
+ * Every file is checked against the manifest's sha256 before it is renamed into place. The
+ * manifest has no checksum for files not in the project's mirror: the first fetch of such a file
+ * records its size and sha256 in the data folder's lock file ({@link LOCK_FILE}) and prints
+ * them; later runs, `--list` and `--verify` check it against that record, and a file with
+ * neither is reported as unverified, never as good. Temporary files of an interrupted run are
+ * removed by the CLI's signal handling, or by the next run ({@link removeStaleTemps}).
  *
  * How each local file is produced from its download (`produce` in the manifest):
  * - `as-is`: the download is the file.
@@ -31,7 +36,7 @@ import { dataRoot, REPO_ROOT } from "./paths";
 import { InputError } from "../errors";
 import { progressReporter } from "../progress";
 import { globToRegExp, pickMember, readTar, readZipMember, xzDecompress } from "../io/archives";
-import { withAtomicFile } from "../io/files";
+import { isGzip, removeStaleTemps, withAtomicFile, writeFileAtomic } from "../io/files";
 
 /** How a local file is made from its download; see the module comment. */
 export const PRODUCE_KINDS = ["as-is", "gzip", "tar.xz-member+gzip", "zip-member"] as const;
@@ -184,13 +189,97 @@ async function gunzippedSha256(file: string): Promise<{ sha256: string; bytes: n
   return { sha256: hash.digest("hex"), bytes };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The lock file: checksums recorded on the first fetch of entries the manifest has none for
+
+/** The lock file in the data folder (beside the data, never committed). */
+export const LOCK_FILE = "manifest.lock.json";
+
+/** What the first fetch of a file without a checksum in the manifest recorded about it. */
+export interface LockRecord {
+  /** Size and sha256 of the local file. */
+  bytes: number;
+  sha256: string;
+  /** For gzip files: size and sha256 of the content (the gzip bytes depend on the compressor). */
+  content_bytes?: number;
+  content_sha256?: string;
+  /** When, and from where (the URL, or the mirror's copy). */
+  recorded: string;
+  from: string;
+}
+
+/** The lock file's content: records by manifest path. */
+export interface FetchLock {
+  description: string;
+  files: Record<string, LockRecord>;
+}
+
+const LOCK_DESCRIPTION =
+  "sha256 and sizes that npm run data:fetch recorded on the first fetch of files data/manifest.json has no checksum for; " +
+  "later runs, --list and --verify check those files against them. Delete an entry (and its file) to fetch and record it again.";
+
+/** The lock file of `dataDir` (empty when there is none); a malformed one is an InputError naming it. */
+export function readFetchLock(dataDir: string): FetchLock {
+  const file = path.join(dataDir, LOCK_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { description: LOCK_DESCRIPTION, files: {} };
+    throw new InputError(`cannot read: ${(e as Error).message}`, { file });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`not a valid lock file: ${(e as Error).message}`, { file });
+  }
+  const files = (parsed as FetchLock | null)?.files;
+  if (typeof files !== "object" || files === null || Array.isArray(files)) throw new InputError("not a lock file: expected an object with 'files'", { file });
+  for (const [key, r] of Object.entries(files)) {
+    const ok = typeof r === "object" && r !== null && Number.isInteger(r.bytes) && r.bytes >= 0 && SHA256.test(String(r.sha256)) &&
+      (r.content_sha256 === undefined || SHA256.test(String(r.content_sha256)));
+    if (!ok) throw new InputError(`the record of '${key}' needs 'bytes' and a 64-digit 'sha256'`, { file });
+  }
+  return { description: LOCK_DESCRIPTION, files };
+}
+
+/** Adds `record` for `entryPath` to the lock file of `dataDir` (read again first: another run may have added records), atomically. */
+function recordInLock(dataDir: string, entryPath: string, record: LockRecord): void {
+  const lock = readFetchLock(dataDir);
+  lock.files[entryPath] = record;
+  const sorted = Object.fromEntries(Object.entries(lock.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  writeFileAtomic(path.join(dataDir, LOCK_FILE), JSON.stringify({ description: LOCK_DESCRIPTION, files: sorted }, null, 1) + "\n");
+}
+
+/** True when the manifest itself can check the entry (a sha256 of the file or of its content). */
+function hasManifestChecksum(entry: ManifestFile): boolean {
+  return Boolean(entry.sha256 || entry.content_sha256);
+}
+
+/** Size, sha256 and (for a gzip file) the content's of the file at `file`: what the lock records. */
+async function describeFile(file: string, from: string): Promise<LockRecord> {
+  const record: LockRecord = { bytes: fs.statSync(file).size, sha256: await sha256File(file), recorded: new Date().toISOString(), from };
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(file, "r");
+  const n = fs.readSync(fd, head, 0, 2, 0);
+  fs.closeSync(fd);
+  if (isGzip(head.subarray(0, n))) {
+    const content = await gunzippedSha256(file);
+    if (content) Object.assign(record, { content_bytes: content.bytes, content_sha256: content.sha256 });
+  }
+  return record;
+}
+
 /**
  * State of one manifest file on disk:
- * `ok` (sha256 matches), `ok-content` (gzip content matches `content_sha256`, the gzip bytes
- * differ), `unverified` (present, the manifest has no checksum and the size, if known, matches),
- * `missing`, `wrong` (checksum or size differs; see `detail`).
+ * `ok` (sha256 matches the manifest), `ok-content` (gzip content matches `content_sha256`, the
+ * gzip bytes differ), `ok-recorded` (the manifest has no checksum; the file matches what its
+ * first fetch recorded in the lock file), `unverified` (present, but nothing to check it against:
+ * no checksum in the manifest and none recorded; never counted as a good copy), `missing`,
+ * `wrong` (checksum or size differs; see `detail`).
  */
-export type FileState = "ok" | "ok-content" | "unverified" | "missing" | "wrong";
+export type FileState = "ok" | "ok-content" | "ok-recorded" | "unverified" | "missing" | "wrong";
 
 export interface FileCheck {
   entry: ManifestFile;
@@ -203,8 +292,12 @@ export interface FileCheck {
   detail?: string;
 }
 
-/** Checks one file (at `file`, default its place under `dataDir`) against its manifest entry. */
-export async function checkFile(entry: ManifestFile, dataDir: string, file = path.join(dataDir, ...entry.path.split("/"))): Promise<FileCheck> {
+/**
+ * Checks one file (at `file`, default its place under `dataDir`) against its manifest entry or,
+ * when the manifest has no checksum for it, against the record of `lock` (default: the lock file
+ * of `dataDir`).
+ */
+export async function checkFile(entry: ManifestFile, dataDir: string, file = path.join(dataDir, ...entry.path.split("/")), lock?: FetchLock): Promise<FileCheck> {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -230,12 +323,21 @@ export async function checkFile(entry: ManifestFile, dataDir: string, file = pat
   if (entry.bytes !== null && entry.bytes !== undefined && stat.size !== entry.bytes) {
     return { ...base, state: "wrong", detail: `size expected ${entry.bytes} bytes, got ${stat.size}` };
   }
-  return { ...base, state: "unverified" };
+  const record = (lock ?? readFetchLock(dataDir)).files[entry.path];
+  if (!record) return { ...base, state: "unverified" };
+  const when = `recorded by its first fetch, ${record.recorded.slice(0, 10)}, in ${LOCK_FILE}`;
+  const actual = await sha256File(file);
+  if (actual === record.sha256) return { ...base, state: "ok-recorded" };
+  if (record.content_sha256) {
+    const content = await gunzippedSha256(file);
+    if (content?.sha256 === record.content_sha256) return { ...base, state: "ok-recorded" };
+  }
+  return { ...base, state: "wrong", detail: `sha256 expected ${record.sha256} (${when}), got ${actual}` };
 }
 
-/** True for states that count as a good copy of the file. */
+/** True for states that count as a good, checked copy of the file (never `unverified`). */
 export function isGood(state: FileState): boolean {
-  return state === "ok" || state === "ok-content" || state === "unverified";
+  return state === "ok" || state === "ok-content" || state === "ok-recorded";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,7 +459,9 @@ async function downloadOnce(url: string, part: string, opts: DownloadOptions): P
     total = length !== undefined ? Number(length) : null;
   }
   total ??= opts.expectedBytes;
-  const handle = await fs.promises.open(part, start > 0 ? "a" : "w");
+  // O_NOFOLLOW: the predictable <file>.part name is never followed through a symbolic link planted there.
+  const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NOFOLLOW } = fs.constants;
+  const handle = await fs.promises.open(part, O_WRONLY | O_CREAT | O_NOFOLLOW | (start > 0 ? O_APPEND : O_TRUNC), 0o666);
   let done = start;
   const report = total !== null ? progressReporter(opts.label, { quiet: opts.quiet }) : null;
   const reportUnknown = unknownTotalReporter(opts.label, opts.quiet);
@@ -477,54 +581,83 @@ export interface DataFetchOptions {
 
 /** What {@link fetchData} did, by manifest path. */
 export interface FetchReport {
-  /** Already present and good. */
+  /** Already present and good (checked against the manifest or the lock file). */
   present: string[];
   downloaded: string[];
   copied: string[];
+  /** Fetched now, with no checksum in the manifest: their size and sha256 were recorded in the lock file. */
+  recorded: { path: string; record: LockRecord }[];
+  /** Present, but neither the manifest nor the lock file has a checksum to check them against. */
+  unverified: string[];
   /** Not obtainable this way (no URL / not in the mirror) and not asked for explicitly. */
   skipped: { path: string; reason: string }[];
   failed: { path: string; error: string }[];
+  /** Temporary files of an interrupted earlier run that were removed. */
+  removedTemps: string[];
 }
 
 function resolveManifest(manifest: Manifest | string | undefined): Manifest {
   return typeof manifest === "object" ? checkManifest(manifest) : readManifest(manifest ?? DEFAULT_MANIFEST);
 }
 
-/** Checks every selected file (present or not). */
+/** Checks every selected file (present or not), against the manifest or the lock file. */
 export async function listData(opts: DataFetchOptions = {}): Promise<FileCheck[]> {
   const manifest = resolveManifest(opts.manifest);
   const dataDir = path.resolve(opts.dataDir ?? dataRoot());
+  const lock = readFetchLock(dataDir);
   const checks: FileCheck[] = [];
-  for (const entry of selectFiles(manifest, opts.only)) checks.push(await checkFile(entry, dataDir));
+  for (const entry of selectFiles(manifest, opts.only)) checks.push(await checkFile(entry, dataDir, undefined, lock));
   return checks;
 }
 
-/** Checks the selected files that are present; `wrong` ones are failures. */
+/**
+ * Checks every selected file, as {@link listData}: a verification passes only when every one is
+ * present and good ({@link isGood}); missing, unverified and wrong files are failures.
+ */
 export async function verifyData(opts: DataFetchOptions = {}): Promise<FileCheck[]> {
-  return (await listData(opts)).filter((c) => c.state !== "missing");
+  return listData(opts);
+}
+
+/** The message that prints what a first fetch recorded. */
+function recordedLine(entryPath: string, r: LockRecord, dataDir: string): string {
+  const content = r.content_sha256 ? ` (gunzipped: ${r.content_bytes!.toLocaleString("en-US")} bytes, sha256 ${r.content_sha256})` : "";
+  return `recorded ${entryPath}: ${r.bytes.toLocaleString("en-US")} bytes, sha256 ${r.sha256}${content} in ${path.join(dataDir, LOCK_FILE)} ` +
+    "(the manifest has no checksum for it: compare with the source if you can; later runs check the file against this record)";
 }
 
 /**
  * Fetches every selected file that is missing: downloads it (resumable, verified, atomic) or,
  * with `from`, copies it from a mirror (verified, atomic). Present files are checked, never
- * overwritten (a wrong one is a failure: delete it to fetch it again). Entries that cannot be
+ * overwritten (a wrong one is a failure: delete it to fetch it again). A file the manifest has no
+ * checksum for is checked against the lock file's record when there is one; else its first
+ * successful fetch records its size and sha256 there (and prints them). Entries that cannot be
  * obtained this way are skipped, or are failures when selected explicitly with `only`.
+ * Temporary files an interrupted earlier run left beside the selected files are removed first.
  */
 export async function fetchData(opts: DataFetchOptions = {}): Promise<FetchReport> {
   const manifest = resolveManifest(opts.manifest);
   const dataDir = path.resolve(opts.dataDir ?? dataRoot());
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const explicit = (opts.only ?? []).length > 0;
-  const report: FetchReport = { present: [], downloaded: [], copied: [], skipped: [], failed: [] };
+  const report: FetchReport = { present: [], downloaded: [], copied: [], recorded: [], unverified: [], skipped: [], failed: [], removedTemps: [] };
   const mirror = opts.from !== undefined ? path.resolve(opts.from) : null;
   if (mirror !== null && !fs.statSync(mirror, { throwIfNoEntry: false })?.isDirectory()) {
     throw new InputError("--from: not a folder", { file: mirror });
   }
+  const lock = readFetchLock(dataDir);
   for (const entry of selectFiles(manifest, opts.only)) {
     const target = path.join(dataDir, ...entry.path.split("/"));
-    const check = await checkFile(entry, dataDir, target);
+    for (const stale of removeStaleTemps(target)) {
+      report.removedTemps.push(stale);
+      if (!opts.quiet) log(`removed ${stale}: a temporary file of an interrupted earlier run`);
+    }
+    const check = await checkFile(entry, dataDir, target, lock);
     if (isGood(check.state)) {
       report.present.push(entry.path);
+      continue;
+    }
+    if (check.state === "unverified") {
+      report.unverified.push(entry.path);
       continue;
     }
     if (check.state === "wrong") {
@@ -535,6 +668,23 @@ export async function fetchData(opts: DataFetchOptions = {}): Promise<FetchRepor
       if (explicit) report.failed.push({ path: entry.path, error: reason });
       else report.skipped.push({ path: entry.path, reason });
     };
+    /**
+     * Checks a file just made at `file` (a copy's temp file, or the target): good, wrong, or, for
+     * an entry nothing can check (no checksum in the manifest, none recorded), good with the record
+     * its first fetch makes (written to the lock file once the file is in place).
+     */
+    const accept = async (file: string, from: string): Promise<{ check: FileCheck; first: LockRecord | null }> => {
+      const check = await checkFile(entry, dataDir, file, lock);
+      if (check.state !== "unverified") return { check, first: null };
+      return { check: { ...check, state: "ok-recorded" }, first: await describeFile(file, from) };
+    };
+    const keep = (first: LockRecord | null) => {
+      if (first === null) return;
+      recordInLock(dataDir, entry.path, first);
+      lock.files[entry.path] = first;
+      report.recorded.push({ path: entry.path, record: first });
+      log(recordedLine(entry.path, first, dataDir)); // also with --quiet: the only time these numbers are shown
+    };
     try {
       fs.mkdirSync(path.dirname(target), { recursive: true });
       if (mirror !== null) {
@@ -543,11 +693,14 @@ export async function fetchData(opts: DataFetchOptions = {}): Promise<FetchRepor
           unavailable(`not in the mirror ${mirror}`);
           continue;
         }
+        let first: LockRecord | null = null;
         await withAtomicFile(target, async (temp) => {
           await fs.promises.copyFile(source, temp);
-          const copied = await checkFile(entry, dataDir, temp);
-          if (!isGood(copied.state)) throw new Error(`the mirror's copy ${source} is wrong: ${copied.detail}`);
+          const made = await accept(temp, source);
+          if (!isGood(made.check.state)) throw new Error(`the mirror's copy ${source} is wrong: ${made.check.detail}`);
+          first = made.first;
         });
+        keep(first);
         report.copied.push(entry.path);
         if (!opts.quiet) log(`copied ${entry.path}`);
         continue;
@@ -566,11 +719,12 @@ export async function fetchData(opts: DataFetchOptions = {}): Promise<FetchRepor
         log,
       });
       await produceFromDownload(entry, part, target);
-      const final = await checkFile(entry, dataDir, target);
-      if (!isGood(final.state)) {
+      const final = await accept(target, entry.url);
+      if (!isGood(final.check.state)) {
         fs.renameSync(target, `${target}.bad`);
-        throw new Error(`${entry.path} was made but is wrong (${final.detail}); moved to ${target}.bad`);
+        throw new Error(`${entry.path} was made but is wrong (${final.check.detail}); moved to ${target}.bad`);
       }
+      keep(final.first);
       report.downloaded.push(entry.path);
       if (!opts.quiet) log(`fetched ${entry.path}`);
     } catch (e) {
@@ -586,7 +740,8 @@ export async function fetchData(opts: DataFetchOptions = {}): Promise<FetchRepor
 const STATE_LABEL: Record<FileState, string> = {
   ok: "ok",
   "ok-content": "ok (content)",
-  unverified: "present (no checksum)",
+  "ok-recorded": "ok (recorded)",
+  unverified: "UNVERIFIED",
   missing: "missing",
   wrong: "WRONG",
 };
@@ -600,10 +755,11 @@ export function formatChecks(checks: FileCheck[]): string {
     let tail = "";
     if (c.state === "missing") tail = c.entry.url ? "  (downloadable)" : "  (not downloadable; copy with --from)";
     if (c.state === "wrong") tail = `  ${c.detail}`;
+    if (c.state === "unverified") tail = "  (no checksum in the manifest and none recorded: delete it and fetch it again to record one)";
     return `${STATE_LABEL[c.state].padEnd(width)}  ${sizeText.padStart(13)}  ${c.entry.path}${tail}`;
   });
   const count = (states: FileState[]) => checks.filter((c) => states.includes(c.state)).length;
-  lines.push(`${checks.length} files: ${count(["ok", "ok-content", "unverified"])} present, ${count(["missing"])} missing, ${count(["wrong"])} wrong`);
+  lines.push(`${checks.length} files: ${count(["ok", "ok-content", "ok-recorded"])} ok, ${count(["unverified"])} unverified, ${count(["missing"])} missing, ${count(["wrong"])} wrong`);
   return lines.join("\n");
 }
 
@@ -614,10 +770,14 @@ Fetches the public data listed in data/manifest.json into the data folder
 ($MIRNA_DL_DATA, default data/ in the repository). Without options: downloads every
 missing file (resumable: interrupted downloads continue from <file>.part on the next run),
 checks sha256, and renames each file into place only when it is complete and correct.
+Files the manifest has no checksum for: the first fetch records their size and sha256 in
+<data folder>/${LOCK_FILE} and prints them; later runs check them against that record.
 
 Options:
-      --list           show every file: ok / missing / WRONG (checksums are computed)
-      --verify         check every present file; exit 1 when one is wrong
+      --list           show every file: ok / UNVERIFIED / missing / WRONG (checksums are
+                       computed)
+      --verify         check every selected file; exit 1 unless all are present and
+                       checked (missing, unverified and wrong files fail)
       --only SEL       only files matching SEL: a path, a base name, a folder
                        (e.g. mirbind) or a glob (e.g. 'mirna_binding/**/*.h5'); repeatable
       --from DIR       copy from a local mirror laid out like the data folder
@@ -628,6 +788,8 @@ Options:
   -h, --help           this help
 
 Files without a URL (made by this project) can only be copied with --from.
+Ctrl+C removes the temporary file being written (a download's <file>.part is kept to
+resume); a run after one that was killed removes what that left.
 Exit codes: 0 success, 1 a file failed (download, checksum, verification), 2 bad usage.`;
 
 class UsageError extends Error {}
@@ -675,17 +837,19 @@ export async function runDataFetchCli(argv: string[], out: (text: string) => voi
       return 0;
     }
     if (values.verify) {
+      // Missing is missing, unverified is not OK: only files present and checked pass.
       const checks = await verifyData(opts);
       out(`data folder: ${dataDir}`);
-      out(checks.length ? formatChecks(checks) : "no file of the manifest is present");
-      return checks.some((c) => c.state === "wrong") ? 1 : 0;
+      out(formatChecks(checks));
+      return checks.every((c) => isGood(c.state)) ? 0 : 1;
     }
     const report = await fetchData(opts);
     for (const s of report.skipped) err(`skipped ${s.path}: ${s.reason}`);
+    for (const u of report.unverified) err(`UNVERIFIED ${u}: present, but the manifest has no checksum for it and none was recorded (delete it and fetch it again to record one)`);
     for (const f of report.failed) err(`FAILED ${f.path}: ${f.error}`);
     out(
-      `data folder: ${dataDir}\n${report.downloaded.length} downloaded, ${report.copied.length} copied, ${report.present.length} already present, ` +
-        `${report.skipped.length} skipped, ${report.failed.length} failed`,
+      `data folder: ${dataDir}\n${report.downloaded.length} downloaded, ${report.copied.length} copied, ${report.recorded.length} recorded in ${LOCK_FILE}, ` +
+        `${report.present.length} already present, ${report.unverified.length} unverified, ${report.skipped.length} skipped, ${report.failed.length} failed`,
     );
     return report.failed.length > 0 ? 1 : 0;
   } catch (e) {

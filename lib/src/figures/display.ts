@@ -217,6 +217,23 @@ export function showTable(rows: readonly Record<string, unknown>[], opts: TableO
 }
 
 // ---------------------------------------------------------------------------------------------
+// Markdown (text generated from results)
+// ---------------------------------------------------------------------------------------------
+
+/** The bundle of a Markdown text: `text/markdown` (rendered by every notebook front end) and the same as `text/plain`. */
+export function markdownBundle(markdown: string): DisplayMessage {
+  return { data: { "text/markdown": markdown, "text/plain": markdown }, metadata: {} };
+}
+
+/**
+ * Shows Markdown in the notebook, e.g. a reading generated from the results (the cell's text then
+ * cannot drift from its numbers). Outside tslab, returns the bundle instead.
+ */
+export function showMarkdown(markdown: string): DisplayMessage | undefined {
+  return show(markdownBundle(markdown));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Images
 // ---------------------------------------------------------------------------------------------
 

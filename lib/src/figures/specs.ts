@@ -581,7 +581,7 @@ export interface DotPlotSpecOptions {
   color?: string;
   /** Field with the standard deviation of x (results over seeds): an error bar mean ± sd; null: none. */
   error?: string;
-  /** Field with a reference value per row (e.g. a published number): a black vertical mark; null: none. */
+  /** Field with a reference value per row (e.g. a published number): an open black ring drawn over the dot; null: none. */
   reference?: string;
   /** Legend label of the reference marks (default "reference"). */
   referenceTitle?: string;
@@ -593,8 +593,16 @@ export interface DotPlotSpecOptions {
   /**
    * Value axis range. Default: from the data — the dots, error bars and reference marks —
    * widened on each side by `margin` of that span, so that close values separate (not from 0).
+   * Values outside it are drawn at its edge as an arrowhead with the value printed beside.
    */
   domain?: [number, number];
+  /**
+   * Default domain from the bulk of the values only: values more than 3 interquartile ranges
+   * below the first quartile or above the third (of the dots, error bars and references) stay
+   * out of it and are drawn at its edge with their value (default false). For a few far-off
+   * models that would otherwise squeeze the close ones together.
+   */
+  focus?: boolean;
   /** Fraction of the data's span added on each side of the default domain (default 0.1). */
   margin?: number;
   /** Limits the default domain to this range, e.g. [0, 1] for metrics. */
@@ -608,38 +616,51 @@ export interface DotPlotSpecOptions {
 }
 
 /** Field names used internally by {@link dotPlotSpec} (never clash with user fields). */
-const DOT = { lo: "__lo", hi: "__hi", ref: "__ref" } as const;
+const DOT = { lo: "__lo", hi: "__hi", ref: "__ref", off: "__off", edge: "__edge", label: "__label" } as const;
+
+/** A number as a d3 fixed-point format (".3f", ".4f") prints it; other formats: 3 decimals. */
+function d3Fixed(x: number, format: string): string {
+  const m = /^\.(\d+)f$/.exec(format);
+  return x.toFixed(m ? Number(m[1]) : 3);
+}
+
+/** The q-quantile of sorted values (linear interpolation). */
+function quantileSorted(sorted: readonly number[], q: number): number {
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  return sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!);
+}
 
 /**
  * A dot plot for comparing a metric across models: one row per model (labels in full, left),
  * one dot per value on a zoomed value axis (the data's range with a small margin, not from 0),
  * coloured and shaped by group (e.g. test set), with optional mean ± sd error bars (results
- * over seeds) and reference marks (e.g. published values, a black "|").
+ * over seeds) and reference marks (e.g. published values, an open ring over the dot, so that
+ * both stay visible when they coincide). Values outside the axis (see `domain`, `focus`) are
+ * drawn at its edge as an arrowhead with their value.
  */
 export function dotPlotSpec(rows: readonly DataRow[], opts: DotPlotSpecOptions): VegaLiteSpec {
   checkFields(rows, [opts.y, opts.x, opts.color], "dotPlotSpec");
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  const values = rows.map((r, i): DataRow => {
+  const parsed = rows.map((r, i) => {
     const x = num(r[opts.x]);
     if (x === null) throw new RangeError(`dotPlotSpec: row ${i}: "${opts.x}" must be a finite number, got ${String(r[opts.x])}`);
     const sd = opts.error !== undefined ? num(r[opts.error]) : null;
     const ref = opts.reference !== undefined ? num(r[opts.reference]) : null;
-    return {
-      [opts.y]: r[opts.y],
-      [opts.x]: x,
-      ...(opts.color !== undefined ? { [opts.color]: r[opts.color] } : {}),
-      ...(opts.error !== undefined ? { [opts.error]: sd } : {}),
-      [DOT.lo]: sd !== null ? x - sd : null,
-      [DOT.hi]: sd !== null ? x + sd : null,
-      [DOT.ref]: ref,
-    };
+    return { r, x, sd, ref };
   });
   let domain = opts.domain;
   if (domain === undefined) {
-    const all = values.flatMap((v) => [v[opts.x], v[DOT.lo], v[DOT.hi], v[DOT.ref]]).filter((v): v is number => typeof v === "number");
+    let all = parsed.flatMap((p) => [p.x, p.sd !== null ? p.x - p.sd : null, p.sd !== null ? p.x + p.sd : null, p.ref]).filter((v): v is number => v !== null);
     if (opts.clamp) {
       const [c0, c1] = opts.clamp;
       if (!(c0 < c1)) throw new RangeError(`dotPlotSpec: clamp must be [low, high] with low < high, got ${JSON.stringify(opts.clamp)}`);
+    }
+    if (opts.focus && all.length >= 4) {
+      const sorted = [...all].sort((a, b) => a - b);
+      const q1 = quantileSorted(sorted, 0.25), q3 = quantileSorted(sorted, 0.75);
+      const iqr = q3 - q1;
+      all = all.filter((v) => v >= q1 - 3 * iqr && v <= q3 + 3 * iqr);
     }
     let lo = Math.min(...all), hi = Math.max(...all);
     const span = hi - lo || Math.max(Math.abs(hi) * 0.01, 1e-3);
@@ -653,7 +674,25 @@ export function dotPlotSpec(rows: readonly DataRow[], opts: DotPlotSpecOptions):
     domain = [lo, hi];
   }
   if (!(domain[0] < domain[1])) throw new RangeError(`dotPlotSpec: domain must be [low, high] with low < high, got ${JSON.stringify(domain)}`);
+  const [d0, d1] = domain;
   const format = opts.format ?? ".3f";
+  const values = parsed.map(({ r, x, sd, ref }): DataRow => {
+    const off = x < d0 ? "left" : x > d1 ? "right" : null;
+    return {
+      [opts.y]: r[opts.y],
+      [opts.x]: x,
+      ...(opts.color !== undefined ? { [opts.color]: r[opts.color] } : {}),
+      ...(opts.error !== undefined ? { [opts.error]: sd } : {}),
+      // Error bars and references are clipped to the axis; an off-axis dot goes to the edge.
+      [DOT.lo]: sd !== null && off === null ? Math.max(x - sd, d0) : null,
+      [DOT.hi]: sd !== null && off === null ? Math.min(x + sd, d1) : null,
+      [DOT.ref]: ref !== null && ref >= d0 && ref <= d1 ? ref : null,
+      [DOT.off]: off,
+      [DOT.edge]: off === "left" ? d0 : off === "right" ? d1 : null,
+      // The printed value of an off-axis dot, with its reference when that is off the axis too.
+      [DOT.label]: off === null ? null : `${d3Fixed(x, format)}${ref !== null && (ref < d0 || ref > d1) ? ` (○ ${d3Fixed(ref, format)})` : ""}`,
+    };
+  });
   const groups = opts.color !== undefined ? new Set(rows.map((r) => String(r[opts.color!]))).size : 1;
   const rowHeight = opts.rowHeight ?? Math.max(22, 12 * groups + 8);
   const xScale = { domain, nice: false, zero: false };
@@ -673,32 +712,47 @@ export function dotPlotSpec(rows: readonly DataRow[], opts: DotPlotSpecOptions):
       encoding: { x: x(DOT.lo), x2: { field: DOT.hi }, ...groupEnc, ...(opts.color === undefined ? { color: { value: "#4c78a8" } } : {}) },
     });
   }
+  const tooltip = [
+    { field: opts.y, type: "nominal" },
+    ...(opts.color !== undefined ? [{ field: opts.color, type: "nominal" }] : []),
+    { field: opts.x, type: "quantitative", format: ".4f" },
+    ...(opts.error !== undefined ? [{ field: opts.error, type: "quantitative", format: ".4f", title: "sd" }] : []),
+    ...(opts.reference !== undefined ? [{ field: DOT.ref, type: "quantitative", format: ".4f", title: opts.referenceTitle ?? "reference" }] : []),
+  ];
+  const shapeEnc = opts.color !== undefined ? { shape: { field: opts.color, type: "nominal", sort: null, title: opts.color } } : { color: { value: "#4c78a8" } };
+  layer.push({
+    transform: [{ filter: `datum.${DOT.off} == null` }],
+    mark: { type: "point", filled: true, size: 80, opacity: 0.95 },
+    encoding: { x: x(opts.x), ...groupEnc, ...shapeEnc, tooltip },
+  });
+  const offAxis = values.some((v) => v[DOT.off] !== null);
+  if (offAxis) {
+    for (const side of ["left", "right"] as const) {
+      if (!values.some((v) => v[DOT.off] === side)) continue;
+      layer.push({
+        transform: [{ filter: `datum.${DOT.off} == '${side}'` }],
+        layer: [
+          { mark: { type: "point", shape: `triangle-${side}`, filled: true, size: 90, opacity: 0.95 }, encoding: { x: x(DOT.edge), ...groupEnc, ...(opts.color === undefined ? { color: { value: "#4c78a8" } } : {}), tooltip } },
+          {
+            mark: { type: "text", align: side === "left" ? "left" : "right", dx: side === "left" ? 9 : -9, baseline: "middle", fontSize: 10 },
+            encoding: { x: x(DOT.edge), ...(opts.color !== undefined ? { yOffset: groupEnc.yOffset, color: groupEnc.color } : { color: { value: "#333" } }), text: { field: DOT.label, type: "nominal" } },
+          },
+        ],
+      });
+    }
+  }
   if (opts.reference !== undefined) {
     layer.push({
       transform: [{ filter: `datum.${DOT.ref} != null` }],
-      mark: { type: "point", shape: "M0,-1L0,1", strokeWidth: 2.5, size: 160, filled: false, color: "#111", opacity: 1 },
+      mark: { type: "point", shape: "circle", filled: false, size: 170, strokeWidth: 1.6, color: "#111", opacity: 1 },
       encoding: { x: x(DOT.ref), ...(opts.color !== undefined ? { yOffset: groupEnc.yOffset } : {}) },
     });
   }
-  layer.push({
-    mark: { type: "point", filled: true, size: 70, opacity: 0.95 },
-    encoding: {
-      x: x(opts.x),
-      ...groupEnc,
-      ...(opts.color !== undefined ? { shape: { field: opts.color, type: "nominal", sort: null, title: opts.color } } : { color: { value: "#4c78a8" } }),
-      tooltip: [
-        { field: opts.y, type: "nominal" },
-        ...(opts.color !== undefined ? [{ field: opts.color, type: "nominal" }] : []),
-        { field: opts.x, type: "quantitative", format: ".4f" },
-        ...(opts.error !== undefined ? [{ field: opts.error, type: "quantitative", format: ".4f", title: "sd" }] : []),
-        ...(opts.reference !== undefined ? [{ field: DOT.ref, type: "quantitative", format: ".4f", title: opts.referenceTitle ?? "reference" }] : []),
-      ],
-    },
-  });
   // What the marks mean, under the title (the colour / shape legend names the groups).
   const key = [
     ...(opts.error !== undefined ? ["bars: mean ± sd"] : []),
-    ...(opts.reference !== undefined ? [`|: ${opts.referenceTitle ?? "reference"}`] : []),
+    ...(opts.reference !== undefined ? [`○: ${opts.referenceTitle ?? "reference"}`] : []),
+    ...(offAxis ? ["▸ ◂: off the axis (value printed)"] : []),
   ];
   const title = key.length > 0 ? { text: opts.title ?? "", subtitle: key.join("   ·   "), subtitleFontSize: 11, subtitleColor: "#444" } : opts.title;
   return {
@@ -712,6 +766,84 @@ export function dotPlotSpec(rows: readonly DataRow[], opts: DotPlotSpecOptions):
       y: { field: opts.y, type: "nominal", sort: null, title: opts.yTitle ?? null, axis: { labelLimit: 600, labelFontSize: 12, labelPadding: 6, grid: true, gridColor: "#f0f0f0" } },
     },
     layer,
+  };
+}
+
+/** Options of {@link differenceSpec}. */
+export interface DifferenceSpecOptions {
+  /** Row label field (nominal), e.g. "comparison" ("iterative − standard 5k"): one row each, in row order. */
+  y: string;
+  /** The difference (quantitative), e.g. "difference". */
+  x: string;
+  /** Fields of the interval's lower and upper ends. */
+  lo: string;
+  hi: string;
+  /** Group field, e.g. "test set": colour and shape, the group's intervals of one row side by side. */
+  color?: string;
+  title?: string;
+  /** What the interval is, shown under the title (e.g. "95% CI, paired bootstrap over rows"). */
+  intervalTitle?: string;
+  /** Value axis title (default: the field name). */
+  xTitle?: string;
+  /** d3 format of the axis and tooltips (default "+.3f"). */
+  format?: string;
+  width?: number;
+  /** Height of one row in px (default 12 per group + 10). */
+  rowHeight?: number;
+}
+
+/**
+ * Differences with their intervals (e.g. AP of one model minus another's, with a bootstrap CI):
+ * one row per comparison, a dot at the difference and a bar over the interval, a dashed line at
+ * 0 — an interval that does not cross it is a resolved difference. The axis spans the intervals
+ * and 0, so differences of a few thousandths are as visible as their uncertainty.
+ */
+export function differenceSpec(rows: readonly DataRow[], opts: DifferenceSpecOptions): VegaLiteSpec {
+  checkFields(rows, [opts.y, opts.x, opts.lo, opts.hi, opts.color], "differenceSpec");
+  rows.forEach((r, i) => {
+    for (const f of [opts.x, opts.lo, opts.hi]) {
+      if (typeof r[f] !== "number" || !Number.isFinite(r[f] as number)) throw new RangeError(`differenceSpec: row ${i}: "${f}" must be a finite number, got ${String(r[f])}`);
+    }
+    if (!((r[opts.lo] as number) <= (r[opts.hi] as number))) throw new RangeError(`differenceSpec: row ${i}: "${opts.lo}" exceeds "${opts.hi}"`);
+  });
+  const ends = rows.flatMap((r) => [r[opts.lo] as number, r[opts.hi] as number]).concat([0]);
+  const lo = Math.min(...ends), hi = Math.max(...ends);
+  const pad = 0.08 * (hi - lo || 1e-3);
+  const domain = [lo - pad, hi + pad];
+  const format = opts.format ?? "+.3f";
+  const groups = opts.color !== undefined ? new Set(rows.map((r) => String(r[opts.color!]))).size : 1;
+  const xEnc = (field: string) => ({ field, type: "quantitative", scale: { domain, nice: false, zero: false }, title: opts.xTitle ?? opts.x, axis: { format } });
+  const groupEnc = opts.color !== undefined
+    ? { color: { field: opts.color, type: "nominal", sort: null, title: opts.color }, yOffset: { field: opts.color, type: "nominal", sort: null, scale: { paddingOuter: 0.6 } } }
+    : { color: { value: "#4c78a8" } };
+  const title = opts.intervalTitle ? { text: opts.title ?? "", subtitle: `dot: difference · bar: ${opts.intervalTitle} · dashed: no difference`, subtitleFontSize: 11, subtitleColor: "#444" } : opts.title;
+  return {
+    ...baseSpec(undefined),
+    ...(title !== undefined ? { title } : {}),
+    data: { values: pickFields(rows, [opts.y, opts.x, opts.lo, opts.hi, opts.color]) },
+    width: opts.width ?? 420,
+    height: opts.color !== undefined ? { step: opts.rowHeight ?? 12 * groups + 10, for: "position" } : { step: opts.rowHeight ?? 22 },
+    encoding: {
+      y: { field: opts.y, type: "nominal", sort: null, title: null, axis: { labelLimit: 900, labelFontSize: 12, labelPadding: 6, grid: true, gridColor: "#f0f0f0" } },
+    },
+    layer: [
+      { data: { values: [{ zero: 0 }] }, mark: { type: "rule", color: "#777", strokeDash: [5, 4], strokeWidth: 1.2 }, encoding: { x: xEnc("zero"), y: null } },
+      { mark: { type: "rule", strokeWidth: 2.5 }, encoding: { x: xEnc(opts.lo), x2: { field: opts.hi }, ...groupEnc } },
+      {
+        mark: { type: "point", filled: true, size: 60, opacity: 1 },
+        encoding: {
+          x: xEnc(opts.x), ...groupEnc,
+          ...(opts.color !== undefined ? { shape: { field: opts.color, type: "nominal", sort: null, title: opts.color } } : {}),
+          tooltip: [
+            { field: opts.y, type: "nominal" },
+            ...(opts.color !== undefined ? [{ field: opts.color, type: "nominal" }] : []),
+            { field: opts.x, type: "quantitative", format: "+.4f" },
+            { field: opts.lo, type: "quantitative", format: "+.4f" },
+            { field: opts.hi, type: "quantitative", format: "+.4f" },
+          ],
+        },
+      },
+    ],
   };
 }
 
@@ -775,6 +907,84 @@ export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaL
         ...(seriesField ? [{ field: seriesField, type: "nominal" }] : []),
       ],
     },
+  };
+}
+
+/** Options of {@link linePanelsSpec}. */
+export interface LinePanelsSpecOptions {
+  /** x field (quantitative), e.g. "iteration". */
+  x: string;
+  /** y field (quantitative), e.g. "validation F1". */
+  y: string;
+  /** Series field within a panel, e.g. "seed": one line and colour each, the same colours in every panel. */
+  color: string;
+  /** Panel field, e.g. "loop": one panel per value, in order of first appearance (or `panels`). */
+  panel: string;
+  /** Panels to draw, in order (default: every value of `panel`). */
+  panels?: string[];
+  /** Title of each panel (default: its value), e.g. to say what the y values mean there; an array is one line each. */
+  panelTitles?: Record<string, string | string[]>;
+  /**
+   * One y scale for all panels (default true: values compared across panels); false when the
+   * panels' y values are different quantities (each panel then has its own axis and title).
+   */
+  sharedY?: boolean;
+  /** y axis title (default: the field name); per panel with `panelYTitles`. */
+  yTitle?: string;
+  panelYTitles?: Record<string, string>;
+  xTitle?: string;
+  /** Legend title of the series (default: the field name). */
+  colorTitle?: string;
+  title?: string;
+  /** Panels per row (default all in one row). */
+  columns?: number;
+  /** Size of one panel in px (default 300 x 200). */
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Line charts split into panels (small multiples), e.g. learning curves per training loop,
+ * coloured by seed: one panel per value of `panel`, one line per value of `color` in each, the
+ * colours the same in every panel. y is shared between panels unless `sharedY` is false.
+ */
+export function linePanelsSpec(rows: readonly DataRow[], opts: LinePanelsSpecOptions): VegaLiteSpec {
+  checkFields(rows, [opts.x, opts.y, opts.color, opts.panel], "linePanelsSpec");
+  const panels = opts.panels ?? [...new Set(rows.map((r) => String(r[opts.panel])))];
+  for (const p of panels) if (!rows.some((r) => String(r[opts.panel]) === p)) throw new RangeError(`linePanelsSpec: no rows for panel "${p}"`);
+  const sharedY = opts.sharedY ?? true;
+  const series = [...new Set(rows.map((r) => String(r[opts.color])))];
+  const pointsPerLine = rows.length / Math.max(1, series.length * panels.length);
+  const values = pickFields(rows.filter((r) => panels.includes(String(r[opts.panel]))), [opts.x, opts.y, opts.color, opts.panel]);
+  // Epochs, iterations, ratios: whole-number ticks only.
+  const integerX = values.every((r) => Number.isInteger(r[opts.x]));
+  const integerY = values.every((r) => r[opts.y] === null || Number.isInteger(r[opts.y]));
+  const panel = (p: string): VegaLiteSpec => ({
+    title: { text: opts.panelTitles?.[p] ?? p, fontSize: 12, fontWeight: "normal" },
+    width: opts.width ?? 300,
+    height: opts.height ?? 200,
+    transform: [{ filter: { field: opts.panel, equal: p } }],
+    mark: { type: "line", strokeWidth: 1.8, point: pointsPerLine <= 60 ? { size: 16 } : false },
+    encoding: {
+      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x, ...(integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
+      y: { field: opts.y, type: "quantitative", title: opts.panelYTitles?.[p] ?? opts.yTitle ?? opts.y, scale: { zero: false }, ...(integerY ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
+      color: { field: opts.color, type: "nominal", sort: series, title: opts.colorTitle ?? opts.color },
+      tooltip: [
+        { field: opts.panel, type: "nominal" },
+        { field: opts.color, type: "nominal" },
+        { field: opts.x, type: "quantitative" },
+        { field: opts.y, type: "quantitative", format: ".4g" },
+      ],
+    },
+  });
+  const columns = opts.columns ?? panels.length;
+  return {
+    ...baseSpec(opts.title),
+    data: { values },
+    // One row: hconcat (a grid would align the panels' title rows and leave gaps).
+    ...(columns >= panels.length ? { hconcat: panels.map(panel) } : { concat: panels.map(panel), columns }),
+    spacing: 20,
+    resolve: { scale: { color: "shared", x: "shared", y: sharedY ? "shared" : "independent" }, axis: { y: "independent" } },
   };
 }
 
@@ -941,6 +1151,40 @@ export function concatSpecs(specs: readonly VegaLiteSpec[], opts: ConcatSpecOpti
     spacing: 24,
     resolve: { scale: { color: opts.sharedColor ? "shared" : "independent" } },
   };
+}
+
+/** Options of {@link seedMatchSharesSpec}. */
+export interface SeedMatchSharesSpecOptions {
+  title?: string;
+  /** Counts shown in the panel titles, e.g. { positive: 21385, negative: 427700 }. */
+  totals?: { positive: number; negative: number };
+}
+
+/**
+ * Seed-match classes of a labelled set as two bar panels, positives and negatives, each with its
+ * own axis in percent of its label's pairs (negatives carry seed matches about a hundred times
+ * less often, so one shared axis would show their bars as 0): one bar per class with a seed
+ * match (8mer … 6mer) and one for "any" (at least a 6mer, the sum); "none" is 100% − any. Values are
+ * printed on the bars. `shares`: rows {label: "positive" | "negative", class, share} as
+ * seedMatchClassShares returns them.
+ */
+export function seedMatchSharesSpec(shares: readonly { label: string; class: string; share: number }[], opts: SeedMatchSharesSpecOptions = {}): VegaLiteSpec {
+  const panels = (["positive", "negative"] as const).map((label) => {
+    const mine = shares.filter((r) => r.label === label);
+    if (mine.length === 0) throw new RangeError(`seedMatchSharesSpec: no ${label} rows`);
+    const none = mine.find((r) => r.class === "none")?.share ?? 0;
+    const rows = [...mine.filter((r) => r.class !== "none").map((r) => ({ class: r.class, percent: 100 * r.share })), { class: "any", percent: 100 * (1 - none) }];
+    const total = opts.totals?.[label];
+    // Positives on 0–100%; negatives on their own, much shorter axis.
+    const spec = barSpec(rows, { x: "class", y: "percent", xTitle: null, yTitle: `% of ${label}s`, labelFormat: ".1f", height: 200, step: 58, ...(label === "positive" ? { yDomain: [0, 100] as [number, number] } : {}) });
+    const { $schema: _s, config: _c, background: _b, padding: _p, ...panel } = spec;
+    return {
+      ...panel,
+      title: { text: `${label}s${total !== undefined ? ` (${total.toLocaleString("en-US")})` : ""}`, fontSize: 12, fontWeight: "normal" },
+      layer: (panel.layer as VegaLiteSpec[]).map((l, i) => (i === 0 ? { ...l, mark: { type: "bar", color: label === "positive" ? "#4c78a8" : "#f58518" } } : l)),
+    };
+  });
+  return { ...baseSpec(opts.title), hconcat: panels, spacing: 28 };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { InputError } from "../errors";
+import { checkSize, InputError, InputLocation } from "../errors";
 import { writeFileAtomic } from "../io/files";
 import { loadWeightsInto, saveTfjsModel } from "../io/tfjsModel";
 import { describeBackend } from "../ops/backend";
-import { createOptimizer, OptimizerSpec } from "../ops/nn";
+import { createOptimizer, MAX_LAYER_SIZE, OptimizerSpec } from "../ops/nn";
 import { derivedSeed, mulberry32 } from "../random";
 import { shuffledEpoch, splitTrainValidation } from "../training/batches";
 import { EpochRecord } from "../training/checkpoint";
@@ -93,11 +93,24 @@ export interface ArDecoder {
   windowNet: tf.LayersModel;
 }
 
+/**
+ * Checks the decoder's sizes (as built, or as read from `ar-decoder.json`, naming it and the
+ * field): whole numbers from 1 to {@link MAX_LAYER_SIZE} (the kernel at most 100 columns, the
+ * layers at most 64).
+ */
+function checkArDecoderSizes(globalDims: unknown, config: unknown, where: InputLocation = { file: "autoregressive decoder" }, prefix = ""): void {
+  if (typeof config !== "object" || config === null) throw new InputError(`${prefix || "config"} must be an object`, where);
+  const c = config as Record<string, unknown>;
+  checkSize(globalDims, "globalDims", where, MAX_LAYER_SIZE);
+  for (const field of ["columnChannels", "hidden", "filters"]) checkSize(c[field], `${prefix}${field}`, where, MAX_LAYER_SIZE);
+  checkSize(c.layers, `${prefix}layers`, where, 64);
+  checkSize(c.kernel, `${prefix}kernel`, where, TOKEN_COLUMNS);
+  if (!Number.isInteger(c.seed)) throw new InputError(`${prefix}seed must be a whole number, got ${String(c.seed)}`, where);
+}
+
 /** Builds the decoder for a global latent of `globalDims` dimensions (Glorot-uniform kernels seeded from `config.seed`). */
 export function buildArDecoder(globalDims: number, config: ArDecoderConfig = DEFAULT_AR_DECODER_CONFIG): ArDecoder {
-  for (const [v, what] of [[globalDims, "globalDims"], [config.columnChannels, "columnChannels"], [config.hidden, "hidden"], [config.filters, "filters"], [config.layers, "layers"], [config.kernel, "kernel"]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`autoregressive decoder: ${what} must be a positive integer, got ${v}`);
-  }
+  checkArDecoderSizes(globalDims, config);
   let nextSeed = config.seed;
   const init = () => tf.initializers.glorotUniform({ seed: nextSeed++ });
   const C = config.columnChannels;
@@ -635,6 +648,8 @@ export async function loadArDecoder(dir: string): Promise<{ decoder: ArDecoder; 
   } catch (e) {
     throw new InputError(`cannot read: ${(e as Error).message}`, { file });
   }
+  if (typeof info !== "object" || info === null) throw new InputError("not a decoder description (expected a JSON object)", { file });
+  checkArDecoderSizes(info.globalDims, info.config, { file }, "config."); // before any layer is built from them
   const decoder = buildArDecoder(info.globalDims, info.config);
   try {
     await loadWeightsInto(path.join(dir, "ar-decoder"), decoder.container, "the saved weights do not fit the sizes in ar-decoder.json");

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
+import { checkFiniteWeights, loadTfjsModel } from "../io/tfjsModel";
 import { CompileSpec, dropout, KERAS_ADAM } from "../ops/nn";
 import { predict } from "../predict";
 import { DEFAULT_SEED } from "../random";
@@ -135,4 +136,25 @@ export function imageSource(images: Uint8Array, indices?: ArrayLike<number>): { 
 export function predictHairpinImages(model: tf.LayersModel, images: Uint8Array, batchSize = 256): Float32Array {
   imageCount(images);
   return predict(model, imageSource(images), { batchSize, select: (y) => y.slice([0, 1], [-1, 1]) }).values;
+}
+
+/**
+ * Loads a hairpin classifier saved by mirna-dl (TensorFlow.js folder) and checks it before any
+ * work: its input must be hairpin images, shape=(batch, 25, 100, 3) (a binding model or any other
+ * network is refused by its shapes), and its weights finite. InputErrors name `folder`.
+ */
+export async function loadHairpinClassifier(folder: string): Promise<tf.LayersModel> {
+  const model = await loadTfjsModel(folder);
+  try {
+    const shape = model.inputs[0]!.shape;
+    if (model.inputs.length !== 1 || shape.length !== 4 || shape[1] !== HAIRPIN_IMAGE_HEIGHT || shape[2] !== HAIRPIN_IMAGE_WIDTH || shape[3] !== HAIRPIN_IMAGE_CHANNELS) {
+      const binding = shape.length === 4 && shape[1] === 50 && shape[2] === 20 ? " (this looks like a binding model: use 'mirna-dl predict')" : "";
+      throw new InputError(`not a hairpin classifier: its input is (${shape.map((d) => d ?? "batch").join(", ")}), expected (batch, 25, 100, 3)${binding}`, { file: folder });
+    }
+    checkFiniteWeights(model, folder);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }

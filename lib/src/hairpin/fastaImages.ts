@@ -1,6 +1,6 @@
 import { InputError, InputLocation, shorten } from "../errors";
 import { FastaRecord, parseFasta, readFasta } from "../io/fasta";
-import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "./image";
+import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH, MAX_HAIRPIN_LENGTH } from "./image";
 import { normaliseRnaSequence } from "./rna";
 import { foldSequences } from "./rnafold";
 
@@ -9,9 +9,23 @@ import { foldSequences } from "./rnafold";
  * structure), folded with RNAfold where they carry none, and drawn as 25 × 100 images.
  */
 
-const rna = (raw: string, where: InputLocation, label: string) => normaliseRnaSequence(raw, where, label);
+/**
+ * A record's sequence as RNA ({@link normaliseRnaSequence}), at most {@link MAX_HAIRPIN_LENGTH}
+ * nt: longer ones are refused here, before any folding (RNAfold takes minutes on 10 kb, and the
+ * image could not show it).
+ */
+const rna = (raw: string, where: InputLocation, label: string) => {
+  const sequence = normaliseRnaSequence(raw, where, label);
+  if (sequence.length > MAX_HAIRPIN_LENGTH) {
+    throw new InputError(
+      `${label} is ${sequence.length.toLocaleString("en-US")} nt long: a hairpin image holds ${HAIRPIN_IMAGE_WIDTH} columns, at most ${MAX_HAIRPIN_LENGTH} nt (pre-miRNAs are 55–180 nt); give the hairpin, not the transcript`,
+      where,
+    );
+  }
+  return sequence;
+};
 
-/** Parses FASTA text of RNA hairpins (see {@link parseFasta}; sequences as {@link normaliseRnaSequence}). */
+/** Parses FASTA text of RNA hairpins (see {@link parseFasta}; sequences as {@link normaliseRnaSequence}, at most {@link MAX_HAIRPIN_LENGTH} nt). */
 export function parseHairpinFasta(text: string, file?: string): FastaRecord[] {
   return parseFasta(text, file, { normalise: rna });
 }

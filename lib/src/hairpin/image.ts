@@ -15,6 +15,8 @@ export const HAIRPIN_IMAGE_WIDTH = 100;
 /** Colour channels (RGB) and bytes of one image: 25 × 100 × 3. */
 export const HAIRPIN_IMAGE_CHANNELS = 3;
 export const HAIRPIN_IMAGE_SIZE = HAIRPIN_IMAGE_HEIGHT * HAIRPIN_IMAGE_WIDTH * HAIRPIN_IMAGE_CHANNELS;
+/** Longest sequence an image can hold: 100 columns of at most two nucleotides (one per arm). */
+export const MAX_HAIRPIN_LENGTH = 2 * HAIRPIN_IMAGE_WIDTH;
 /** Row of the upper (5' arm) bar base; the upper bar grows upwards from here. */
 export const UPPER_BASE_ROW = 12;
 /** Row of the lower (3' arm) bar base; the lower bar grows downwards from here. */

@@ -34,7 +34,7 @@ function meets(v: number, t: Target): boolean {
 }
 
 /** A verdict on one target, and the sentence that says it. */
-export interface Verdict {
+export interface TargetVerdict {
   met: boolean;
   /** Seeds whose own value meets the target. */
   seedsMet: number;
@@ -46,7 +46,7 @@ export interface Verdict {
  * target; the sentence adds whether every seed does ("on every seed"), or how many do. A
  * missing value (no classifier, NaN) is "not measured", never met.
  */
-export function targetVerdict(what: string, perSeed: readonly (number | null)[], seeds: readonly number[], target: Target, digits = 3): Verdict {
+export function targetVerdict(what: string, perSeed: readonly (number | null)[], seeds: readonly number[], target: Target, digits = 3): TargetVerdict {
   if (perSeed.length !== seeds.length) throw new InputError(`${perSeed.length} values for ${seeds.length} seeds`);
   const values = perSeed.filter((v): v is number => v !== null && Number.isFinite(v));
   if (values.length === 0) return { met: false, seedsMet: 0, sentence: `${capitalise(what)}: not measured.` };

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { InputError } from "../errors";
+import { checkSize, InputError, InputLocation, shorten } from "../errors";
+import { MAX_LAYER_SIZE } from "../ops/nn";
 import { ArDecoder, disposeArDecoder } from "./arDecoder";
 import { DEFAULT_SEED } from "../random";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "./image";
@@ -138,24 +139,37 @@ export function latentSize(config: Pick<CvaeConfig, "latent">): number {
   return config.latent.class + config.latent.structure + config.latent.residual;
 }
 
-function checkConfig(c: CvaeConfig): void {
-  const positive = (v: number, what: string) => {
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`${what} must be a positive integer, got ${v}`);
+/**
+ * Checks a CVAE config (as built, or as read from `cvae.json`): every size a whole number from
+ * 1 to {@link MAX_LAYER_SIZE}, 3 encoder filters, 1–8 decoder filters, the "columns" residual
+ * layout's multiple of 25. InputErrors name `where` and the field (`prefix` + its path), so an
+ * absurd size (`dense: 2e9`) is a message, not a RangeError deep in tfjs.
+ */
+export function checkCvaeConfig(value: unknown, where: InputLocation = {}, prefix = ""): CvaeConfig {
+  const fail = (message: string): never => {
+    throw new InputError(message, where);
   };
-  positive(c.latent.class, "latent.class");
-  positive(c.latent.structure, "latent.structure");
-  positive(c.latent.residual, "latent.residual");
-  positive(c.columnFilters, "columnFilters");
-  c.encoderFilters.forEach((f, i) => positive(f, `encoderFilters[${i}]`));
-  if (c.encoderFilters.length !== 3) throw new InputError(`encoderFilters must have 3 values, got ${c.encoderFilters.length}`);
-  positive(c.dense, "dense");
-  positive(c.decoderColumnChannels, "decoderColumnChannels");
-  c.decoderFilters.forEach((f, i) => positive(f, `decoderFilters[${i}]`));
-  positive(c.kernelSize, "kernelSize");
-  positive(c.priorHidden, "priorHidden");
+  if (typeof value !== "object" || value === null) fail(`${prefix || "config"} must be an object`);
+  const c = value as CvaeConfig;
+  if (typeof c.latent !== "object" || c.latent === null) fail(`${prefix}latent must be an object with class, structure and residual sizes`);
+  checkSize(c.latent.class, `${prefix}latent.class`, where, MAX_LAYER_SIZE);
+  checkSize(c.latent.structure, `${prefix}latent.structure`, where, MAX_LAYER_SIZE);
+  checkSize(c.latent.residual, `${prefix}latent.residual`, where, MAX_LAYER_SIZE);
+  checkSize(c.columnFilters, `${prefix}columnFilters`, where, MAX_LAYER_SIZE);
+  if (!Array.isArray(c.encoderFilters) || c.encoderFilters.length !== 3) fail(`${prefix}encoderFilters must be a list of 3 sizes, got ${shorten(JSON.stringify(c.encoderFilters) ?? "nothing", 40)}`);
+  c.encoderFilters.forEach((f, i) => checkSize(f, `${prefix}encoderFilters[${i}]`, where, MAX_LAYER_SIZE));
+  checkSize(c.dense, `${prefix}dense`, where, MAX_LAYER_SIZE);
+  checkSize(c.decoderColumnChannels, `${prefix}decoderColumnChannels`, where, MAX_LAYER_SIZE);
+  if (!Array.isArray(c.decoderFilters) || c.decoderFilters.length > 8) fail(`${prefix}decoderFilters must be a list of at most 8 sizes, got ${shorten(JSON.stringify(c.decoderFilters) ?? "nothing", 40)}`);
+  c.decoderFilters.forEach((f, i) => checkSize(f, `${prefix}decoderFilters[${i}]`, where, MAX_LAYER_SIZE));
+  checkSize(c.kernelSize, `${prefix}kernelSize`, where, HAIRPIN_IMAGE_WIDTH);
+  checkSize(c.priorHidden, `${prefix}priorHidden`, where, MAX_LAYER_SIZE);
+  if (c.residualLayout !== undefined && c.residualLayout !== "vector" && c.residualLayout !== "columns") fail(`${prefix}residualLayout must be "vector" or "columns", got ${shorten(JSON.stringify(c.residualLayout), 40)}`);
+  if (!Number.isInteger(c.seed)) fail(`${prefix}seed must be a whole number, got ${shorten(JSON.stringify(c.seed) ?? "nothing", 40)}`);
   if (c.residualLayout === "columns" && c.latent.residual % RESIDUAL_BLOCKS !== 0) {
-    throw new InputError(`with the "columns" residual layout latent.residual must be a multiple of ${RESIDUAL_BLOCKS}, got ${c.latent.residual}`);
+    fail(`with the "columns" residual layout ${prefix}latent.residual must be a multiple of ${RESIDUAL_BLOCKS}, got ${c.latent.residual}`);
   }
+  return c;
 }
 
 /**
@@ -164,7 +178,7 @@ function checkConfig(c: CvaeConfig): void {
  * weights are matched by name and order).
  */
 export function buildCvae(config: CvaeConfig = DEFAULT_CVAE_CONFIG): Cvae {
-  checkConfig(config);
+  checkCvaeConfig(config);
   let nextSeed = config.seed;
   const init = () => tf.initializers.glorotUniform({ seed: nextSeed++ });
   const dense = (name: string, units: number, activation?: "relu" | "tanh") =>

@@ -16,7 +16,7 @@ import { DEFAULT_GENERATION } from "./generate";
 import type { FoldOptions } from "./rnafold";
 import { encodePosteriors, type SanityRules } from "./generateEval";
 import { PROFILE_NAMES, PROFILE_SIZE, VaeDataset } from "./vaeData";
-import { buildCvae, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, globalLatents, latentSize } from "./vaeModel";
+import { buildCvae, checkCvaeConfig, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, globalLatents, latentSize } from "./vaeModel";
 import { tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
@@ -344,7 +344,9 @@ export async function loadCvae(dir: string): Promise<LoadedCvae> {
   } catch (e) {
     throw new InputError(`cannot read: ${(e as Error).message}`, { file: infoFile });
   }
+  if (typeof info !== "object" || info === null) throw new InputError("not a CVAE description (expected a JSON object)", { file: infoFile });
   if (info.format !== CVAE_FORMAT) throw new InputError(`format '${String(info.format)}' is not '${CVAE_FORMAT}'`, { file: infoFile });
+  checkCvaeConfig(info.config, { file: infoFile }, "config."); // before any layer is built from it
   const training = readTrainingSet(path.join(dir, "training.tsv.gz"));
   const cvae = buildCvae(info.config);
   try {

@@ -1,5 +1,5 @@
 import { InputError, InputLocation, shorten } from "../errors";
-import { binaryFileKind, readMaybeGzip } from "./files";
+import { binaryFileKind, invalidUtf8Offset, readMaybeGzip } from "./files";
 
 /**
  * FASTA reading: records of a name, a sequence that may span lines and, optionally, a
@@ -98,10 +98,34 @@ export function parseFasta(text: string, file?: string, opts: FastaOptions = {})
   return records;
 }
 
-/** Reads and parses a FASTA file (gzip when named .gz or starting like gzip); a binary file is refused by name. */
+/**
+ * The InputError for FASTA bytes that are not UTF-8 at `offset` of `bytes` (its line `lineNo`,
+ * which started at `lineStart`, or in an earlier piece when negative and `inHeader` says what it
+ * was): a record name is refused naming the record's line, never turned into U+FFFD.
+ */
+export function notUtf8Error(bytes: Uint8Array, offset: number, file: string | undefined, lineNo: number, lineStart: number, inHeader = false): InputError {
+  const header = lineStart >= 0 ? bytes[lineStart] === 0x3e /* '>' */ : inHeader;
+  const byte = offset < bytes.length ? `byte 0x${bytes[offset]!.toString(16).padStart(2, "0")}` : "a character cut off at the end";
+  if (!header) return new InputError(`not UTF-8 text (${byte}): save the file as UTF-8`, { file, row: lineNo });
+  const shown = Buffer.from(bytes.subarray(Math.max(lineStart, 0), Math.min(bytes.length, offset + 1))).toString("utf8").replace(/^>/, "");
+  return new InputError(`the record name '${shorten(shown.trim())}' is not UTF-8 text (${byte}): save the file as UTF-8`, { file, row: lineNo });
+}
+
+/**
+ * Reads and parses a FASTA file (gzip when named .gz or starting like gzip); a binary file is
+ * refused by name, text that is not UTF-8 naming its line (a name in Latin-1 would otherwise
+ * become U+FFFD). A UTF-8 byte order mark is skipped.
+ */
 export function readFasta(file: string, opts: FastaOptions = {}): FastaRecord[] {
   const body = readMaybeGzip(file);
   const kind = binaryFileKind(body.subarray(0, 16)) ?? (body.subarray(0, 65536).includes(0) ? "binary data (NUL bytes)" : null);
   if (kind) throw new InputError(`is ${kind}, expected FASTA text`, { file });
-  return parseFasta(body.toString("utf8"), file, opts);
+  const bad = invalidUtf8Offset(body);
+  if (bad >= 0) {
+    const lineStart = bad === 0 ? 0 : body.lastIndexOf(0x0a, bad - 1) + 1; // (a negative offset would count from the end)
+    let lineNo = 1;
+    for (let i = body.indexOf(0x0a); i >= 0 && i < bad; i = body.indexOf(0x0a, i + 1)) lineNo++;
+    throw notUtf8Error(body, bad, file, lineNo, lineStart);
+  }
+  return parseFasta(body.toString("utf8").replace(/^\ufeff/, ""), file, opts);
 }

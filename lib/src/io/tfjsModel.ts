@@ -43,7 +43,7 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uin
  * Loads a model saved by {@link saveTfjsModel} (or by tfjs-node's `file://` handler). Errors
  * name the file: no model.json, invalid JSON, not the layers format, a missing weights file,
  * weights files shorter or longer than model.json describes (truncated weights.bin), a topology
- * tfjs cannot rebuild from its weights.
+ * tfjs cannot rebuild (an unknown layer, a negative size) or that does not fit its weights.
  */
 export async function loadTfjsModel(folder: string): Promise<tf.LayersModel> {
   const stat = fs.statSync(folder, { throwIfNoEntry: false });
@@ -96,9 +96,15 @@ export async function loadTfjsModel(folder: string): Promise<tf.LayersModel> {
     );
   }
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData, trainingConfig: json.trainingConfig }),
-  );
+  try {
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData, trainingConfig: json.trainingConfig }),
+    );
+  } catch (e) {
+    // tfjs' own words (an unknown layer class, `units: -5`, a weight that does not fit), first line only.
+    const why = shorten(((e as Error).message ?? String(e)).split("\n")[0]!.trim(), 160);
+    throw new InputError(`cannot build the model it describes: ${why}`, { file: jsonPath });
+  }
 }
 
 /**
@@ -116,5 +122,30 @@ export async function loadWeightsInto(folder: string, model: tf.LayersModel, mis
     model.setWeights(savedWeights);
   } finally {
     saved.dispose();
+  }
+}
+
+/**
+ * Throws an InputError naming `file` when a weight of `model` holds NaN or ±Infinity (a training
+ * run that diverged, a damaged file): such a model scores everything NaN. Names the first such
+ * weight and how many values are not finite.
+ */
+export function checkFiniteWeights(model: tf.LayersModel, file: string): void {
+  for (const layer of model.layers) {
+    for (const weight of layer.weights) {
+      const values = weight.read().dataSync();
+      let bad = 0;
+      let nan = false;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        if (!Number.isFinite(v)) {
+          bad++;
+          nan ||= Number.isNaN(v);
+        }
+      }
+      if (bad > 0) {
+        throw new InputError(`the model's weights hold ${nan ? "NaN" : "infinite values"} (${bad.toLocaleString("en-US")} of ${values.length.toLocaleString("en-US")} values of '${weight.originalName}'): a diverged or damaged model, it cannot score`, { file });
+      }
+    }
   }
 }

@@ -35,6 +35,9 @@ export interface OptimizerSpec {
 }
 
 /** Adam(1e-3, 0.9, 0.999, ε 1e-7): Keras' defaults, used by the CEITEC and deepMir models. */
+/** Largest size a saved model config may give a layer (checked on reading): far above any model trained here, far below what exhausts memory. */
+export const MAX_LAYER_SIZE = 4096;
+
 export const KERAS_ADAM: Readonly<OptimizerSpec> = Object.freeze({ name: "adam", learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
 
 /** The optimizer a spec describes: Adam with one native kernel per variable when the native backend runs. */

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { InputError } from "../errors";
-import { withAtomicFolder, writeFileAtomic } from "../io/files";
+import { InputError, shorten } from "../errors";
+import { parseTempName, withAtomicFolder, writeFileAtomic } from "../io/files";
 import { loadWeightsInto, saveTfjsModel } from "../io/tfjsModel";
 
 /**
@@ -112,7 +112,9 @@ export async function writeCheckpoint(dir: string, model: tf.LayersModel, conten
   });
   writeFileAtomic(path.join(dir, LATEST), JSON.stringify({ checkpoint: name, epoch: content.epoch }));
   for (const entry of fs.readdirSync(dir)) {
-    const stale = (/^epoch-\d+$/.test(entry) && entry !== name) || /^\.epoch-\d+\.\d+\.tmp$/.test(entry);
+    // Older epochs, and temporary folders of epochs an interrupted run was writing.
+    const temp = parseTempName(entry);
+    const stale = (/^epoch-\d+$/.test(entry) && entry !== name) || (temp !== null && /^epoch-\d+$/.test(temp.base));
     if (stale) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
   }
 }
@@ -132,26 +134,97 @@ function copyWeightsFrom(folder: string, model: tf.LayersModel): Promise<void> {
   return loadWeightsInto(folder, model, "the checkpoint's model has other layers or shapes than the model being trained");
 }
 
+/** What a damaged checkpoint's message ends with: what the user can do. */
+function cannotResume(dir: string): string {
+  return `--resume cannot continue from this checkpoint (remove ${dir} to train from the start)`;
+}
+
 /**
  * The checkpoint `dir/latest.json` names, or null when there is none. A checkpoint of the
  * hairpin classifier's first format is converted; any other format is an InputError naming it.
+ * `latest.json` and `state.json` are validated field by field ({@link checkState}): a tampered or
+ * damaged one is an InputError naming the file and the field, never a run that trains nothing.
  */
 export function readLatestCheckpoint(dir: string): { folder: string; state: CheckpointState } | null {
   const latest = path.join(dir, LATEST);
   if (!fs.existsSync(latest)) return null;
-  let folder: string;
+  let name: unknown;
+  try {
+    name = (JSON.parse(fs.readFileSync(latest, "utf8")) as { checkpoint?: unknown } | null)?.checkpoint;
+  } catch (e) {
+    throw new InputError(`cannot read the checkpoint: ${(e as Error).message}; ${cannotResume(dir)}`, { file: latest });
+  }
+  // Only a folder of this checkpoint folder (never a path elsewhere).
+  if (typeof name !== "string" || !/^epoch-\d{4,}$/.test(name)) {
+    throw new InputError(`'checkpoint' must name an epoch folder (epoch-NNNN), got ${shorten(JSON.stringify(name) ?? "nothing", 40)}; ${cannotResume(dir)}`, { file: latest });
+  }
+  const folder = path.join(dir, name);
+  const stateFile = path.join(folder, "state.json");
   let raw: Record<string, unknown>;
   try {
-    folder = path.join(dir, (JSON.parse(fs.readFileSync(latest, "utf8")) as { checkpoint: string }).checkpoint);
-    raw = JSON.parse(fs.readFileSync(path.join(folder, "state.json"), "utf8")) as Record<string, unknown>;
+    raw = JSON.parse(fs.readFileSync(stateFile, "utf8")) as Record<string, unknown>;
   } catch (e) {
-    throw new InputError(`cannot read the checkpoint: ${(e as Error).message}`, { file: latest });
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : `cannot be read: ${(e as Error).message}`;
+    throw new InputError(`${why}; ${cannotResume(dir)}`, { file: stateFile });
   }
-  if (raw.format === HAIRPIN_FORMAT_1) return { folder, state: fromHairpinFormat1(raw) };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new InputError(`not a checkpoint state (expected a JSON object); ${cannotResume(dir)}`, { file: stateFile });
+  if (raw.format === HAIRPIN_FORMAT_1) {
+    if (!Array.isArray(raw.history)) throw new InputError(`'history' must be a list of epochs, got ${shorten(JSON.stringify(raw.history) ?? "nothing", 40)}; ${cannotResume(dir)}`, { file: stateFile });
+    return { folder, state: checkState(fromHairpinFormat1(raw) as unknown as Record<string, unknown>, stateFile, dir) };
+  }
   if (raw.format !== CHECKPOINT_FORMAT) {
     throw new InputError(`unknown checkpoint format '${String(raw.format)}' (this version reads '${CHECKPOINT_FORMAT}' and '${HAIRPIN_FORMAT_1}'); use another checkpoint folder`, { file: folder });
   }
-  return { folder, state: raw as unknown as CheckpointState };
+  return { folder, state: checkState(raw, stateFile, dir) };
+}
+
+/**
+ * Checks every field of a checkpoint state read from `file` (see {@link CheckpointState}): the
+ * counters whole numbers, one history record per epoch (numbered 1, 2, …), the early-stopping
+ * bookkeeping, Adam's accumulators and the optimizer layout. An InputError names the file and
+ * the field, e.g. `'epoch' must be a whole number ≥ 0, got "eight"`.
+ */
+function checkState(raw: Record<string, unknown>, file: string, dir: string): CheckpointState {
+  const fail = (field: string, expected: string, value: unknown): never => {
+    throw new InputError(`'${field}' must be ${expected}, got ${shorten(JSON.stringify(value) ?? String(value), 40)}; ${cannotResume(dir)}`, { file });
+  };
+  const count = (value: unknown) => typeof value === "number" && Number.isInteger(value) && value >= 0;
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (typeof raw.task !== "string" || raw.task === "") fail("task", "the name of what was trained", raw.task);
+  if (!count(raw.epoch)) fail("epoch", "a whole number ≥ 0", raw.epoch);
+  if (!count(raw.step)) fail("step", "a whole number ≥ 0", raw.step);
+  const epoch = raw.epoch as number;
+  if (!Array.isArray(raw.history)) fail("history", "a list of epochs", raw.history);
+  const history = raw.history as unknown[];
+  if (history.length !== epoch) fail("history", `a list of ${epoch} epochs (one per epoch done)`, `${history.length} records`);
+  history.forEach((record, i) => {
+    if (!isObject(record)) fail(`history[${i}]`, "an object", record);
+    const r = record as Record<string, unknown>;
+    if (r.epoch !== i + 1) fail(`history[${i}].epoch`, `${i + 1}`, r.epoch);
+    for (const [key, value] of Object.entries(r)) if (value !== null && typeof value !== "number") fail(`history[${i}].${key}`, "a number or null", value);
+  });
+  if (!isObject(raw.key)) fail("key", "an object", raw.key);
+  const early = raw.earlyStopping;
+  if (early !== null && early !== undefined) {
+    if (!isObject(early)) fail("earlyStopping", "an object or null", early);
+    const e = early as Record<string, unknown>;
+    if (e.best !== null && typeof e.best !== "number") fail("earlyStopping.best", "a number or null", e.best);
+    if (!count(e.bestEpoch) || (e.bestEpoch as number) > epoch) fail("earlyStopping.bestEpoch", `a whole number from 0 to ${epoch}`, e.bestEpoch);
+    if (!count(e.wait)) fail("earlyStopping.wait", "a whole number ≥ 0", e.wait);
+    if (typeof e.stopped !== "boolean") fail("earlyStopping.stopped", "true or false", e.stopped);
+  }
+  const stopped = raw.stoppedAfterEpoch;
+  if (stopped !== null && stopped !== undefined && (!count(stopped) || (stopped as number) < 1 || (stopped as number) > epoch)) fail("stoppedAfterEpoch", `null or a whole number from 1 to ${epoch}`, stopped);
+  const acc = raw.adamAccBeta;
+  if (acc !== null && acc !== undefined && !(Array.isArray(acc) && acc.length === 2 && acc.every((v) => typeof v === "number" && Number.isFinite(v)))) fail("adamAccBeta", "null or two numbers", acc);
+  if (!Array.isArray(raw.optimizerWeights)) fail("optimizerWeights", "a list of the optimizer's weights", raw.optimizerWeights);
+  (raw.optimizerWeights as unknown[]).forEach((w, i) => {
+    const o = w as Record<string, unknown>;
+    if (!isObject(w) || typeof o.name !== "string") fail(`optimizerWeights[${i}]`, "an object with a name", w);
+    if (!Array.isArray(o.shape) || !o.shape.every(count)) fail(`optimizerWeights[${i}].shape`, "a list of whole numbers", o.shape);
+    if (o.dtype !== "float32" && o.dtype !== "int32") fail(`optimizerWeights[${i}].dtype`, "float32 or int32", o.dtype);
+  });
+  return raw as unknown as CheckpointState;
 }
 
 /** A "mirna-dl hairpin checkpoint 1" state as the current format (history fields renamed to camelCase). */
@@ -176,10 +249,31 @@ function fromHairpinFormat1(raw: Record<string, unknown>): CheckpointState {
   };
 }
 
-/** Loads the weights and optimizer state of a checkpoint into `model` (compiled with the same optimizer). */
+/**
+ * Loads the weights and optimizer state of a checkpoint into `model` (compiled with the same
+ * optimizer). A damaged file (a truncated optimizer.bin or weights.bin, slots that do not fit the
+ * optimizer) is an InputError naming it: the run cannot resume from this checkpoint.
+ */
 export async function restoreCheckpoint(model: tf.LayersModel, folder: string, state: CheckpointState): Promise<void> {
-  await copyWeightsFrom(path.join(folder, "model"), model);
-  const bytes = fs.readFileSync(path.join(folder, "optimizer.bin"));
+  const dir = path.dirname(folder);
+  try {
+    await copyWeightsFrom(path.join(folder, "model"), model);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${e.message}; ${cannotResume(dir)}`);
+    throw e;
+  }
+  const file = path.join(folder, "optimizer.bin");
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new InputError(`${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : `cannot be read: ${(e as Error).message}`}; ${cannotResume(dir)}`, { file });
+  }
+  // Sizes first: a truncated file must not reach the tensors (a shape error with a stack).
+  const expected = state.optimizerWeights.reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
+  if (bytes.length !== expected) {
+    throw new InputError(`holds ${bytes.length.toLocaleString("en-US")} bytes, state.json describes ${expected.toLocaleString("en-US")} (damaged or truncated); ${cannotResume(dir)}`, { file });
+  }
   let offset = 0;
   const named: { name: string; tensor: tf.Tensor }[] = state.optimizerWeights.map((spec) => {
     const size = spec.shape.reduce((a, b) => a * b, 1);
@@ -189,9 +283,13 @@ export async function restoreCheckpoint(model: tf.LayersModel, folder: string, s
     const values = spec.dtype === "int32" ? new Int32Array(copy) : new Float32Array(copy);
     return { name: spec.name, tensor: tf.tensor(values, spec.shape, spec.dtype) };
   });
-  if (offset !== bytes.length) throw new InputError(`optimizer.bin has ${bytes.length} bytes, state.json describes ${offset}`, { file: folder });
-  await model.optimizer.setWeights(named);
-  tf.dispose(named.map((w) => w.tensor));
+  try {
+    await model.optimizer.setWeights(named);
+  } catch (e) {
+    throw new InputError(`the optimizer's slots in state.json do not fit the model being trained (${shorten((e as Error).message, 120)}); ${cannotResume(dir)}`, { file });
+  } finally {
+    tf.dispose(named.map((w) => w.tensor));
+  }
   const acc = adamAccumulators(model.optimizer);
   if (acc && state.adamAccBeta) {
     // tidy: assign() shares the scalar's data, the scalar itself would stay registered (2 leaked tensors per resume).
