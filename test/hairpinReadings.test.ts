@@ -87,6 +87,13 @@ test("judgeSentence: met or not by the mean; not met says what it means for the 
   const good = judgeSentence({ mean: 0.1, sd: 0.01 }, 0.09, { mean: 0.95, sd: 0.01 }, 0.954, 0.15);
   assert.match(good, /\(target ≤ 0\.15: met\)/);
   assert.doesNotMatch(good, /fooled/);
+  assert.match(good, /separates the generator's two classes \(0\.850 apart; real: 0\.864\)/);
+  // A judge that does not separate the real classes (a 2-epoch classifier calling everything negative) vouches for nothing.
+  const blind = judgeSentence({ mean: 0, sd: null }, 0, { mean: 0, sd: null }, 0, 0.15);
+  assert.match(blind, /does not separate the real test classes \(0\.000 apart/);
+  assert.doesNotMatch(blind, /carry information/);
+  const shy = judgeSentence({ mean: 0.05, sd: null }, 0.09, { mean: 0.3, sd: null }, 0.954, 0.15);
+  assert.match(shy, /few generated pre-miRNAs too \(0\.250 apart/);
   assert.match(judgeSentence({ mean: NaN, sd: null }, null, { mean: NaN, sd: null }, null, 0.15), /not measured/);
 });
 

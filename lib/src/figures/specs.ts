@@ -891,7 +891,8 @@ export function lineSpec(rows: readonly DataRow[], opts: LineSpecOptions): VegaL
     height: opts.height ?? 260,
     mark: { type: "line", strokeWidth: 2, point: points ? { size: 20 } : false },
     encoding: {
-      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x },
+      // Whole-number x (epochs, steps) gets whole-number ticks.
+      x: { field: opts.x, type: "quantitative", title: opts.xTitle ?? opts.x, ...(rows.length > 0 && rows.every((r) => Number.isInteger(r[opts.x])) ? { axis: { tickMinStep: 1, format: "d" } } : {}) },
       y: {
         field: valueField,
         type: "quantitative",

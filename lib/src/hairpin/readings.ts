@@ -263,11 +263,22 @@ function fmtFeature(v: number): string {
  * pre-miRNA) is met by the mean over seeds; when it is not, the sentence says how many times the
  * real negatives' rate that is and what it means for the judge.
  */
+/** Difference in pre-miRNA call rates by which {@link judgeSentence} says a judge separates two classes. */
+export const JUDGE_SEPARATION = 0.5;
+
 export function judgeSentence(generatedNegatives: MeanSd, realNegatives: number | null, generatedPositives: MeanSd, realPositives: number | null, target: number): string {
   if (!Number.isFinite(generatedNegatives.mean) || realNegatives === null) return "The classifier as judge: not measured (no classifier).";
   const met = generatedNegatives.mean <= target;
   const base = `The classifier calls ${formatEstimate(generatedNegatives)} of the raw generated NEGATIVES pre-miRNA, against ${realNegatives.toFixed(3)} of the test negatives (target ≤ ${target.toFixed(2)}: ${met ? "met" : "NOT met"}); generated pre-miRNAs ${formatEstimate(generatedPositives)} against ${realPositives === null ? "—" : realPositives.toFixed(3)} of the test pre-miRNAs.`;
-  if (met) return `${base} It separates the generator's two classes about as it separates real ones, so its calls on generated pre-miRNAs carry information.`;
+  // Rule: a judge separates two classes when it calls pre-miRNA at least 0.5 more often in one than in the other.
+  const realGap = realPositives === null ? null : realPositives - realNegatives;
+  if (realGap !== null && realGap < JUDGE_SEPARATION) return `${base} It does not separate the real test classes (${realGap.toFixed(3)} apart; a judge needs ≥ ${JUDGE_SEPARATION}), so its calls on generated hairpins are no evidence either way.`;
+  if (met) {
+    const generatedGap = generatedPositives.mean - generatedNegatives.mean;
+    return generatedGap >= JUDGE_SEPARATION
+      ? `${base} It separates the generator's two classes (${generatedGap.toFixed(3)} apart; real: ${realGap === null ? "—" : realGap.toFixed(3)}), so its calls on generated pre-miRNAs carry information.`
+      : `${base} It calls few generated negatives pre-miRNA but few generated pre-miRNAs too (${generatedGap.toFixed(3)} apart; a judge needs ≥ ${JUDGE_SEPARATION}): the generated pre-miRNAs do not look like pre-miRNAs to it.`;
+  }
   const times = realNegatives > 0 ? ` (${(generatedNegatives.mean / realNegatives).toFixed(1)}× the real rate)` : "";
   return `${base} The generator conditioned on "negative" draws hairpins the classifier takes for pre-miRNAs${times}: it reproduces the hairpin shape the classifier keys on, not what makes the real negatives negative. So a high call rate on generated pre-miRNAs shows that they are hairpin-shaped, not that they are pre-miRNAs: as a judge of generated hairpins the classifier is easily fooled, and its pre-miRNA rate is an upper bound at best.`;
 }
