@@ -12,7 +12,7 @@ import { initBackend } from "../lib/src/ops/backend";
 import { buildArDecoder } from "../lib/src/hairpin/arDecoder";
 import { generateHairpins } from "../lib/src/hairpin/generate";
 import { refoldCheck } from "../lib/src/hairpin/generateEval";
-import { generateVerifiedHairpins, verifyDecodings } from "../lib/src/hairpin/generateVerified";
+import { generateVerifiedHairpins, verificationCost, verifyDecodings } from "../lib/src/hairpin/generateVerified";
 import { hairpinColumns } from "../lib/src/hairpin/image";
 import { foldSequences } from "../lib/src/hairpin/rnafold";
 import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
@@ -98,5 +98,19 @@ test("generateVerifiedHairpins with the AR decoder: first draws as generateHairp
   }
   assert.ok(g.folds >= 6 && g.folds <= 18);
   assert.deepEqual((await generateVerifiedHairpins(model, { n: 6, label: 1, seed: 2, candidates: 3 })).tokens, g.tokens);
+  // The cost: every sample's draws until one passed (rank + 1) or all 3 were tried.
+  const cost = verificationCost(g, 3);
+  const kept = Array.from(g.rank).filter((r) => r >= 0).length;
+  assert.equal(cost.draws, Array.from(g.rank).reduce((a, r) => a + (r >= 0 ? r + 1 : 3), 0));
+  assert.equal(cost.draws, g.folds);
+  assert.deepEqual({ samples: cost.samples, kept: cost.kept, keptFraction: cost.keptFraction }, { samples: 6, kept, keptFraction: kept / 6 });
+  assert.equal(cost.acceptanceRate, kept / g.folds);
+  assert.equal(cost.meanDrawsPerKept, kept ? g.folds / kept : null);
   disposeCvae(cvae);
+});
+
+test("verificationCost by hand", () => {
+  const cost = verificationCost({ rank: Int16Array.from([0, 2, -1, 1]), folds: 1 + 3 + 4 + 2 }, 4);
+  assert.deepEqual(cost, { samples: 4, candidates: 4, kept: 3, keptFraction: 0.75, draws: 10, acceptanceRate: 0.3, meanDrawsPerKept: 10 / 3 });
+  assert.equal(verificationCost({ rank: Int16Array.from([-1]), folds: 4 }, 4).meanDrawsPerKept, null);
 });

@@ -80,3 +80,19 @@ test("hairpinGalleryPng: a caption per image", () => {
   // Without captions the key alone can be asked for.
   assert.ok(decodePng(hairpinGalleryPng(images, [0], { scale: 1, legend: true })).height > 29);
 });
+
+test("hairpinGalleryPng: captions with line breaks get one line each, every caption the room of the longest", () => {
+  const images = new Uint8Array(2 * HAIRPIN_IMAGE_SIZE).fill(255);
+  const scale = 2, gap = 1, fontSize = 12;
+  const png = decodePng(hairpinGalleryPng(images, [0, 1], { columns: 2, gap, scale, fontSize, legend: false, captions: ["first line\nsecond line", "one line"] }));
+  const W = 200, H = 50, g = 2, lineStep = 14, captionH = 18 + lineStep;
+  assert.deepEqual({ width: png.width, height: png.height }, { width: 2 * W + 3 * g, height: H + captionH + 2 * g });
+  const dark = (x0: number, y0: number, h: number) => {
+    let count = 0;
+    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + W; x++) if ([...png.rgb.subarray((y * png.width + x) * 3, (y * png.width + x) * 3 + 3)].every((c) => c < 100)) count++;
+    return count;
+  };
+  assert.ok(dark(g, g + H, lineStep) > 30, "first line");
+  assert.ok(dark(g, g + H + lineStep + 2, captionH - lineStep - 2) > 30, "second line, below the first");
+  assert.equal(dark(2 * g + W, g + H + lineStep + 2, captionH - lineStep - 2), 0, "a one-line caption leaves the second line empty");
+});

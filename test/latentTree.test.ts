@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../lib/src/errors";
-import { describeDecisionTree, fitDecisionTree, predictDecisionTree, treeFeatures } from "../lib/src/hairpin/latentTree";
+import { describeDecisionTree, fitDecisionTree, predictDecisionTree, treeDepth, treeFeatures } from "../lib/src/hairpin/latentTree";
 import { mulberry32 } from "../lib/src/random";
 
 /** 400 rows of 5 features; label = feature 3 > 0.2 (feature 1 a weaker, noisy copy). */
@@ -44,13 +44,16 @@ test("the root split is the planted one; predictions are leaf fractions; the des
 test("depth 0 is one leaf; minLeaf stops splits; the same seed gives the same tree", () => {
   const { x, y, d } = planted(2);
   assert.equal(fitDecisionTree(x, y, d, { maxDepth: 0 }).root.leaf, true);
+  assert.equal(treeDepth(fitDecisionTree(x, y, d, { maxDepth: 0 })), 0);
   assert.equal(fitDecisionTree(x, y, d, { minLeaf: 250 }).root.leaf, true);
+  assert.equal(treeDepth(fitDecisionTree(x, y, d, { maxDepth: 3, minLeaf: 10 })), 1, "the planted split leaves pure leaves: depth 1 of the 3 allowed");
   const noisy = Uint8Array.from(y, (v, i) => (i % 7 === 0 ? 1 - v : v));
   const a = fitDecisionTree(x, noisy, d, { maxDepth: 3, seed: 5 });
   const b = fitDecisionTree(x, noisy, d, { maxDepth: 3, seed: 5 });
   assert.deepEqual(a, b);
   const count = (n: typeof a.root): number => (n.leaf ? 1 : count(n.left) + count(n.right));
   assert.ok(count(a.root) <= 8);
+  assert.ok(treeDepth(a) >= 1 && treeDepth(a) <= 3);
 });
 
 test("bad input is refused", () => {

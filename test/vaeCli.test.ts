@@ -61,13 +61,15 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   const skip = missingData(deepMirDatasetsFolder());
   if (skip) return t.skip(skip);
   const model = path.join(dir, "vae");
-  const trained = run("hairpin", "train-vae", "--out", model, "--epochs", "1", "--max-train", "64", "--latent", "2,2,25", "--seed", "3", "--ar-epochs", "1");
+  const trained = run("hairpin", "train-vae", "--out", model, "--epochs", "1", "--max-train", "64", "--latent", "2,2,25", "--seed", "3", "--ar-epochs", "1", "--refine-rounds", "1", "--refine-samples", "16", "--refine-epochs", "1");
   assert.equal(trained.code, 0, trained.stderr);
   const report = JSON.parse(trained.stdout);
   assert.equal(report.trainingHairpins, 64);
   assert.ok(report.reconstruction.colourAccuracy >= 0 && report.reconstruction.colourAccuracy <= 1);
   for (const f of ["cvae.json", "training.tsv.gz", "model/model.json", "checkpoint/latest.json", "ar-decoder.json", "ar-decoder/model.json", "ar-checkpoint/latest.json"]) assert.ok(fs.existsSync(path.join(model, f)), f);
   assert.equal(report.arDecoder.epochs, 1);
+  assert.deepEqual(report.arDecoder.refinement.map((r: { drafts: number[] }) => r.drafts), [[16, 16]]);
+  assert.ok(fs.existsSync(path.join(model, "ar-checkpoint-refine", "round-1", "drafts.json")), "the refinement round is checkpointed");
   const info = JSON.parse(fs.readFileSync(path.join(model, "cvae.json"), "utf8"));
   assert.ok(info.sanity.rules.mfePerNtRange[0] < info.sanity.rules.mfePerNtRange[1]);
 
@@ -76,13 +78,15 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(g.code, 0, g.stderr);
   const summary = JSON.parse(g.stdout);
   assert.equal(summary.n, 20);
-  for (const k of ["refoldExact", "firstDecodingRefoldExact", "columnAgreement", "sanityPass", "classifierPreMirna", "noveltyMedian", "folds"]) assert.equal(typeof summary[k], "number", k);
-  assert.equal(summary.candidates, 24);
+  // By default: raw samples (one draw each), their numbers, no verification.
+  assert.equal(summary.mode, "raw");
+  assert.equal(summary.verified, null);
+  for (const k of ["refoldExact", "columnAgreement", "sanityPass", "classifierPreMirna", "noveltyMedian"]) assert.equal(typeof summary[k], "number", k);
   assert.equal(summary.decoder, "autoregressive");
   assert.equal(summary.temperature, 1);
   assert.equal(summary.profilePool, "canonical");
   assert.equal(typeof summary.topP, "number");
-  assert.ok(summary.refoldExact >= summary.firstDecodingRefoldExact, "the search never loses a verified decoding");
+  assert.match(g.stderr, /raw: one draw each/);
   const fasta = parseFasta(fs.readFileSync(path.join(out, "generated.fa"), "utf8"));
   assert.equal(fasta.size, 20);
   const { images, names } = readImagesNpz(path.join(out, "generated_images.npz"));
@@ -96,6 +100,7 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   assert.equal(tsv.length, 21);
   assert.match(tsv[0]!, /^name\tclass\tsequence\tdrawn_structure\trnafold_structure\tmfe\trefold_exact/);
   assert.equal(tsv[1]!.split("\t")[12], "25", "requested stem recorded");
+  assert.ok(tsv.slice(1).every((line) => line.split("\t")[15] === "0"), "raw: every sample is its first draw (rank 0)");
   assert.equal(fs.readdirSync(path.join(out, "png")).length, 20);
   const npz = readNpz(path.join(out, "generated.npz"));
   assert.deepEqual(npz.get("tokens")!.shape, [20, 100]);
@@ -122,6 +127,22 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
   const nucleus = run("hairpin", "generate", "--model", model, "--out", path.join(dir, "generated-nucleus"), "--n", "5", "--no-novelty", "--top-p", "0.5", "-q");
   assert.equal(nucleus.code, 0, nucleus.stderr);
   assert.equal(JSON.parse(nucleus.stdout).topP, 0.5);
+  // --verify: the same first draws, then fresh draws until RNAfold agrees; the summary keeps the raw numbers and says what verification cost.
+  const verifiedOut = path.join(dir, "generated-verified");
+  const v = run("hairpin", "generate", "--model", model, "--out", verifiedOut, "--n", "20", "--stem", "25", "--no-novelty", "--verify", "--candidates", "3");
+  assert.equal(v.code, 0, v.stderr);
+  const vs = JSON.parse(v.stdout);
+  assert.equal(vs.mode, "verified");
+  assert.equal(vs.refoldExact, JSON.parse(forced.stdout).refoldExact, "the top-level numbers are the raw draws' (same seed)");
+  for (const k of ["kept", "draws", "acceptanceRate", "keptFraction", "refoldExact", "sanityPass"]) assert.equal(typeof vs.verified[k], "number", k);
+  assert.equal(vs.verified.candidates, 3);
+  assert.ok(vs.verified.draws >= 20 && vs.verified.draws <= 60);
+  assert.ok(vs.verified.refoldExact >= vs.refoldExact, "the filter never loses a passing first draw");
+  assert.equal(vs.verified.kept, Math.round(vs.verified.refoldExact * 20));
+  assert.match(v.stderr, /verified decoding: \d+ of 20 samples .* after \d+ draws \(acceptance/);
+  const usage = run("hairpin", "generate", "--model", model, "--out", path.join(dir, "x"), "--candidates", "3");
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--candidates needs --verify/);
   const classified = run("hairpin", "classify", "--model", path.join(dir, "classifier"), "--input", path.join(out, "generated_images.npz"));
   assert.equal(classified.code, 0, classified.stderr);
   assert.equal(classified.stdout.trim().split("\n").length, 21);
@@ -146,7 +167,7 @@ test("generate --force never deletes files it did not write under DIR/png; a bin
   const arch = buildArch00b({ seed: 1 });
   await saveTfjsModel(arch, binding);
   arch.dispose();
-  const quick = ["--n", "2", "--candidates", "1", "--no-novelty", "--scale", "1"];
+  const quick = ["--n", "2", "--no-novelty", "--scale", "1"]; // raw samples (one draw each): the quickest generation
 
   // 5. An earlier output with the user's own files under png/: refused even with --force, kept.
   const out = path.join(dir, "toy-generated");

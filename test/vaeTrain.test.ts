@@ -13,7 +13,7 @@ import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
 import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
 import { decodeCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
-import { betaAt, cvaeBatch, learningRateAt, loadCvae, profileScaling, saveCvae, scaleProfiles, trainCvae } from "../lib/src/hairpin/vaeTrain";
+import { betaAt, cvaeBatch, learningRateAt, loadCvae, profileScaling, saveCvae, scaleProfiles, trainCvae, trainCvaeArDecoder } from "../lib/src/hairpin/vaeTrain";
 import { tempDir } from "./helpers";
 import { constructedSet } from "./vaeHelpers";
 
@@ -123,4 +123,22 @@ test("saveCvae / loadCvae: the same decoder outputs, the training hairpins, erro
     await assert.rejects(loadCvae(path.join(dir, "m")), (e: unknown) => e instanceof InputError && field.test(e.message), field.source);
   }
   await assert.rejects(trainCvae(data, { ...options, epochs: -1, seed: 1 }), InputError);
+});
+
+test("trainCvaeArDecoder: the AR decoder, then refold-consistent rounds (recorded, history continued); refine: false skips them; errors", async () => {
+  const dir = tempDir();
+  const { cvae, info } = await trainCvae(data, { ...options, epochs: 1, seed: 6 });
+  const arConfig = { columnChannels: 4, hidden: 8, filters: 8, layers: 2, kernel: 3, seed: 1, history: true };
+  const plain = await trainCvaeArDecoder(cvae, info, data, { seed: 2, epochs: 2, config: arConfig, refine: false });
+  assert.equal(plain.info.refinement, undefined);
+  assert.equal(plain.info.history.length, 2);
+  const refine = { rounds: 1, samplesPerClass: 12, epochs: 1, realFraction: 1 };
+  const refined = await trainCvaeArDecoder(cvae, info, data, { seed: 2, epochs: 2, config: arConfig, refine, checkpointDir: path.join(dir, "ar"), fold: { jobs: 1 } });
+  assert.equal(refined.info.refinement!.length, 1);
+  assert.deepEqual(refined.info.refinement![0]!.drafts, [12, 12]);
+  assert.equal(refined.info.history.length, 3, "2 training epochs, then 1 of the round");
+  assert.equal(refined.info.history[2]!.refineRound, 1);
+  assert.ok(fs.existsSync(path.join(dir, "ar-refine", "round-1", "drafts.json")), "the round is checkpointed next to the decoder's checkpoints");
+  await assert.rejects(trainCvaeArDecoder(cvae, info, { n: data.n, tokens: data.tokens, labels: data.labels }, { seed: 2, epochs: 1, config: arConfig, refine }), /pass them with the data/);
+  disposeCvae(cvae);
 });

@@ -91,19 +91,23 @@ export * from "./hairpin/experiment";
 export * from "./hairpin/saliency";
 export * from "./hairpin/gallery";
 
-// The conditional VAE that generates hairpins (issue 12).
+// The conditional VAE that generates hairpins.
 export * from "./hairpin/vaeTokens";
 export * from "./hairpin/vaeData";
 export * from "./hairpin/vaeModel";
 export * from "./hairpin/arDecoder";
 export * from "./hairpin/vaeTrain";
 export * from "./hairpin/vaeExperiment";
+export * from "./hairpin/generationSettings";
+export * from "./hairpin/arRefine";
 export * from "./hairpin/generate";
 export * from "./hairpin/generateEval";
 export * from "./hairpin/generateVerified";
 export * from "./hairpin/generateNovelty";
 export * from "./hairpin/latentBiology";
 export * from "./hairpin/latentTree";
+export * from "./hairpin/realism";
+export * from "./hairpin/readings";
 
 export * from "./preprocess/encori";
 export * from "./preprocess/gtf";

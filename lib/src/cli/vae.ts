@@ -8,20 +8,20 @@ import { initBackend } from "../ops/backend";
 import { loadHairpinClassifier } from "../hairpin/classifier";
 import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
-import { generateVerifiedHairpins } from "../hairpin/generateVerified";
+import { generateVerifiedHairpins, VerificationCost, verificationCost, VerifiedGeneratedHairpins } from "../hairpin/generateVerified";
 import { CVAE_EPOCHS } from "../hairpin/vaeExperiment";
-import { DEFAULT_GENERATION, defaultProfilePool, GenerationDecoder, ProfilePool } from "../hairpin/generate";
+import { DEFAULT_GENERATION, defaultProfilePool, generateHairpins, GenerationDecoder, ProfilePool } from "../hairpin/generate";
 import { AR_DECODER_EPOCHS, saveArDecoder } from "../hairpin/arDecoder";
-import { evaluateGeneratedHairpins, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
+import { evaluateGeneratedHairpins, GeneratedEvaluation, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
 import { buildVaeData } from "../hairpin/vaeData";
 import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
-import { loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
+import { DEFAULT_AR_REFINEMENT, loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
 import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
 import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, QUIET_FLAG, UsageError, Validator } from "./args";
 
 /**
- * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE of issue 12
+ * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE
  * (lib/src/hairpin/vae*.ts, generate*.ts) from the command line.
  */
 
@@ -65,14 +65,18 @@ over the blocks given the other two parts; a structured decoder that predicts on
 column states per image column (its colours and, by the pairing rules, its bar lengths), so
 every sample renders to an exact image. Then the autoregressive column decoder used for
 generation (--ar-epochs; 0 = none): it writes a hairpin column by column from the loop
-outwards given the class and structure parts. Training data: the deepMir images of human and other-species
+outwards given the class and structure parts; then --refine-rounds of refold-consistent
+fine-tuning: it draws drafts as generation does, folds them with RNAfold and is fine-tuned on
+those that refold exactly, with real training hairpins (RNAfold in training only; generation
+stays one draw per sample). Training data: the deepMir images of human and other-species
 pre-miRNAs and of pseudo-hairpin and shuffled negatives, read back into columns (single-stem
 drawings only), deduplicated by sequence, without any hairpin sharing a 25-nt stretch with the
 held-out set (default modhsa_test, the classifier's test set).
 Writes into DIR: model/ (weights), cvae.json (sizes, options, history, sanity rules with the
-MFE-per-nt range of the held-out pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
-ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/ and ar-checkpoint/ (after every
-epoch; an interrupted run resumes from them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
+MFE-per-nt window of the validation pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
+ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/, ar-checkpoint/ and
+ar-checkpoint-refine/ (after every epoch and refinement round; an interrupted run resumes from
+them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
   examples: [
     "mirna-dl hairpin train-vae --out out/hairpin-cvae --seed 1   # the deepMir sets of $MIRNA_DL_DATA; resumes when interrupted",
     "mirna-dl hairpin train-vae --out out/quick-cvae --epochs 2 --ar-epochs 1 --max-train 500",
@@ -89,6 +93,9 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
     "max-train": option({ arg: "N", parse: positiveInteger, help: "use at most N training hairpins (seeded, classes in proportion)" }),
     "held-out": option({ arg: "PREFIX", default: "modhsa_test", help: "deepMir set held out from training" }),
     "ar-epochs": option({ arg: "N", parse: integerInRange(0), default: AR_DECODER_EPOCHS, help: "epochs of the autoregressive column decoder (0 = do not train one)" }),
+    "refine-rounds": option({ arg: "N", parse: integerInRange(0), default: DEFAULT_AR_REFINEMENT.rounds, help: "rounds of refold-consistent fine-tuning of the AR decoder\n(draft, fold with RNAfold, fine-tune on the drafts that refold exactly; 0 = none)" }),
+    "refine-samples": option({ arg: "N", parse: integerInRange(1), default: DEFAULT_AR_REFINEMENT.samplesPerClass, help: "drafts per class and refinement round" }),
+    "refine-epochs": option({ arg: "N", parse: integerInRange(1), default: DEFAULT_AR_REFINEMENT.epochs, help: "fine-tuning epochs per refinement round" }),
     quiet: QUIET_FLAG,
   },
   async run(o) {
@@ -105,18 +112,24 @@ epoch; an interrupted run resumes from them). Prints the held-out reconstruction
       onEpoch: (h) => say(`epoch ${h.epoch}/${o.epochs}: loss ${h.total?.toFixed(2)} recon ${h.reconstruction?.toFixed(2)} β ${h.beta?.toFixed(3)} token acc ${h.tokenAccuracy?.toFixed(4)} | val recon ${h.valReconstruction?.toFixed(2) ?? "—"} | ${h.seconds.toFixed(1)} s\n`),
     });
     try {
-      const positives = [...data.heldOut.labels.keys()].filter((i) => data.heldOut.labels[i] === 1).map((i) => data.heldOut.sequences[i]!);
+      // The sanity rules' MFE window from the validation pre-miRNAs: the test split chooses nothing.
+      const positives = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
       const { rules } = await sanityRulesFrom(positives);
-      info.sanity = { rules, source: `MFE/nt range = 1st–99th percentile of the ${positives.length} held-out ${data.heldOutSet} pre-miRNAs folded with RNAfold` };
+      info.sanity = { rules, source: `MFE/nt window = 1st–99th percentile of the ${positives.length} validation pre-miRNAs folded with RNAfold` };
       await saveCvae(o.out, cvae, info, { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles });
-      let ar: { epochs: number; validationNll: number | null; minutes: number } | null = null;
+      let ar: { epochs: number; validationNll: number | null; minutes: number; refinement: { round: number; drafts: number[]; refoldExact: number[]; accepted: number[] }[] } | null = null;
       if (o["ar-epochs"] > 0) {
         const trained = await trainCvaeArDecoder(cvae, info, data.train, {
           seed: o.seed, epochs: o["ar-epochs"], checkpointDir: path.join(o.out, "ar-checkpoint"),
-          onEpoch: (h) => say(`AR decoder epoch ${h.epoch}/${o["ar-epochs"]}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
+          refine: { ...DEFAULT_AR_REFINEMENT, rounds: o["refine-rounds"], samplesPerClass: o["refine-samples"], epochs: o["refine-epochs"] },
+          onRefineRound: (r) => say(`AR decoder refinement round ${r.round}/${o["refine-rounds"]}: drafts refolding exactly ${r.refoldExact[1]}/${r.drafts[1]} pre-miRNA, ${r.refoldExact[0]}/${r.drafts[0]} negative; fine-tuned on ${r.accepted[0] + r.accepted[1]} of them | val ${r.validationNll === null ? "—" : r.validationNll.toFixed(2)} nats per hairpin | ${r.seconds.toFixed(1)} s\n`),
+          onEpoch: (h) => say(`AR decoder ${typeof h.refineRound === "number" ? `refinement round ${h.refineRound} epoch ${h.epoch}/${o["refine-epochs"]}` : `epoch ${h.epoch}/${o["ar-epochs"]}`}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
         });
         await saveArDecoder(o.out, cvae.arDecoder!, trained.info);
-        ar = { epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2) };
+        ar = {
+          epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2),
+          refinement: (trained.info.refinement ?? []).map((r) => ({ round: r.round, drafts: r.drafts, refoldExact: r.refoldExact, accepted: r.accepted })),
+        };
       }
       const rec = reconstructionMetrics(cvae, data.heldOut);
       console.log(JSON.stringify({
@@ -151,23 +164,28 @@ the class), scaled by --temperature. --decoder autoregressive (the default when 
 one): the AR decoder writes the columns one by one from the loop outwards, each drawn at
 --token-temperature; --decoder columns: the VAE's own decoder, given also z_residual from its
 prior, most likely column states. Each sample is drawn as an exact image and read as a sequence.
-RNAfold-verified decoding: up to --candidates decodings of the sample are tried (AR: fresh draws;
-columns: the most likely first, then other hairpin lengths and loop sizes near it, then
-decodings drawn at a low token temperature), and the first one RNAfold folds into exactly its
-drawn structure is kept (decoding_rank; −1: none passed, the first is kept). The refold check
-(RNAfold fold re-encoded: exact = the same image) and the hairpin sanity rules (one terminal
-loop, ≥ 18 bp, loop 3–20 nt, MFE/nt in the range stored with the model) are then reported for
-the kept drawings; firstDecodingRefoldExact is the rate of the first decodings alone. Novelty =
-edit distance to the nearest training hairpin.
+By default every sample is the model's first draw (raw: no filtering, no retries), and the
+summary's numbers are those of these raw samples: the refold check (RNAfold's fold of the
+sequence re-encoded: exact = the same image), the hairpin sanity rules (one terminal loop,
+≥ 18 bp, loop 3–20 nt, MFE/nt in the window stored with the model), novelty (edit distance to
+the nearest training hairpin) and, with --classifier, P(pre-miRNA).
+--verify adds RNAfold-verified decoding, a filter: up to --candidates decodings of each sample
+are tried (AR: fresh draws from the same latent; columns: the most likely first, then other
+hairpin lengths and loop sizes near it, then decodings drawn at a low token temperature) and
+the first one RNAfold folds into exactly its drawn structure is kept (decoding_rank; −1: none
+passed, the first is kept). The files then hold the kept samples; the summary keeps the raw
+numbers and adds "verified": the kept samples' numbers and what the filter cost (samples kept,
+draws folded, acceptance = kept / draws, mean draws per kept sample).
 Writes into DIR:
   generated.fa             sequences
   generated.tsv            name, sequence, drawn structure, RNAfold structure and MFE, refold
-                           exact, column agreement, sanity, requested profile, novelty, P(pre-miRNA)
+                           exact, column agreement, sanity, requested profile, decoding rank,
+                           novelty, P(pre-miRNA)
   png/<name>.png           one image per sample; gallery.png: the first 24
   generated_images.npz     uint8 (N, 25, 100, 3) as the deepMir sets (+ generated_names.npz):
                            'hairpin classify --input DIR/generated_images.npz' reads it
   generated.npz            tokens (N, 100), latents (N, D), profiles (N, 3), labels (N,)
-  summary.json             the fractions above and the timings`,
+  summary.json             the numbers above and the timings`,
   examples: [
     "mirna-dl hairpin generate -m out/hairpin-cvae -o out/generated --n 100 --classifier out/hairpin-classifier/seed-1/model",
     "mirna-dl hairpin generate -m out/hairpin-cvae -o out/long-stems --class pre-mirna --stem 30 --loop 8 --gc 0.5",
@@ -211,7 +229,8 @@ Writes into DIR:
         return v;
       },
     }),
-    candidates: option({ arg: "K", parse: integerInRange(1, 200), default: DEFAULT_GENERATION.candidates, help: "decodings tried per sample until RNAfold folds one into its drawn\nstructure (1 = keep the first decoding)" }),
+    verify: flag("RNAfold-verified decoding: keep the first of up to --candidates\ndecodings per sample that RNAfold folds into its drawn structure"),
+    candidates: option({ arg: "K", parse: integerInRange(1, 200), help: `with --verify: decodings tried per sample (default ${DEFAULT_GENERATION.candidates})` }),
     classifier: option({ arg: "DIR", help: "a hairpin classifier folder: adds P(pre-miRNA) per sample" }),
     "no-novelty": flag("skip the edit-distance search against the training hairpins"),
     scale: option({ arg: "N", parse: integerInRange(1, 32), default: 4, help: "PNG enlargement" }),
@@ -219,9 +238,11 @@ Writes into DIR:
     quiet: QUIET_FLAG,
   },
   async run(o) {
+    if (o.candidates !== undefined && !o.verify) throw new UsageError("--candidates needs --verify (without it every sample is its first draw)");
     // --out is checked (and its temporary folder made) before anything is loaded or sampled;
     // the work fills that folder, which replaces --out once complete.
     let written = 0;
+    let verifiedCost: VerificationCost | null = null;
     await withAtomicFolder(o.out, async (temp) => {
       const started = performance.now();
       await initBackend({ quiet: o.quiet });
@@ -237,59 +258,83 @@ Writes into DIR:
       try {
         if (!info.sanity) throw new InputError("cvae.json has no sanity rules (train the model with 'hairpin train-vae')", { file: path.join(o.model, "cvae.json") });
         const label = CLASSES[o.class];
+        const candidates = o.candidates ?? DEFAULT_GENERATION.candidates;
         const profile = { ...(o.stem !== undefined ? { stem: o.stem } : {}), ...(o.loop !== undefined ? { loop: o.loop } : {}), ...(o.gc !== undefined ? { gc: o.gc } : {}) };
-        const g = await generateVerifiedHairpins({ cvae, info, training }, {
-          n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"], candidates: o.candidates,
-        });
-        const defaults = DEFAULT_GENERATION[g.decoder];
+        const request = { n: o.n, label, seed: o.seed, profile, profilePool: o.profiles, decoder: o.decoder, temperature: o.temperature, tokenTemperature: o["token-temperature"], topP: o["top-p"] } as const;
+        const model = { cvae, info, training };
+        const checks = { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences };
+        // Raw samples: the model's first draw of each (the numbers of the summary).
+        const raw = generateHairpins(model, request);
         const generatedSeconds = (performance.now() - started) / 1000;
-        const evaluation = await evaluateGeneratedHairpins(g, { rules: info.sanity.rules, classifier, trainingSequences: o["no-novelty"] ? null : training.sequences });
+        const rawEvaluation = await evaluateGeneratedHairpins(raw, checks);
+        // --verify: the same latents and first draws, then further draws until RNAfold agrees.
+        let verify: { g: VerifiedGeneratedHairpins; evaluation: GeneratedEvaluation; cost: VerificationCost; seconds: number } | null = null;
+        if (o.verify) {
+          const t = performance.now();
+          const v = await generateVerifiedHairpins(model, { ...request, candidates });
+          verify = { g: v, evaluation: await evaluateGeneratedHairpins(v, checks), cost: verificationCost(v, candidates), seconds: (performance.now() - t) / 1000 };
+        }
+        const g = verify?.g ?? raw;
+        const evaluation = verify?.evaluation ?? rawEvaluation;
+        const rank = verify?.g.rank ?? new Int16Array(g.n);
+        const defaults = DEFAULT_GENERATION[g.decoder];
         const names = g.sequences.map((_, i) => `cvae_${o.class}_${String(i + 1).padStart(String(o.n).length, "0")}`);
-        fs.writeFileSync(path.join(temp, "generated.fa"), names.map((n, i) => `>${n}\n${g.sequences[i]}\n`).join(""));
-        const header = ["name", "class", "sequence", "drawn_structure", "rnafold_structure", "mfe", "refold_exact", "column_agreement", "sanity_pass",
-          "stem_pairs", "loop_nt", "mfe_per_nt", "requested_stem", "requested_loop", "requested_gc", "decoding_rank", "novelty", "p_pre_mirna"];
-        const lines = [header.join("\t")];
-        g.sequences.forEach((s, i) => {
-          const r = evaluation.refold[i]!, q = evaluation.sanity[i]!;
-          lines.push([
-            names[i], o.class, s, g.structures[i], r.fold, r.mfe.toFixed(2), r.exact ? 1 : 0, r.columnAgreement.toFixed(4), q.pass ? 1 : 0,
-            q.stemPairs, q.loopSize, q.mfePerNt.toFixed(4), g.profiles[3 * i], g.profiles[3 * i + 1], g.profiles[3 * i + 2]!.toFixed(4), g.rank[i],
-            evaluation.novelty ? evaluation.novelty[i]!.distance : "", evaluation.classifierProbabilities ? evaluation.classifierProbabilities[i]!.toFixed(6) : "",
-          ].join("\t"));
-        });
-        fs.writeFileSync(path.join(temp, "generated.tsv"), lines.join("\n") + "\n");
-        fs.mkdirSync(path.join(temp, "png"));
-        names.forEach((n, i) => {
-          fs.writeFileSync(path.join(temp, "png", `${n}.png`), encodePng(g.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE), HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale));
-        });
-        const first = Array.from({ length: Math.min(24, g.n) }, (_, i) => i);
-        fs.writeFileSync(path.join(temp, "gallery.png"), hairpinGalleryPng(g.images, first, { columns: 3, scale: 3, captions: first.map((i) => `${names[i]}${evaluation.refold[i]!.exact ? "" : " (refold differs)"}`) }));
-        writeImagesNpz(path.join(temp, "generated_images.npz"), g.images);
-        writeNamesNpz(path.join(temp, "generated_names.npz"), names);
-        const D = latentSize(cvae.config);
-        writeNpz(path.join(temp, "generated.npz"), {
-          tokens: { dtype: "|u1", shape: [g.n, TOKEN_COLUMNS], data: g.tokens },
-          latents: { dtype: "<f4", shape: [g.n, D], data: g.latents },
-          profiles: { dtype: "<f4", shape: [g.n, 3], data: g.profiles },
-          labels: { dtype: "|u1", shape: [g.n], data: new Uint8Array(g.n).fill(label) },
-        });
-        const summary = {
-          model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
-          temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, candidates: o.candidates, requested: profile, profilePool: o.profiles ?? defaultProfilePool(label),
-          ...evaluation.summary,
-          firstDecodingRefoldExact: g.firstExact.reduce((a, b) => a + b, 0) / g.n,
-          folds: g.folds,
-          sanityRules: info.sanity!.rules,
-          seconds: { generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(evaluation.seconds).map(([k, v]) => [k, round(v, 2)])), total: round((performance.now() - started) / 1000, 2) },
-        };
-        writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
-        console.log(JSON.stringify(summary));
+          fs.writeFileSync(path.join(temp, "generated.fa"), names.map((n, i) => `>${n}\n${g.sequences[i]}\n`).join(""));
+          const header = ["name", "class", "sequence", "drawn_structure", "rnafold_structure", "mfe", "refold_exact", "column_agreement", "sanity_pass",
+            "stem_pairs", "loop_nt", "mfe_per_nt", "requested_stem", "requested_loop", "requested_gc", "decoding_rank", "novelty", "p_pre_mirna"];
+          const lines = [header.join("\t")];
+          g.sequences.forEach((s, i) => {
+            const r = evaluation.refold[i]!, q = evaluation.sanity[i]!;
+            lines.push([
+              names[i], o.class, s, g.structures[i], r.fold, r.mfe.toFixed(2), r.exact ? 1 : 0, r.columnAgreement.toFixed(4), q.pass ? 1 : 0,
+              q.stemPairs, q.loopSize, q.mfePerNt.toFixed(4), g.profiles[3 * i], g.profiles[3 * i + 1], g.profiles[3 * i + 2]!.toFixed(4), rank[i],
+              evaluation.novelty ? evaluation.novelty[i]!.distance : "", evaluation.classifierProbabilities ? evaluation.classifierProbabilities[i]!.toFixed(6) : "",
+            ].join("\t"));
+          });
+          fs.writeFileSync(path.join(temp, "generated.tsv"), lines.join("\n") + "\n");
+          fs.mkdirSync(path.join(temp, "png"));
+          names.forEach((n, i) => {
+            fs.writeFileSync(path.join(temp, "png", `${n}.png`), encodePng(g.images.subarray(i * HAIRPIN_IMAGE_SIZE, (i + 1) * HAIRPIN_IMAGE_SIZE), HAIRPIN_IMAGE_WIDTH, HAIRPIN_IMAGE_HEIGHT, o.scale));
+          });
+          const first = Array.from({ length: Math.min(24, g.n) }, (_, i) => i);
+          fs.writeFileSync(path.join(temp, "gallery.png"), hairpinGalleryPng(g.images, first, { columns: 3, scale: 3, captions: first.map((i) => `${names[i]}${evaluation.refold[i]!.exact ? "" : " (refold differs)"}`) }));
+          writeImagesNpz(path.join(temp, "generated_images.npz"), g.images);
+          writeNamesNpz(path.join(temp, "generated_names.npz"), names);
+          const D = latentSize(cvae.config);
+          writeNpz(path.join(temp, "generated.npz"), {
+            tokens: { dtype: "|u1", shape: [g.n, TOKEN_COLUMNS], data: g.tokens },
+            latents: { dtype: "<f4", shape: [g.n, D], data: g.latents },
+            profiles: { dtype: "<f4", shape: [g.n, 3], data: g.profiles },
+            labels: { dtype: "|u1", shape: [g.n], data: new Uint8Array(g.n).fill(label) },
+          });
+          const summary = {
+            model: o.model, class: o.class, seed: o.seed, decoder: g.decoder,
+            temperature: o.temperature ?? defaults.temperature, tokenTemperature: o["token-temperature"] ?? defaults.tokenTemperature, topP: o["top-p"] ?? defaults.topP, requested: profile, profilePool: o.profiles ?? defaultProfilePool(label),
+            // Raw samples (one draw each): always the headline numbers.
+            mode: verify ? "verified" : "raw",
+            ...rawEvaluation.summary,
+            verified: verify ? { ...verify.cost, ...verify.evaluation.summary } : null,
+            sanityRules: info.sanity!.rules,
+            seconds: {
+              generate: round(generatedSeconds, 2), ...Object.fromEntries(Object.entries(rawEvaluation.seconds).map(([k, v]) => [k, round(v, 2)])),
+              ...(verify ? { verify: round(verify.seconds, 2) } : {}), total: round((performance.now() - started) / 1000, 2),
+            },
+          };
+          writeFileAtomic(path.join(temp, "summary.json"), JSON.stringify(summary, null, 1));
+          console.log(JSON.stringify(summary));
         written = g.n;
+        verifiedCost = verify?.cost ?? null;
       } finally {
         disposeCvae(cvae);
         classifier?.dispose();
       }
     }, { force: o.force, owns: generateOwns, command: "hairpin generate" });
-    if (!o.quiet) process.stderr.write(`mirna-dl: ${written} ${o.class} hairpins written to ${o.out}\n`);
+    if (!o.quiet) {
+      const c = verifiedCost as VerificationCost | null;
+      if (c) {
+        process.stderr.write(`mirna-dl: verified decoding: ${c.kept} of ${c.samples} samples found a decoding RNAfold folds into its drawing, after ${c.draws} draws (acceptance ${c.acceptanceRate.toFixed(3)} per draw, ${c.meanDrawsPerKept === null ? "—" : c.meanDrawsPerKept.toFixed(2)} draws per kept sample; the other ${c.samples - c.kept} keep their first draw)\n`);
+      }
+      process.stderr.write(`mirna-dl: ${written} ${o.class} hairpins (${c ? "verified" : "raw: one draw each"}) written to ${o.out}\n`);
+    }
   },
 });

@@ -1034,6 +1034,11 @@ export interface HeatmapSpecOptions {
   /** Cell size in px (default: 14 px, smaller for big matrices so the figure stays <= ~700 px). */
   cellSize?: number;
   /**
+   * Cell height in px when it should differ from the width (default `cellSize`): a few rows of
+   * many narrow columns (e.g. properties × latent dimensions) stay tall enough for a label each.
+   */
+  cellHeight?: number;
+  /**
    * Label every k-th column (default: every column when the labels fit, else the first of every
    * 2, 5, 10, 20, 25, 50, … columns, whichever is the smallest that keeps labels apart).
    */
@@ -1073,6 +1078,8 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
   // (r, c, labels), so a 25 x 100 map costs ~8 bytes per cell in the notebook, not ~50.
   const columnValues: (number | null)[] = Array.from(values, (v) => (Number.isFinite(v) ? round4(v) : null));
   const cell = opts.cellSize ?? Math.max(4, Math.min(14, Math.floor(700 / Math.max(rows, cols))));
+  const cellHeight = opts.cellHeight ?? cell;
+  if (!(cellHeight > 0)) throw new RangeError(`heatmapSpec: cellHeight must be > 0, got ${opts.cellHeight}`);
   // Labels by index: an ordinal axis over labels would merge repeated ones.
   const labelAt = (labels: string[]) => `${JSON.stringify(labels)}[datum.value]`;
   const longest = (labels: string[]) => Math.max(...labels.map((l) => l.length));
@@ -1080,11 +1087,11 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
     if (k !== undefined && !(Number.isInteger(k) && k >= 1)) throw new RangeError(`heatmapSpec: ${name} must be a positive integer, got ${k}`);
   }
   const xStep = opts.xTickEvery ?? tickStep(cell, longest(colLabels), true, cols);
-  const yStep = opts.yTickEvery ?? tickStep(cell, longest(rowLabels), false, rows);
+  const yStep = opts.yTickEvery ?? tickStep(cellHeight, longest(rowLabels), false, rows);
   /** Axis properties: every `step`-th index labelled, at a readable size. */
-  const sparse = (step: number, count: number) => ({
+  const sparse = (step: number, count: number, size: number) => ({
     ...(step > 1 ? { values: Array.from({ length: Math.ceil(count / step) }, (_, i) => i * step), ticks: true, tickSize: 3 } : {}),
-    labelFontSize: Math.max(7, Math.min(11, step * cell - 3)),
+    labelFontSize: Math.max(7, Math.min(11, step * size - 3)),
   });
   const valueTitle = opts.valueTitle ?? "value";
   return {
@@ -1099,20 +1106,20 @@ export function heatmapSpec(matrix: HeatmapMatrix, opts: HeatmapSpecOptions = {}
       { calculate: `${JSON.stringify(colLabels)}[datum.c]`, as: "cl" },
     ],
     width: cols * cell,
-    height: rows * cell,
+    height: rows * cellHeight,
     mark: { type: "rect" },
     encoding: {
       x: {
         field: "c",
         type: "ordinal",
         title: opts.colTitle ?? "miRNA nucleotide",
-        axis: { labelExpr: labelAt(colLabels), labelAngle: 0, orient: "top", ...sparse(xStep, cols) },
+        axis: { labelExpr: labelAt(colLabels), labelAngle: 0, orient: "top", ...sparse(xStep, cols, cell) },
       },
       y: {
         field: "r",
         type: "ordinal",
         title: opts.rowTitle ?? "Target site nucleotide",
-        axis: { labelExpr: labelAt(rowLabels), ...sparse(yStep, rows) },
+        axis: { labelExpr: labelAt(rowLabels), ...sparse(yStep, rows, cellHeight) },
       },
       color: {
         field: "v",
@@ -1481,7 +1488,7 @@ export function boxPlotSpec(rows: readonly BoxPlotRow[], opts: BoxPlotSpecOption
 }
 
 // ---------------------------------------------------------------------------------------------
-// Distributions and requested-vs-achieved values (the conditional VAE, issue 12)
+// Distributions and requested-vs-achieved values (the conditional VAE)
 // ---------------------------------------------------------------------------------------------
 
 /** Options of {@link histogramsSpec}. */
@@ -1592,7 +1599,8 @@ export function requestedAchievedSpec(rows: readonly DataRow[], opts: RequestedA
       const lo = Math.min(...all), hi = Math.max(...all);
       const colour = opts.color !== undefined ? { color: { field: "c", type: "nominal", title: opts.color } } : {};
       return {
-        title: { text: p, fontSize: 12, fontWeight: "normal" },
+        // Over the plot area, whatever the width of the axis labels (so panels line up).
+        title: { text: p, fontSize: 12, fontWeight: "normal", anchor: "start", frame: "group" },
         width: opts.width ?? 220,
         height: opts.height ?? 200,
         layer: [
@@ -1623,5 +1631,128 @@ export function requestedAchievedSpec(rows: readonly DataRow[], opts: RequestedA
     columns: panels.length,
     spacing: 24,
     resolve: { scale: { color: "shared" } },
+  };
+}
+
+/** One bin of a pre-binned histogram: [from, to) and the fraction of each series in it. */
+export interface HistogramBin {
+  from: number;
+  to: number;
+  /** Fraction of each series' values in the bin (series name → fraction). */
+  fractions: Record<string, number>;
+}
+
+/** One panel of {@link binnedHistogramsSpec}. */
+export interface BinnedHistogramPanel {
+  /** Panel title (also the x axis title). */
+  title: string;
+  /** Shared bins, in order. */
+  bins: readonly HistogramBin[];
+  /** A line under the title (e.g. the distance between the series). */
+  subtitle?: string;
+}
+
+/** Options of {@link binnedHistogramsSpec}. */
+export interface BinnedHistogramsSpecOptions {
+  /** The series, in legend order (each bin gives a fraction for every one). */
+  series: readonly string[];
+  /** Legend title (default "source"). */
+  seriesTitle?: string;
+  title?: string;
+  /** Panels per row (default 3). */
+  columns?: number;
+  /** Size of one panel in px (default 240 × 140). */
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Histograms computed beforehand (so a figure of thousands of values carries only its bins),
+ * one panel per quantity, each series drawn as a step outline of its own colour over shared
+ * bins, the fractions of each series summing to 1 per panel. Panel titles sit over the plot
+ * area, whatever the width of the axis labels.
+ */
+export function binnedHistogramsSpec(panels: readonly BinnedHistogramPanel[], opts: BinnedHistogramsSpecOptions): VegaLiteSpec {
+  if (panels.length === 0) throw new RangeError("binnedHistogramsSpec: no panels given");
+  if (opts.series.length === 0) throw new RangeError("binnedHistogramsSpec: no series given");
+  const seriesTitle = opts.seriesTitle ?? "source";
+  return {
+    ...baseSpec(opts.title),
+    concat: panels.map((panel, k) => {
+      if (panel.bins.length === 0) throw new RangeError(`binnedHistogramsSpec: panel ${k} ("${panel.title}") has no bins`);
+      const values = panel.bins.flatMap((b, i) => opts.series.map((series) => {
+        const f = b.fractions[series];
+        if (typeof f !== "number" || !Number.isFinite(f)) throw new RangeError(`binnedHistogramsSpec: panel "${panel.title}", bin ${i}: no fraction for "${series}"`);
+        return { b0: round4(b.from), b1: round4(b.to), f: round4(f), s: series };
+      }));
+      return {
+        title: { text: panel.title, fontSize: 12, fontWeight: "normal", anchor: "start", frame: "group", ...(panel.subtitle ? { subtitle: panel.subtitle, subtitleFontSize: 10, subtitleColor: "#555" } : {}) },
+        data: { values },
+        width: opts.width ?? 240,
+        height: opts.height ?? 140,
+        mark: { type: "bar", opacity: 0.45, binSpacing: 0, stroke: null },
+        encoding: {
+          x: { field: "b0", type: "quantitative", bin: { binned: true }, title: panel.title, axis: { titleFontSize: 11 } },
+          x2: { field: "b1" },
+          y: { field: "f", type: "quantitative", stack: null, title: "fraction" },
+          color: { field: "s", type: "nominal", title: seriesTitle, sort: [...opts.series], scale: { domain: [...opts.series] }, legend: { orient: "top", direction: "horizontal" } },
+          tooltip: [
+            { field: "s", type: "nominal", title: seriesTitle },
+            { field: "b0", type: "quantitative", title: "from", format: ".3g" },
+            { field: "b1", type: "quantitative", title: "to", format: ".3g" },
+            { field: "f", type: "quantitative", title: "fraction", format: ".3f" },
+          ],
+        },
+      };
+    }),
+    columns: opts.columns ?? 3,
+    spacing: 20,
+    resolve: { scale: { color: "shared" } },
+  };
+}
+
+/** Options of {@link comparisonScatterSpec}. */
+export interface ComparisonScatterSpecOptions {
+  xTitle: string;
+  yTitle: string;
+  title?: string;
+  /** Label the points farthest from the diagonal (default 6). */
+  labelTop?: number;
+  /** Size of the plot in px (default 320). */
+  size?: number;
+}
+
+/**
+ * One value against another per item (e.g. each 3-mer's frequency in generated against real
+ * hairpins): a point per item on equal axes, the diagonal y = x dashed, and the items farthest
+ * from it labelled.
+ */
+export function comparisonScatterSpec(rows: readonly { label: string; x: number; y: number }[], opts: ComparisonScatterSpecOptions): VegaLiteSpec {
+  if (rows.length === 0) throw new RangeError("comparisonScatterSpec: no points");
+  rows.forEach((r, i) => {
+    if (!Number.isFinite(r.x) || !Number.isFinite(r.y)) throw new RangeError(`comparisonScatterSpec: point ${i} ("${r.label}") is not finite`);
+  });
+  const top = opts.labelTop ?? 6;
+  const far = new Set([...rows].sort((a, b) => Math.abs(b.y - b.x) - Math.abs(a.y - a.x)).slice(0, top).map((r) => r.label));
+  const values = rows.map((r) => ({ l: r.label, x: round4(r.x), y: round4(r.y), t: far.has(r.label) ? r.label : "" }));
+  const hi = Math.max(...rows.flatMap((r) => [r.x, r.y]));
+  const lo = Math.min(0, ...rows.flatMap((r) => [r.x, r.y]));
+  const domain = [round4(lo), round4(hi * 1.05)];
+  const size = opts.size ?? 320;
+  const x = { field: "x", type: "quantitative", title: opts.xTitle, scale: { domain } };
+  const y = { field: "y", type: "quantitative", title: opts.yTitle, scale: { domain } };
+  return {
+    ...baseSpec(opts.title),
+    width: size,
+    height: size,
+    layer: [
+      { data: { values: [{ x: domain[0], y: domain[0] }, { x: domain[1], y: domain[1] }] }, mark: { type: "line", color: "#999", strokeDash: [4, 3] }, encoding: { x, y } },
+      {
+        data: { values },
+        mark: { type: "point", filled: true, size: 30, color: "#4c78a8" },
+        encoding: { x, y, tooltip: [{ field: "l", type: "nominal", title: "item" }, { field: "x", type: "quantitative", title: opts.xTitle, format: ".4f" }, { field: "y", type: "quantitative", title: opts.yTitle, format: ".4f" }] },
+      },
+      { data: { values }, mark: { type: "text", dx: 4, dy: -6, align: "left", fontSize: 10, color: "#333" }, encoding: { x, y, text: { field: "t" } } },
+    ],
   };
 }

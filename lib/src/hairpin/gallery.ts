@@ -13,8 +13,9 @@ export interface HairpinGalleryOptions {
   /** Integer magnification of every pixel (default 4: a 25 × 100 image becomes 100 × 400). */
   scale?: number;
   /**
-   * A caption under each image (e.g. its name), one per index in the same order; cut with "…"
-   * when longer than the image is wide.
+   * A caption under each image (e.g. its name), one per index in the same order; "\n" starts a
+   * new line (every caption gets the room of the longest); a line longer than the image is wide
+   * is cut with "…".
    */
   captions?: readonly string[];
   /** A colour key under the grid: A, C, G, U and gap (default: when captions are given). */
@@ -80,7 +81,9 @@ export function hairpinGalleryPng(images: Uint8Array, indices: readonly number[]
   const H = HAIRPIN_IMAGE_HEIGHT * scale;
   const g = gap * scale;
   const pad = Math.max(g, Math.round(fontSize / 3));
-  const captionH = captions !== undefined ? Math.round(fontSize * 1.5) : 0;
+  const captionLines = captions === undefined ? 0 : Math.max(1, ...captions.map((c) => c.split("\n").length));
+  const lineStep = Math.round(fontSize * 1.2);
+  const captionH = captions !== undefined ? Math.round(fontSize * 1.5) + (captionLines - 1) * lineStep : 0;
   const rows = Math.ceil(indices.length / columns);
   const usedColumns = Math.min(columns, indices.length);
   const swatch = Math.round(fontSize * 0.9);
@@ -101,7 +104,9 @@ export function hairpinGalleryPng(images: Uint8Array, indices: readonly number[]
   captions?.forEach((c, k) => {
     // Cut to the estimated width, and clipped to the image's width whatever the letters.
     texts.push(`<clipPath id="c${k}"><rect x="${cellX(k)}" y="${cellY(k) + H}" width="${W}" height="${captionH}"/></clipPath>`);
-    text(cellX(k) + 1, cellY(k) + H + Math.round(captionH * 0.72), fit(c, maxChars), ` clip-path="url(#c${k})"`);
+    c.split("\n").forEach((line, j) => {
+      text(cellX(k) + 1, cellY(k) + H + Math.round(fontSize * 1.08) + j * lineStep, fit(line, maxChars), ` clip-path="url(#c${k})"`);
+    });
   });
   const keyY = gridH + Math.round((legendH - swatch) / 2);
   const keyX: number[] = [];

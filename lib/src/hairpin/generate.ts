@@ -7,7 +7,7 @@ import { isCanonicalProfile, PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./
 import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, globalLatents, latentSize, RESIDUAL_BLOCKS } from "./vaeModel";
 import { CvaeModelInfo, CvaeTrainingSet, scaleProfiles } from "./vaeTrain";
 import { COLUMN_TOKENS, decodeTokenProbabilities, TOKEN_COLUMNS, tokensToColumns } from "./vaeTokens";
-import { sampleArDecoder } from "./arDecoder";
+import { DEFAULT_DRAWING_GRAMMAR, DrawingGrammar, sampleArDecoder } from "./arDecoder";
 
 /**
  * Sampling hairpins from a trained conditional VAE: z_class from the learned class prior
@@ -37,7 +37,9 @@ export const DEFAULT_GENERATION = {
   // towards its most likely token and over-pairs the stems (at 0.7, 4% of generated
   // pre-miRNAs were more stable per nt than 99% of real ones); the nucleus cuts the unlikely
   // tail that makes drawings incoherent without that sharpening.
-  autoregressive: { temperature: 1, tokenTemperature: 1, topP: 0.9 },
+  // The drawing grammar (arDecoder.ts): masks what no RNAfold structure is drawn as; chosen on
+  // the validation split (see generationSettings.ts).
+  autoregressive: { temperature: 1, tokenTemperature: 1, topP: 0.9, grammar: DEFAULT_DRAWING_GRAMMAR as DrawingGrammar | false },
   columns: { temperature: 0.1, tokenTemperature: 0, topP: 1 },
   candidates: 24,
 } as const;
@@ -77,6 +79,11 @@ export interface GenerateOptions {
   tokenTemperature?: number;
   /** "autoregressive": each column's draw from the nucleus holding this much probability (1 = all tokens). Default {@link DEFAULT_GENERATION}. */
   topP?: number;
+  /**
+   * "autoregressive": the structure grammar the draws obey ({@link DrawingGrammar}; masks, still
+   * one draw per column), or false for none. Default {@link DEFAULT_GENERATION}.
+   */
+  grammar?: DrawingGrammar | false;
   /** Samples per decoder pass. Default 256. */
   batchSize?: number;
 }
@@ -253,6 +260,8 @@ export interface GenerationDraw {
   temperature: number;
   tokenTemperature: number;
   topP: number;
+  /** The AR decoder's structure grammar (false: none; the columns decoder has none). */
+  grammar: DrawingGrammar | false;
   /** shape=(n, 3) raw profiles; shape=(n, D) latents. */
   profiles: Float32Array;
   latents: Float32Array;
@@ -269,9 +278,10 @@ export function drawGeneration(model: CvaeForGeneration, opts: GenerateOptions):
   if (!(tokenTemperature >= 0)) throw new InputError(`tokenTemperature must be ≥ 0, got ${tokenTemperature}`);
   const topP = opts.topP ?? DEFAULT_GENERATION[decoder].topP;
   if (!(topP > 0 && topP <= 1)) throw new InputError(`topP must be in (0, 1], got ${topP}`);
+  const grammar = decoder === "columns" ? false : opts.grammar ?? DEFAULT_GENERATION.autoregressive.grammar;
   const profiles = drawProfiles(model.training, opts.label, opts.n, opts.seed, opts.profile, opts.profilePool);
   const latents = sampleLatents(model, opts.label, profiles, opts.seed + 1, temperature, { residual: decoder === "columns" });
-  return { decoder, temperature, tokenTemperature, topP, profiles, latents };
+  return { decoder, temperature, tokenTemperature, topP, grammar, profiles, latents };
 }
 
 /**
@@ -295,7 +305,7 @@ export function arDecoderInput(model: CvaeForGeneration, latents: Float32Array, 
 }
 
 /** The AR decoder's tokens for drawn latents of class `label` (the first draw of `seed`). shape=(n, 100). */
-export function autoregressiveTokens(model: CvaeForGeneration, latents: Float32Array, label: 0 | 1, opts: { seed: number; tokenTemperature: number; topP?: number; batchSize?: number }): Uint8Array {
+export function autoregressiveTokens(model: CvaeForGeneration, latents: Float32Array, label: 0 | 1, opts: { seed: number; tokenTemperature: number; topP?: number; batchSize?: number; grammar?: DrawingGrammar | false }): Uint8Array {
   return sampleArDecoder(model.cvae.arDecoder!, arDecoderInput(model, latents, label), opts);
 }
 
@@ -304,6 +314,6 @@ export function generateHairpins(model: CvaeForGeneration, opts: GenerateOptions
   const draw = drawGeneration(model, opts);
   const tokens = draw.decoder === "columns"
     ? decodeProbabilities(decodeLatentProbabilities(model.cvae, draw.latents, opts.batchSize), { tokenTemperature: draw.tokenTemperature, seed: opts.seed + 2 })
-    : autoregressiveTokens(model, draw.latents, opts.label, { seed: opts.seed + 2, tokenTemperature: draw.tokenTemperature, topP: draw.topP, batchSize: opts.batchSize });
+    : autoregressiveTokens(model, draw.latents, opts.label, { seed: opts.seed + 2, tokenTemperature: draw.tokenTemperature, topP: draw.topP, batchSize: opts.batchSize, grammar: draw.grammar });
   return { n: opts.n, label: opts.label, decoder: draw.decoder, tokens, ...renderTokens(tokens), profiles: draw.profiles, latents: draw.latents };
 }

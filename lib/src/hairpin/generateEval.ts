@@ -11,7 +11,7 @@ import { Cvae, decodeCvae, encodeCvae, latentSize } from "./vaeModel";
 import { tokensToColumns, tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
- * Evaluating generated hairpins (issue 12): how many the classifier calls pre-miRNA; whether
+ * Evaluating generated hairpins: how many the classifier calls pre-miRNA; whether
  * RNAfold folds each decoded sequence into the drawn structure (refold → re-encode → same
  * image); hairpin sanity rules on that fold; and the VAE's reconstruction of held-out images.
  * Novelty (edit distance to the training set) is in generateNovelty.ts.
@@ -116,7 +116,7 @@ export function sequenceComposition(sequences: readonly string[], runThreshold =
   return { n, a: mean(sums.A), c: mean(sums.C), g: mean(sums.G), u: mean(sums.U), longestRun: mean(runs), withLongRun: mean(withLongRun), runThreshold };
 }
 
-/** The hairpin sanity rules (issue 12 §4c). */
+/** The hairpin sanity rules: one terminal loop, a stem and a loop of a canonical pre-miRNA's size, a real pre-miRNA's stability per nucleotide. */
 export interface SanityRules {
   /** Fewest base pairs of the fold. Default 18. */
   minStemPairs: number;

@@ -7,7 +7,8 @@ import { FoldOptions } from "./rnafold";
 import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
- * RNAfold-verified decoding: each sample's latent gives a set of candidate decodings; the
+ * RNAfold-verified decoding (a filter on top of the generator, reported apart from its raw
+ * samples): each sample's latent gives a set of candidate decodings; the
  * generator keeps the first one that RNAfold folds into exactly the drawn structure (refold →
  * re-encode → same image). With the CVAE's own "columns" decoder the candidates are the
  * sample's alternative decodings in order of likelihood (other hairpin lengths and loop sizes
@@ -40,6 +41,33 @@ export interface VerifiedGeneratedHairpins extends GeneratedHairpins {
   folds: number;
 }
 
+/** What verified decoding cost: draws folded, samples that found a decoding RNAfold agrees with. */
+export interface VerificationCost {
+  samples: number;
+  /** Decodings tried per sample at most. */
+  candidates: number;
+  /** Samples with a kept decoding that refolds exactly (the rest keep their first draw). */
+  kept: number;
+  keptFraction: number;
+  /** Decodings folded in all (each sample's until one passed or `candidates` were tried). */
+  draws: number;
+  /** Passing decodings per decoding tried: kept / draws. */
+  acceptanceRate: number;
+  /** Draws per kept sample: draws / kept (null when none was kept); the failed samples' draws count too. */
+  meanDrawsPerKept: number | null;
+}
+
+/** The {@link VerificationCost} of verified samples drawn with up to `candidates` decodings each. */
+export function verificationCost(v: Pick<VerifiedGeneratedHairpins, "rank" | "folds">, candidates: number): VerificationCost {
+  const samples = v.rank.length;
+  let kept = 0;
+  for (const r of v.rank) if (r >= 0) kept++;
+  return {
+    samples, candidates, kept, keptFraction: samples ? kept / samples : NaN, draws: v.folds,
+    acceptanceRate: v.folds ? kept / v.folds : NaN, meanDrawsPerKept: kept ? v.folds / kept : null,
+  };
+}
+
 /**
  * Generates `opts.n` hairpins as {@link generateHairpins} does (same seed, same latents and
  * first decodings), with RNAfold-verified decoding (see the module comment). Candidates are
@@ -61,7 +89,7 @@ export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: V
   }
   const zg = arDecoderInput(model, latents, opts.label);
   const Dg = zg.length / opts.n;
-  const sampling = { tokenTemperature: draw.tokenTemperature, topP: draw.topP, batchSize: opts.batchSize };
+  const sampling = { tokenTemperature: draw.tokenTemperature, topP: draw.topP, grammar: draw.grammar, batchSize: opts.batchSize };
   return done(await verifyInRounds(opts.n, opts.candidates, opts.fold, (round, open) => {
     // Round 0: every sample's first draw, as generateHairpins makes it (open = all samples, seed + 2).
     if (round === 0) return sampleArDecoder(model.cvae.arDecoder!, zg, { seed: opts.seed + 2, ...sampling });

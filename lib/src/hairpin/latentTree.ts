@@ -134,3 +134,9 @@ export function treeFeatures(tree: DecisionTree): number[] {
   walk(tree.root);
   return out;
 }
+
+/** Depth of a tree: splits on the longest path from the root to a leaf (0 for a single leaf). */
+export function treeDepth(tree: DecisionTree): number {
+  const depth = (node: TreeNode): number => (node.leaf ? 0 : 1 + Math.max(depth(node.left), depth(node.right)));
+  return depth(tree.root);
+}

@@ -5,40 +5,84 @@ import { InputError } from "../errors";
 import { writeFileAtomic } from "../io/files";
 import { loadTfjsModel } from "../io/tfjsModel";
 import { MeanSd, meanSd } from "../metrics";
+import { mulberry32, shuffleInPlace } from "../random";
 import { describeBackend } from "../ops/backend";
 import { EpochRecord } from "../training/checkpoint";
-import { AR_DECODER_EPOCHS, ArDecoderConfig, saveArDecoder } from "./arDecoder";
-import { DEFAULT_GENERATION, generateHairpins, GeneratedHairpins, GenerationDecoder, renderTokens } from "./generate";
+import { AR_DECODER_EPOCHS, ArDecoderConfig, ArRefineRound, DrawingGrammar, saveArDecoder } from "./arDecoder";
+import { CvaeForGeneration, DEFAULT_GENERATION, generateHairpins, GeneratedHairpins, GenerationDecoder, renderTokens } from "./generate";
 import {
-  classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedSummary, hairpinSanity, ReconstructionMetrics, reconstructionMetrics, SanityRules, sanityRulesFrom,
-  SequenceComposition, sequenceComposition,
+  classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedEvaluation, GeneratedSummary, hairpinSanity, quantile, ReconstructionMetrics, reconstructionMetrics, SanityRules,
+  sanityRulesFrom, SequenceComposition, sequenceComposition,
 } from "./generateEval";
-import { HAIRPIN_PROPERTIES, HairpinProperties, hairpinProperties, latentCorrelations, meanLatent, propertyDirections, spreadAlong } from "./latentBiology";
-import { DecisionTreeOptions, describeDecisionTree, fitDecisionTree, predictDecisionTree, treeFeatures } from "./latentTree";
-import { generateVerifiedHairpins } from "./generateVerified";
+import { generateVerifiedHairpins, VerificationCost, verificationCost } from "./generateVerified";
+import {
+  AchievedProfile, CONDITIONED_PROPERTIES, flankLengths, HAIRPIN_PROPERTIES, HairpinProperties, hairpinProperties, HairpinProperty, latentCorrelations, latentTraversal, meanLatent,
+  propertyDirections, spreadAlong,
+} from "./latentBiology";
+import { DecisionTreeOptions, describeDecisionTree, fitDecisionTree, predictDecisionTree, treeDepth, treeFeatures } from "./latentTree";
+import { FoldedHairpin, realismComparison, RealismComparison, realVsGeneratedTest, TwoSampleResult } from "./realism";
 import { foldSequences } from "./rnafold";
 import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./vaeData";
-import { disposeCvae, latentSize } from "./vaeModel";
-import { saveCvae, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./vaeTrain";
+import { Cvae, disposeCvae, latentSize } from "./vaeModel";
+import { ArRefinementSettings, CvaeModelInfo, DEFAULT_AR_REFINEMENT, saveCvae, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./vaeTrain";
+import { chooseGenerationSettings, GenerationCandidate, GenerationChoice } from "./generationSettings";
 import { tokensToColumns, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
- * The conditional-VAE experiment (issue 12): the data split once (vaeData.ts), then per seed
- * training through the shared loop (checkpointed under `outDir/seed-S/checkpoint`, the model
- * saved to `outDir/seed-S/model`), then its autoregressive column decoder (arDecoder.ts;
- * checkpointed under `outDir/seed-S/ar-checkpoint`, saved into the model folder), and the
- * evaluation:
- *   - reconstruction of the held-out images;
- *   - generated pre-miRNAs (and, as a control, generated negatives): the judge classifier's
- *     calls, the refold → re-encode check, the hairpin sanity rules (MFE-per-nt range from the
- *     held-out real pre-miRNAs), novelty against the training hairpins;
- *   - conditioning: samples asked for a stem length, loop size or GC content, and what they got;
- *   - latent ↔ biology: correlations of every latent dimension with stem length, loop size,
- *     bulges, GC and MFE (training hairpins, posterior means), ridge directions for each
- *     property (R² on held-out hairpins), and decision trees on the latent means (pre-miRNA or
- *     not), fitted on training hairpins and scored on held-out ones;
- * and mean ± sd over the seeds. Results go to `outDir/results.json`.
+ * The conditional-VAE experiment: the data split once into train / validation / test
+ * (vaeData.ts), then per seed training through the shared loop (checkpointed under
+ * `outDir/seed-S/checkpoint`, the model saved to `outDir/seed-S/model`), its autoregressive
+ * column decoder (arDecoder.ts; `outDir/seed-S/ar-checkpoint`), and the evaluation, every
+ * number on the test split (`heldOut`):
+ *   - RAW samples first (one draw per sample, no filtering or retries): pre-miRNAs with
+ *     profiles from all training pre-miRNAs (the headline) and from canonical ones (an option),
+ *     negatives; each through the judge classifier, the refold → re-encode check, the sanity
+ *     rules (their MFE-per-nt window from the VALIDATION pre-miRNAs), novelty against the
+ *     training hairpins; realism against the test pre-miRNAs (realism.ts: a cross-fitted
+ *     real-vs-generated discriminator with a bootstrap interval, distributions with their
+ *     distances; real-against-real controls: two halves of the test pre-miRNAs, training
+ *     against test pre-miRNAs); the classifier's calls on generated negatives beside real test
+ *     negatives;
+ *   - RNAfold-verified generation apart (draw until RNAfold agrees): its acceptance rate and
+ *     draws per kept sample, and the kept samples beside the test pre-miRNAs that pass the
+ *     same filter;
+ *   - held-out reconstruction; conditioning (requested vs achieved stem, loop, GC);
+ *   - latent ↔ biology on posterior means: correlations with conditioned and unconditioned
+ *     properties, ridge R² per latent part (class, structure, residual, …) on test hairpins,
+ *     traversals along the generator's property directions, drawn as the generator generates
+ *     (the same seed at every step), with the achieved properties read back from the drawings,
+ *     decision trees (depth, test accuracy, what their splits track);
+ * and mean ± sd over the seeds. The generation settings are `opts.generation` (chosen on the
+ * validation split by the caller) or, until such a choice is given, DEFAULT_GENERATION, labelled
+ * as not chosen on validation. Results go to `outDir/results.json`.
  */
+
+/** The generation settings the experiment samples with. */
+export interface GenerationSettings {
+  decoder: GenerationDecoder;
+  /** Latent temperature (1 = the priors). */
+  temperature: number;
+  /** Token temperature. */
+  tokenTemperature: number;
+  /** The AR decoder's nucleus. */
+  topP: number;
+  /** The AR decoder's drawing grammar (arDecoder.ts; false: none, and always with the VAE's own decoder). */
+  grammar: DrawingGrammar | false;
+}
+
+/**
+ * Generation settings chosen on the VALIDATION split (the hook for a chooser of settings): the
+ * settings, where and how they were chosen, and the comparison they were chosen from, shown by
+ * the notebook as it is given.
+ */
+export interface ChosenGeneration {
+  /** The chosen entries; the rest stay {@link DEFAULT_GENERATION}'s. */
+  settings: Partial<Omit<GenerationSettings, "decoder">>;
+  /** Where and how they were chosen, in words (e.g. "validation split, seeds 101–103; 6 settings compared by sanity"). */
+  chosenOn: string;
+  /** The validation comparison (one row per setting tried), or null. */
+  comparison?: Record<string, string | number | boolean | null>[] | null;
+}
 
 /** Options of {@link runCvaeExperiment}. */
 export interface CvaeExperimentOptions {
@@ -47,7 +91,7 @@ export interface CvaeExperimentOptions {
   outDir: string;
   /** The judge: a deepMir classifier folder (trained on modhsa_train). Null: no classifier calls. */
   classifierDir: string | null;
-  /** Data selection (sets, held-out set, sizes). */
+  /** Data selection (sets, validation and test splits, sizes). The validation split must not be switched off: the sanity window comes from it. */
   data?: VaeDataOptions;
   /** Training options besides epochs, seed and checkpoints (batch size, learning rate, β, warm-up, sizes). */
   training?: Omit<TrainCvaeOptions, "epochs" | "seed" | "checkpointDir" | "onEpoch" | "onStep">;
@@ -56,17 +100,26 @@ export interface CvaeExperimentOptions {
   /** The decoder that writes generated hairpins (default "autoregressive"; "columns" trains no AR decoder). */
   decoder?: GenerationDecoder;
   /** The AR decoder's training: epochs (default {@link AR_DECODER_EPOCHS}), sizes, batch size, learning rate. */
-  arDecoder?: { epochs?: number; config?: ArDecoderConfig; batchSize?: number; learningRate?: number };
-  /** Latent temperature of generation (1 = the priors). Default {@link DEFAULT_GENERATION} of the decoder. */
-  temperature?: number;
-  /** Token temperature of generation. Default {@link DEFAULT_GENERATION} of the decoder. */
-  tokenTemperature?: number;
-  /** The AR decoder's nucleus (default {@link DEFAULT_GENERATION}). */
-  topP?: number;
-  /** Decodings tried per sample by RNAfold-verified decoding (1 = the first only). Default {@link DEFAULT_GENERATION.candidates}. */
+  arDecoder?: {
+    epochs?: number; config?: ArDecoderConfig; batchSize?: number; learningRate?: number;
+    /** Refold-consistent refinement rounds after training (arRefine.ts; default {@link DEFAULT_AR_REFINEMENT}; false: none). */
+    refine?: ArRefinementSettings | false;
+  };
+  /**
+   * Generation settings chosen on the validation split (see {@link ChosenGeneration}). Absent:
+   * {@link DEFAULT_GENERATION}, reported as "defaults, not yet chosen on validation".
+   */
+  generation?: ChosenGeneration;
+  /** Verified generation: decodings tried per sample (default {@link DEFAULT_GENERATION.candidates}). */
   candidates?: number;
+  /** The real-vs-generated discriminator: cross-fitting folds (default 5) and bootstrap resamples (default 1000). */
+  realism?: { folds?: number; bootstrap?: number };
   /** Requested values for the conditioning check, and samples per value (default 100). */
   conditioning?: { stem?: number[]; loop?: number[]; gc?: number[]; samples?: number };
+  /** Traversal steps in sd of the training latents along each direction. Default −2, −1, 0, 1, 2. */
+  traversalSteps?: number[];
+  /** Further drawings of the generator per traversal step for the mean achieved values (the figure shows the panel drawing). Default 20. */
+  traversalDraws?: number;
   /** The decision trees on the latent space. Default depth 3, leaves ≥ 20. */
   tree?: DecisionTreeOptions;
   /** Progress lines (default stderr). */
@@ -87,11 +140,69 @@ export interface LatentTreeResult {
   /** Which latent parts it may split on. */
   parts: string;
   lines: string[];
-  /** Accuracy (leaf majority) on the training hairpins and on the held-out ones. */
+  /** Depth reached (≤ the allowed depth). */
+  depth: number;
+  /** Accuracy (leaf majority) on the training hairpins and on the test ones. */
   trainAccuracy: number;
   heldOutAccuracy: number;
-  /** The dimensions it splits on, named. */
-  features: string[];
+  /** The dimensions it splits on, in order of first use, each with its two strongest property correlates (training hairpins). */
+  splits: { dimension: string; correlates: { property: HairpinProperty; r: number }[] }[];
+}
+
+/** Ridge R² of one property from one latent part. */
+export interface LatentPartFit {
+  part: LatentPart;
+  property: HairpinProperty;
+  /** Whether the structure part is conditioned on the property (a sanity check, not a finding). */
+  conditioned: boolean;
+  /** R² on the training hairpins and on the test ones. */
+  r2: number;
+  testR2: number | null;
+  /** The part's dimension with the largest |r| with the property (training hairpins), and that r. */
+  strongest: { dimension: string; r: number };
+}
+
+/** Latent parts the analysis fits properties from. */
+export const LATENT_PARTS = ["class", "structure", "residual", "class + structure", "all"] as const;
+export type LatentPart = (typeof LATENT_PARTS)[number];
+
+/** A traversal's numbers (the images are drawn again in the notebook, deterministically). */
+export interface TraversalResult {
+  /** The property whose direction (fitted on the class and structure parts) is traversed. */
+  property: ProfileName;
+  decoder: GenerationDecoder;
+  /** Steps in sd of the training latents along the direction, and in latent units. */
+  steps: number[];
+  offsets: number[];
+  /**
+   * How each step was drawn: the generator at the generation's token temperature and nucleus,
+   * every step's panel with the same seed `seed`, and `draws` further drawings per step for the
+   * means (latentBiology.ts); the VAE's own decoder by its most likely tokens (one drawing).
+   */
+  seed: number;
+  draws: number;
+  /** What the first draw of each step shows (read back from the image; null: not decodable): the figure's panels. */
+  achieved: (AchievedProfile | null)[];
+  /** Per step, the mean of stem, loop and GC over the further drawings (decodable ones; null when none). */
+  meanAchieved: ({ stem: number; loop: number; gc: number } | null)[];
+}
+
+/** Raw samples of one kind, evaluated. */
+export interface RawSet {
+  summary: GeneratedSummary;
+  composition: SequenceComposition;
+}
+
+/** One example sample with its checks (tokens to draw it again). */
+export interface GeneratedExample {
+  tokens: number[];
+  sequence: string;
+  drawn: string;
+  fold: string;
+  refoldExact: boolean;
+  sanityPass: boolean;
+  probability: number | null;
+  novelty: number | null;
 }
 
 /** One seed's results. */
@@ -107,40 +218,35 @@ export interface CvaeSeedResult {
   /** The decoder of the generated samples below. */
   decoder: GenerationDecoder;
   /** The AR decoder's training (null with the "columns" decoder). */
-  arDecoder: { epochs: number; minutes: number; validationNll: number | null; history: EpochRecord[] } | null;
-  /**
-   * Generated pre-miRNAs (label 1) and negatives (label 0) with RNAfold-verified decoding, and
-   * the same pre-miRNAs' first decodings alone (most likely, or the first AR draw: the model
-   * without the search). With the AR decoder, `columnsDecoder` holds the same checks for the
-   * CVAE's own decoder (verified and most likely, at its default temperature) for comparison.
-   * The pre-miRNAs' profiles come from canonical training pre-miRNAs (the default);
-   * `preMirnaAllProfiles` is the same generation with profiles from all of them.
-   */
-  generated: {
-    preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary; preMirnaAllProfiles: GeneratedSummary; negative: GeneratedSummary;
-    columnsDecoder: { preMirna: GeneratedSummary; preMirnaMostLikely: GeneratedSummary } | null;
-  };
-  /** Nucleotide composition of the generated pre-miRNAs (verified), and of the columns decoder's when compared. */
-  composition: { generated: SequenceComposition; columnsDecoder: SequenceComposition | null };
-  /** Which candidate the verified decoding kept: counts by rank (−1 = none passed). */
-  verifiedRanks: Record<string, number>;
-  /** Seconds to generate `samples` pre-miRNAs with verified decoding plus their evaluation (what `hairpin generate` does). */
-  generationSeconds: number;
+  arDecoder: {
+    epochs: number; minutes: number; validationNll: number | null; history: EpochRecord[];
+    /** The decoder's sizes and inputs (e.g. whether it reads the history of its drawing). */
+    config: ArDecoderConfig;
+    /** The refinement rounds after training (none: empty): drafts per class, their refold-exact share and how many were kept. */
+    refinement: ArRefineRound[];
+  } | null;
+  /** RAW samples, one draw each: the headline (pre-miRNAs, profiles from all training pre-miRNAs), canonical profiles, negatives, and the VAE's own decoder for comparison (null with the columns decoder). */
+  raw: { preMirna: RawSet; canonical: RawSet; negative: RawSet; columnsDecoder: RawSet | null };
+  /** Seconds to draw the headline's raw samples and check them (what `hairpin generate` does by default). */
+  rawSeconds: number;
+  /** Realism of the raw samples against the test split: pre-miRNAs (and negatives) against real ones. */
+  realism: { preMirna: { discriminator: TwoSampleResult; distributions: RealismComparison }; negative: { discriminator: TwoSampleResult } };
+  /** Verified generation (up to `candidates` draws per sample until RNAfold agrees; profiles from all), apart from the raw samples. */
+  verified: { summary: GeneratedSummary; cost: VerificationCost; seconds: number; againstFilteredReal: TwoSampleResult };
   conditioning: ConditioningRow[];
-  /** Pearson r, shape=(D, 5) row-major over {@link HAIRPIN_PROPERTIES}, on the training hairpins. */
-  correlations: number[];
-  /**
-   * Per property: its ridge direction in latent space (unit vector, shape=(D,)), R² on training
-   * and held-out hairpins, and the spread (sd) of the training latents along it.
-   */
-  directions: { property: string; r2: number; testR2: number | null; direction: number[]; spread: number }[];
-  /** Mean posterior latent of the training pre-miRNAs, shape=(D,) (the start of traversals). */
-  preMirnaMeanLatent: number[];
-  trees: LatentTreeResult[];
-  /** Property rows of generated pre-miRNAs (from RNAfold's folds): length, gc, mfe, loop. */
-  generatedProperties: { length: number[]; gc: number[]; mfe: number[]; loop: number[] };
-  /** The first generated pre-miRNAs (sequence, drawn structure, fold, exact, P). */
-  examples: { sequence: string; drawn: string; fold: string; exact: boolean; probability: number | null; novelty: number | null }[];
+  latent: {
+    /** Pearson r, shape=(D, properties) row-major over {@link HAIRPIN_PROPERTIES}, on the training hairpins. */
+    correlations: number[];
+    fits: LatentPartFit[];
+    traversals: TraversalResult[];
+    /** Mean posterior latent of the training pre-miRNAs, shape=(D,) (the start of traversals). */
+    preMirnaMeanLatent: number[];
+    /** The generator's directions (fitted on the class and structure parts; zeros on the residual), shape=(D,) each, with the training latents' sd along them. */
+    directions: { property: ProfileName; direction: number[]; spread: number }[];
+    trees: LatentTreeResult[];
+  };
+  /** The first raw pre-miRNAs and negatives, with their checks. */
+  examples: { preMirna: GeneratedExample[]; negative: GeneratedExample[] };
 }
 
 /** results.json. */
@@ -151,168 +257,221 @@ export interface CvaeExperimentResults {
   backend: string;
   date: string;
   classifierDir: string | null;
-  data: { heldOutSet: string; train: number; trainPositives: number; heldOut: number; heldOutPositives: number; report: VaeDataReport[] };
+  data: {
+    heldOutSet: string; train: number; trainPositives: number; validation: number; validationPositives: number; validationSource: string | null;
+    heldOut: number; heldOutPositives: number; report: VaeDataReport[];
+  };
+  /** The generation settings, where they were chosen, and the validation comparison when given. */
+  generation: { settings: GenerationSettings; chosen: boolean; chosenOn: string; comparison: Record<string, string | number | boolean | null>[] | null; candidates: number; samples: number };
   sanity: { rules: SanityRules; source: string };
-  /** Real held-out pre-miRNAs through the same checks (the reference for generated ones). */
-  realPreMirna: { n: number; refoldExact: number; sanityPass: number; classifierPreMirna: number | null; properties: { length: number[]; gc: number[]; mfe: number[]; loop: number[] } };
-  /**
-   * The training pre-miRNAs (what the generator learns from; human and other species) through
-   * the sanity rules: the fraction passing all four, and the stem and MFE-per-nt rules alone.
-   */
+  /** Test-split pre-miRNAs through the same checks (the reference for generated ones), and those that refold exactly (the reference for verified generation). */
+  realPreMirna: { n: number; refoldExact: number; sanityPass: number; classifierPreMirna: number | null; composition: SequenceComposition; refoldFiltered: { n: number; sanityPass: number; classifierPreMirna: number | null } };
+  /** Test-split negatives called pre-miRNA by the judge (beside the generated negatives). */
+  realNegative: { n: number; classifierPreMirna: number | null };
+  /** The training pre-miRNAs (what the generator learns from) through the sanity rules: all four, and the stem and MFE rules alone. */
   trainingPreMirna: { n: number; sanityPass: number; stemOk: number; mfeOk: number };
+  /** Unpaired nucleotides beyond the outermost pair of the test pre-miRNAs' drawings (their flanks): medians and the share with ≥ 10 nt. */
+  flanks: { fivePrimeMedian: number; threePrimeMedian: number; fivePrimeAtLeast10: number; threePrimeAtLeast10: number };
+  /** Raw generated pre-miRNAs of all seeds pooled against the test pre-miRNAs (the distribution figure). */
+  pooledRealism: RealismComparison;
+  /**
+   * Controls of the realism measures, real against real: the test pre-miRNAs split in two halves
+   * (what "indistinguishable" looks like), and training pre-miRNAs (human and other species; as
+   * many as `samples`, seeded) against the test ones (how far the generator's own data is).
+   */
+  realismControl: { testHalves: TwoSampleResult; trainingVsTest: TwoSampleResult; trainingVsTestDistributions: RealismComparison };
   perSeed: CvaeSeedResult[];
-  summary: Record<string, MeanSd>;
+  summary: Record<CvaeSummaryField, MeanSd>;
 }
 
 /** Fields of the summary (mean ± sd over seeds). */
 export const CVAE_SUMMARY_FIELDS = [
-  "classifierPreMirna", "refoldExact", "columnAgreement", "sanityPass", "noveltyMedian", "reconstructionColourAccuracy",
-  "reconstructionExactImages", "negativeClassifierPreMirna", "trainingMinutes", "arTrainingMinutes", "generationSeconds",
-  "mostLikelyClassifierPreMirna", "mostLikelyRefoldExact", "mostLikelySanityPass", "mostLikelyNoveltyMedian",
-  "columnsClassifierPreMirna", "columnsRefoldExact", "columnsSanityPass", "columnsNoveltyMedian", "columnsMostLikelyRefoldExact",
+  "rawClassifierPreMirna", "rawRefoldExact", "rawColumnAgreement", "rawSanityPass", "rawNoveltyMedian", "rawLongRun",
+  "discriminatorAuc", "kmerJsd", "negativeClassifierPreMirna", "negativeDiscriminatorAuc",
+  "canonicalClassifierPreMirna", "canonicalRefoldExact", "canonicalSanityPass", "canonicalNoveltyMedian",
+  "columnsClassifierPreMirna", "columnsRefoldExact", "columnsSanityPass", "columnsNoveltyMedian",
+  "verifiedClassifierPreMirna", "verifiedRefoldExact", "verifiedSanityPass", "verifiedNoveltyMedian", "verifiedAcceptanceRate", "verifiedMeanDrawsPerKept",
+  "verifiedKeptFraction", "verifiedDiscriminatorAuc",
+  "reconstructionColourAccuracy", "reconstructionExactImages", "trainingMinutes", "arTrainingMinutes", "rawSeconds", "verifiedSeconds",
 ] as const;
+export type CvaeSummaryField = (typeof CVAE_SUMMARY_FIELDS)[number];
 
 /** Training epochs of the full-size model (about 20 min per seed on 2 cores with the native backend). */
 export const CVAE_EPOCHS = 60;
 
-/** The drawing and fold properties used in distribution figures. */
-function foldProperties(sequences: readonly string[], folds: readonly { structure: string; mfe: number }[]) {
-  const loop = folds.map((f) => hairpinSanity(f.structure, f.mfe, { minStemPairs: 0, loopRange: [0, 0], mfePerNtRange: [0, 0] }).loopSize);
-  return {
-    length: sequences.map((s) => s.length),
-    gc: sequences.map((s) => [...s].filter((c) => c === "G" || c === "C").length / Math.max(1, s.length)),
-    mfe: folds.map((f) => f.mfe),
-    loop,
-  };
+/** Default traversal steps (sd of the training latents along the direction). */
+export const TRAVERSAL_STEPS = [-2, -1, 0, 1, 2];
+
+/** Seed of a traversal's first draw (the figure's panels); further draws take the next seeds. */
+export const TRAVERSAL_SEED = 1;
+
+/** Properties (for the latent analysis) of a token dataset, with RNAfold's folds of its sequences. */
+async function datasetProperties(d: VaeDataset): Promise<{ properties: HairpinProperties[]; folds: FoldedHairpin[] }> {
+  const folded = await foldSequences(d.sequences);
+  const folds = folded.map((f, i) => ({ sequence: d.sequences[i]!, structure: f.structure, mfe: f.mfe }));
+  return { properties: d.sequences.map((s, i) => hairpinProperties(rowColumns(d, i), s, folds[i]!.mfe)), folds };
 }
 
-/** Properties (stem, loop, bulges, GC, MFE) of a token dataset with RNAfold MFEs, and the folds. */
-async function datasetProperties(d: VaeDataset): Promise<{ properties: HairpinProperties[]; folds: { structure: string; mfe: number }[] }> {
-  const folds = await foldSequences(d.sequences);
-  return { properties: d.sequences.map((s, i) => hairpinProperties(tokensToColumns(d.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS)), s, folds[i]!.mfe)), folds };
+function rowColumns(d: Pick<VaeDataset, "tokens">, i: number) {
+  return tokensToColumns(d.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS));
+}
+
+/** The folded hairpins of an evaluation (RNAfold's fold of each generated sequence). */
+function foldedOf(g: Pick<GeneratedHairpins, "sequences">, e: GeneratedEvaluation): FoldedHairpin[] {
+  return g.sequences.map((sequence, i) => ({ sequence, structure: e.refold[i]!.fold, mfe: e.refold[i]!.mfe }));
+}
+
+function examplesOf(g: GeneratedHairpins, e: GeneratedEvaluation, count: number): GeneratedExample[] {
+  return g.sequences.slice(0, count).map((sequence, i) => ({
+    tokens: Array.from(g.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS)), sequence, drawn: g.structures[i]!, fold: e.refold[i]!.fold,
+    refoldExact: e.refold[i]!.exact, sanityPass: e.sanity[i]!.pass,
+    probability: e.classifierProbabilities ? e.classifierProbabilities[i]! : null, novelty: e.novelty ? e.novelty[i]!.distance : null,
+  }));
+}
+
+/** The settings of `opts.generation` over {@link DEFAULT_GENERATION}, and how to describe where they come from. */
+export function resolveGeneration(decoder: GenerationDecoder, chosen?: ChosenGeneration): { settings: GenerationSettings; chosen: boolean; chosenOn: string } {
+  const d = DEFAULT_GENERATION[decoder];
+  const grammar: DrawingGrammar | false = decoder === "autoregressive" ? DEFAULT_GENERATION.autoregressive.grammar : false;
+  const settings = { decoder, temperature: d.temperature, tokenTemperature: d.tokenTemperature, topP: d.topP, grammar, ...(chosen?.settings ?? {}) };
+  if (decoder === "columns") settings.grammar = false;
+  if (!chosen) return { settings, chosen: false, chosenOn: "defaults, not yet chosen on validation" };
+  if (!chosen.chosenOn.trim()) throw new InputError("chosen generation settings must say where they were chosen (chosenOn)");
+  return { settings, chosen: true, chosenOn: chosen.chosenOn };
 }
 
 /** Runs (or resumes) the experiment; see the module comment. Needs RNAfold, the deepMir data and an initialised backend. */
 export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<CvaeExperimentResults> {
   const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
   if (opts.seeds.length === 0 || opts.seeds.some((s) => !Number.isInteger(s))) throw new InputError(`seeds must be integers, got ${JSON.stringify(opts.seeds)}`);
+  if (opts.data?.validation === false) throw new InputError("the experiment needs the validation split (the sanity rules' MFE window and any chosen setting come from it)");
   const samples = opts.samples ?? 1000;
   const decoder: GenerationDecoder = opts.decoder ?? "autoregressive";
-  const temperature = opts.temperature ?? DEFAULT_GENERATION[decoder].temperature;
-  const tokenTemperature = opts.tokenTemperature ?? DEFAULT_GENERATION[decoder].tokenTemperature;
-  const topP = opts.topP ?? DEFAULT_GENERATION[decoder].topP;
-  const arEpochs = opts.arDecoder?.epochs ?? AR_DECODER_EPOCHS;
+  const generationChoice = resolveGeneration(decoder, opts.generation);
+  const generation = generationChoice.settings;
+  const candidates = opts.candidates ?? DEFAULT_GENERATION.candidates;
+  const realismOptions = { folds: opts.realism?.folds, bootstrap: opts.realism?.bootstrap };
   const data: VaeData = buildVaeData(opts.data);
-  const trainPositives = data.train.labels.reduce((a, b) => a + b, 0);
-  const heldPositives = data.heldOut.labels.reduce((a, b) => a + b, 0);
-  progress(`VAE data: ${data.train.n} training hairpins (${trainPositives} pre-miRNA), ${data.heldOut.n} held out from ${data.heldOutSet} (${heldPositives} pre-miRNA)`);
+  const positives = (d: VaeDataset) => [...d.labels.keys()].filter((i) => d.labels[i] === 1);
+  const negatives = (d: VaeDataset) => [...d.labels.keys()].filter((i) => d.labels[i] === 0);
+  const trainPositives = positives(data.train).length;
+  const validationRows = positives(data.validation);
+  const testPositiveRows = positives(data.heldOut);
+  const testNegativeRows = negatives(data.heldOut);
+  progress(`VAE data: ${data.train.n} training hairpins (${trainPositives} pre-miRNA), ${data.validation.n} validation (${validationRows.length} pre-miRNA), ${data.heldOut.n} test from ${data.heldOutSet} (${testPositiveRows.length} pre-miRNA)`);
+  progress(`generation settings: ${describeSettings(generation)} (${generationChoice.chosenOn})`);
 
-  // The sanity rules, with the MFE-per-nt range of the held-out real pre-miRNAs; the same checks on them.
-  const heldRows = [...data.heldOut.labels.keys()].filter((i) => data.heldOut.labels[i] === 1);
-  const realSequences = heldRows.map((i) => data.heldOut.sequences[i]!);
-  const { rules } = await sanityRulesFrom(realSequences);
-  const sanitySource = `MFE/nt range = 1st–99th percentile of the ${realSequences.length} held-out ${data.heldOutSet} pre-miRNAs folded with RNAfold`;
+  // The sanity rules, their MFE-per-nt window from the VALIDATION pre-miRNAs.
+  if (validationRows.length < 10) throw new InputError(`the validation split holds ${validationRows.length} pre-miRNAs; the sanity rules' MFE window needs at least 10`);
+  const { rules } = await sanityRulesFrom(validationRows.map((i) => data.validation.sequences[i]!));
+  const validationSource = data.validationSplit ? `${Math.round(data.validationSplit.fraction * 100)}% of ${data.validationSplit.set} (seed ${data.validationSplit.seed})` : null;
+  const sanitySource = `MFE/nt window = 1st–99th percentile of the ${validationRows.length} validation pre-miRNAs (${validationSource}) folded with RNAfold`;
+  progress(`sanity rules: stem ≥ ${rules.minStemPairs} bp, loop ${rules.loopRange.join("–")} nt, MFE/nt ${rules.mfePerNtRange.map((v) => v.toFixed(3)).join(" to ")} kcal/mol/nt (${sanitySource})`);
+
+  // The test split through the same checks; its folds serve the realism comparisons.
   const classifier = opts.classifierDir ? await loadTfjsModel(opts.classifierDir) : null;
-  const realColumns = heldRows.map((i) => tokensToColumns(data.heldOut.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS)));
-  const realImages = new Uint8Array(0);
-  const realEval = await evaluateGeneratedHairpins({ sequences: realSequences, columns: realColumns, images: realImages }, { rules });
-  let realClassifier: number | null = null;
-  if (classifier) {
-    const tokens = new Uint8Array(heldRows.length * TOKEN_COLUMNS);
-    heldRows.forEach((i, k) => tokens.set(data.heldOut.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS), k * TOKEN_COLUMNS));
-    realClassifier = classifierCalls(classifier, renderTokens(tokens).images).fraction;
-  }
-  const realFolds = realEval.refold.map((r) => ({ structure: r.fold, mfe: r.mfe }));
-  progress(`sanity rules: stem ≥ ${rules.minStemPairs} bp, loop ${rules.loopRange.join("–")} nt, MFE/nt ${rules.mfePerNtRange.map((v) => v.toFixed(3)).join(" to ")} kcal/mol/nt; held-out real pre-miRNAs: refold exact ${realEval.summary.refoldExact.toFixed(3)}, sanity ${realEval.summary.sanityPass.toFixed(3)}`);
+  const testFolded = await datasetProperties(data.heldOut);
+  const realPre = testPositiveRows.map((i) => testFolded.folds[i]!);
+  const realNeg = testNegativeRows.map((i) => testFolded.folds[i]!);
+  const rowsImages = (rows: number[]) => {
+    const tokens = new Uint8Array(rows.length * TOKEN_COLUMNS);
+    rows.forEach((i, k) => tokens.set(data.heldOut.tokens.subarray(i * TOKEN_COLUMNS, (i + 1) * TOKEN_COLUMNS), k * TOKEN_COLUMNS));
+    return renderTokens(tokens).images;
+  };
+  const realPreImages = rowsImages(testPositiveRows);
+  const realEval = await evaluateGeneratedHairpins({ sequences: realPre.map((h) => h.sequence), columns: testPositiveRows.map((i) => rowColumns(data.heldOut, i)), images: realPreImages }, { rules, classifier });
+  const filteredRows = [...realEval.refold.keys()].filter((k) => realEval.refold[k]!.exact);
+  const share = (rows: number[], f: (k: number) => boolean) => (rows.length ? rows.filter(f).length / rows.length : NaN);
+  const realPreMirna: CvaeExperimentResults["realPreMirna"] = {
+    n: realPre.length, refoldExact: realEval.summary.refoldExact, sanityPass: realEval.summary.sanityPass, classifierPreMirna: realEval.summary.classifierPreMirna,
+    composition: sequenceComposition(realPre.map((h) => h.sequence)),
+    refoldFiltered: {
+      n: filteredRows.length, sanityPass: share(filteredRows, (k) => realEval.sanity[k]!.pass),
+      classifierPreMirna: realEval.classifierProbabilities ? share(filteredRows, (k) => realEval.classifierProbabilities![k]! >= 0.5) : null,
+    },
+  };
+  const realNegative = { n: realNeg.length, classifierPreMirna: classifier && realNeg.length ? classifierCalls(classifier, rowsImages(testNegativeRows)).fraction : null };
+  progress(`test pre-miRNAs (${realPreMirna.n}): refold exact ${fmt(realPreMirna.refoldExact)}, sanity ${fmt(realPreMirna.sanityPass)}, classifier ${fmt(realPreMirna.classifierPreMirna)}; test negatives called pre-miRNA ${fmt(realNegative.classifierPreMirna)}`);
+  const flankRows = testPositiveRows.map((i) => flankLengths(rowColumns(data.heldOut, i)));
+  const flanks = {
+    fivePrimeMedian: flankRows.length ? quantile(flankRows.map((f) => f.fivePrime), 0.5) : NaN,
+    threePrimeMedian: flankRows.length ? quantile(flankRows.map((f) => f.threePrime), 0.5) : NaN,
+    fivePrimeAtLeast10: share(flankRows.map((_, k) => k), (k) => flankRows[k]!.fivePrime >= 10),
+    threePrimeAtLeast10: share(flankRows.map((_, k) => k), (k) => flankRows[k]!.threePrime >= 10),
+  };
 
-  // Properties of the training and held-out hairpins (for the latent analysis).
+  // Properties of the training hairpins (latent analysis) and their sanity.
   const trainFolded = await datasetProperties(data.train);
-  const trainProperties = trainFolded.properties;
-  const heldProperties = (await datasetProperties(data.heldOut)).properties;
-  const trainSanity = [...data.train.labels.keys()].filter((i) => data.train.labels[i] === 1).map((i) => hairpinSanity(trainFolded.folds[i]!.structure, trainFolded.folds[i]!.mfe, rules));
-  const share = (f: (x: (typeof trainSanity)[number]) => boolean) => (trainSanity.length ? trainSanity.filter(f).length / trainSanity.length : NaN);
-  const trainingPreMirna = { n: trainSanity.length, sanityPass: share((x) => x.pass), stemOk: share((x) => x.stemOk), mfeOk: share((x) => x.mfeOk) };
+  const trainSanity = positives(data.train).map((i) => hairpinSanity(trainFolded.folds[i]!.structure, trainFolded.folds[i]!.mfe, rules));
+  const trainShare = (f: (x: (typeof trainSanity)[number]) => boolean) => (trainSanity.length ? trainSanity.filter(f).length / trainSanity.length : NaN);
+  const trainingPreMirna = { n: trainSanity.length, sanityPass: trainShare((x) => x.pass), stemOk: trainShare((x) => x.stemOk), mfeOk: trainShare((x) => x.mfeOk) };
   progress(`training pre-miRNAs (${trainingPreMirna.n}) through the same sanity rules: ${trainingPreMirna.sanityPass.toFixed(3)}`);
 
   const perSeed: CvaeSeedResult[] = [];
+  const pooledGenerated: FoldedHairpin[] = [];
   try {
     for (const seed of opts.seeds) {
       const seedDir = path.join(opts.outDir, `seed-${seed}`);
-      const trained = await trainCvae(data.train, {
-        ...opts.training, epochs: opts.epochs, seed, checkpointDir: path.join(seedDir, "checkpoint"),
-        onEpoch: (r) => progress(`seed ${seed} epoch ${r.epoch}/${opts.epochs}: loss ${num(r.total)} recon ${num(r.reconstruction)} KL ${num((r.klClass ?? 0) + (r.klStructure ?? 0) + (r.klResidual ?? 0))} β ${num(r.beta, 3)} token acc ${num(r.tokenAccuracy, 4)} | val recon ${num(r.valReconstruction)} | ${r.seconds.toFixed(1)} s`),
-      });
-      const { cvae, info } = trained;
+      const { cvae, info, model, modelDir, arDecoder } = await trainSeedModel(seed, seedDir, data, opts, { rules, source: sanitySource }, progress);
       try {
-        if (trained.resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
-        info.sanity = { rules, source: sanitySource };
-        const modelDir = path.join(seedDir, "model");
-        const training = { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles };
-        await saveCvae(modelDir, cvae, info, training);
-        const model = { cvae, info, training };
-
-        let arDecoder: CvaeSeedResult["arDecoder"] = null;
-        if (decoder === "autoregressive") {
-          const ar = await trainCvaeArDecoder(cvae, info, data.train, {
-            seed, epochs: arEpochs, config: opts.arDecoder?.config, batchSize: opts.arDecoder?.batchSize, learningRate: opts.arDecoder?.learningRate,
-            checkpointDir: path.join(seedDir, "ar-checkpoint"),
-            onEpoch: (r) => progress(`seed ${seed} AR decoder epoch ${r.epoch}/${arEpochs}: token NLL ${num(r.nll)} | val ${num(r.valNll)} nats per hairpin | ${r.seconds.toFixed(1)} s`),
-          });
-          if (ar.resumedFromEpoch >= arEpochs && arEpochs > 0) progress(`seed ${seed}: all ${arEpochs} AR decoder epochs found in ${displayPath(path.join(seedDir, "ar-checkpoint"))}`);
-          await saveArDecoder(modelDir, cvae.arDecoder!, ar.info);
-          arDecoder = { epochs: arEpochs, minutes: ar.info.history.reduce((a, h) => a + h.seconds, 0) / 60, validationNll: ar.info.validationNll, history: ar.info.history };
-        }
-
         const { perImageColourAccuracy: _perImage, ...reconstruction } = reconstructionMetrics(cvae, data.heldOut);
-        progress(`seed ${seed}: held-out reconstruction colour accuracy ${reconstruction.colourAccuracy.toFixed(4)}, exact images ${reconstruction.exactImages.toFixed(3)}`);
+        progress(`seed ${seed}: test reconstruction colour accuracy ${reconstruction.colourAccuracy.toFixed(4)}, exact images ${reconstruction.exactImages.toFixed(3)}`);
 
-        const candidates = opts.candidates ?? DEFAULT_GENERATION.candidates;
-        const generation = { decoder, temperature, tokenTemperature, topP };
+        // RAW samples: one draw each, no filtering, no retries.
+        const checks = { rules, classifier, trainingSequences: data.train.sequences };
+        const rawSet = (g: GeneratedHairpins, e: GeneratedEvaluation): RawSet => ({ summary: e.summary, composition: sequenceComposition(g.sequences.filter((s) => s.length > 0)) });
         let t = performance.now();
-        const pre = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...generation, candidates });
-        const preEval = await evaluateGeneratedHairpins(pre, { rules, classifier, trainingSequences: data.train.sequences });
-        const generationSeconds = (performance.now() - t) / 1000;
-        const mostLikely = generateHairpins(model, { n: samples, label: 1, seed, ...generation });
-        const mostLikelyEval = await evaluateGeneratedHairpins(mostLikely, { rules, classifier, trainingSequences: data.train.sequences });
-        const allProfiles = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...generation, candidates, profilePool: "all" });
-        const allProfilesEval = await evaluateGeneratedHairpins(allProfiles, { rules, classifier, trainingSequences: data.train.sequences });
-        progress(`seed ${seed}: with profiles from all training pre-miRNAs, not only canonical ones — classifier ${fmt(allProfilesEval.summary.classifierPreMirna)}, refold exact ${fmt(allProfilesEval.summary.refoldExact)}, sanity ${fmt(allProfilesEval.summary.sanityPass)}`);
-        const neg = await generateVerifiedHairpins(model, { n: samples, label: 0, seed: seed + 5000, ...generation, candidates });
-        const negEval = await evaluateGeneratedHairpins(neg, { rules, classifier, trainingSequences: data.train.sequences });
-        const verifiedRanks: Record<string, number> = {};
-        pre.rank.forEach((r) => (verifiedRanks[r] = (verifiedRanks[r] ?? 0) + 1));
-        const novelty = preEval.novelty!.map((d) => d.distance);
-        progress(`seed ${seed}: generated pre-miRNAs (${decoder} decoder) — classifier ${fmt(preEval.summary.classifierPreMirna)}, refold exact ${fmt(preEval.summary.refoldExact)} (first decoding alone ${fmt(mostLikelyEval.summary.refoldExact)}), sanity ${fmt(preEval.summary.sanityPass)}, novelty median ${preEval.summary.noveltyMedian}; ${generationSeconds.toFixed(1)} s for ${samples} with verified decoding and the checks`);
-        let columnsDecoder: CvaeSeedResult["generated"]["columnsDecoder"] = null;
-        let columnsComposition: SequenceComposition | null = null;
+        const pre = generateHairpins(model, { n: samples, label: 1, seed, ...generation, profilePool: "all" });
+        const preEval = await evaluateGeneratedHairpins(pre, checks);
+        const rawSeconds = (performance.now() - t) / 1000;
+        const canonical = generateHairpins(model, { n: samples, label: 1, seed, ...generation, profilePool: "canonical" });
+        const canonicalEval = await evaluateGeneratedHairpins(canonical, checks);
+        const neg = generateHairpins(model, { n: samples, label: 0, seed: seed + 5000, ...generation, profilePool: "all" });
+        const negEval = await evaluateGeneratedHairpins(neg, { rules, classifier });
+        let columnsDecoder: RawSet | null = null;
         if (decoder === "autoregressive") {
-          // The CVAE's own decoder on the same seed, for comparison.
-          const columns = { decoder: "columns" as const, temperature: DEFAULT_GENERATION.columns.temperature };
-          const c = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...columns, candidates });
-          const cEval = await evaluateGeneratedHairpins(c, { rules, classifier, trainingSequences: data.train.sequences });
-          const cFirst = await evaluateGeneratedHairpins(generateHairpins(model, { n: samples, label: 1, seed, ...columns }), { rules, classifier, trainingSequences: data.train.sequences });
-          columnsDecoder = { preMirna: cEval.summary, preMirnaMostLikely: cFirst.summary };
-          columnsComposition = sequenceComposition(c.sequences);
-          progress(`seed ${seed}: the CVAE's own decoder for comparison — classifier ${fmt(cEval.summary.classifierPreMirna)}, refold exact ${fmt(cEval.summary.refoldExact)}, sanity ${fmt(cEval.summary.sanityPass)}, novelty median ${cEval.summary.noveltyMedian}`);
+          const columns = { decoder: "columns" as const, temperature: DEFAULT_GENERATION.columns.temperature, tokenTemperature: DEFAULT_GENERATION.columns.tokenTemperature, grammar: false as const };
+          const c = generateHairpins(model, { n: samples, label: 1, seed, ...columns, profilePool: "all" });
+          columnsDecoder = rawSet(c, await evaluateGeneratedHairpins(c, checks));
         }
+        const s = preEval.summary;
+        progress(`seed ${seed}: RAW generated pre-miRNAs (${decoder} decoder, one draw each) — classifier ${fmt(s.classifierPreMirna)}, refold exact ${fmt(s.refoldExact)}, sanity ${fmt(s.sanityPass)}, novelty median ${s.noveltyMedian}; canonical profiles: sanity ${fmt(canonicalEval.summary.sanityPass)}; generated negatives called pre-miRNA ${fmt(negEval.summary.classifierPreMirna)}; ${rawSeconds.toFixed(1)} s for ${samples} with the checks`);
+
+        // Realism against the test split.
+        const preFolded = foldedOf(pre, preEval);
+        pooledGenerated.push(...preFolded);
+        const realism: CvaeSeedResult["realism"] = {
+          preMirna: { discriminator: realVsGeneratedTest(realPre, preFolded, { ...realismOptions, seed }), distributions: realismComparison(realPre, preFolded) },
+          negative: { discriminator: realVsGeneratedTest(realNeg, foldedOf(neg, negEval), { ...realismOptions, seed }) },
+        };
+        const d = realism.preMirna.discriminator;
+        progress(`seed ${seed}: real-vs-generated discriminator ROC-AUC ${d.auc.toFixed(3)} (${Math.round(d.level * 100)}% CI ${d.ci.map((v) => v.toFixed(3)).join("–")}); 3-mer JSD ${realism.preMirna.distributions.kmers.jsd.toFixed(4)}`);
+
+        // Verified generation, apart: the same first draws, then fresh draws until RNAfold agrees.
+        t = performance.now();
+        const verified = await generateVerifiedHairpins(model, { n: samples, label: 1, seed, ...generation, profilePool: "all", candidates });
+        const verifiedEval = await evaluateGeneratedHairpins(verified, checks);
+        const cost = verificationCost(verified, candidates);
+        const verifiedResult = {
+          summary: verifiedEval.summary, cost, seconds: (performance.now() - t) / 1000,
+          againstFilteredReal: realVsGeneratedTest(filteredRows.map((k) => realPre[k]!), foldedOf(verified, verifiedEval), { ...realismOptions, seed }),
+        };
+        progress(`seed ${seed}: verified generation (≤ ${candidates} draws) — ${cost.kept} of ${cost.samples} kept, acceptance ${fmt(cost.acceptanceRate)} per draw, ${cost.meanDrawsPerKept === null ? "—" : cost.meanDrawsPerKept.toFixed(2)} draws per kept sample`);
 
         const conditioning = conditioningCheck(model, seed, generation, opts.conditioning);
-        const latent = latentAnalysis(cvae, data, trainProperties, heldProperties, opts.tree ?? {});
+        const latent = latentAnalysis(model, data, trainFolded.properties, testFolded.properties, opts.tree ?? {}, opts.traversalSteps ?? TRAVERSAL_STEPS, opts.traversalDraws ?? 20, generation);
+        for (const tr of latent.traversals) {
+          progress(`seed ${seed}: traversal along the ${tr.property} direction (${tr.decoder} decoder): achieved ${tr.property} ${tr.meanAchieved.map((a) => (a ? fmtProfile(a, tr.property) : "—")).join(" → ")}${tr.draws > 1 ? ` (mean of ${tr.draws} draws)` : ""}`);
+        }
 
         const totalSeconds = info.history.reduce((a, h) => a + h.seconds, 0);
         perSeed.push({
           seed, modelDir, history: info.history,
           secondsPerEpoch: info.training.secondsPerEpoch, stepsPerSecond: info.training.stepsPerSecond, trainingMinutes: totalSeconds / 60,
           reconstruction, decoder, arDecoder,
-          generated: { preMirna: preEval.summary, preMirnaMostLikely: mostLikelyEval.summary, preMirnaAllProfiles: allProfilesEval.summary, negative: negEval.summary, columnsDecoder },
-          composition: { generated: sequenceComposition(pre.sequences), columnsDecoder: columnsComposition },
-          verifiedRanks, generationSeconds,
-          conditioning, ...latent,
-          generatedProperties: foldProperties(pre.sequences, preEval.refold.map((r) => ({ structure: r.fold, mfe: r.mfe }))),
-          examples: pre.sequences.slice(0, 12).map((s, i) => ({
-            sequence: s, drawn: pre.structures[i]!, fold: preEval.refold[i]!.fold, exact: preEval.refold[i]!.exact,
-            probability: preEval.classifierProbabilities ? preEval.classifierProbabilities[i]! : null, novelty: novelty[i]!,
-          })),
+          raw: { preMirna: rawSet(pre, preEval), canonical: rawSet(canonical, canonicalEval), negative: rawSet(neg, negEval), columnsDecoder },
+          rawSeconds, realism, verified: verifiedResult, conditioning, latent,
+          examples: { preMirna: examplesOf(pre, preEval, 12), negative: examplesOf(neg, negEval, 8) },
         });
       } finally {
         disposeCvae(cvae);
@@ -326,41 +485,53 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
     const values = perSeed.map(f).filter((v): v is number => v !== null && Number.isFinite(v));
     return values.length ? meanSd(values) : { mean: NaN, sd: null };
   };
-  const summary: Record<string, MeanSd> = {
-    classifierPreMirna: pick((s) => s.generated.preMirna.classifierPreMirna),
-    refoldExact: pick((s) => s.generated.preMirna.refoldExact),
-    columnAgreement: pick((s) => s.generated.preMirna.columnAgreement),
-    sanityPass: pick((s) => s.generated.preMirna.sanityPass),
-    noveltyMedian: pick((s) => s.generated.preMirna.noveltyMedian),
-    reconstructionColourAccuracy: pick((s) => s.reconstruction.colourAccuracy),
-    reconstructionExactImages: pick((s) => s.reconstruction.exactImages),
-    negativeClassifierPreMirna: pick((s) => s.generated.negative.classifierPreMirna),
-    trainingMinutes: pick((s) => s.trainingMinutes),
-    arTrainingMinutes: pick((s) => s.arDecoder?.minutes ?? null),
-    generationSeconds: pick((s) => s.generationSeconds),
-    mostLikelyClassifierPreMirna: pick((s) => s.generated.preMirnaMostLikely.classifierPreMirna),
-    mostLikelyRefoldExact: pick((s) => s.generated.preMirnaMostLikely.refoldExact),
-    mostLikelySanityPass: pick((s) => s.generated.preMirnaMostLikely.sanityPass),
-    mostLikelyNoveltyMedian: pick((s) => s.generated.preMirnaMostLikely.noveltyMedian),
-    allProfilesClassifierPreMirna: pick((s) => s.generated.preMirnaAllProfiles.classifierPreMirna),
-    allProfilesRefoldExact: pick((s) => s.generated.preMirnaAllProfiles.refoldExact),
-    allProfilesSanityPass: pick((s) => s.generated.preMirnaAllProfiles.sanityPass),
-    columnsClassifierPreMirna: pick((s) => s.generated.columnsDecoder?.preMirna.classifierPreMirna ?? null),
-    columnsRefoldExact: pick((s) => s.generated.columnsDecoder?.preMirna.refoldExact ?? null),
-    columnsSanityPass: pick((s) => s.generated.columnsDecoder?.preMirna.sanityPass ?? null),
-    columnsNoveltyMedian: pick((s) => s.generated.columnsDecoder?.preMirna.noveltyMedian ?? null),
-    columnsMostLikelyRefoldExact: pick((s) => s.generated.columnsDecoder?.preMirnaMostLikely.refoldExact ?? null),
+  const pickers: Record<CvaeSummaryField, (s: CvaeSeedResult) => number | null> = {
+    rawClassifierPreMirna: (s) => s.raw.preMirna.summary.classifierPreMirna,
+    rawRefoldExact: (s) => s.raw.preMirna.summary.refoldExact,
+    rawColumnAgreement: (s) => s.raw.preMirna.summary.columnAgreement,
+    rawSanityPass: (s) => s.raw.preMirna.summary.sanityPass,
+    rawNoveltyMedian: (s) => s.raw.preMirna.summary.noveltyMedian,
+    rawLongRun: (s) => s.raw.preMirna.composition.withLongRun,
+    discriminatorAuc: (s) => s.realism.preMirna.discriminator.auc,
+    kmerJsd: (s) => s.realism.preMirna.distributions.kmers.jsd,
+    negativeClassifierPreMirna: (s) => s.raw.negative.summary.classifierPreMirna,
+    negativeDiscriminatorAuc: (s) => s.realism.negative.discriminator.auc,
+    canonicalClassifierPreMirna: (s) => s.raw.canonical.summary.classifierPreMirna,
+    canonicalRefoldExact: (s) => s.raw.canonical.summary.refoldExact,
+    canonicalSanityPass: (s) => s.raw.canonical.summary.sanityPass,
+    canonicalNoveltyMedian: (s) => s.raw.canonical.summary.noveltyMedian,
+    columnsClassifierPreMirna: (s) => s.raw.columnsDecoder?.summary.classifierPreMirna ?? null,
+    columnsRefoldExact: (s) => s.raw.columnsDecoder?.summary.refoldExact ?? null,
+    columnsSanityPass: (s) => s.raw.columnsDecoder?.summary.sanityPass ?? null,
+    columnsNoveltyMedian: (s) => s.raw.columnsDecoder?.summary.noveltyMedian ?? null,
+    verifiedClassifierPreMirna: (s) => s.verified.summary.classifierPreMirna,
+    verifiedRefoldExact: (s) => s.verified.summary.refoldExact,
+    verifiedSanityPass: (s) => s.verified.summary.sanityPass,
+    verifiedNoveltyMedian: (s) => s.verified.summary.noveltyMedian,
+    verifiedAcceptanceRate: (s) => s.verified.cost.acceptanceRate,
+    verifiedMeanDrawsPerKept: (s) => s.verified.cost.meanDrawsPerKept,
+    verifiedKeptFraction: (s) => s.verified.cost.keptFraction,
+    verifiedDiscriminatorAuc: (s) => s.verified.againstFilteredReal.auc,
+    reconstructionColourAccuracy: (s) => s.reconstruction.colourAccuracy,
+    reconstructionExactImages: (s) => s.reconstruction.exactImages,
+    trainingMinutes: (s) => s.trainingMinutes,
+    arTrainingMinutes: (s) => s.arDecoder?.minutes ?? null,
+    rawSeconds: (s) => s.rawSeconds,
+    verifiedSeconds: (s) => s.verified.seconds,
   };
+  const summary = Object.fromEntries(CVAE_SUMMARY_FIELDS.map((f) => [f, pick(pickers[f])])) as Record<CvaeSummaryField, MeanSd>;
   const results: CvaeExperimentResults = {
-    experiment: `conditional VAE on hairpin images (class, structure and residual latent parts; structured column-token decoder); generation with the ${decoder} decoder`,
+    experiment: `conditional VAE on hairpin images (class, structure and residual latent parts; structured column-token decoder); generation with the ${decoder} decoder; every number on the test split`,
     seeds: [...opts.seeds], epochs: opts.epochs, backend: describeBackend(), date: new Date().toISOString(), classifierDir: opts.classifierDir,
-    data: { heldOutSet: data.heldOutSet, train: data.train.n, trainPositives, heldOut: data.heldOut.n, heldOutPositives: heldPositives, report: data.report },
-    sanity: { rules, source: sanitySource },
-    realPreMirna: {
-      n: realSequences.length, refoldExact: realEval.summary.refoldExact, sanityPass: realEval.summary.sanityPass, classifierPreMirna: realClassifier,
-      properties: foldProperties(realSequences, realFolds),
+    data: {
+      heldOutSet: data.heldOutSet, train: data.train.n, trainPositives, validation: data.validation.n, validationPositives: validationRows.length, validationSource,
+      heldOut: data.heldOut.n, heldOutPositives: testPositiveRows.length, report: data.report,
     },
-    trainingPreMirna,
+    generation: { ...generationChoice, comparison: opts.generation?.comparison ?? null, candidates, samples },
+    sanity: { rules, source: sanitySource },
+    realPreMirna, realNegative, trainingPreMirna, flanks,
+    pooledRealism: realismComparison(realPre, pooledGenerated),
+    realismControl: realismControl(realPre, positives(data.train).map((i) => trainFolded.folds[i]!), samples, realismOptions),
     perSeed, summary,
   };
   fs.mkdirSync(opts.outDir, { recursive: true });
@@ -368,30 +539,160 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   return results;
 }
 
+/**
+ * Trains (or resumes) one seed's VAE (`seedDir/checkpoint`) and, with the autoregressive decoder,
+ * its AR decoder (`seedDir/ar-checkpoint`) and refinement rounds (`seedDir/ar-checkpoint-refine`),
+ * and saves the model to `seedDir/model` with `sanity`. The caller disposes `cvae`.
+ */
+async function trainSeedModel(
+  seed: number, seedDir: string, data: VaeData, opts: CvaeExperimentOptions, sanity: { rules: SanityRules; source: string }, progress: (line: string) => void,
+): Promise<{ cvae: Cvae; info: CvaeModelInfo; model: CvaeForGeneration & { training: { sequences: string[] } }; modelDir: string; arDecoder: CvaeSeedResult["arDecoder"] }> {
+  const decoder: GenerationDecoder = opts.decoder ?? "autoregressive";
+  const arEpochs = opts.arDecoder?.epochs ?? AR_DECODER_EPOCHS;
+  const trained = await trainCvae(data.train, {
+    ...opts.training, epochs: opts.epochs, seed, checkpointDir: path.join(seedDir, "checkpoint"),
+    onEpoch: (r) => progress(`seed ${seed} epoch ${r.epoch}/${opts.epochs}: loss ${num(r.total)} recon ${num(r.reconstruction)} KL ${num((r.klClass ?? 0) + (r.klStructure ?? 0) + (r.klResidual ?? 0))} β ${num(r.beta, 3)} token acc ${num(r.tokenAccuracy, 4)} | val recon ${num(r.valReconstruction)} | ${r.seconds.toFixed(1)} s`),
+  });
+  const { cvae, info } = trained;
+  try {
+    if (trained.resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
+    info.sanity = sanity;
+    const modelDir = path.join(seedDir, "model");
+    const training = { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles };
+    await saveCvae(modelDir, cvae, info, training);
+    const model = { cvae, info, training };
+    let arDecoder: CvaeSeedResult["arDecoder"] = null;
+    if (decoder === "autoregressive") {
+      const refine = opts.arDecoder?.refine ?? DEFAULT_AR_REFINEMENT;
+      const ar = await trainCvaeArDecoder(cvae, info, data.train, {
+        seed, epochs: arEpochs, config: opts.arDecoder?.config, batchSize: opts.arDecoder?.batchSize, learningRate: opts.arDecoder?.learningRate,
+        checkpointDir: path.join(seedDir, "ar-checkpoint"), refine,
+        onEpoch: (r) => progress(typeof r.refineRound === "number"
+          ? `seed ${seed} AR refinement round ${r.refineRound} epoch ${r.epoch}: token NLL ${num(r.nll)} | val ${num(r.valNll)} | ${r.seconds.toFixed(1)} s`
+          : `seed ${seed} AR decoder epoch ${r.epoch}/${arEpochs}: token NLL ${num(r.nll)} | val ${num(r.valNll)} nats per hairpin | ${r.seconds.toFixed(1)} s`),
+        onRefineRound: (r) => progress(`seed ${seed} AR refinement round ${r.round}: drafts refolding exactly ${r.refoldExact.join(" / ")} of ${r.drafts.join(" / ")} (negatives / pre-miRNAs), kept ${r.accepted.join(" / ")}; ${r.seconds.toFixed(0)} s`),
+      });
+      if (ar.resumedFromEpoch >= arEpochs && arEpochs > 0) progress(`seed ${seed}: all ${arEpochs} AR decoder epochs found in ${displayPath(path.join(seedDir, "ar-checkpoint"))}`);
+      await saveArDecoder(modelDir, cvae.arDecoder!, ar.info);
+      const refinement = ar.info.refinement ?? [];
+      const baseSeconds = ar.info.history.filter((h) => typeof h.refineRound !== "number").reduce((a, h) => a + h.seconds, 0);
+      arDecoder = {
+        epochs: arEpochs, minutes: (baseSeconds + refinement.reduce((a, r) => a + r.seconds, 0)) / 60, validationNll: ar.info.validationNll,
+        history: ar.info.history, refinement, config: cvae.arDecoder!.config,
+      };
+    }
+    return { cvae, info, model, modelDir, arDecoder };
+  } catch (e) {
+    disposeCvae(cvae);
+    throw e;
+  }
+}
+
+/** A development seed's settings choice on the validation split (see {@link chooseGenerationOnValidation}). */
+export interface ValidationChoice extends ChosenGeneration {
+  /** The chooser's full result (the table, the rule, the validation references). */
+  choice: GenerationChoice;
+  /** The development seed (its model under `outDir/dev-seed-S`). */
+  seed: number;
+}
+
+/**
+ * Chooses the generation settings on the VALIDATION split with a development seed's model, never
+ * a reported seed or the test split: trains (or resumes) the model of `devSeed` as the experiment
+ * trains its seeds (same data, sizes and epochs; under `outDir/dev-seed-S`), then compares
+ * `candidates` (default: generationSettings.ts) by {@link chooseGenerationSettings} on `samples`
+ * raw samples per class (default 500) of the validation split, judged by `opts.classifierDir`.
+ * Returns the choice in the form {@link runCvaeExperiment} takes (`generation`), with where it was
+ * chosen and the comparison rows.
+ */
+export async function chooseGenerationOnValidation(
+  opts: CvaeExperimentOptions, devSeed: number, choose: { samples?: number; candidates?: readonly GenerationCandidate[] } = {},
+): Promise<ValidationChoice> {
+  const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  if (!Number.isInteger(devSeed)) throw new InputError(`the development seed must be an integer, got ${devSeed}`);
+  if (opts.seeds.includes(devSeed)) throw new InputError(`the development seed ${devSeed} is one of the reported seeds (${opts.seeds.join(", ")}): settings are chosen on another seed`);
+  if ((opts.decoder ?? "autoregressive") !== "autoregressive") throw new InputError("choosing generation settings needs the autoregressive decoder");
+  if (opts.data?.validation === false) throw new InputError("choosing generation settings needs the validation split");
+  const data: VaeData = buildVaeData(opts.data);
+  const validationPositives = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
+  const { rules } = await sanityRulesFrom(validationPositives);
+  const validationSource = data.validationSplit ? `${Math.round(data.validationSplit.fraction * 100)}% of ${data.validationSplit.set} (seed ${data.validationSplit.seed})` : "the validation sets";
+  const sanity = { rules, source: `MFE/nt window = 1st–99th percentile of the ${validationPositives.length} validation pre-miRNAs (${validationSource}) folded with RNAfold` };
+  const { cvae, model } = await trainSeedModel(devSeed, path.join(opts.outDir, `dev-seed-${devSeed}`), data, opts, sanity, progress);
+  const classifier = opts.classifierDir ? await loadTfjsModel(opts.classifierDir) : null;
+  try {
+    const choice = await chooseGenerationSettings({
+      model, validation: data.validation, seed: devSeed, samples: choose.samples, candidates: choose.candidates, classifier,
+      onCandidate: (r) => progress(`validation, development seed ${devSeed}: ${r.candidate.name} — raw refold exact ${fmt(r.preMirna.refoldExact)}, sanity ${fmt(r.preMirna.sanity)}, classifier ${fmt(r.preMirna.classifierPreMirna)}, negatives called ${fmt(r.negative.classifierPreMirna)}; targets met ${r.targetsMet}`),
+    });
+    const c = choice.chosen;
+    const ci = (x: [number, number] | null) => (x ? `${x[0].toFixed(3)}–${x[1].toFixed(3)}` : "—");
+    const comparison = choice.table.map((r) => ({
+      setting: r.candidate.name, "latent τ": r.candidate.temperature, "token temperature": r.candidate.tokenTemperature, "top-p": r.candidate.topP, grammar: describeGrammar(r.candidate.grammar),
+      "refold exact": r.preMirna.refoldExact, "95% CI": ci(r.preMirna.refoldExactCi), sanity: r.preMirna.sanity, "sanity 95% CI": ci(r.preMirna.sanityCi),
+      "classifier: pre-miRNA": r.preMirna.classifierPreMirna, "novelty (median)": r.preMirna.noveltyMedian, "negatives called pre-miRNA": r.negative.classifierPreMirna,
+      "KS sum (length, MFE/nt)": r.realismDistance, "targets met": r.targetsMet, chosen: r.candidate === c,
+    }));
+    return {
+      settings: { temperature: c.temperature, tokenTemperature: c.tokenTemperature, topP: c.topP, grammar: c.grammar },
+      chosenOn: `validation split (${validationSource}), the model of development seed ${devSeed} (not a reported seed): ${choice.table.length} settings compared on ${choice.samples} raw samples per class by the rule "${choice.rule}"`,
+      comparison, choice, seed: devSeed,
+    };
+  } finally {
+    classifier?.dispose();
+    disposeCvae(cvae);
+  }
+}
+
+/** A drawing grammar in words. */
+export function describeGrammar(g: DrawingGrammar | false): string {
+  return g === false ? "no grammar" : `grammar (loop ≥ ${g.minLoop} nt, mismatches ${g.mismatch === "none" ? "unrestricted" : `not ${g.mismatch === "wc" ? "Watson–Crick" : "Watson–Crick or GU"}-complementary next to a pair`}${g.bulgeRegister === false ? "" : ", bulges in RNAfold's register"})`;
+}
+
+/** Real against real: the test set's two halves, and training pre-miRNAs against the test ones (seeded). */
+function realismControl(test: FoldedHairpin[], training: FoldedHairpin[], samples: number, options: { folds?: number; bootstrap?: number }): CvaeExperimentResults["realismControl"] {
+  const random = mulberry32(1789);
+  const order = [...test.keys()];
+  shuffleInPlace(order, random);
+  const half = Math.floor(order.length / 2);
+  const trainingOrder = [...training.keys()];
+  shuffleInPlace(trainingOrder, random);
+  const trainingSample = trainingOrder.slice(0, samples).map((i) => training[i]!);
+  return {
+    testHalves: realVsGeneratedTest(order.slice(0, half).map((i) => test[i]!), order.slice(half).map((i) => test[i]!), { ...options, seed: 1 }),
+    trainingVsTest: realVsGeneratedTest(test, trainingSample, { ...options, seed: 1 }),
+    trainingVsTestDistributions: realismComparison(test, trainingSample),
+  };
+}
+
+function describeSettings(g: GenerationSettings): string {
+  return g.decoder === "autoregressive"
+    ? `autoregressive decoder, latent temperature ${g.temperature}, token temperature ${g.tokenTemperature}, nucleus ${g.topP}, ${describeGrammar(g.grammar)}`
+    : `the VAE's own decoder, latent temperature ${g.temperature}, token temperature ${g.tokenTemperature}`;
+}
+
 function num(v: number | null | undefined, digits = 2): string {
   return typeof v === "number" ? v.toFixed(digits) : "—";
 }
 function fmt(v: number | null): string {
-  return v === null ? "—" : v.toFixed(3);
+  return v === null || Number.isNaN(v) ? "—" : v.toFixed(3);
+}
+function fmtProfile(a: { stem: number; loop: number; gc: number }, p: ProfileName): string {
+  return p === "gc" ? a.gc.toFixed(2) : a[p].toFixed(1);
 }
 
 /** Default requested values of the conditioning check. */
 export const DEFAULT_CONDITIONING = { stem: [20, 25, 30, 35], loop: [4, 8, 12, 16], gc: [0.35, 0.45, 0.55, 0.65] };
 
-/** Samples asked for each requested value, and the property of what they drew. */
-function conditioningCheck(
-  model: Parameters<typeof generateHairpins>[0], seed: number, generation: { decoder: GenerationDecoder; temperature: number; tokenTemperature: number; topP: number }, opts: CvaeExperimentOptions["conditioning"] = {},
-): ConditioningRow[] {
+/** Samples asked for each requested value (the other profile entries from all training pre-miRNAs), and the property of what they drew. */
+function conditioningCheck(model: CvaeForGeneration, seed: number, generation: GenerationSettings, opts: CvaeExperimentOptions["conditioning"] = {}): ConditioningRow[] {
   const n = opts.samples ?? 100;
   const rows: ConditioningRow[] = [];
   for (const property of PROFILE_NAMES) {
     const values = opts[property] ?? DEFAULT_CONDITIONING[property];
     values.forEach((requested, k) => {
-      const g: GeneratedHairpins = generateHairpins(model, { n, label: 1, seed: seed * 1000 + 17 * (k + 1) + PROFILE_NAMES.indexOf(property), ...generation, profile: { [property]: requested } });
-      const achieved = g.columns.map((c, i) => {
-        const p = hairpinProperties(c, g.sequences[i]!, 0);
-        return property === "stem" ? p.stem : property === "loop" ? p.loop : p.gc;
-      });
+      const g = generateHairpins(model, { n, label: 1, seed: seed * 1000 + 17 * (k + 1) + PROFILE_NAMES.indexOf(property), ...generation, profilePool: "all", profile: { [property]: requested } });
+      const achieved = g.columns.map((c, i) => hairpinProperties(c, g.sequences[i]!, 0)[property]);
       rows.push({ property, requested, n, achieved: meanSd(achieved) });
     });
   }
@@ -408,38 +709,86 @@ export function latentNames(config: { latent: { class: number; structure: number
   ];
 }
 
-/** Correlations, property directions and decision trees on the posterior means. */
+/** The dimensions [from, to) of a latent part. */
+export function latentPartRange(config: { latent: { class: number; structure: number; residual: number } }, part: LatentPart): [number, number] {
+  const { class: dc, structure: ds, residual: dr } = config.latent;
+  switch (part) {
+    case "class": return [0, dc];
+    case "structure": return [dc, dc + ds];
+    case "residual": return [dc + ds, dc + ds + dr];
+    case "class + structure": return [0, dc + ds];
+    case "all": return [0, dc + ds + dr];
+  }
+}
+
+/** Columns [from, to) of rows of width `dims`. */
+function sliceDims(z: Float32Array, dims: number, from: number, to: number): Float32Array {
+  const n = z.length / dims, w = to - from;
+  const out = new Float32Array(n * w);
+  for (let i = 0; i < n; i++) out.set(z.subarray(i * dims + from, i * dims + to), i * w);
+  return out;
+}
+
+/**
+ * Correlations, ridge fits per latent part, the generator's directions and traversals, and
+ * decision trees, on posterior means of the training hairpins (fits) and the test ones (R²,
+ * tree accuracy).
+ */
 function latentAnalysis(
-  cvae: Parameters<typeof encodeMeans>[0], data: VaeData, trainProperties: HairpinProperties[], heldProperties: HairpinProperties[], treeOptions: DecisionTreeOptions,
-): Pick<CvaeSeedResult, "correlations" | "directions" | "trees" | "preMirnaMeanLatent"> {
+  model: CvaeForGeneration, data: VaeData, trainProperties: HairpinProperties[], testProperties: HairpinProperties[], treeOptions: DecisionTreeOptions,
+  steps: number[], traversalDraws: number, generation: GenerationSettings,
+): CvaeSeedResult["latent"] {
+  const cvae: Cvae = model.cvae;
   const D = latentSize(cvae.config);
+  const P = HAIRPIN_PROPERTIES.length;
   const trainZ = encodeMeans(cvae, data.train.tokens, data.train.n);
-  const heldZ = encodeMeans(cvae, data.heldOut.tokens, data.heldOut.n);
+  const testZ = encodeMeans(cvae, data.heldOut.tokens, data.heldOut.n);
   const correlations = latentCorrelations(trainZ, D, trainProperties);
-  const directions = propertyDirections(trainZ, D, trainProperties, { test: { latents: heldZ, properties: heldProperties } })
-    .map((d) => ({ property: d.property, r2: d.r2, testR2: d.testR2, direction: Array.from(d.direction), spread: spreadAlong(trainZ, D, d.direction) }));
-  const preMirnaMeanLatent = Array.from(meanLatent(trainZ, D, (i) => data.train.labels[i] === 1));
   const names = latentNames(cvae.config);
-  // Each dimension named with its strongest property correlate.
-  const annotated = names.map((name, k) => {
-    let best = 0;
-    HAIRPIN_PROPERTIES.forEach((_, j) => {
-      if (Math.abs(correlations[k * 5 + j]!) > Math.abs(correlations[k * 5 + best]!)) best = j;
-    });
-    const r = correlations[k * 5 + best]!;
-    return Number.isFinite(r) ? `${name} (r = ${r.toFixed(2)} with ${HAIRPIN_PROPERTIES[best]})` : name;
+  const fits: LatentPartFit[] = [];
+  for (const part of LATENT_PARTS) {
+    const [from, to] = latentPartRange(cvae.config, part);
+    const directions = propertyDirections(sliceDims(trainZ, D, from, to), to - from, trainProperties, { test: { latents: sliceDims(testZ, D, from, to), properties: testProperties } });
+    for (const d of directions) {
+      const j = HAIRPIN_PROPERTIES.indexOf(d.property);
+      let best = from;
+      for (let k = from; k < to; k++) if (Math.abs(correlations[k * P + j]!) > Math.abs(correlations[best * P + j]! || 0)) best = k;
+      fits.push({ part, property: d.property, conditioned: CONDITIONED_PROPERTIES.includes(d.property), r2: d.r2, testR2: d.testR2, strongest: { dimension: names[best]!, r: correlations[best * P + j]! } });
+    }
+  }
+  // The generator's directions: fitted on the class and structure parts (what the AR decoder reads), zeros on the residual.
+  const [, Dg] = latentPartRange(cvae.config, "class + structure");
+  const trainG = sliceDims(trainZ, D, 0, Dg);
+  const global = propertyDirections(trainG, Dg, trainProperties);
+  const preMirnaMeanLatent = Array.from(meanLatent(trainZ, D, (i) => data.train.labels[i] === 1));
+  const directions = PROFILE_NAMES.map((property) => {
+    const d = global.find((x) => x.property === property)!;
+    const direction = new Array<number>(D).fill(0);
+    d.direction.forEach((v, k) => (direction[k] = v));
+    return { property, direction, spread: spreadAlong(trainG, Dg, d.direction) };
   });
-  const { class: dc } = cvae.config.latent;
+  const traversals: TraversalResult[] = [];
+  const decoders: GenerationDecoder[] = cvae.arDecoder ? ["autoregressive", "columns"] : ["columns"];
+  for (const { property, direction, spread } of directions) {
+    const offsets = steps.map((k) => k * spread);
+    for (const decoder of decoders) {
+      // The generator as it generates (its token temperature and nucleus): each panel with the same
+      // seed at every step; the means over further drawings of each step, in one batch.
+      const t = latentTraversal(model, preMirnaMeanLatent, direction, offsets, {
+        decoder, label: 1, seed: TRAVERSAL_SEED, tokenTemperature: generation.tokenTemperature, topP: generation.topP, grammar: generation.grammar, draws: traversalDraws,
+      });
+      traversals.push({ property, decoder, steps: [...steps], offsets, seed: TRAVERSAL_SEED, draws: t.draws, achieved: t.achieved, meanAchieved: t.meanAchieved });
+    }
+  }
+  // Trees on the latent means, pre-miRNA or not; each split dimension with its strongest correlates.
+  const correlates = (k: number) => HAIRPIN_PROPERTIES.map((property, j) => ({ property, r: correlations[k * P + j]! }))
+    .filter((c) => Number.isFinite(c.r)).sort((a, b) => Math.abs(b.r) - Math.abs(a.r)).slice(0, 2);
+  const [, dc] = latentPartRange(cvae.config, "class");
   const trees: LatentTreeResult[] = [];
   for (const [parts, from] of [["all latent parts", 0], ["structure and residual parts (no class part)", dc]] as const) {
     const dims = D - from;
-    const slice = (z: Float32Array, n: number) => {
-      const out = new Float32Array(n * dims);
-      for (let i = 0; i < n; i++) out.set(z.subarray(i * D + from, (i + 1) * D), i * dims);
-      return out;
-    };
-    const xTrain = slice(trainZ, data.train.n);
-    const xHeld = slice(heldZ, data.heldOut.n);
+    const xTrain = sliceDims(trainZ, D, from, D);
+    const xTest = sliceDims(testZ, D, from, D);
     const tree = fitDecisionTree(xTrain, data.train.labels, dims, treeOptions);
     const accuracy = (x: Float32Array, labels: Uint8Array) => {
       const p = predictDecisionTree(tree, x);
@@ -449,12 +798,12 @@ function latentAnalysis(
       });
       return labels.length ? ok / labels.length : NaN;
     };
-    const featureNames = annotated.slice(from);
+    const featureNames = names.slice(from);
     trees.push({
-      parts, lines: describeDecisionTree(tree, featureNames),
-      trainAccuracy: accuracy(xTrain, data.train.labels), heldOutAccuracy: accuracy(xHeld, data.heldOut.labels),
-      features: treeFeatures(tree).map((f) => featureNames[f]!),
+      parts, lines: describeDecisionTree(tree, featureNames), depth: treeDepth(tree),
+      trainAccuracy: accuracy(xTrain, data.train.labels), heldOutAccuracy: accuracy(xTest, data.heldOut.labels),
+      splits: treeFeatures(tree).map((f) => ({ dimension: featureNames[f]!, correlates: correlates(from + f) })),
     });
   }
-  return { correlations: Array.from(correlations), directions, trees, preMirnaMeanLatent };
+  return { correlations: Array.from(correlations), fits, traversals, preMirnaMeanLatent, directions, trees };
 }

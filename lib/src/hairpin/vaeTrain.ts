@@ -10,7 +10,10 @@ import { derivedSeed } from "../random";
 import { shuffledEpoch, splitTrainValidation } from "../training/batches";
 import { EpochRecord } from "../training/checkpoint";
 import { trainModel } from "../training/loop";
-import { ArDecoderInfo, disposeArDecoder, hasArDecoder, loadArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
+import { ArDecoderInfo, ArRefineRound, disposeArDecoder, hasArDecoder, loadArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
+import { refineArDecoder } from "./arRefine";
+import { DEFAULT_GENERATION } from "./generate";
+import type { FoldOptions } from "./rnafold";
 import { encodePosteriors, type SanityRules } from "./generateEval";
 import { PROFILE_NAMES, PROFILE_SIZE, VaeDataset } from "./vaeData";
 import { buildCvae, checkCvaeConfig, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, globalLatents, latentSize } from "./vaeModel";
@@ -366,25 +369,59 @@ export async function loadCvae(dir: string): Promise<LoadedCvae> {
   return { cvae, info, training, arDecoderInfo };
 }
 
+/** Refold-consistent fine-tuning after the AR decoder's training (arRefine.ts). */
+export interface ArRefinementSettings {
+  /** Rounds of draft → fold → fine-tune (0 = none). */
+  rounds: number;
+  /** Drafts per class and round. */
+  samplesPerClass: number;
+  /** Fine-tuning epochs per round. */
+  epochs: number;
+  /** Share of the (exactly refolding) real training hairpins per round. */
+  realFraction: number;
+}
+
+/** What {@link trainCvaeArDecoder} does after the teacher-forced training by default. */
+export const DEFAULT_AR_REFINEMENT: Readonly<ArRefinementSettings> = Object.freeze({ rounds: 2, samplesPerClass: 2000, epochs: 2, realFraction: 0.5 });
+
 /**
  * Trains the autoregressive column decoder (arDecoder.ts) of a trained CVAE on the same
  * training hairpins: their global latents' posteriors from the CVAE's encoder, the checkpoint
  * keyed to this CVAE (its seed, steps and final loss), and their class as a known condition
  * (the class part of z_g carries the class only weakly, its posterior staying close to the
- * prior, so a decoder on z_g alone mixes the classes' shapes).
- * Sets `cvae.arDecoder` and returns the decoder's record and the epoch it resumed from.
+ * prior, so a decoder on z_g alone mixes the classes' shapes). Then, unless `refine` is false or
+ * has 0 rounds, refold-consistent fine-tuning ({@link DEFAULT_AR_REFINEMENT}; arRefine.ts): its
+ * drafts are drawn as generation draws them ({@link DEFAULT_GENERATION}, profiles of all training
+ * hairpins), so `data` must then carry the profiles; its checkpoints go to
+ * `<checkpointDir>-refine`. Sets `cvae.arDecoder` and returns the decoder's record (history: the
+ * training's epochs, then each round's; `refinement`: the rounds) and the epoch it resumed from.
  */
 export async function trainCvaeArDecoder(
-  cvae: Cvae, info: Pick<CvaeModelInfo, "training" | "history">, data: Pick<VaeDataset, "n" | "tokens" | "labels">, opts: Omit<TrainArDecoderOptions, "source" | "conditions">,
+  cvae: Cvae, info: Pick<CvaeModelInfo, "training" | "history" | "profileScaling">,
+  data: Pick<VaeDataset, "n" | "tokens" | "labels"> & Partial<Pick<VaeDataset, "profiles" | "sequences">>,
+  opts: Omit<TrainArDecoderOptions, "source" | "conditions"> & { refine?: ArRefinementSettings | false; fold?: FoldOptions; onRefineRound?: (round: ArRefineRound) => void },
 ): Promise<{ info: ArDecoderInfo; resumedFromEpoch: number }> {
   const posteriors = encodePosteriors(cvae, data.tokens, data.n);
   const mean = globalLatents(cvae.config, posteriors.mean), logVar = globalLatents(cvae.config, posteriors.logVar);
   const last = info.history[info.history.length - 1];
   const source = { cvaeSeed: info.training.seed, cvaeSteps: info.training.steps, cvaeFinalLoss: typeof last?.total === "number" ? Number(last.total.toFixed(6)) : null };
-  const trained = await trainArDecoder(data.tokens, { mean, logVar }, { ...opts, source, conditions: Float32Array.from(data.labels) });
+  const { refine: refineOption, fold, onRefineRound, ...arOptions } = opts;
+  const refine = refineOption === undefined ? DEFAULT_AR_REFINEMENT : refineOption;
+  if (refine && refine.rounds > 0 && !data.profiles) throw new InputError("refining the AR decoder draws profiles of the training hairpins: pass them with the data (or refine: false)");
+  const trained = await trainArDecoder(data.tokens, { mean, logVar }, { ...arOptions, source, conditions: Float32Array.from(data.labels) });
   if (cvae.arDecoder) disposeArDecoder(cvae.arDecoder);
   cvae.arDecoder = trained.decoder;
-  return { info: trained.info, resumedFromEpoch: trained.resumedFromEpoch };
+  if (!refine || refine.rounds === 0) return { info: trained.info, resumedFromEpoch: trained.resumedFromEpoch };
+  const g = DEFAULT_GENERATION.autoregressive;
+  const model = { cvae, info, training: { labels: data.labels, profiles: data.profiles!, sequences: data.sequences ?? [] } };
+  const refined = await refineArDecoder(model, trained.info, data, {
+    seed: opts.seed, rounds: refine.rounds, samplesPerClass: refine.samplesPerClass, epochs: refine.epochs, realFraction: refine.realFraction,
+    batchSize: opts.batchSize, sampling: { temperature: g.temperature, tokenTemperature: g.tokenTemperature, topP: g.topP, grammar: g.grammar, profilePool: "all" },
+    checkpointDir: opts.checkpointDir ? `${opts.checkpointDir}-refine` : undefined, fold,
+    onRound: onRefineRound, // Refinement epochs carry their round (refineRound), so a progress line can tell them from the training's.
+    onEpoch: opts.onEpoch ? (round, r) => opts.onEpoch!({ ...(r as EpochRecord), refineRound: round }) : undefined,
+  });
+  return { info: refined.info, resumedFromEpoch: trained.resumedFromEpoch };
 }
 
 function readTrainingSet(file: string): CvaeTrainingSet {
