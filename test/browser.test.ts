@@ -33,6 +33,7 @@ import puppeteer, { type Browser, type ElementHandle, type Page } from "puppetee
 import { NOTEBOOKS } from "../environment/notebook-data";
 import { VEGA_LITE_MIME } from "../lib/src/figures/display";
 import { VEGA_LITE_SCHEMA } from "../lib/src/figures/specs";
+import { presentOrSkip, tslabKernelMissing } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..");
 const chromiumPath = "/usr/bin/chromium";
@@ -56,26 +57,18 @@ after(async () => {
 /** Why the browser test cannot run here, or undefined when it can. */
 function unavailableReason(): string | undefined {
   if (!existsSync(chromiumPath)) return `${chromiumPath} not found (apt package chromium; run bash environment/setup.sh)`;
-  const spec = path.join(repoRoot, ".jupyter", "share", "jupyter", "kernels", "tslab", "kernel.json");
-  if (!existsSync(spec)) return `tslab kernel not registered (${spec} missing; run bash environment/setup.sh)`;
+  const kernel = tslabKernelMissing();
+  if (kernel !== undefined) return kernel;
   if (!existsSync(path.join(repoRoot, "lib", "dist", "index.js"))) return "lib/dist is not built (run bash environment/setup.sh)";
   return undefined;
-}
-
-function available(t: TestContext): boolean {
-  const reason = unavailableReason();
-  if (reason === undefined) return true;
-  if (process.env.MIRNA_DL_REQUIRE_DATA === "1") assert.fail(`MIRNA_DL_REQUIRE_DATA=1 but ${reason}`);
-  t.skip(reason);
-  return false;
 }
 
 /** JupyterLab as environment/setup.sh installs it. */
 const venvLab = path.join(repoRoot, ".venv", "bin", "jupyter-lab");
 
-/** Like {@link available}, and JupyterLab is installed (required when MIRNA_DL_REQUIRE_JUPYTERLAB=1). */
+/** Chromium and the kernel are here ({@link presentOrSkip}), and JupyterLab is installed (required when MIRNA_DL_REQUIRE_JUPYTERLAB=1). */
 function labAvailable(t: TestContext): boolean {
-  if (!available(t)) return false;
+  if (!presentOrSkip(t, unavailableReason())) return false;
   if (existsSync(venvLab)) return true;
   const reason = `JupyterLab is not installed (${venvLab} missing: bash environment/setup.sh installs it with pip; see .venv/pip-install.log)`;
   if (process.env.MIRNA_DL_REQUIRE_JUPYTERLAB === "1") assert.fail(`MIRNA_DL_REQUIRE_JUPYTERLAB=1 but ${reason}`);
@@ -190,7 +183,7 @@ async function launchBrowser(): Promise<Browser> {
 }
 
 test("classic Notebook (npm run jupyter --classic): a notebook importing mirna-dl runs in headless Chromium and shows its text and its figure's PNG", { timeout: 300_000 }, async (t) => {
-  if (!available(t)) return;
+  if (!presentOrSkip(t, unavailableReason())) return;
   // Inside the repository: the kernel resolves "mirna-dl" from the notebook's folder upwards.
   mkdirSync(path.join(repoRoot, "out"), { recursive: true });
   const notebookDir = mkdtempSync(path.join(repoRoot, "out", "browser-test-"));

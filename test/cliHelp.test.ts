@@ -80,3 +80,14 @@ test("scan --help leads with usage and options; the long explanation follows the
   assert.ok(help.indexOf("Options:") < help.indexOf("Seed prefilter"), "options before the prose");
   assert.ok(help.indexOf("--all-windows") < help.indexOf("Seed prefilter"));
 });
+
+test("help text fits in 100 columns: usage, options and descriptions wrap (only the examples, being commands, may be longer)", async () => {
+  const texts: [string, string][] = [["mirna-dl", await printed(["--help"])]];
+  for (const [words] of leaves(CLI)) texts.push([words, await printed([...words.split(" "), "--help"])]);
+  for (const [words, help] of texts) {
+    const prose = help.slice(0, help.includes("\nExamples:\n") ? help.lastIndexOf("\nExamples:\n") : help.length);
+    for (const line of prose.split("\n").filter((l) => !l.startsWith("Usage: "))) {
+      assert.ok([...line].length <= 100, `${words}: a help line of ${[...line].length} characters: ${line}`);
+    }
+  }
+});

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { pathToFileURL } from "node:url";
+import type { TestContext } from "node:test";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -43,6 +44,23 @@ function distUpToDate(): boolean {
 export const CLI_COMMAND: readonly string[] = distUpToDate()
   ? [path.join(ROOT, "lib", "dist", "cli", "main.js")]
   : ["--import", pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(ROOT, "lib", "src", "cli", "main.ts")];
+
+/** Why this checkout's tslab kernel is not registered for Jupyter (setup does it), or undefined when it is. */
+export function tslabKernelMissing(): string | undefined {
+  const spec = path.join(ROOT, ".jupyter", "share", "jupyter", "kernels", "tslab", "kernel.json");
+  return fs.existsSync(spec) ? undefined : `tslab kernel not registered (${spec} missing; run bash environment/setup.sh)`;
+}
+
+/**
+ * True when `reason` is undefined (what the test needs is here). Otherwise skips `t` with the
+ * reason, or fails it when MIRNA_DL_REQUIRE_DATA=1 (CI), where everything must be present.
+ */
+export function presentOrSkip(t: TestContext, reason: string | undefined): boolean {
+  if (reason === undefined) return true;
+  if (process.env.MIRNA_DL_REQUIRE_DATA === "1") assert.fail(`MIRNA_DL_REQUIRE_DATA=1 but ${reason}`);
+  t.skip(reason);
+  return false;
+}
 
 /** A fresh temporary folder, removed when the process exits. */
 export function tempDir(prefix = "mirna-dl-test-"): string {

@@ -20,26 +20,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import net from "node:net";
 import path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
+import { presentOrSkip, tslabKernelMissing } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..");
 const cleanups: (() => void)[] = [];
 after(() => {
   for (const cleanup of cleanups.reverse()) cleanup();
 });
-
-function unavailableReason(): string | undefined {
-  const spec = path.join(repoRoot, ".jupyter", "share", "jupyter", "kernels", "tslab", "kernel.json");
-  if (!existsSync(spec)) return `tslab kernel not registered (${spec} missing; run bash environment/setup.sh)`;
-  return undefined;
-}
-
-function available(t: TestContext): boolean {
-  const reason = unavailableReason();
-  if (reason === undefined) return true;
-  if (process.env.MIRNA_DL_REQUIRE_DATA === "1") assert.fail(`MIRNA_DL_REQUIRE_DATA=1 but ${reason}`);
-  t.skip(reason);
-  return false;
-}
 
 /** Parent PID of every live process (Linux /proc). */
 function parentMap(): Map<number, number> {
@@ -168,7 +155,7 @@ async function waitAllGone(pids: number[], port: number, what: string, output: (
 
 describe("npm run jupyter: the whole group stops with its parent", () => {
   test("kill <npm pid> (SIGTERM): the script, the Jupyter server and its kernels all exit; the port is free", { timeout: 300_000 }, async (t) => {
-    if (!available(t)) return;
+    if (!presentOrSkip(t, tslabKernelMissing())) return;
     const started = await startJupyter("npm", ["run", "--ignore-scripts", "--silent", "jupyter", "--"]);
     const tree = processTree(started.child.pid!);
     cleanups.push(() => killAll(tree.filter(alive)));
@@ -181,7 +168,7 @@ describe("npm run jupyter: the whole group stops with its parent", () => {
   });
 
   test("SIGKILL of the script itself: the server notices its parent died and exits; the port is free", { timeout: 300_000 }, async (t) => {
-    if (!available(t)) return;
+    if (!presentOrSkip(t, tslabKernelMissing())) return;
     const started = await startJupyter(process.execPath, ["--import", "tsx", path.join(repoRoot, "environment", "jupyter.ts")]);
     const tree = processTree(started.child.pid!);
     cleanups.push(() => killAll(tree.filter(alive)));

@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
 import { NOTEBOOKS } from "../environment/notebook-data";
+import { presentOrSkip } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..");
 const runnerScript = path.join(repoRoot, "environment", "run-notebooks.ts");
@@ -139,14 +140,6 @@ function kernelUnavailableReason(): string | undefined {
 
 const kernelProblem = kernelUnavailableReason();
 
-/** True when kernel tests can run; otherwise skips `t`, or fails it in CI. */
-function kernelAvailable(t: TestContext): boolean {
-  if (kernelProblem === undefined) return true;
-  if (process.env.MIRNA_DL_REQUIRE_DATA === "1") assert.fail(`MIRNA_DL_REQUIRE_DATA=1 but ${kernelProblem}`);
-  t.skip(kernelProblem);
-  return false;
-}
-
 describe("run-notebooks: arguments and environment", () => {
   test("an unknown MIRNA_DL_PROFILE is rejected with exit status 2", () => {
     const r = runRunner([path.join(fixtures, "passes.ipynb")], { MIRNA_DL_PROFILE: "quick" });
@@ -260,7 +253,7 @@ describe("run-notebooks: arguments and environment", () => {
 
 describe("run-notebooks: executing on the tslab kernel", () => {
   test("a passing notebook: exit 0, executed copy in --out, source untouched", (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const outDir = path.join(tempRoot, "pass-out");
     const source = path.join(fixtures, "passes.ipynb");
     const sourceBefore = readFileSync(source, "utf8");
@@ -299,7 +292,7 @@ describe("run-notebooks: executing on the tslab kernel", () => {
   });
 
   test("a failing notebook: non-zero exit naming the notebook, the cell and the error", (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const outDir = path.join(tempRoot, "fail-out");
     // A later notebook (by name after throws.ipynb) that must not run.
     const later = fixtureAs("passes.ipynb", freshDir("fail-later"), "zz-later.ipynb");
@@ -318,7 +311,7 @@ describe("run-notebooks: executing on the tslab kernel", () => {
   });
 
   test("--update copies the executed notebook over its source", (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const sourceDir = path.join(tempRoot, "update-src");
     const outDir = path.join(tempRoot, "update-out");
     mkdirSync(sourceDir);
@@ -342,7 +335,7 @@ describe("run-notebooks: executing on the tslab kernel", () => {
 
 describe("run-notebooks: failures", () => {
   test("a cell that outlasts MIRNA_DL_CELL_TIMEOUT fails the run, naming the cell and the limit; no executed copy", (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const outDir = path.join(tempRoot, "timeout-out");
     const started = Date.now();
     const r = runRunner(["--out", outDir, path.join(fixtures, "sleeps.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_CELL_TIMEOUT: "3", MIRNA_DL_HEARTBEAT: "1" });
@@ -360,7 +353,7 @@ describe("run-notebooks: failures", () => {
   });
 
   test("nbconvert killed by a signal: reported as such with the running cell, exit 1, no executed copy", (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const outDir = path.join(tempRoot, "killed-out");
     // An executed copy of an earlier successful run under the same name must not survive.
     mkdirSync(outDir, { recursive: true });
@@ -375,7 +368,7 @@ describe("run-notebooks: failures", () => {
   });
 
   test("nbconvert killed while its kernel lives on (holding nbconvert's output): the runner does not hang, reports it, and stops the kernel", async (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const dir = freshDir("orphan");
     const pidFile = path.join(dir, "kernel.pid");
     const started = Date.now();
@@ -404,7 +397,7 @@ describe("run-notebooks: failures", () => {
   });
 
   test("--update never copies a failed run over its source", (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const sourceDir = freshDir("update-fail-src");
     const source = fixtureAs("throws.ipynb", sourceDir, "throws.ipynb");
     const before = readFileSync(source);
@@ -417,7 +410,7 @@ describe("run-notebooks: failures", () => {
   });
 
   test("a check cell: passes within the tolerance; a reference moved beyond it fails the run and removes the earlier executed copy", (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     // Under the repository, so that the notebook's `import * as mdl from "mirna-dl"` resolves.
     mkdirSync(path.join(repoRoot, "out"), { recursive: true });
     const dir = mkdtempSync(path.join(repoRoot, "out", "runner-test-checks-"));
@@ -461,7 +454,7 @@ describe("run-notebooks: failures", () => {
 
 describe("run-notebooks: the data the notebooks read, before the first cell", () => {
   test("missing data that cannot be downloaded: exit 2 before any cell, one message with the three ways", async (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const dir = freshDir("nodata");
     const port = await closedPort(); // like no network: the connection is refused
     const manifest = path.join(dir, "manifest.json");
@@ -500,7 +493,7 @@ describe("run-notebooks: the data the notebooks read, before the first cell", ()
   });
 
   test("missing data is fetched from the manifest's URLs (loopback server) before the first cell runs", async (t) => {
-    if (!kernelAvailable(t)) return;
+    if (!presentOrSkip(t, kernelProblem)) return;
     const dir = freshDir("fetch");
     const served: Record<string, Buffer> = { "/fixture.txt": Buffer.from("fetched-before-run-7\n"), "/extra.bin": Buffer.from("unused") };
     const requests: string[] = [];

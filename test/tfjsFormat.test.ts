@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -6,7 +6,11 @@ import * as tf from "@tensorflow/tfjs";
 import { buildArch00b } from "../lib/src/binding/arch00b";
 import { checkFiniteWeights, loadTfjsModel, saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { InputError } from "../lib/src/errors";
+import { initBackend } from "../lib/src/ops/backend";
 import { tempDir } from "./helpers";
+
+// The backend says which one runs and silences tfjs' cpu banner, as in every other tfjs test.
+before(() => initBackend({ quiet: true }));
 
 test("save and load in the tfjs format give the same predictions", async () => {
   const dir = path.join(tempDir(), "model");

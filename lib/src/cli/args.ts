@@ -366,10 +366,33 @@ function groupHelp(group: CommandGroup, prog: string): string {
   return parts.join("\n\n");
 }
 
-/** Two columns, the second aligned; `\n` in it continues under itself. */
+/** Width in characters that help text is wrapped to (examples, being commands, are not wrapped). */
+export const HELP_WIDTH = 100;
+
+/** `text` broken at spaces into lines of at most `width` characters (a longer word stays whole). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ").filter((w) => w !== "")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/**
+ * Two columns, the second aligned and wrapped to {@link HELP_WIDTH}; `\n` in it starts a new
+ * line, which continues under itself.
+ */
 function table(rows: readonly [string, string][]): string {
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  const textWidth = Math.max(30, HELP_WIDTH - 2 - width);
   return rows
-    .map(([left, right]) => `  ${left.padEnd(width)}${right.split("\n").join(`\n  ${" ".repeat(width)}`)}`)
+    .map(([left, right]) => {
+      const lines = right.split("\n").flatMap((part) => wrapWords(part, textWidth));
+      return `  ${left.padEnd(width)}${lines.join(`\n  ${" ".repeat(width)}`)}`;
+    })
     .join("\n");
 }

@@ -31,10 +31,11 @@ export const CLI: CommandGroup = defineGroup({
 (mirna_binding_sequence, binding_sequence, label = positive/negative), the miRBind format
 (miRNA, gene, label = 1/0) or the miRBench format (noncodingRNA, gene, label = 1/0; other
 columns kept); 'train' also reads the original work's 35-column training table
-(train_set_positives.tsv: familyseqRepresentative, pos_sequence, …; every row a positive). Cells are read and written as they are (no quoting); every row
-needs as many fields as the header. miRNAs 20 nt: lock-format miRNAs of another length are
-refused unless --fit-mirna is given; miRBind- and miRBench-format miRNAs are padded with N or cut to
-20 nt automatically (as miRBind does). Sites 50 nt; U is read as T.
+(train_set_positives.tsv: familyseqRepresentative, pos_sequence, …; every row a positive).
+Cells are read and written as they are (no quoting); every row needs as many fields as the
+header. miRNAs 20 nt: lock-format miRNAs of another length are refused unless --fit-mirna is
+given; miRBind- and miRBench-format miRNAs are padded with N or cut to 20 nt automatically (as
+miRBind does). Sites 50 nt; U is read as T.
 Models: a Keras .h5 file (the published CEITEC models; other architectures are refused), a
 folder saved by mirna-dl (TensorFlow.js format), or 'seed' for the seed-match baseline
 (8mer 4 > 7mer-m8 3 > 7mer-A1 2 > 6mer 1 > none 0).
@@ -46,7 +47,8 @@ through; Ctrl+C leaves no partial files.
 
 Each command's help (mirna-dl <command> --help) ends with worked examples; they read the public
 data from $MIRNA_DL_DATA (npm run data:fetch puts it in data/: export MIRNA_DL_DATA=data).
-Environment: MIRNA_DL_BACKEND = node-gpu | node | native | wasm | cpu overrides the automatic choice.
+Environment: MIRNA_DL_BACKEND = node-gpu | node | native | wasm | cpu overrides the automatic
+choice.
 Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure (or a failing external program).`,
   commands: COMMANDS,
 });

@@ -76,7 +76,8 @@ Writes into DIR: model/ (weights), cvae.json (sizes, options, history, sanity ru
 MFE-per-nt window of the validation pre-miRNAs), training.tsv.gz (training hairpins, for novelty),
 ar-decoder/ and ar-decoder.json (the AR decoder), checkpoint/, ar-checkpoint/ and
 ar-checkpoint-refine/ (after every epoch and refinement round; an interrupted run resumes from
-them). Prints the held-out reconstruction accuracy. Needs the deepMir data ($MIRNA_DL_DATA/premirna) and RNAfold.`,
+them). Prints the held-out reconstruction accuracy. Needs the deepMir data
+($MIRNA_DL_DATA/premirna) and RNAfold.`,
   examples: [
     "mirna-dl hairpin train-vae --out out/hairpin-cvae --seed 1   # the deepMir sets of $MIRNA_DL_DATA; resumes when interrupted",
     "mirna-dl hairpin train-vae --out out/quick-cvae --epochs 2 --ar-epochs 1 --max-train 500",
