@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BindingConfig, checkControls, trainArguments } from "../lib/src/binding/experiment";
+import { BindingConfig, checkControls, trainArguments, trainingOrder } from "../lib/src/binding/experiment";
 
 const tables = { chr1: "split/train_positives.tsv.gz", clash: "clash.tsv.gz", splitDir: "split" };
 const improved: BindingConfig = { name: "iterative_improved", mode: "iterative", variant: "improved", iterations: 28, positivesPerIteration: 1000, validationPositives: 1000, maxRatio: 20 };
@@ -32,4 +32,21 @@ test("control configurations must follow a plain configuration of the experiment
   assert.throws(() => checkControls([{ ...improved, name: "best", withClash: true }, control({ positivesFrom: "best" })]), /positivesFrom needs an iterative configuration without CLASH, 'best' is not/);
   assert.throws(() => checkControls([improved, control({ name: "a", positivesFrom: "iterative_improved" }), control({ name: "b", stepsFrom: "a" })]), /b: stepsFrom names 'a', itself a control/);
   assert.throws(() => checkControls([improved, { ...improved, name: "x", positivesFrom: "iterative_improved" }]), /x: positivesFrom goes with mode "standard"/);
+});
+
+test("trainingOrder: the run a long control follows goes first, then by own work; ties keep their order", () => {
+  const configs: BindingConfig[] = [
+    { name: "standard_1k_ratio1", mode: "standard", positives: 1000, ratio: 1, epochs: 10 },
+    { name: "standard_5k_ratio10", mode: "standard", positives: 5000, ratio: 10, epochs: 10 },
+    { name: "iterative_faithful", mode: "iterative", variant: "faithful", iterations: 28, positivesPerIteration: 1000, minibatches: 500 },
+    improved,
+    { ...improved, name: "best", withClash: true },
+    { name: "standard_itpos_ratio10", mode: "standard", ratio: 10, epochs: 10, positivesFrom: "iterative_improved" },
+    { name: "standard_1k_ratio10_itsteps", mode: "standard", positives: 1000, ratio: 10, stepsFrom: "iterative_improved" },
+  ];
+  // iterative_improved starts the 28 × 1,000 × 11 × 10-row control; the 5k run (550k rows) is the
+  // longest without one; the three 280k-row runs keep their order; the 1k run is last.
+  assert.deepEqual(trainingOrder(configs), [
+    "iterative_improved", "standard_itpos_ratio10", "standard_5k_ratio10", "iterative_faithful", "best", "standard_1k_ratio10_itsteps", "standard_1k_ratio1",
+  ]);
 });

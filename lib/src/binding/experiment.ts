@@ -366,20 +366,11 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     }
   }
 
-  // Training: longest jobs first, `workers` at a time; a control starts once the run it follows has finished.
+  // Training, `workers` at a time, in trainingOrder; a control starts once the run it follows has finished.
   checkControls(opts.configs);
   const jobs = opts.configs.flatMap((config) => opts.seeds.map((seed) => ({ config, seed, dir: path.join(opts.outDir, config.name, `seed-${seed}`) })));
   const dirOf = (config: string, seed: number) => path.join(opts.outDir, config, `seed-${seed}`);
   const readLog = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "training.json"), "utf8")) as TrainedModel["log"];
-  const byName = new Map(opts.configs.map((c) => [c.name, c]));
-  const weight = (c: BindingConfig): number => {
-    if (c.positivesFrom) {
-      const from = byName.get(c.positivesFrom)!;
-      return (from.iterations ?? 28) * (from.positivesPerIteration ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10);
-    }
-    if (c.stepsFrom) return weight(byName.get(c.stepsFrom)!);
-    return c.mode === "standard" ? (c.positives ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10) : (c.iterations ?? 28) * 10_000;
-  };
   /** What a control takes from the finished run it follows (that run's folder holds its log). */
   const resolve = (config: BindingConfig, seed: number): ResolvedControl => {
     const control: ResolvedControl = {};
@@ -392,7 +383,8 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     return control;
   };
   const dependsOn = (c: BindingConfig) => [c.positivesFrom, c.stepsFrom].filter((x): x is string => x !== undefined);
-  const queue = [...jobs].sort((a, b) => weight(b.config) - weight(a.config));
+  const rank = new Map(trainingOrder(opts.configs).map((name, i) => [name, i]));
+  const queue = [...jobs].sort((a, b) => rank.get(a.config.name)! - rank.get(b.config.name)!);
   const command = cliCommand();
   const trainingStarted = performance.now();
   const finished = new Set<string>();
@@ -531,6 +523,29 @@ function positiveRowsOf(dir: string, log: TrainedModel["log"], seed: number): st
   }
   writePositiveRows(file, iterativePositiveRows(sources[0]!.positives, seed, log.positivesUsed));
   return file;
+}
+
+/**
+ * The order configurations are trained in (their names; each configuration's seeds together):
+ * by the longest chain a run starts, its own work (rows × epochs, an iterative run as 10,000
+ * rows an iteration) plus that of the longest control that waits for it (a control starts only
+ * once the run it follows has finished). So the runs the long controls follow come first, and no
+ * worker idles at the end behind a control that started late. Ties keep the given order.
+ */
+export function trainingOrder(configs: readonly BindingConfig[]): string[] {
+  const byName = new Map(configs.map((c) => [c.name, c]));
+  const work = (c: BindingConfig): number => {
+    if (c.positivesFrom) {
+      const from = byName.get(c.positivesFrom)!;
+      return (from.iterations ?? 28) * (from.positivesPerIteration ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10);
+    }
+    if (c.stepsFrom) return work(byName.get(c.stepsFrom)!);
+    return c.mode === "standard" ? (c.positives ?? 1000) * (1 + (c.ratio ?? 10)) * (c.epochs ?? 10) : (c.iterations ?? 28) * 10_000;
+  };
+  // Controls never follow a control (checkControls), so the chain is at most two runs long.
+  const chain = (c: BindingConfig): number =>
+    work(c) + Math.max(0, ...configs.filter((d) => d.positivesFrom === c.name || d.stepsFrom === c.name).map(work));
+  return configs.map((c, i) => ({ name: c.name, chain: chain(c), i })).sort((a, b) => b.chain - a.chain || a.i - b.i).map((c) => c.name);
 }
 
 /**
