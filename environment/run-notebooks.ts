@@ -41,7 +41,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { checkKernel, jupyterPath, type Profile, repoRoot, resolveDataDir, resolveProfile, runScript, UsageError } from "./common";
@@ -495,6 +495,12 @@ function childrenOf(pid: number): ProcessId[] {
   });
 }
 
+/** Signals to this runner that stop the notebook running (see {@link runProcess}). */
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** The signal that stopped this runner, if one did: no later notebook starts, and the exit code says it. */
+let stoppedBy: NodeJS.Signals | undefined;
+
 /**
  * Runs a command; `onLine` sees each progress marker line of its stderr as it comes (they are left
  * out of `output`). The result comes when the command has exited and its output is read — or, at
@@ -525,6 +531,14 @@ function runProcess(command: string, args: string[], cwd: string, env: NodeJS.Pr
         } else chunks.push(line + "\n");
       }
     });
+    // A kill of this runner (SIGTERM, SIGHUP; SIGINT when it is not the terminal's) goes on to
+    // nbconvert; its kernel is then stopped as an orphan below, and the kernel's training workers
+    // stop with it. Without this the kernel and its workers ran on for hours after the runner.
+    const forward = (signal: NodeJS.Signals) => {
+      stoppedBy = signal;
+      child.kill("SIGTERM");
+    };
+    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
     child.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" ? new UsageError(`'${command}' not found on PATH; run: bash environment/setup.sh`) : e),
     );
@@ -532,6 +546,7 @@ function runProcess(command: string, args: string[], cwd: string, env: NodeJS.Pr
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       if (done) return;
       done = true;
+      for (const s of FORWARDED_SIGNALS) process.off(s, forward);
       if (pending !== "") chunks.push(pending);
       resolve({ exitCode, signal, output: chunks.join("").replace(/\n{3,}/g, "\n\n") });
     };
@@ -796,6 +811,10 @@ async function runAll(opts: RunOptions): Promise<number> {
           if (opts.update) console.error(`--update: ${notebook} left as it was (a failed run is never copied over its source)`);
           const notRun = opts.notebooks.length - i - 1;
           if (notRun > 0) console.error(`stopped: ${notRun} later notebook(s) not run`);
+          if (stoppedBy !== undefined) {
+            console.error(`stopped by ${stoppedBy}: the notebook's kernel and the work it started were stopped; checkpoints let a re-run resume`);
+            return 128 + osConstants.signals[stoppedBy];
+          }
           return 1;
         }
         renameSync(executed, path.join(opts.outDir, name));

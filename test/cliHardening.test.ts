@@ -230,32 +230,40 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-test("started by npm (npx): killing the npm side stops the command too, which writes nothing", async () => {
-  const folder = path.join(dir, "npm-parent");
-  fs.mkdirSync(folder);
-  const out = path.join(folder, "out.tsv");
-  // What `npx mirna-dl …` runs: npm → sh -c '<command>' → node. npm does not pass SIGTERM on;
-  // the shell dies of it and the command is left behind. The trailing `; true` keeps sh from
-  // exec'ing node, as npm's shell does not either.
-  const command = [process.execPath, ...CLI_COMMAND, "predict", "--model", toyModel, "--input", bigTable, "--output", out]
-    .map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-  const shell = spawn("sh", ["-c", `${command}; true`], { cwd: ROOT, env: { ...process.env, npm_execpath: "/usr/lib/node_modules/npm/bin/npm-cli.js", npm_command: "exec" } });
-  let stderr = "";
-  shell.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  let node = 0;
-  await waitFor("the command to start scoring", () => {
-    node = childrenOf(shell.pid!)[0] ?? 0;
-    return node > 0 && /scoring with toy/.test(stderr);
+for (const [starter, env] of [
+  // npm does not pass SIGTERM on; the shell dies of it and the command is left behind.
+  ["started by npm (npx): killing the npm side", { npm_execpath: "/usr/lib/node_modules/npm/bin/npm-cli.js", npm_command: "exec" }],
+  // A notebook kernel's training worker (binding/experiment.ts sets MIRNA_DL_STOP_WITH_PARENT=1).
+  ["started as a library run's worker: killing the process that started it", { MIRNA_DL_STOP_WITH_PARENT: "1" }],
+] as const) {
+  test(`${starter} stops the command too, which writes nothing`, async () => {
+    const folder = path.join(dir, `parent-${env.npm_command ?? "worker"}`);
+    fs.mkdirSync(folder);
+    const out = path.join(folder, "out.tsv");
+    // What `npx mirna-dl …` runs: npm → sh -c '<command>' → node. The trailing `; true` keeps sh
+    // from exec'ing node, as npm's shell does not either.
+    const command = [process.execPath, ...CLI_COMMAND, "predict", "--model", toyModel, "--input", bigTable, "--output", out]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    // Without npm's variables from the environment (npm test sets them), so only `env` starts the watch.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+    const shell = spawn("sh", ["-c", `${command}; true`], { cwd: ROOT, env: { ...inherited, ...env } });
+    let stderr = "";
+    shell.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    let node = 0;
+    await waitFor("the command to start scoring", () => {
+      node = childrenOf(shell.pid!)[0] ?? 0;
+      return node > 0 && /scoring with toy/.test(stderr);
+    });
+    shell.kill("SIGTERM");
+    const killedAt = Date.now();
+    await waitFor("the command to stop", () => !isRunning(node), 60_000).catch(() => {
+      process.kill(node, "SIGKILL");
+      assert.fail(`the command (pid ${node}) kept running after its parent was killed`);
+    });
+    assert.ok(Date.now() - killedAt < 10_000, `stopped ${Date.now() - killedAt} ms after the parent`);
+    assert.deepEqual(fs.readdirSync(folder), [], "no output and no temporary file");
   });
-  shell.kill("SIGTERM");
-  const killedAt = Date.now();
-  await waitFor("the command to stop", () => !isRunning(node), 60_000).catch(() => {
-    process.kill(node, "SIGKILL");
-    assert.fail(`the command (pid ${node}) kept running after its npm parent was killed`);
-  });
-  assert.ok(Date.now() - killedAt < 10_000, `stopped ${Date.now() - killedAt} ms after the parent`);
-  assert.deepEqual(fs.readdirSync(folder), [], "no output and no temporary file");
-});
+}
 
 // ---------------------------------------------------------------------------------------------
 // 6. broken model files

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { InputError } from "../errors";
 import { dataPath, displayPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
 import { writeFileAtomic } from "../io/files";
+import { STOP_WITH_PARENT_ENV } from "../io/processes";
 import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
 import { initBackend } from "../ops/backend";
 import { formatDuration } from "../progress";
@@ -273,7 +274,8 @@ function runWorker(command: string[], log: string, threads: number): Promise<voi
     const out = fs.openSync(log, "a");
     const child = spawn(command[0]!, command.slice(1), {
       stdio: ["ignore", out, out],
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), MIRNA_DL_PROFILE: process.env.MIRNA_DL_PROFILE ?? "full" },
+      // The worker stops when this process is gone (a killed kernel leaves no training behind).
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), MIRNA_DL_PROFILE: process.env.MIRNA_DL_PROFILE ?? "full", [STOP_WITH_PARENT_ENV]: "1" },
     });
     child.on("error", reject);
     child.on("exit", (code, signal) => {

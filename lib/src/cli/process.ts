@@ -1,6 +1,6 @@
 import * as os from "node:os";
 import { removePendingTemps, watchStdout } from "../io/files";
-import { watchNpmParents } from "../io/processes";
+import { STOP_WITH_PARENT_ENV, watchNpmParents, watchParent } from "../io/processes";
 
 /**
  * What the `mirna-dl` process does around the command itself, installed once by the entry point
@@ -46,4 +46,10 @@ export function installProcessHandlers(): void {
     process.stderr.write("mirna-dl: the npm process that started this command is gone: stopping\n");
     dieOf("SIGTERM");
   });
+  if (process.env[STOP_WITH_PARENT_ENV] === "1") {
+    watchParent(() => {
+      process.stderr.write("mirna-dl: the process that started this command is gone: stopping\n");
+      dieOf("SIGTERM");
+    });
+  }
 }

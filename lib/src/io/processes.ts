@@ -41,3 +41,26 @@ export function watchNpmParents(onGone: () => void, intervalMs = 250): void {
   }, intervalMs);
   timer.unref();
 }
+
+/**
+ * The environment variable a library run sets on the worker commands it starts
+ * (binding/experiment.ts): the command stops when the process that started it is gone.
+ */
+export const STOP_WITH_PARENT_ENV = "MIRNA_DL_STOP_WITH_PARENT";
+
+/**
+ * Calls `onGone` once when the process that started this one has exited (this process was
+ * re-parented, or its parent no longer exists). For workers a notebook kernel starts: a kernel
+ * that is killed must not leave hours of training running behind it.
+ */
+export function watchParent(onGone: () => void, intervalMs = 500): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    const live = parentOf("self");
+    if ((live !== null && live !== parent) || !isAlive(parent)) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, intervalMs);
+  timer.unref();
+}
