@@ -17,7 +17,7 @@
  *   (h) the whole `mirna-dl scan` command, end to end (a fresh process): 100 miRNAs (TargetScan
  *       family representatives) × 10 targets of 5,000 nt (chr1 3'UTR sequence around scan-set
  *       sites), stride 1, iterative.h5, the seed prefilter on, top 3 sites per pair: wall and CPU
- *       seconds, peak memory, windows scored; the issue's budget is 60 s. Needs the data.
+ *       seconds, peak memory, windows scored; the budget is 60 s. Needs the data.
  *
  * Run: npm run --silent bench -- [--json] [--seconds S] [--pairs N] [--no-python] [--parts LIST]
  * --parts a,c,g runs only those parts (letters above) and prints them, without writing
@@ -279,7 +279,7 @@ function benchPredictCli(): { pairs_per_s: number; seconds: number; user_s: numb
 const SCAN_MIRNAS = 100;
 const SCAN_TARGETS = 10;
 const SCAN_TARGET_LENGTH = 5_000;
-/** The issue's budget for (h), seconds. */
+/** The budget for (h), seconds. */
 const SCAN_BUDGET_S = 60;
 
 interface ScanCliResult {
@@ -317,7 +317,7 @@ function benchScanCli(): ScanCliResult | { reason: string } {
     }
     const mirnas = path.join(work, "mirnas.fa");
     fs.writeFileSync(mirnas, order.slice(0, SCAN_MIRNAS).map((i) => `>${records[i]!.name}\n${records[i]!.sequence}\n`).join(""));
-    // The scan set: positives 0–21,384, then 20 negatives per positive (spec binding.md §1.7).
+    // The scan set: positives 0–21,384, then 20 negatives per positive (preprocessing step 7).
     const sites = readTsvTable(scanSet).columns[1]!;
     const positives = 21_385;
     let fasta = "";
@@ -456,7 +456,7 @@ function markdownTable(r: Results): string {
   return lines.join("\n");
 }
 
-/** The (h) row: `mirna-dl scan` wall seconds against the issue's budget. */
+/** The (h) row: `mirna-dl scan` wall seconds against its budget. */
 function scanRow(r: Results): string {
   const size = `${SCAN_MIRNAS} miRNAs × ${SCAN_TARGETS} targets × ${fmt(SCAN_TARGET_LENGTH)} nt, stride 1`;
   if (r.scan_cli_seconds === null || r.scan_cli_seconds === undefined) {

@@ -1,5 +1,5 @@
 /**
- * Scale benchmark of the ENCORI preprocessing (issue 4 acceptance: 460,000 sites over a genome of
+ * Scale benchmark of the ENCORI preprocessing (the target: 460,000 sites over a genome of
  * ≥ 200 Mb through the whole pipeline in < 10 min and < 4 GB).
  *
  * Generates (seeded, mulberry32 1789; cached between runs) into --dir (default

@@ -1,5 +1,5 @@
 /**
- * Streaming benchmark of binding training (issue: standard and iterative training, item 5):
+ * Streaming benchmark of binding training:
  * arch_00b trained from a generated 5,000,000-pair table streamed in chunks
  * (lib/src/binding/trainStream.ts) against the same model trained from an in-memory
  * 50,000-pair table, in one run: throughput (samples/s over the timed steps, after a warm-up)

@@ -110,7 +110,7 @@ test("explain refuses bad usage and bad input with exit 2, before any output", (
   assert.match(run("explain", "--help").stdout, /^Usage: mirna-dl explain --model PATH --input TSV --out DIR/);
 });
 
-test("explain --out never deletes what it did not write: a file, a folder with other files, '.', a path through a file or through a missing folder are refused before any work (issue 24, item 1)", () => {
+test("explain --out never deletes what it did not write: a file, a folder with other files, '.', a path through a file or through a missing folder are refused before any work", () => {
   const folder = path.join(dir, "user");
   fs.mkdirSync(folder);
   fs.writeFileSync(path.join(folder, "thesis.tex"), "years of work\n");

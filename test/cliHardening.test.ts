@@ -1,5 +1,5 @@
 /**
- * The command line under hostile but realistic inputs (issue 14): outputs that are special
+ * The command line under hostile but realistic inputs: outputs that are special
  * files, user columns kept byte for byte, interrupts, broken models, unwritable outputs found
  * before the work, a closed standard output, clear one-line messages. Runs the CLI as helpers.ts
  * CLI_COMMAND does (lib/dist when up to date, else the sources through tsx).
@@ -409,9 +409,9 @@ test("--help says that miRBind-format miRNAs are padded or cut to 20 nt automati
 });
 
 // ---------------------------------------------------------------------------------------------
-// issue 24: no file overwritten that was not named
+// No file overwritten that was not named
 
-test("symlinks planted at every temporary name the output could have had (.out.tsv.<pid>.tmp for every pid) leave their victim untouched (issue 24, item 2)", () => {
+test("symlinks planted at every temporary name the output could have had (.out.tsv.<pid>.tmp for every pid) leave their victim untouched", () => {
   const folder = path.join(dir, "planted");
   fs.mkdirSync(folder);
   const victim = path.join(dir, "planted-victim.txt");
@@ -429,7 +429,7 @@ test("symlinks planted at every temporary name the output could have had (.out.t
   assert.equal(fs.readdirSync(folder).filter((e) => !fs.lstatSync(path.join(folder, e)).isSymbolicLink()).length, 1, "no temporary file left");
 });
 
-test("scan: --output and --top-output that are one file (a symlink, a hard link, '-' and /dev/stdout) are refused before any work (issue 24, item 3)", () => {
+test("scan: --output and --top-output that are one file (a symlink, a hard link, '-' and /dev/stdout) are refused before any work", () => {
   const mirnas = writeFixture(dir, "same-m.fa", `>let-7\n${MIRNA}\n`);
   const targets = writeFixture(dir, "same-t.fa", `>utr\n${"G".repeat(60)}CTACCTCA${"G".repeat(60)}\n`);
   const folder = path.join(dir, "same-file");
@@ -452,7 +452,7 @@ test("scan: --output and --top-output that are one file (a symlink, a hard link,
   }
 });
 
-test("-o /dev/stdout with standard output appended to a log keeps the log and appends the table; -o newdir/ is refused (issue 24, item 4)", async () => {
+test("-o /dev/stdout with standard output appended to a log keeps the log and appends the table; -o newdir/ is refused", async () => {
   const input = writeFixture(dir, "append.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n`);
   const table = `${HEADER}\tscore\n${MIRNA}\t${SITE_8MER}\tpositive\t4\n`;
   const log = path.join(dir, "run.log");
@@ -470,7 +470,7 @@ test("-o /dev/stdout with standard output appended to a log keeps the log and ap
   assert.ok(!fs.existsSync(path.join(dir, "newdir")), "no file named 'newdir'");
 });
 
-test("a model.json tfjs cannot build is one line naming it (issue 24, item 9)", () => {
+test("a model.json tfjs cannot build is one line naming it", () => {
   const input = writeFixture(dir, "unknown.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n`);
   const unknown = path.join(dir, "unknown-layer");
   fs.cpSync(toyModel, unknown, { recursive: true });
@@ -482,7 +482,7 @@ test("a model.json tfjs cannot build is one line naming it (issue 24, item 9)", 
   assertOneLine(u.stderr, /unknown-layer\/model\.json: cannot build the model it describes: Unknown layer: FancyLayer/);
 });
 
-test("a model whose weights hold NaN is one line naming the model, not 'score 0 is NaN' (issue 24, item 17)", async () => {
+test("a model whose weights hold NaN is one line naming the model, not 'score 0 is NaN'", async () => {
   const input = writeFixture(dir, "nan.tsv", `${HEADER}\n${MIRNA}\t${SITE_8MER}\tpositive\n${MIRNA}\t${SITE}\tnegative\n`);
   const nan = path.join(dir, "nan-weights");
   const model = buildArch00b({ seed: 4 });

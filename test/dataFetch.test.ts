@@ -524,7 +524,7 @@ describe("the project's manifest", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// issue 24: no data accepted unchecked
+// No data accepted unchecked
 
 /** A manifest of files the manifest has no checksum for, as the genome or the large deepMir image sets. */
 function uncheckedManifest(): Manifest {
@@ -541,7 +541,7 @@ function uncheckedManifest(): Manifest {
   });
 }
 
-describe("files without a checksum in the manifest (issue 24, items 6, 7)", () => {
+describe("files without a checksum in the manifest", () => {
   test("the first fetch records size and sha256 in the lock file and prints them; later runs check against the record", async () => {
     const dir = freshDir();
     const lines: string[] = [];
@@ -613,7 +613,7 @@ describe("files without a checksum in the manifest (issue 24, items 6, 7)", () =
   });
 });
 
-describe("interrupted runs leave no temporary files (issue 24, item 8)", () => {
+describe("interrupted runs leave no temporary files", () => {
   /** Spawns the real entry point (signals need a child of our own). */
   function spawnCli(args: string[], env: Record<string, string>) {
     const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], { cwd: REPO, env: { ...process.env, ...env } });

@@ -267,7 +267,7 @@ test("reading: a gzip file named .tsv is read, a .gz that is not gzip is refused
 });
 
 // ---------------------------------------------------------------------------------------------
-// issue 24: temporary names, folders, standard output, paths the kernel cannot resolve
+// Temporary names, folders, standard output, paths the kernel cannot resolve
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cryptoModule: typeof import("node:crypto") = require("node:crypto");
@@ -296,7 +296,7 @@ function tempNamesFor(target: string, allButOne: boolean): string[] {
   ].map((name) => path.join(path.dirname(target), name));
 }
 
-test("temp files: symlinks planted at every temporary name a write could choose never lead it to another file (issue 24, item 2)", async () => {
+test("temp files: symlinks planted at every temporary name a write could choose never lead it to another file", async () => {
   const writers: [string, (target: string) => Promise<void> | void][] = [
     ["writeFileAtomic", (t) => writeFileAtomic(t, NEW)],
     ["withAtomicFile", (t) => withAtomicFile(t, (temp) => fs.promises.writeFile(temp, NEW))],
@@ -370,7 +370,7 @@ test("temp folders: links planted at every temporary name of a folder output (an
   }
 });
 
-test("paths are resolved as the kernel does, before any work: '..' after a missing folder, a path through a file, a trailing '/' (items 4, 12)", async () => {
+test("paths are resolved as the kernel does, before any work: '..' after a missing folder, a path through a file, a trailing '/'", async () => {
   const { folder, file } = withOldFile();
   const missingDotDot = `${folder}/missing/../out.tsv`; // path.join would drop 'missing/..', open() does not
   assert.throws(() => canonicalPath(missingDotDot), (e: unknown) => e instanceof InputError && /missing\/\.\.\/out\.tsv: cannot write: folder not found \('.*missing' does not exist/.test(e.message));
@@ -392,7 +392,7 @@ test("paths are resolved as the kernel does, before any work: '..' after a missi
   assertOnly(folder, ["real", "shortcut", "target.tsv"]);
 });
 
-test("output folders: an existing file, a non-empty folder without force, files the command does not write at any depth or links are refused before any work (items 1, 5, 14)", async () => {
+test("output folders: an existing file, a non-empty folder without force, files the command does not write at any depth or links are refused before any work", async () => {
   const { folder, file } = withOldFile();
   const owns = (e: string) => e === "table.tsv" || e === "png/" || /^png\/[^/]+\.png$/.test(e);
   const opts = { owns, command: "tool" };
@@ -422,7 +422,7 @@ test("output folders: an existing file, a non-empty folder without force, files 
   assertOnly(folder, ["out", "target.tsv"]);
 });
 
-test("output folders: a full disk while filling is one message naming the folder; the old folder stays (item 10)", async () => {
+test("output folders: a full disk while filling is one message naming the folder; the old folder stays", async () => {
   const { folder } = withOldFile();
   const out = path.join(folder, "out");
   fs.mkdirSync(out);
@@ -442,7 +442,7 @@ test("output folders: a full disk while filling is one message naming the folder
   }), /ENOENT: no such file or directory, open 'input\.fa'/);
 });
 
-test("removeStaleTemps: temporary files of processes that are gone are removed, live ones and other files kept (item 8)", () => {
+test("removeStaleTemps: temporary files of processes that are gone are removed, live ones and other files kept", () => {
   const { folder, file } = withOldFile("data.bin");
   const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
   const gone = Number(dead.stdout);

@@ -280,7 +280,7 @@ test("train on the deepMir data with tiny settings: tables on stdout, options in
 });
 
 // ---------------------------------------------------------------------------------------------
-// hardening (issue 14 items 3, 9, 10)
+// Hardening: long and quoted names, existing outputs, a failing RNAfold, bad input
 
 test("encode: a record name too long for a file name gets a short unique PNG name; the TSV keeps the name", () => {
   const long = "hsa-mir-" + "x".repeat(400);
@@ -373,7 +373,7 @@ test("a bad structure line is reported as a structure, not as a sequence letter;
   assert.ok(!fs.existsSync(path.join(dir, "never")));
 });
 
-test("train: a --test-set that is the training set is refused before any work (issue 24, item 23)", () => {
+test("train: a --test-set that is the training set is refused before any work", () => {
   const out = path.join(dir, "same-set");
   for (const [train, testSet] of [["modhsa_train", "modhsa_train"], ["hsa", "benchmark/hsa"]] as const) {
     const r = run("hairpin", "train", "--train-set", train, "--test-set", testSet, "--epochs", "1", "--out", out);
@@ -384,7 +384,7 @@ test("train: a --test-set that is the training set is refused before any work (i
   assert.ok(!fs.existsSync(out), "nothing written");
 });
 
-test("encode: a record longer than an image can hold is refused before any folding, naming it (issue 24, item 22)", () => {
+test("encode: a record longer than an image can hold is refused before any folding, naming it", () => {
   const long = writeFixture(dir, "long.fa", `>short\nGGGGGGGGGGAAAACCCCCCCCCC\n>transcript\n${"ACGU".repeat(2500)}\n`);
   const started = Date.now();
   const r = run("hairpin", "encode", "--input", long, "--out", path.join(dir, "too-long-out"));
@@ -396,7 +396,7 @@ test("encode: a record longer than an image can hold is refused before any foldi
   assert.equal(run("hairpin", "encode", "--input", limit, "--out", path.join(dir, "limit-out")).code, 0, "200 nt is drawn");
 });
 
-test("encode on a full disk: one line naming the output folder, the earlier output intact, nothing left behind (issue 24, item 10)", (t) => {
+test("encode on a full disk: one line naming the output folder, the earlier output intact, nothing left behind", (t) => {
   const disk = path.join(dir, "small-disk");
   fs.mkdirSync(disk);
   // A 256 KiB file system of its own (root can mount a tmpfs; elsewhere this test is skipped).

@@ -85,7 +85,7 @@ test("a small hairpin: columns, bar lengths and the unpaired-run ramp quirk", ()
     "", "", "",
   ]);
   assert.deepEqual(hairpinImageRows(image), expected, textDiff(expected, hairpinImageRows(image)).join("\n"));
-  // The colours themselves (spec §1.4).
+  // The colours themselves (Cordero et al. 2019).
   assert.deepEqual(pixelAt(image, 12, 0), [255, 255, 0]); // A yellow
   assert.deepEqual(pixelAt(image, 12, 6), [0, 0, 255]); // C blue
   assert.deepEqual(pixelAt(image, 12, 3), [255, 0, 0]); // G red
@@ -141,7 +141,7 @@ test("the terminal loop is the one nearest the middle, measured with the exclusi
   assert.deepEqual(findTerminalLoop("(...)......(...)"), { open: 0, close: 4 });
 });
 
-test("base bar lengths (spec §1.5)", () => {
+test("base bar lengths", () => {
   const b = (u: HairpinSymbol, l: HairpinSymbol) => baseBarLength(u, l);
   assert.deepEqual([b("G", "C"), b("C", "G"), b("A", "U"), b("U", "A"), b("G", "U"), b("U", "G")], [1, 1, 2, 2, 3, 3]);
   assert.deepEqual([b("A", "A"), b("C", "U"), b("A", "G"), b("-", "G"), b("A", "-")], [4, 4, 4, 1, 1]);
@@ -225,7 +225,7 @@ test("all golden images of the original encoder are reproduced pixel for pixel",
 
 const BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz";
 
-/** The column form of one row of images_columns.tsv; `paired` by the decoding rule of spec §2. */
+/** The column form of one row of images_columns.tsv; `paired` by the decoding rule of decodeHairpinImage. */
 function columnsFromTsv(top: string, bot: string, topLen: string, botLen: string): HairpinColumns {
   const columns: HairpinColumns = [];
   for (let x = 0; x < top.length; x++) {

@@ -49,7 +49,7 @@ test("bad input: missing file, not HDF5, another architecture", async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The stored architecture is compared with what we build, field by field (issue 14 item 1).
+// The stored architecture is compared with what we build, field by field.
 
 interface EditableH5 {
   attrs: Record<string, { value: unknown } | undefined>;

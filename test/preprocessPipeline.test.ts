@@ -1,8 +1,8 @@
 /**
  * The preprocessing steps and pipeline (lib/src/preprocess/{steps,windows,negatives,pipeline,outputs}.ts)
  * on the synthetic fixtures of lib/fixtures/preprocess (rows and expected counts in its README),
- * under both coordinate readings; and the miRNA-negative acceptance check of issue 4 on the real
- * chr1 positives (skipped without data).
+ * under both coordinate readings; and the miRNA-negative acceptance check on the real chr1
+ * positives (skipped without data).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -455,7 +455,7 @@ test("outputs: TSV.gz and Parquet of every table, written atomically, read back 
 });
 
 // ---------------------------------------------------------------------------------------------
-// Acceptance (issue 4) on the real chr1 positives
+// Acceptance check on the real chr1 positives
 
 test("real data: miRNA negatives regenerated from the 21,385 published chr1 positives — 20 each, never the own miRNA nor a positive pair", async (t) => {
   const file = dataPath("mirna_binding", "data", "datasets", "mirna_neg_test_set.tsv.gz");

@@ -154,7 +154,7 @@ test("baseline and published bullets: the rule of each comparison, AP and ROC-AU
   const under = syntheticBoot("held-out scan", { ...boot.observed, best: 0.85 });
   assert.match(baselineBullet(under, expected, expected, "seed-match baseline"), /; below it: `best` −0\.0287/);
 
-  // The issue's case: ours above the published 100k models in AP, below in ROC-AUC.
+  // The mixed case: ours above the published 100k models in AP, below in ROC-AUC.
   const published = publishedBullet(results, boot, ["standard_1k_ratio10", "iterative_improved"], labels);
   assert.match(published, /In AP, 2 of 2 of our configurations trained at ratio 10 or iteratively are above the best published model, `standard_100k_ratio10` \(0\.9091\): `standard_1k_ratio10` \+0\.0115 .* and `iterative_improved` \+0\.0174/);
   assert.match(published, /in ROC-AUC, 0 of 2 are \(seed means 0\.9823–0\.9839 against `standard_100k_ratio10`'s 0\.9844; no interval\)/);

@@ -368,14 +368,14 @@ test("miRNA FASTA: fitted to 20 nt; a seed with N is refused under the prefilter
   assert.equal(summary.scored, 3 * windowCount(120, 1));
 });
 
-test("target FASTA: a UTF-8 byte order mark is skipped, as tables and --mirnas do (issue 24, item 19)", async () => {
+test("target FASTA: a UTF-8 byte order mark is skipped, as tables and --mirnas do", async () => {
   const text = "\ufeff>a\nACGT\n>b\nGG\n";
   assert.deepEqual(await readAll(writeFixture(dir, "bom.fa", text)), [["a", "ACGT"], ["b", "GG"]]);
   assert.deepEqual(await readAll(writeFixture(dir, "bom.fa.gz", text)), [["a", "ACGT"], ["b", "GG"]]);
   assert.deepEqual(readScanMirnas(writeFixture(dir, "bom-mirnas.fa", `\ufeff>m\n${MIRNA}\n`)).map((m) => m.name), ["m"]);
 });
 
-test("FASTA names that are not UTF-8 are refused naming the record's line, never changed to U+FFFD; a character split over two read chunks is fine (issue 24, item 20)", async () => {
+test("FASTA names that are not UTF-8 are refused naming the record's line, never changed to U+FFFD; a character split over two read chunks is fine", async () => {
   const latin1 = Buffer.concat([Buffer.from(">ok\nACGT\n>caf"), Buffer.from([0xe9]), Buffer.from("-mir\nACGT\n")]);
   const file = path.join(dir, "latin1.fa");
   fs.writeFileSync(file, latin1);

@@ -78,7 +78,7 @@ test("overlapping matches: every occurrence counts, the best class wins", () => 
 const SCAN_SEED_ROC_AUC = 0.9744405278731239;
 const SCAN_SEED_AP = 0.6652015633883515;
 
-test("seed baseline on the full scan test set: ROC-AUC 0.97444, AP 0.66520 (spec §6), to full precision", async (t) => {
+test("seed baseline on the full scan test set: ROC-AUC 0.97444, AP 0.66520, to full precision", async (t) => {
   const file = testSetPath("scan");
   const skip = missingData(file);
   if (skip) return t.skip(skip);

@@ -249,7 +249,7 @@ test("writeTsv refuses a cell it could not write without quoting (a tab or a lin
   assert.ok(!fs.existsSync(path.join(dir, "never.tsv")));
 });
 
-test("miRBind / miRBench miRNAs are checked whole before they are cut to 20 nt (issue 24, item 18)", async () => {
+test("miRBind / miRBench miRNAs are checked whole before they are cut to 20 nt", async () => {
   const dir = tempDir();
   const mirbind = writeFixture(dir, "cut.tsv", `miRNA\tgene\tlabel\n${MIRNA}\t${SITE}\t1\nTGAGGTAGTAGGTTGTGTGGXXXX-?\t${SITE}\t0\n`);
   await assert.rejects(readPairTable(mirbind), (e: unknown) => e instanceof InputError && /cut\.tsv, row 2 \(line 3\), column 'miRNA': miRNA 'TGAGGTAGTAGGTTGTGTGGXXXX-\?' has a non-nucleotide letter 'X' at position 21/.test(e.message));

@@ -66,7 +66,7 @@ function topologyLayers(json: { modelTopology: { config: { layers: { class_name:
   return json.modelTopology.config.layers;
 }
 
-test("a model.json tfjs cannot build (an unknown layer, units: -5) is an InputError naming the file, not a stack (issue 24, item 9)", async () => {
+test("a model.json tfjs cannot build (an unknown layer, units: -5) is an InputError naming the file, not a stack", async () => {
   const dir = path.join(tempDir(), "model");
   const model = buildArch00b({ seed: 13 });
   await saveTfjsModel(model, dir);
@@ -85,7 +85,7 @@ test("a model.json tfjs cannot build (an unknown layer, units: -5) is an InputEr
   }
 });
 
-test("checkFiniteWeights: a model whose weights hold NaN is refused naming the file and the weight (issue 24, item 17)", async () => {
+test("checkFiniteWeights: a model whose weights hold NaN is refused naming the file and the weight", async () => {
   const model = buildArch00b({ seed: 14 });
   assert.doesNotThrow(() => checkFiniteWeights(model, "model"));
   const weights = model.getWeights();

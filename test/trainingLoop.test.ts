@@ -250,7 +250,7 @@ async function checkpointedRun() {
   return { dir, folder, resume, damaged };
 }
 
-test("a tampered state.json or latest.json is refused naming the file and the field, never resumed into a run that trains nothing (issue 24, item 24)", async () => {
+test("a tampered state.json or latest.json is refused naming the file and the field, never resumed into a run that trains nothing", async () => {
   const { dir, folder, resume, damaged } = await checkpointedRun();
   const stateFile = path.join(folder, "state.json");
   const state = fs.readFileSync(stateFile, "utf8");
@@ -273,7 +273,7 @@ test("a tampered state.json or latest.json is refused naming the file and the fi
   assert.equal((await resume(3)).resumedFromEpoch, 2, "intact again: it resumes");
 });
 
-test("a truncated optimizer.bin or weights.bin of a checkpoint is refused naming the file (issue 24, item 15)", async () => {
+test("a truncated optimizer.bin or weights.bin of a checkpoint is refused naming the file", async () => {
   const { folder, resume, damaged } = await checkpointedRun();
   const optimizer = path.join(folder, "optimizer.bin");
   const slots = fs.readFileSync(optimizer);

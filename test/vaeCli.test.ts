@@ -149,7 +149,7 @@ test("train-vae on a few images, then generate: FASTA, TSV, PNGs, .npz (read by 
 });
 
 // ---------------------------------------------------------------------------------------------
-// issue 24: outputs checked before any work, models checked before any sampling
+// Outputs checked before any work, models checked before any sampling
 
 /** A toy CVAE trained one epoch on constructed hairpins (no AR decoder: generation uses the columns decoder). */
 async function toyModel(folder: string): Promise<void> {
@@ -160,7 +160,7 @@ async function toyModel(folder: string): Promise<void> {
   disposeCvae(cvae);
 }
 
-test("generate --force never deletes files it did not write under DIR/png; a binding model as --classifier, absurd cvae.json sizes, '..' after a missing folder and train-vae --out FILE are refused before any work (issue 24, items 5, 11-14)", async () => {
+test("generate --force never deletes files it did not write under DIR/png; a binding model as --classifier, absurd cvae.json sizes, '..' after a missing folder and train-vae --out FILE are refused before any work", async () => {
   const toy = path.join(dir, "toy-vae");
   await toyModel(toy);
   const binding = path.join(dir, "binding");

@@ -112,7 +112,7 @@ test("saveCvae / loadCvae: the same decoder outputs, the training hairpins, erro
   const json = JSON.parse(fs.readFileSync(path.join(dir, "m", "cvae.json"), "utf8"));
   fs.writeFileSync(path.join(dir, "m", "cvae.json"), JSON.stringify({ ...json, format: "other" }));
   await assert.rejects(loadCvae(path.join(dir, "m")), (e: unknown) => e instanceof InputError && /cvae\.json: format 'other'/.test(e.message));
-  // Absurd sizes (issue 24, item 13): a message naming the file and the field, before any layer is built.
+  // Absurd sizes: a message naming the file and the field, before any layer is built.
   for (const [config, field] of [
     [{ ...json.config, dense: 2e9 }, /cvae\.json: config\.dense must be a whole number from 1 to 4,096, got 2000000000$/],
     [{ ...json.config, latent: { ...json.config.latent, residual: -5 } }, /cvae\.json: config\.latent\.residual must be a whole number from 1 to 4,096, got -5$/],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent PyTorch implementation of the CEITEC miRNA-binding CNN "arch_00b".
 
-Spec: /work/shared/spec/binding.md section 3. Used as a comparator only: to
+Original: github.com/ML-Bioinfo-CEITEC/mirna_binding. Used as a comparator only: to
 produce parity scores for the TypeScript implementation and to benchmark
 training / inference speed against it. Needs Debian's python3-torch,
 python3-numpy and python3-h5py (run it with /usr/bin/python3 if the python3 on

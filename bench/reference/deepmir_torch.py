@@ -2,11 +2,11 @@
 """PyTorch reference of the deepMir VGG-style pre-miRNA classifier, for the benchmark.
 
 The same network as lib/src/hairpin/classifier.ts with its defaults (Cordero et al. 2019,
-spec hairpin.md section 3): input 25x100x3 images in [0, 1]; 2 modules of two 3x3
-convolutions (48 and 60 filters, ReLU; the very first one 'valid', the rest 'same'),
-2x2 max-pooling and dropout 0.25 each; flatten (5*24*60 = 7,200); dense 128 ReLU, dropout
-0.5; dense 2 softmax (1,002,554 parameters). Adam(1e-3, 0.9, 0.999, eps 1e-7), categorical
-cross-entropy.
+bioRxiv 840579; github.com/jacordero/deepmir): input 25x100x3 images in [0, 1]; 2
+modules of two 3x3 convolutions (48 and 60 filters, ReLU; the very first one 'valid',
+the rest 'same'), 2x2 max-pooling and dropout 0.25 each; flatten (5*24*60 = 7,200);
+dense 128 ReLU, dropout 0.5; dense 2 softmax (1,002,554 parameters). Adam(1e-3, 0.9,
+0.999, eps 1e-7), categorical cross-entropy.
 
 The network flattens in Keras' NHWC order (it permutes back before Flatten), so the first dense
 kernel of a Keras / TensorFlow.js model loads without reordering its rows.

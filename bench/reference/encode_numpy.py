@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """NumPy reference implementation of the miRNA x site binding-matrix encoding.
 
-Spec: /work/shared/spec/binding.md section 2. One miRNA (20 nt) x one site (50 nt)
--> float32 matrix [50, 20, 1]; row i = site nucleotide i, column j = miRNA
-nucleotide j, both 5'->3' as given. Value 1 for Watson-Crick pairs (A-T, T-A,
-G-C, C-G; U counts as T), else 0 (G-U wobble, N, anything else).
+The original's encoding (github.com/ML-Bioinfo-CEITEC/mirna_binding). One miRNA
+(20 nt) x one site (50 nt) -> float32 matrix [50, 20, 1]; row i = site
+nucleotide i, column j = miRNA nucleotide j, both 5'->3' as given. Value 1 for
+Watson-Crick pairs (A-T, T-A, G-C, C-G; U counts as T), else 0 (G-U wobble, N,
+anything else).
 
 This is a comparator for the TypeScript encoder (lib/src/binding/encoding.ts), written
 the fast NumPy way: every sequence becomes a row of uint8 codes (one 256-entry
@@ -85,7 +86,7 @@ def encode_binding_matrix(mirnas, sites, out=None):
 
 
 def normalise_mirna(seq):
-    """Upper-case, U->T, right-pad with N to 20, cut to 20 (spec section 1 step 5)."""
+    """Upper-case, U->T, right-pad with N to 20, cut to 20 (preprocessing step 5)."""
     seq = seq.strip().upper().replace("U", "T")
     return (seq + "N" * MIRNA_LENGTH)[:MIRNA_LENGTH]
 

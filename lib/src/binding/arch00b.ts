@@ -14,10 +14,10 @@ export interface Arch00bOptions {
 export const ARCH00B_LEAKY_ALPHA = 0.3;
 
 /**
- * The CEITEC "arch_00b" binding classifier (spec binding.md §3; 301,569 parameters with one
- * channel). Input x: shape=(batch, 50, 20, channels), binding matrices of 0/1
- * (as encodeBindingMatrix writes them); output shape=(batch, 1), the probability that the miRNA binds the
- * site.
+ * The CEITEC "arch_00b" binding classifier (github.com/ML-Bioinfo-CEITEC/mirna_binding; 301,569
+ * parameters with one channel). Input x: shape=(batch, 50, 20, channels), binding matrices
+ * of 0/1 (as encodeBindingMatrix writes them); output shape=(batch, 1), the probability that the
+ * miRNA binds the site.
  *
  * Three conv blocks Conv2D(32/64/128, 3×3, same, linear) → LeakyReLU(0.3) → BatchNorm(ε 1e-3,
  * momentum 0.99) → MaxPool 2×2 → Dropout 0.25 (50×20 → 25×10 → 12×5 → 6×2), Flatten (1,536),

@@ -34,7 +34,8 @@ const WATSON_CRICK_PARTNER = new Int8Array([3, 2, 1, 0, -1]);
 const WOBBLE_PARTNER = new Int8Array([-1, -1, 3, 2, -1]);
 
 /**
- * Encodes miRNA–site pairs as binding matrices (spec binding.md §2).
+ * Encodes miRNA–site pairs as binding matrices, as the original work did
+ * (github.com/ML-Bioinfo-CEITEC/mirna_binding).
  *
  * Returns Float32Array, shape=(n, 50, 20, channels), row-major, channels last (as tf.tensor4d
  * expects), 0/1 values; channels is 1, or 2 with `wobbleChannel`. Element [k, i, j, 0] is 1 when

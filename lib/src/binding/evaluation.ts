@@ -13,8 +13,8 @@ export interface SubsetOptions {
 /**
  * A fixed, deterministic subset: every `positiveStride`-th positive and every `negativeStride`-th
  * negative, in file order, each starting with the first of its class. With the defaults on a chr1
- * test set (21,385 positives, 427,700 negatives) this is the 64,155-row subset the parity
- * figures in the issue tracker use.
+ * test set (21,385 positives, 427,700 negatives) this is a 64,155-row subset (every positive, a
+ * tenth of the negatives).
  */
 export function strideSubset(pairs: LabelledPairs, opts: SubsetOptions = {}): LabelledPairs {
   const positiveStride = opts.positiveStride ?? 1;

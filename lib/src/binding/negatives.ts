@@ -1,7 +1,7 @@
 /**
  * miRNA negatives: real positive sites re-paired with other miRNA family representatives. They
- * make step 8 of the ENCORI preprocessing (spec binding.md §1.8) and the training negatives of
- * the standard and iterative trainers (§3, §4).
+ * make step 8 of the ENCORI preprocessing (as in the original's preprocessing notebook) and the
+ * training negatives of the standard and iterative trainers.
  *
  * The original (`negative_class_generator`) built the full cross product of the unique family
  * sequences of the positives × the positive rows, removed the pairs whose miRNA equals the row's

@@ -15,7 +15,7 @@ export function publishedModelPath(name: PublishedModelName): string {
   return dataPath("mirna_binding", "data", "models", `${name}.h5`);
 }
 
-/** The two chr1 test sets of the original work (spec binding.md §1). */
+/** The two chr1 test sets of the original work (github.com/ML-Bioinfo-CEITEC/mirna_binding). */
 export const TEST_SETS = { scan: "scan_test_set.tsv.gz", mirnaNeg: "mirna_neg_test_set.tsv.gz" } as const;
 export type TestSetName = keyof typeof TEST_SETS;
 

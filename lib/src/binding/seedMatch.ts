@@ -1,6 +1,6 @@
 import { reverseComplement } from "./sequences";
 
-/** Seed-match classes, best first, with the score the baseline gives each (spec binding.md §6). */
+/** Seed-match classes, best first, with the score the baseline gives each. */
 export const SEED_MATCH_CLASSES = ["8mer", "7mer-m8", "7mer-A1", "6mer", "none"] as const;
 export type SeedMatchClass = (typeof SEED_MATCH_CLASSES)[number];
 

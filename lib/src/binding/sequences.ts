@@ -36,7 +36,7 @@ export function normaliseSequence(sequence: string): string {
 
 /**
  * Right-pads a miRNA with N to 20 nt or cuts it to its first 20 nt, as the original
- * pipeline did for family representatives (spec §1.5).
+ * pipeline did for family representatives (step 5 of its preprocessing).
  */
 export function fitMirnaLength(mirna: string, length = MIRNA_LENGTH): string {
   return mirna.length >= length ? mirna.slice(0, length) : mirna + "N".repeat(length - mirna.length);

@@ -7,7 +7,7 @@ import { DEFAULT_SEED, mulberry32, shuffleInPlace } from "../random";
 import type { LabelledPairs, Pairs } from "./tables";
 
 /**
- * The train / held-out split of the chr1 positives (spec binding.md §6): the non-chr1 training
+ * The train / held-out split of the chr1 positives: the non-chr1 training
  * table of the original work is not public, so our trainers learn from part of the chr1
  * positives and are tested on the rest, with each held-out positive's own scan negatives and
  * the miRNA negatives of its site. This deviates from the paper, whose models trained on the

@@ -7,9 +7,10 @@ import { DEFAULT_SEED } from "../random";
 import { HAIRPIN_IMAGE_CHANNELS, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "./image";
 
 /**
- * The deepMir pre-miRNA classifier (Cordero et al. 2019; spec hairpin.md §3): a VGG-style CNN
- * over 25 × 100 × 3 hairpin images scaled to [0, 1], two softmax outputs (0 = not a pre-miRNA,
- * 1 = pre-miRNA).
+ * The deepMir pre-miRNA classifier (Cordero, Menkovski & Allmer 2019, "Detection of pre-microRNA
+ * with Convolutional Neural Networks", bioRxiv 840579; github.com/jacordero/deepmir): a VGG-style
+ * CNN over 25 × 100 × 3 hairpin images scaled to [0, 1], two softmax outputs (0 = not a
+ * pre-miRNA, 1 = pre-miRNA).
  */
 
 /** Options of {@link buildDeepMirClassifier}. Defaults: the published best without pre-training. */
@@ -25,7 +26,7 @@ export interface DeepMirClassifierOptions {
   /**
    * Padding of the very first convolution. Default "valid", as the released Keras code
    * (`vgg_model_generator.py`: the input layer has no `padding='same'`, every later one has);
-   * "same" gives the spec's literal reading.
+   * "same" pads every convolution alike.
    */
   firstConvPadding?: "valid" | "same";
   /** Seed for weight initialisers and dropout masks; layers take seed, seed + 1, … Default 1789. */
@@ -36,7 +37,7 @@ export interface DeepMirClassifierOptions {
 export const DEEPMIR_TRAINING: Readonly<CompileSpec> = Object.freeze({ optimizer: KERAS_ADAM, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
 
 /**
- * Builds the deepMir VGG-style classifier (spec §3, released
+ * Builds the deepMir VGG-style classifier (Cordero et al. 2019, released
  * `vgg_model_generator.py`): per module 2 × Conv2D(filters[i], k × k, ReLU; the first one of
  * the network "valid", all others "same") → MaxPool 2×2 → Dropout 0.25; then Flatten →
  * Dense(denseUnits, ReLU) → Dropout 0.5 → Dense(2, softmax). Input x: shape=(batch, 25, 100, 3),

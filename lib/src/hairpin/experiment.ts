@@ -16,7 +16,7 @@ import { decodeHairpinImage, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_I
 import { HairpinEpochRecord, trainDeepMirClassifier } from "./train";
 
 /**
- * The deepMir classifier experiment (issue 5, spec hairpin.md §3): for each seed, trains the
+ * The deepMir classifier experiment (after Cordero et al. 2019): for each seed, trains the
  * VGG-style classifier on a training set (default `modhsa_train`), then evaluates it on the
  * test set (default `modhsa_test`) and every other deepMir set whose images exist (accuracy,
  * sensitivity, specificity, F1, ROC-AUC; single-class sets: accuracy = sensitivity or
@@ -37,7 +37,7 @@ export interface HairpinExperimentOptions {
   epochs: number;
   /** Folder for checkpoints, models and results.json. */
   outDir: string;
-  /** Classifier shape (spec §3). Defaults: 2 modules, 128 dense units, 3×3 kernels. */
+  /** Classifier shape (classifier.ts). Defaults: 2 modules, 128 dense units, 3×3 kernels. */
   modules?: number;
   denseUnits?: number;
   kernelSize?: number;

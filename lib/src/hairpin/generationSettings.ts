@@ -47,7 +47,7 @@ export const DEFAULT_GENERATION_CANDIDATES: readonly GenerationCandidate[] = (()
   ] as GenerationCandidate[]);
 })();
 
-/** Targets of the headline measures (issue acceptance) and of the generated-negative call rate. */
+/** Targets of the headline measures and of the generated-negative call rate. */
 export interface GenerationTargets {
   refoldExact: number;
   sanity: number;

@@ -2,12 +2,13 @@ import { InputError, InputLocation } from "../errors";
 import { normaliseRnaSequence } from "./rna";
 
 /**
- * The pre-miRNA hairpin image of Cordero et al. 2019 (spec hairpin.md §1–2): a 25 × 100 RGB
- * picture of the folded hairpin, column 0 = terminal-loop apex, the 5' arm drawn upwards from
- * row 12, the 3' arm downwards from row 13, one colour per nucleotide and bar lengths that
- * encode pairing. Encoding goes through an explicit column form ({@link HairpinColumns}),
- * which describes an image losslessly: {@link renderHairpinColumns} draws it and
- * {@link decodeHairpinImage} reads it back.
+ * The pre-miRNA hairpin image of Cordero, Menkovski & Allmer 2019 ("Detection of pre-microRNA
+ * with Convolutional Neural Networks", bioRxiv 840579; code and data github.com/jacordero/deepmir):
+ * a 25 × 100 RGB picture of the folded hairpin, column 0 = terminal-loop apex, the 5' arm drawn
+ * upwards from row 12, the 3' arm downwards from row 13, one colour per nucleotide and bar
+ * lengths that encode pairing. Encoding goes through an explicit column form
+ * ({@link HairpinColumns}), which describes an image losslessly: {@link renderHairpinColumns}
+ * draws it and {@link decodeHairpinImage} reads it back.
  */
 
 export const HAIRPIN_IMAGE_HEIGHT = 25;
@@ -57,7 +58,7 @@ export interface HairpinColumn {
 /** The column form of a hairpin image: column 0 = loop apex, at most 100 columns. */
 export type HairpinColumns = HairpinColumn[];
 
-/** RGB colour of each symbol (spec §1.4), and white for the background. */
+/** RGB colour of each symbol (Cordero et al. 2019), and white for the background. */
 export const HAIRPIN_COLOURS: Readonly<Record<HairpinSymbol, readonly [number, number, number]>> = {
   A: [255, 255, 0],
   C: [0, 0, 255],
@@ -70,8 +71,8 @@ export const HAIRPIN_WHITE: readonly [number, number, number] = [255, 255, 255];
 const SYMBOLS: readonly HairpinSymbol[] = ["A", "C", "G", "U", "-"];
 
 /**
- * Base bar length b of a column (spec §1.5): a gap on either side → 1; G–C → 1; A–U → 2;
- * G–U → 3; any other pair → 4 (either orientation).
+ * Base bar length b of a column (Cordero et al. 2019): a gap on either side → 1; G–C → 1;
+ * A–U → 2; G–U → 3; any other pair → 4 (either orientation).
  */
 export function baseBarLength(upper: HairpinSymbol, lower: HairpinSymbol): number {
   if (upper === "-" || lower === "-") return 1;
@@ -95,10 +96,10 @@ export interface TerminalLoop {
 }
 
 /**
- * The terminal loop (spec §1.2): among the substrings matching `(` + one or more `.` + `)`, the
- * one whose start or end is closest to floor(length / 2), the first on ties; null when there
- * is none. As in the original encoder (a Java regex match), "end" is the index just after the
- * `)` (exclusive end), not the index of the `)`: the golden images need this.
+ * The terminal loop (Cordero et al. 2019): among the substrings matching `(` + one or more `.` +
+ * `)`, the one whose start or end is closest to floor(length / 2), the first on ties; null when
+ * there is none. As in the original encoder (a Java regex match), "end" is the index just after
+ * the `)` (exclusive end), not the index of the `)`: the golden images need this.
  */
 export function findTerminalLoop(dotBracket: string): TerminalLoop | null {
   const middle = Math.floor(dotBracket.length / 2);
@@ -155,10 +156,10 @@ const enum Mark {
 }
 
 /**
- * Bar lengths of one half (spec §1.6): paired and gap halves get b; an unpaired half at x gets
- * extra length from its run [j+1, k) of unpaired marks. P = j + k + 1 is the run length only for
- * a run starting at column 0; later runs get rising ramps — a quirk of the original encoder that
- * the datasets contain, kept on purpose.
+ * Bar lengths of one half (Cordero et al. 2019): paired and gap halves get b; an unpaired half at
+ * x gets extra length from its run [j+1, k) of unpaired marks. P = j + k + 1 is the run length
+ * only for a run starting at column 0; later runs get rising ramps — a quirk of the original
+ * encoder that the datasets contain, kept on purpose.
  */
 export function barLengths(marks: readonly (Mark | BarMark)[], base: readonly number[]): number[] {
   const n = marks.length;
@@ -185,7 +186,7 @@ export function barLengths(marks: readonly (Mark | BarMark)[], base: readonly nu
 }
 
 /**
- * The column form of the hairpin image of `sequence` folded as `dotBracket` (spec §1.2–1.7):
+ * The column form of the hairpin image of `sequence` folded as `dotBracket` (Cordero et al. 2019):
  * terminal loop, stem alignment (multi-branch folds lose nucleotides, as in the original),
  * columns reversed so column 0 is the loop apex, bar lengths with the unpaired-run ramp.
  * The result is what the image shows: bars clipped to 12 (upper) / 11 (lower) and columns cut
@@ -280,7 +281,7 @@ function checkColumn(column: HairpinColumn, x: number): void {
 }
 
 /**
- * Draws a column form (spec §1.7): for column x, the upper symbol's colour in rows
+ * Draws a column form (Cordero et al. 2019): for column x, the upper symbol's colour in rows
  * 12−upperLength…12 and the lower symbol's colour in rows 13…13+lowerLength, on white.
  * `paired` is not drawn (it follows from the bars). Throws an {@link InputError} for more than
  * 100 columns, unknown symbols or bar lengths out of range.
@@ -314,7 +315,7 @@ export function renderHairpinColumns(columns: readonly HairpinColumn[]): Hairpin
 }
 
 /**
- * The hairpin image of `sequence` folded as `dotBracket` (spec §1.2–1.7), e.g. the MFE
+ * The hairpin image of `sequence` folded as `dotBracket` (Cordero et al. 2019), e.g. the MFE
  * structure from {@link foldSequences}: `renderHairpinColumns(hairpinColumns(...))`. Returns a
  * {@link HairpinImage}, data shape=(25, 100, 3). Errors as {@link hairpinColumns}.
  */
@@ -393,7 +394,7 @@ export interface DecodeHairpinOptions {
 }
 
 /**
- * Reads a hairpin image back into its column form and sequence (spec §2). Per column, the
+ * Reads a hairpin image back into its column form and sequence. Per column, the
  * colours of rows 12 and 13 give the upper and lower symbols, the run of that colour from row
  * 12 upwards / row 13 downwards (minus 1) the bar lengths; decoding stops at the first column
  * white on both rows. Throws an {@link InputError} naming the pixel for a colour that is not
@@ -449,7 +450,7 @@ export function decodeHairpinImage(image: HairpinImage, opts: DecodeHairpinOptio
 }
 
 /**
- * The sequence a column form shows (spec §2): reverse(upper nucleotides) + lower nucleotides
+ * The sequence a column form shows: reverse(upper nucleotides) + lower nucleotides
  * from the first paired column on, gaps dropped; and that column's index (the loop length).
  */
 export function hairpinColumnsSequence(columns: readonly HairpinColumn[]): { sequence: string; loopLength: number } {

@@ -1,7 +1,7 @@
 import { InputError, InputLocation, shorten } from "../errors";
 
 /**
- * Normalises an RNA sequence for folding and hairpin images (spec hairpin.md §1.1): trims,
+ * Normalises an RNA sequence for folding and hairpin images: trims,
  * upper-cases and reads T as U. Throws an {@link InputError} naming `where` and `label` (e.g.
  * "sequence hsa-let-7b") when it is empty or holds anything but A, C, G, U (after T→U).
  * N is rejected too: a hairpin image has no colour for it.

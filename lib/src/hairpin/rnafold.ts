@@ -4,12 +4,12 @@ import { InputError, shorten, ToolError } from "../errors";
 import { normaliseRnaSequence } from "./rna";
 
 /**
- * Adapter for ViennaRNA's `RNAfold` (an external program; it is not vendored, see
- * spec/toolchain.md). One process folds a whole batch: the sequences go to its stdin one per
- * line, `--noPS` keeps it from writing structure plots.
+ * Adapter for ViennaRNA's `RNAfold` (an external program, not vendored: environment/environment.yml
+ * installs bioconda's `viennarna`). One process folds a whole batch: the sequences go to its stdin
+ * one per line, `--noPS` keeps it from writing structure plots.
  */
 
-/** Options of {@link foldSequences}. Defaults are the spec's (hairpin.md §1.1): 37 °C, dangles 2. */
+/** Options of {@link foldSequences}. Defaults are ViennaRNA's: 37 °C, dangles 2. */
 export interface FoldOptions {
   /** Folding temperature in °C (`-T`). Default 37. */
   temperature?: number;

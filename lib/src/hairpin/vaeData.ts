@@ -21,7 +21,7 @@ export const PROFILE_NAMES = ["stem", "loop", "gc"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 export const PROFILE_SIZE = PROFILE_NAMES.length;
 
-/** The shape of a canonical pre-miRNA hairpin (issue 12 §4c): at least 18 base pairs, a terminal loop of 3–20 nt. */
+/** The shape of a canonical pre-miRNA hairpin: at least 18 base pairs, a terminal loop of 3–20 nt. */
 export const CANONICAL_HAIRPIN: Readonly<{ minStemPairs: number; loopRange: readonly [number, number] }> = Object.freeze({ minStemPairs: 18, loopRange: [3, 20] as const });
 
 /** Whether profile row `row` of `profiles` shape=(n, 3) has the {@link CANONICAL_HAIRPIN} shape. */
@@ -84,10 +84,10 @@ export interface VaeImportReport {
 }
 
 /**
- * Reads every image of `set` back into tokens (spec §2) and keeps those the column vocabulary
- * describes exactly (vaeTokens.ts: single-stem drawings; multi-branch folds, which the encoder
- * draws with nucleotides lost, are not). Throws an InputError naming the image for a pixel
- * that is not a hairpin drawing.
+ * Reads every image of `set` back into tokens ({@link decodeHairpinImage}) and keeps those the
+ * column vocabulary describes exactly (vaeTokens.ts: single-stem drawings; multi-branch folds,
+ * which the encoder draws with nucleotides lost, are not). Throws an InputError naming the image
+ * for a pixel that is not a hairpin drawing.
  */
 export function vaeRowsFromImages(set: Pick<DeepMirDataset, "prefix" | "n" | "images" | "labels" | "names">): { rows: VaeDataset; report: VaeImportReport } {
   const tokens: Uint8Array[] = [];

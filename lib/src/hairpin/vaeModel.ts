@@ -8,8 +8,9 @@ import { PROFILE_SIZE } from "./vaeData";
 import { COLUMN_TOKENS, ONE_HOT_CHANNELS, TOKEN_COLUMNS } from "./vaeTokens";
 
 /**
- * The conditional VAE on hairpin images (issue 12, spec hairpin.md §4), as TensorFlow.js
- * layers:
+ * The conditional VAE on hairpin images, after the TU/e project "Deep generative model for
+ * simulation and interpretation of miRNA" (class- and structure-conditioned latent parts as in
+ * Petković & Menkovski, Entropy 2024, 26:921), as TensorFlow.js layers:
  *
  *   encoder q(z | x): one-hot image shape=(b, 25, 100, 5) → a per-column convolution over the
  *     full height (kernel 25 × 1: reads each column's colours and bar lengths) → 1-D
@@ -73,10 +74,11 @@ export interface CvaeConfig {
 export const RESIDUAL_BLOCKS = 25;
 
 /**
- * The default (full-size) CVAE: 64-dimensional class and structure parts as spec §4; the
- * residual part laid out along the hairpin, 8 dimensions per block of 4 columns (200), with its
- * autoregressive prior. (A 64-dimensional residual vector with an N(0, I) prior, spec §4's
- * design, reconstructed held-out columns far worse: see the notebook.) 1,963,316 parameters.
+ * The default (full-size) CVAE: 64-dimensional class and structure parts as in the design it
+ * follows (module comment); the residual part laid out along the hairpin, 8 dimensions per block
+ * of 4 columns (200), with its autoregressive prior. (That design's 64-dimensional residual
+ * vector with an N(0, I) prior reconstructed held-out columns far worse: see the notebook.)
+ * 1,963,316 parameters.
  */
 export const DEFAULT_CVAE_CONFIG: Readonly<CvaeConfig> = Object.freeze({
   latent: { class: 64, structure: 64, residual: 200 },

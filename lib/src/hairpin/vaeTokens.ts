@@ -16,15 +16,16 @@ import {
 } from "./image";
 
 /**
- * The column vocabulary of the conditional VAE's structured decoder (spec hairpin.md §4). A
+ * The column vocabulary of the conditional VAE's structured decoder (vaeModel.ts). A
  * hairpin image is a deterministic function of its columns (image.ts), and a column of a
  * drawing made by the encoder is one of 31 states: a canonical stem pair (A–U, U–A, G–C, C–G,
  * G–U, U–G; both bars of the base length b), two unpaired nucleotides (16; bars ramped over the
  * unpaired run), a nucleotide facing a gap on either side (4 + 4), or "end" (white: the columns
  * past the hairpin). The decoder predicts one of these per column; colours (5 classes per half)
- * and bar lengths (0–12 per half) then follow from the encoding rules (§1.5–1.6, including the
- * unpaired-run ramp quirk and the clipping to the image), so every decoded sample renders to an
- * exact image of our encoding and decodes to a sequence.
+ * and bar lengths (0–12 per half) then follow from the encoding rules of image.ts (base bar
+ * lengths and bar lengths of a half, including the unpaired-run ramp quirk and the clipping to
+ * the image), so every decoded sample renders to an exact image of our encoding and decodes to a
+ * sequence.
  *
  * Token ids: 0 = end; 1–6 paired AU UA GC CG GU UG (upper–lower); 7–22 unpaired upper × lower
  * (7 + 4·u + l over A, C, G, U); 23–26 upper nucleotide over a lower gap; 27–30 upper gap over a
@@ -127,7 +128,7 @@ export function columnsToTokens(columns: readonly HairpinColumn[]): Uint8Array |
 
 /**
  * Column form from the strings of `images_columns.tsv.gz` (top, bot, bar lengths): paired =
- * both nucleotides and both bars of the base length (spec §2).
+ * both nucleotides and both bars of the base length (as {@link decodeHairpinImage} reads it).
  */
 export function columnsFromStrings(top: string, bot: string, topLen: readonly number[], botLen: readonly number[]): HairpinColumns {
   const out: HairpinColumns = [];

@@ -39,9 +39,12 @@ export interface TrainCvaeOptions {
   epochs: number;
   /** Images per step. Default 64. */
   batchSize?: number;
-  /** Adam learning rate. Default 8e-4 (spec §4: 5e-4 with batch 32; we use batch 64 for speed on 2 cores). */
+  /**
+   * Adam learning rate. Default 8e-4 (the design the CVAE follows, vaeModel.ts: 5e-4 with batch 32;
+   * we use batch 64 for speed on 2 cores).
+   */
   learningRate?: number;
-  /** β of each KL term after warm-up. Default 0.1 (spec §4). */
+  /** β of each KL term after warm-up. Default 0.1 (as the design the CVAE follows, vaeModel.ts). */
   beta?: number;
   /**
    * Fraction of the epochs trained at the full learning rate; over the rest it falls along a

@@ -1,8 +1,8 @@
 /**
- * The ENCORI preprocessing pipeline (spec binding.md §1): ENCORI miRNA–target table + GTF +
- * TargetScan families + genome → training positives, the scan test set and the miRNA-negative
- * test set, with the number of rows after every step. The steps are in steps.ts, windows.ts and
- * negatives.ts; writing is in outputs.ts.
+ * The ENCORI preprocessing pipeline (the eight steps of the original's preprocessing notebook):
+ * ENCORI miRNA–target table + GTF + TargetScan families + genome → training positives, the scan
+ * test set and the miRNA-negative test set, with the number of rows after every step. The steps
+ * are in steps.ts, windows.ts and negatives.ts; writing is in outputs.ts.
  */
 import pl from "nodejs-polars";
 import { progressReporter } from "../progress";
@@ -46,9 +46,9 @@ export interface PreprocessConfig {
   /**
    * How ENCORI and GTF coordinates are read (steps.ts). Default "exact": ENCORI narrowStart..narrowEnd
    * are 1-based inclusive — the original notebook's own printed rows hold exact let-7 seed matches
-   * only when read so (lib/src/preprocess/encori.ts) — and GTF is 1-based inclusive by definition,
-   * and the issue asks for the coordinates "exactly as ENCORI and GTF define them". "faithful"
-   * reproduces the original's bedtools reading (both as BED: first base of every site and UTR lost).
+   * only when read so (lib/src/preprocess/encori.ts) — and GTF is 1-based inclusive by definition.
+   * "faithful" reproduces the original's bedtools reading (both as BED: first base of every site
+   * and UTR lost).
    */
   coordinates: CoordinateMode;
   /** A window or scan region running off a chromosome end: drop the row (reported) or stop with an error. Default drop (windows.ts). */
@@ -138,7 +138,8 @@ function labels(positives: number, negatives: number): ("positive" | "negative")
 }
 
 /**
- * Runs steps 1–8 (spec §1) with `config` (missing fields from {@link DEFAULT_PREPROCESS_CONFIG}).
+ * Runs steps 1–8 (steps.ts, windows.ts, negatives.ts) with `config` (missing fields from
+ * {@link DEFAULT_PREPROCESS_CONFIG}).
  * Errors in the inputs are {@link InputError}s naming the file and row.
  */
 export async function runPreprocessing(inputs: PreprocessInputs, config: Partial<PreprocessConfig> = {}, options: RunOptions = {}): Promise<PreprocessResult> {

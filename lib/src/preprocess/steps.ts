@@ -1,8 +1,9 @@
 /**
- * The table steps of the ENCORI preprocessing (spec binding.md §1, the original notebook
- * `generate_encori_train_test_datasets_lock`): AGO2 filter, UTR overlap, ambiguous-site removal,
- * TargetScan family join and chromosome split. The genome steps (seeded window, scan negatives)
- * are in `windows.ts`, the miRNA negatives in `negatives.ts`, the chaining in `pipeline.ts`.
+ * The table steps of the ENCORI preprocessing (the original's notebook
+ * `generate_encori_train_test_datasets_lock`, github.com/ML-Bioinfo-CEITEC/mirna_binding): AGO2
+ * filter, UTR overlap, ambiguous-site removal, TargetScan family join and chromosome split. The
+ * genome steps (seeded window, scan negatives) are in `windows.ts`, the miRNA negatives in
+ * `negatives.ts`, the chaining in `pipeline.ts`.
  *
  * Every step takes a nodejs-polars frame of ENCORI rows (as {@link readEncoriTargets} returns
  * them, plus the `encoriRow` column from {@link withEncoriRows}) and returns the rows it keeps,

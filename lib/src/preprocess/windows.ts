@@ -1,5 +1,5 @@
 /**
- * The genome steps of the ENCORI preprocessing (spec binding.md §1.4 and §1.7): the seeded
+ * The genome steps of the ENCORI preprocessing (steps 4 and 7): the seeded
  * 50-nt window around every site, and the scan negatives (the 20 flanking windows) of the test
  * positives. Windows are read strand-aware from an opened genome ({@link openGenome}): on the
  * '-' strand the reverse complement, so every sequence reads 5'→3' on the site's transcript.
