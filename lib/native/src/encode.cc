@@ -1,6 +1,6 @@
-// Binding-matrix encoder (spec binding.md §2; the JS twin and the contract are in
-// lib/src/encoding.ts). Not a TensorFlow.js kernel: it turns miRNA and site strings
-// straight into the float32 input of arch_00b.
+// Binding-matrix encoder (the CEITEC encoding, github.com/ML-Bioinfo-CEITEC/mirna_binding; the
+// JS twin and the contract are in lib/src/binding/encoding.ts). Not a TensorFlow.js kernel: it
+// turns miRNA and site strings straight into the float32 input of arch_00b.
 //
 // Per miRNA, five row templates (one per site code A, C, G, T, N; 20 × channels floats
 // of 0/1); each site nucleotide's row of the output is a copy of its template. The
