@@ -298,6 +298,39 @@ test("mirna-dl train --mode iterative: kill -9 mid-run, then --resume, ends in t
   assert.equal(log.history.length, 6);
 });
 
+test("mirna-dl train: SIGTERM in the middle of an epoch stops it within seconds, not at the end of the epoch", async () => {
+  const dir = tempDir();
+  const pos = plantedPositives(4000, 20, 51);
+  const table = writeFixture(dir, "train.tsv", "mirna_binding_sequence\tbinding_sequence\tlabel\n" + pos.mirnas.map((m, i) => `${m}\t${pos.sites[i]}\tpositive`).join("\n") + "\n");
+  // One epoch of 44,000 rows: tens of seconds on any backend.
+  const out = path.join(dir, "out");
+  const child = spawn(process.execPath, [...CLI_COMMAND, "train", "--mode", "standard", "--train", table, "--out", out, "--ratio", "10", "--epochs", "1", "--seed", "5"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  // Training has begun once the first epoch's progress line shows ("epoch 1: 1/1375 (0%)").
+  await new Promise<void>((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (/^epoch 1: \d+\/\d+/m.test(stderr)) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() - started > 120_000) {
+        clearInterval(timer);
+        child.kill("SIGKILL");
+        reject(new Error(`training did not start: ${stderr}`));
+      }
+    }, 50);
+  });
+  child.kill("SIGTERM");
+  const sentAt = Date.now();
+  const signal = await exited;
+  const took = Date.now() - sentAt;
+  assert.equal(signal, "SIGTERM", stderr);
+  assert.ok(took < 5_000, `stopped ${took} ms after SIGTERM`);
+  assert.ok(!fs.existsSync(path.join(out, "training.json")), "no log of a finished run");
+});
+
 test("standard training: negatives drawn from a given pool (the original's in-silico experiment: every family)", async () => {
   const train = plantedPositives(60, 6, 8);
   const outsider = randomSequence(mulberry32(99), 20);

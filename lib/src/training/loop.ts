@@ -13,6 +13,9 @@ import {
   writeCheckpoint,
 } from "./checkpoint";
 
+/** Longest time (ms) a training epoch holds the event loop before it lets signals and timers run. */
+const YIELD_EVERY_MS = 100;
+
 /**
  * The training loop every task shares (the hairpin classifier, the binding trainers, the VAE):
  * epochs (or iterations) of batches the task makes, one optimizer step per batch with dropout
@@ -162,6 +165,7 @@ export async function trainModel(model: tf.LayersModel, task: TrainingTask, opts
   }
 
   let stoppedAfterEpoch: number | null = resumedStop ?? (stopping?.stopped ? resumedFromEpoch : null);
+  let yielded = performance.now();
   for (let epoch = resumedFromEpoch + 1; epoch <= opts.epochs && stoppedAfterEpoch === null; epoch++) {
     const started = performance.now();
     const data = await task.epoch(epoch);
@@ -194,6 +198,12 @@ export async function trainModel(model: tf.LayersModel, task: TrainingTask, opts
       step++;
       steps++;
       opts.onStep?.(epoch, steps, data.steps);
+      // A step's promises settle as microtasks, which never let the event loop reach signals or
+      // timers: without this, Ctrl+C, SIGTERM and the parent watch waited for the end of the epoch.
+      if (performance.now() - yielded > YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
     }
     const record: EpochRecord = { epoch, seconds: 0, steps };
     for (const [name, sum] of sums) record[name] = samples > 0 ? sum / samples : null;
