@@ -107,10 +107,13 @@ const CONV_CASES: ConvCase[] = [
   },
 ];
 
-/** Filter-gradient cases: the cpu reference is too slow for conv_2/conv_3 at batch 32. */
+/**
+ * Filter-gradient cases: arch_00b's layers at batch 2, since the cpu reference's filter gradient
+ * is slow (conv_2 at batch 8 took 80 s); two samples still check the sum over the batch.
+ */
 const FILTER_CASES: ConvCase[] = CONV_CASES.map((c) =>
-  c.name.startsWith("arch_00b conv_2") || c.name.startsWith("arch_00b conv_3")
-    ? { ...c, name: c.name.replace("batch 32", "batch 8"), x: [8, c.x[1], c.x[2], c.x[3]] }
+  c.name.startsWith("arch_00b")
+    ? { ...c, name: c.name.replace("batch 32", "batch 2"), x: [2, c.x[1], c.x[2], c.x[3]] }
     : c,
 );
 
@@ -242,7 +245,7 @@ describe("native convolutions agree with the cpu backend", () => {
     });
   }
   for (const [name, shape, size, stride, pad] of [
-    ["arch_00b Max_1, batch 32", [32, 50, 20, 32], 2, 2, "valid"],
+    ["arch_00b Max_1, batch 4", [4, 50, 20, 32], 2, 2, "valid"],
     ["3×3 stride 2 same, non-square", [3, 9, 7, 4], 3, 2, "same"],
     ["2×2 stride 1 valid", [2, 6, 5, 3], 2, 1, "valid"],
   ] as const) {
@@ -260,7 +263,9 @@ describe("native convolutions agree with the cpu backend", () => {
 });
 
 describe("native elementwise kernels agree with the cpu backend", () => {
-  const big = [32, 25, 10, 32];
+  // Every operand layout below against a [N, H, W, C] tensor with N = C = 32 (the size does not
+  // matter: no native elementwise kernel changes path below 4M elements, kParallelMin).
+  const big = [32, 3, 2, 32];
   const operands: [string, number[]][] = [
     ["same shape", big],
     ["channel vector", [32]],
@@ -274,7 +279,7 @@ describe("native elementwise kernels agree with the cpu backend", () => {
     ["Greater", tf.greater], ["GreaterEqual", tf.greaterEqual], ["Less", tf.less], ["LessEqual", tf.lessEqual],
   ];
   for (const [name, f] of binaries) {
-    test(`${name}: big tensor with each operand layout, both orders`, async (t) => {
+    test(`${name}: a [32,3,2,32] tensor with each operand layout, both orders`, async (t) => {
       if (!needNative(t)) return;
       for (const [, shape] of operands) {
         await assertAgrees([input(big, 61), input(shape, 62)], (a, b) => f(a, b).cast("float32"), big);
