@@ -248,9 +248,14 @@ test("train on the deepMir data with tiny settings: tables on stdout, options in
   const skip = missingData(deepMirDatasetsFolder());
   if (skip) return t.skip(skip);
   const out = path.join(dir, "train");
+  const unknown = run("hairpin", "train", "--out", out, "--evaluate-on", "modhsa_test,nope");
+  assert.equal(unknown.code, 2, unknown.stderr);
+  assert.match(unknown.stderr, /--evaluate-on: no deepMir set with images named 'nope'; the sets are .*modhsa_test/);
+  assert.ok(!fs.existsSync(out), "refused before any work");
   const r = run(
     "hairpin", "train", "--seeds", "3", "--epochs", "1", "--max-train", "64", "--out", out,
     "--modules", "1", "--dense-units", "8", "--kernel-size", "5", "--batch-size", "32", "--test-set", "hsapseudo_test",
+    "--evaluate-on", "modhsa_test,benchmark/mmu",
   );
   assert.equal(r.code, 0, r.stderr);
   const results = JSON.parse(fs.readFileSync(path.join(out, "results.json"), "utf8")) as {
@@ -271,7 +276,7 @@ test("train on the deepMir data with tiny settings: tables on stdout, options in
   assert.equal(results.perSeed.length, 1);
   assert.equal(results.perSeed[0]!.history.length, 1);
   assert.equal(results.summary[0]!.name, "hsapseudo_test", "the test set first");
-  assert.ok(results.summary.some((s) => s.name === "modhsa_test"), "other sets evaluated too");
+  assert.deepEqual(results.summary.map((s) => s.name), ["hsapseudo_test", "modhsa_test", "mmu"], "the test set, then the sets --evaluate-on names");
   assert.ok(fs.existsSync(path.join(out, "seed-3", "model", "model.json")));
   assert.match(r.stdout, /^seed 3\nset +n +pos +neg +accuracy/m);
   assert.match(r.stdout, /^hsapseudo_test +1129 +564 +565 /m);

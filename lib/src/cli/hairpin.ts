@@ -8,7 +8,7 @@ import { makeOutputFolder, withAtomicFolder } from "../io/files";
 import { encodePng } from "../io/png";
 import { writeTsv } from "../io/tsv";
 import { loadHairpinClassifier, predictHairpinImages } from "../hairpin/classifier";
-import { readImagesNpz, writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
+import { listDeepMirDatasets, readImagesNpz, writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { HairpinSetMetrics } from "../hairpin/evaluate";
 import { runHairpinClassifierExperiment } from "../hairpin/experiment";
 import { formatMeanSd } from "../metrics";
@@ -162,7 +162,7 @@ export const hairpinTrainCommand = defineCommand({
   summary: "the deepMir classifier experiment: train per seed, evaluate on every deepMir set",
   description: `The deepMir classifier experiment (Cordero et al. 2019): for each seed, trains the VGG-style
 classifier on --train-set, then evaluates it on --test-set and every other deepMir set whose
-images exist (accuracy, sensitivity, specificity, F1, ROC-AUC; single-class sets: accuracy =
+images exist, or those --evaluate-on names (accuracy, sensitivity, specificity, F1, ROC-AUC; single-class sets: accuracy =
 sensitivity or specificity), and prints the tables and mean ± sd over seeds. The test set is
 also scored after every epoch, for the training curve only: nothing is selected on it (the
 reported model is the last epoch's).
@@ -189,6 +189,7 @@ Needs the deepMir data ($MIRNA_DL_DATA/premirna).`,
     "pretrain-epochs": option({ arg: "N", parse: integerInRange(0), default: 0, help: "pre-training epochs on non-human images; 0 = none" }),
     "train-set": option({ arg: "PREFIX", default: "modhsa_train", help: "deepMir dataset to train on" }),
     "test-set": option({ arg: "PREFIX", default: "modhsa_test", help: "deepMir dataset to test on" }),
+    "evaluate-on": option({ arg: "SETS", default: "all", help: "deepMir sets scored besides the test set: prefixes separated by commas, 'all' (every set with images) or 'none'" }),
     quiet: QUIET_FLAG,
   },
   async run(o) {
@@ -196,6 +197,7 @@ Needs the deepMir data ($MIRNA_DL_DATA/premirna).`,
     if (setName(o["test-set"]) === setName(o["train-set"])) {
       throw new UsageError(`--test-set is the training set ('${o["train-set"]}'): a model scored on the images it was trained on says nothing about new hairpins; choose another set`);
     }
+    const evaluateOn = evaluationSets(o["evaluate-on"], setName);
     makeOutputFolder(o.out); // before any work: a file there, or a path that cannot be resolved, fails now
     await initBackend({ quiet: o.quiet });
     const results = await runHairpinClassifierExperiment({
@@ -211,6 +213,7 @@ Needs the deepMir data ($MIRNA_DL_DATA/premirna).`,
       pretrainEpochs: o["pretrain-epochs"],
       trainSet: o["train-set"],
       testSet: o["test-set"],
+      evaluateOn,
     });
     for (const s of results.perSeed) printSeedTable(s.seed, s.metrics);
     console.log(`\nmean ± sd over seeds ${o.seeds.join(", ")} (${results.epochs} epochs, ${results.backend}):`);
@@ -221,6 +224,19 @@ Needs the deepMir data ($MIRNA_DL_DATA/premirna).`,
     console.log(`seconds per epoch: ${results.perSeed.map((s) => s.secondsPerEpoch.toFixed(1)).join(", ")}; results in ${path.join(o.out, "results.json")}`);
   },
 });
+
+/** --evaluate-on as the experiment takes it: "all", or the named sets, each a deepMir set with images. */
+function evaluationSets(value: string, setName: (prefix: string) => string): readonly string[] | "all" {
+  if (value === "all") return "all";
+  if (value === "none") return [];
+  const named = value.split(",").map((p) => setName(p.trim()));
+  const known = listDeepMirDatasets().filter((d) => d.images).map((d) => d.prefix);
+  const unknown = named.filter((p) => !known.includes(p));
+  if (named.some((p) => p === "") || unknown.length > 0) {
+    throw new UsageError(`--evaluate-on: ${unknown.length > 0 ? `no deepMir set with images named ${unknown.map((p) => `'${p}'`).join(", ")}` : "an empty set name"}; the sets are ${known.join(", ")} (or 'all', 'none')`);
+  }
+  return named;
+}
 
 function printSeedTable(seed: number, metrics: HairpinSetMetrics[]): void {
   const f = (x: number | null) => (x === null ? "    —  " : x.toFixed(4).padStart(7));
