@@ -169,13 +169,14 @@ test("tolerance: rows that miss completeness are recomputed with doubled steps, 
  * within 1%, both logits computed independently by predict() from the model's probabilities.
  * With too few steps the same check fails (the negative control below): the test can fail.
  */
-test("completeness: 100 random pairs, published iterative model, IG from the zero matrix sums to logit(x) − logit(0) within 1%", async (t) => {
+test("completeness: 40 random pairs, published iterative model, IG from the zero matrix sums to logit(x) − logit(0) within 1%", async (t) => {
   const skip = missingData(publishedModelPath("iterative"));
   if (skip) return t.skip(skip);
   const model = await loadKerasH5(publishedModelPath("iterative"));
   const target = targetScore(model);
   try {
-    const x = randomMatrices(100, 7);
+    // 40 pairs × 256 steps of gradients: the cost of the test (100 pairs took a minute under load).
+    const x = randomMatrices(40, 7);
     const inputs = arraySource(x, [50, 20, 1]);
     const logit = (p: number) => Math.log(p / (1 - p));
     const pInput = predict(model, inputs).values;
@@ -192,7 +193,7 @@ test("completeness: 100 random pairs, published iterative model, IG from the zer
     for (const rule of ["gauss-legendre", "trapezoid"] as const) {
       const coarse = integratedGradients(target.score, inputs, { steps: 8, rule });
       const failing = deltas.filter((d, i) => Math.abs(coarse.sums[i]! - d) / Math.abs(d) > 0.01).length;
-      assert.ok(failing >= 50, `${rule}, 8 steps: only ${failing} of 100 pairs miss completeness by > 1%`);
+      assert.ok(failing >= 20, `${rule}, 8 steps: only ${failing} of 40 pairs miss completeness by > 1%`);
     }
   } finally {
     target.dispose();
