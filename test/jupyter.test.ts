@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { after, describe, test, type TestContext } from "node:test";
+import { after, describe, test } from "node:test";
 import { presentOrSkip, tslabKernelMissing } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..");

@@ -15,14 +15,14 @@
  * are skipped, or fail when MIRNA_DL_REQUIRE_DATA=1 (CI).
  */
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, describe, test, type TestContext } from "node:test";
+import { after, describe, test } from "node:test";
 import { NOTEBOOKS } from "../environment/notebook-data";
 import { presentOrSkip } from "./helpers";
 
@@ -394,6 +394,46 @@ describe("run-notebooks: failures", () => {
     const deadline = Date.now() + 30_000;
     while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     assert.ok(!alive(), `the orphaned kernel ${kernel} was stopped`);
+  });
+
+  test("the runner killed with SIGTERM mid-cell: nbconvert and the kernel are stopped, exit 143, nothing left in --out", async (t) => {
+    if (!presentOrSkip(t, kernelProblem)) return;
+    const dir = freshDir("runner-killed");
+    const outDir = path.join(dir, "out");
+    const pidFile = path.join(dir, "kernel.pid");
+    const runner = spawn(process.execPath, ["--import", "tsx", runnerScript, "--out", outDir, path.join(fixtures, "runner-killed.ipynb")], {
+      cwd: repoRoot,
+      env: { ...process.env, MIRNA_DL_PROFILE: "ci", MIRNA_DL_DATA: undefined, MIRNA_DL_TEST_KERNEL_PID_FILE: pidFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    runner.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    runner.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => runner.on("exit", (code) => resolve(code)));
+    const alive = (pid: number) => {
+      try {
+        return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    let kernel = 0;
+    t.after(() => {
+      if (alive(runner.pid!)) runner.kill("SIGKILL");
+      if (kernel > 1 && alive(kernel)) process.kill(kernel, "SIGKILL");
+    });
+    const deadline = Date.now() + 180_000;
+    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(existsSync(pidFile), `the kernel started its second cell within 180 s\n${output}`);
+    kernel = Number(readFileSync(pidFile, "utf8"));
+    runner.kill("SIGTERM");
+    const code = await exited;
+    assert.equal(code, 143, `128 + SIGTERM\n${output}`);
+    assert.match(output, /stopped by SIGTERM: the notebook's kernel and the work it started were stopped/);
+    const stopBy = Date.now() + 30_000;
+    while (alive(kernel) && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(!alive(kernel), `the kernel ${kernel} was stopped with the runner`);
+    assert.deepEqual(readdirSync(outDir).sort(), ["runner-killed.ipynb.log"], "no executed copy and no partial folder in --out");
   });
 
   test("--update never copies a failed run over its source", (t) => {
