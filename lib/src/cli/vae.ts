@@ -8,21 +8,23 @@ import { initBackend } from "../ops/backend";
 import { loadHairpinClassifier } from "../hairpin/classifier";
 import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
-import { generateVerifiedHairpins, VerificationCost, verificationCost, VerifiedGeneratedHairpins } from "../hairpin/generateVerified";
-import { CVAE_EPOCHS } from "../hairpin/vaeExperiment";
-import { DEFAULT_GENERATION, defaultProfilePool, generateHairpins, GenerationDecoder, ProfilePool } from "../hairpin/generate";
-import { AR_DECODER_EPOCHS, saveArDecoder } from "../hairpin/arDecoder";
-import { evaluateGeneratedHairpins, GeneratedEvaluation, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
-import { buildVaeData } from "../hairpin/vaeData";
-import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
-import { DEFAULT_AR_REFINEMENT, loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
-import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
+import { AR_DECODER_EPOCHS, saveArDecoder } from "../cvae/arDecoder";
+import { buildVaeData } from "../cvae/data";
+import { evaluateGeneratedHairpins, GeneratedEvaluation, reconstructionMetrics } from "../cvae/evaluate";
+import { CVAE_EPOCHS } from "../cvae/experiment";
+import { DEFAULT_GENERATION, defaultProfilePool, generateHairpins, GenerationDecoder, ProfilePool } from "../cvae/generate";
+import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../cvae/model";
+import { sanityRulesFrom } from "../cvae/sanity";
+import { loadCvae, saveCvae } from "../cvae/saved";
+import { TOKEN_COLUMNS } from "../cvae/tokens";
+import { DEFAULT_AR_REFINEMENT, trainCvae, trainCvaeArDecoder } from "../cvae/train";
+import { generateVerifiedHairpins, VerificationCost, verificationCost, VerifiedGeneratedHairpins } from "../cvae/verified";
 import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, QUIET_FLAG, UsageError, Validator } from "./args";
 
 /**
  * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE
- * (lib/src/hairpin/vae*.ts, generate*.ts) from the command line.
+ * (lib/src/cvae/) from the command line.
  */
 
 /** Three comma-separated positive integers (latent sizes). */

@@ -11,26 +11,27 @@ import { EpochRecord } from "../training/checkpoint";
 import { AR_DECODER_EPOCHS, ArDecoderConfig, ArRefineRound, DrawingGrammar, saveArDecoder } from "./arDecoder";
 import { CvaeForGeneration, DEFAULT_GENERATION, generateHairpins, GeneratedHairpins, GenerationDecoder, renderTokens } from "./generate";
 import {
-  classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedEvaluation, GeneratedSummary, hairpinSanity, quantile, ReconstructionMetrics, reconstructionMetrics, SanityRules,
-  sanityRulesFrom, SequenceComposition, sequenceComposition,
-} from "./generateEval";
-import { generateVerifiedHairpins, VerificationCost, verificationCost } from "./generateVerified";
+  classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedEvaluation, GeneratedSummary, ReconstructionMetrics, reconstructionMetrics, SequenceComposition, sequenceComposition,
+} from "./evaluate";
+import { generateVerifiedHairpins, VerificationCost, verificationCost } from "./verified";
 import {
   AchievedProfile, CONDITIONED_PROPERTIES, flankLengths, HAIRPIN_PROPERTIES, HairpinProperties, hairpinProperties, HairpinProperty, latentCorrelations, latentTraversal, meanLatent,
   propertyDirections, spreadAlong,
 } from "./latentBiology";
 import { DecisionTreeOptions, describeDecisionTree, fitDecisionTree, predictDecisionTree, treeDepth, treeFeatures } from "./latentTree";
 import { FoldedHairpin, realismComparison, RealismComparison, realVsGeneratedTest, TwoSampleResult } from "./realism";
-import { foldSequences } from "./rnafold";
-import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./vaeData";
-import { Cvae, disposeCvae, latentSize } from "./vaeModel";
-import { ArRefinementSettings, CvaeModelInfo, DEFAULT_AR_REFINEMENT, saveCvae, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./vaeTrain";
-import { chooseGenerationSettings, GenerationCandidate, GenerationChoice } from "./generationSettings";
-import { tokensToColumns, TOKEN_COLUMNS } from "./vaeTokens";
+import { foldSequences } from "../hairpin/rnafold";
+import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./data";
+import { Cvae, disposeCvae, latentSize } from "./model";
+import { hairpinSanity, quantile, SanityRules, sanityRulesFrom } from "./sanity";
+import { CvaeModelInfo, saveCvae } from "./saved";
+import { ArRefinementSettings, DEFAULT_AR_REFINEMENT, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./train";
+import { chooseGenerationSettings, GenerationCandidate, GenerationChoice } from "./settings";
+import { tokensToColumns, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * The conditional-VAE experiment: the data split once into train / validation / test
- * (vaeData.ts), then per seed training through the shared loop (checkpointed under
+ * (data.ts), then per seed training through the shared loop (checkpointed under
  * `outDir/seed-S/checkpoint`, the model saved to `outDir/seed-S/model`), its autoregressive
  * column decoder (arDecoder.ts; `outDir/seed-S/ar-checkpoint`), and the evaluation, every
  * number on the test split (`heldOut`):
@@ -600,7 +601,7 @@ export interface ValidationChoice extends ChosenGeneration {
  * Chooses the generation settings on the VALIDATION split with a development seed's model, never
  * a reported seed or the test split: trains (or resumes) the model of `devSeed` as the experiment
  * trains its seeds (same data, sizes and epochs; under `outDir/dev-seed-S`), then compares
- * `candidates` (default: generationSettings.ts) by {@link chooseGenerationSettings} on `samples`
+ * `candidates` (default: settings.ts) by {@link chooseGenerationSettings} on `samples`
  * raw samples per class (default 500) of the validation split, judged by `opts.classifierDir`.
  * Returns the choice in the form {@link runCvaeExperiment} takes (`generation`), with where it was
  * chosen and the comparison rows.
