@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import * as path from "node:path";
 import { InputError } from "../errors";
 import { describeBackend } from "../ops/backend";
 import { createOptimizer, OptimizerSpec } from "../ops/nn";
@@ -7,13 +8,14 @@ import { shuffledEpoch, splitTrainValidation } from "../training/batches";
 import { EpochRecord } from "../training/checkpoint";
 import { trainModel } from "../training/loop";
 import type { FoldOptions } from "../hairpin/rnafold";
-import { ArDecoderInfo, ArRefineRound, disposeArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
+import { ArDecoderInfo, ArRefineRound, disposeArDecoder, saveArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
 import { refineArDecoder } from "./arRefine";
 import { PROFILE_NAMES, PROFILE_SIZE, VaeDataset } from "./data";
-import { encodePosteriors } from "./evaluate";
+import { encodePosteriors, reconstructionMetrics, ReconstructionMetrics } from "./evaluate";
 import { DEFAULT_GENERATION } from "./generate";
 import { buildCvae, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, globalLatents, latentSize } from "./model";
-import { CVAE_FORMAT, CvaeModelInfo, profileScaling, ProfileScaling, scaleProfiles } from "./saved";
+import type { SanityRules } from "./sanity";
+import { CVAE_FORMAT, CvaeModelInfo, CvaeTrainingSet, profileScaling, ProfileScaling, saveCvae, scaleProfiles } from "./saved";
 import { tokensToOneHot, TOKEN_COLUMNS } from "./tokens";
 
 /**
@@ -25,7 +27,9 @@ import { tokensToOneHot, TOKEN_COLUMNS } from "./tokens";
  * over the warm-up steps and the learning rate falls along a half cosine over the second half
  * of the epochs (both functions of the step) — so a resumed run ends in the same weights as an
  * uninterrupted one.
- * A trained model is saved as a folder (saved.ts).
+ * A trained model is saved as a folder ({@link saveCvae}, saved.ts). {@link trainCvaeSeed} is one
+ * seed's whole training, as `hairpin train-vae` and the experiment (experiment.ts) run it: the
+ * CVAE, its model folder, the AR decoder beside it, the held-out reconstruction.
  */
 
 /** Options of {@link trainCvae}. */
@@ -281,4 +285,81 @@ export async function trainCvaeArDecoder(
     onEpoch: opts.onEpoch ? (round, r) => opts.onEpoch!({ ...(r as EpochRecord), refineRound: round }) : undefined,
   });
   return { info: refined.info, resumedFromEpoch: trained.resumedFromEpoch };
+}
+
+/** Options of {@link trainCvaeSeed}. */
+export interface TrainCvaeSeedOptions {
+  /** Seed of the CVAE and of its AR decoder. */
+  seed: number;
+  /** The CVAE's training besides its seed and checkpoints: epochs, sizes, batch size, learning rate, β, progress. */
+  training: Omit<TrainCvaeOptions, "seed" | "checkpointDir">;
+  /** Folder of the checkpoints: `checkpoint/`, `ar-checkpoint/` and `ar-checkpoint-refine/` in it. */
+  checkpointRoot: string;
+  /** The model folder ({@link saveCvae}; the AR decoder is saved beside, arDecoder.ts). */
+  modelDir: string;
+  /** The sanity rules stored with the model (`cvae.json`), and where their MFE window comes from. */
+  sanity: { rules: SanityRules; source: string };
+  /**
+   * The AR decoder's training (see {@link trainCvaeArDecoder}; `refine` default
+   * {@link DEFAULT_AR_REFINEMENT}), or null: none.
+   */
+  arDecoder: (Pick<TrainArDecoderOptions, "epochs" | "config" | "batchSize" | "learningRate"> & { refine?: ArRefinementSettings | false }) | null;
+  /** Hairpins to measure the reconstruction on (evaluate.ts), or null: not measured. */
+  heldOut: Pick<VaeDataset, "n" | "tokens"> | null;
+  /** Called once a part is trained (before it is saved), with the epoch it resumed from. */
+  onTrained?: (part: "cvae" | "arDecoder", resumedFromEpoch: number) => void;
+  /** Every AR decoder epoch, training and refinement (these carry `refineRound`). */
+  onArEpoch?: (record: EpochRecord) => void;
+  onRefineRound?: (round: ArRefineRound) => void;
+}
+
+/** Result of {@link trainCvaeSeed}. The caller disposes `cvae`. */
+export interface TrainedCvaeSeed {
+  /** With `cvae.arDecoder` set when one was trained. */
+  cvae: Cvae;
+  /** As saved (`sanity` set). */
+  info: CvaeModelInfo;
+  /** The training hairpins saved with the model. */
+  training: CvaeTrainingSet;
+  resumedFromEpoch: number;
+  /** The AR decoder's record and the epoch it resumed from (null: none trained). */
+  arDecoder: { info: ArDecoderInfo; resumedFromEpoch: number } | null;
+  /** On `heldOut` (null when not given). */
+  reconstruction: ReconstructionMetrics | null;
+}
+
+/**
+ * One seed's model, trained (or resumed) and saved: {@link trainCvae} on `train` (checkpoints in
+ * `checkpointRoot/checkpoint`), `sanity` set in its record, the model folder written
+ * ({@link saveCvae} into `modelDir`), then unless `arDecoder` is null its AR decoder
+ * ({@link trainCvaeArDecoder}; checkpoints in `checkpointRoot/ar-checkpoint`, refinement in
+ * `ar-checkpoint-refine`) saved beside it, and the reconstruction of `heldOut`. Both
+ * `hairpin train-vae` (lib/src/cli/vae.ts) and the experiment (experiment.ts) train through it.
+ * Disposes the model if a step fails.
+ */
+export async function trainCvaeSeed(train: VaeDataset, opts: TrainCvaeSeedOptions): Promise<TrainedCvaeSeed> {
+  const trained = await trainCvae(train, { ...opts.training, seed: opts.seed, checkpointDir: path.join(opts.checkpointRoot, "checkpoint") });
+  const { cvae, info } = trained;
+  try {
+    opts.onTrained?.("cvae", trained.resumedFromEpoch);
+    info.sanity = opts.sanity;
+    const training: CvaeTrainingSet = { sequences: train.sequences, labels: train.labels, profiles: train.profiles };
+    await saveCvae(opts.modelDir, cvae, info, training);
+    let arDecoder: TrainedCvaeSeed["arDecoder"] = null;
+    if (opts.arDecoder) {
+      const a = opts.arDecoder;
+      arDecoder = await trainCvaeArDecoder(cvae, info, train, {
+        seed: opts.seed, epochs: a.epochs, config: a.config, batchSize: a.batchSize, learningRate: a.learningRate,
+        checkpointDir: path.join(opts.checkpointRoot, "ar-checkpoint"), refine: a.refine,
+        onEpoch: opts.onArEpoch, onRefineRound: opts.onRefineRound,
+      });
+      opts.onTrained?.("arDecoder", arDecoder.resumedFromEpoch);
+      await saveArDecoder(opts.modelDir, cvae.arDecoder!, arDecoder.info);
+    }
+    const reconstruction = opts.heldOut ? reconstructionMetrics(cvae, opts.heldOut) : null;
+    return { cvae, info, training, resumedFromEpoch: trained.resumedFromEpoch, arDecoder, reconstruction };
+  } catch (e) {
+    disposeCvae(cvae);
+    throw e;
+  }
 }
