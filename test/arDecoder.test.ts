@@ -1,5 +1,5 @@
 /**
- * The autoregressive column decoder (lib/src/hairpin/arDecoder.ts): shapes, causality (column
+ * The autoregressive column decoder (lib/src/cvae/arDecoder.ts): shapes, causality (column
  * x's logits do not see tokens ≥ x), the windowed sampler gives exactly the full model's
  * greedy tokens, training learns tokens that depend on z_g, resume reproduces an uninterrupted
  * run, seeded sampling, loop mirroring, the folder round trip, errors, no leaked tensors.
@@ -14,8 +14,8 @@ import { initBackend } from "../lib/src/ops/backend";
 import {
   ArDecoderConfig, arDecoderLogits, arDecoderNll, buildArDecoder, DEFAULT_DRAWING_GRAMMAR, disposeArDecoder, DrawingGrammar, hasArDecoder, HISTORY_CHANNELS, keepNucleus, loadArDecoder, mirrorLoop, obeysGrammar,
   sampleArDecoder, saveArDecoder, shiftedOneHot, tokenHistory, trainArDecoder,
-} from "../lib/src/hairpin/arDecoder";
-import { COLUMN_TOKENS, isPairedToken, TOKEN_COLUMNS } from "../lib/src/hairpin/vaeTokens";
+} from "../lib/src/cvae/arDecoder";
+import { COLUMN_TOKENS, isPairedToken, TOKEN_COLUMNS } from "../lib/src/cvae/tokens";
 import { tempDir } from "./helpers";
 
 before(async () => {

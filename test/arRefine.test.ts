@@ -1,5 +1,5 @@
 /**
- * Refold-consistent fine-tuning of the AR decoder (lib/src/hairpin/arRefine.ts) with a toy CVAE
+ * Refold-consistent fine-tuning of the AR decoder (lib/src/cvae/arRefine.ts) with a toy CVAE
  * and decoder and the real RNAfold: what a round records, that every accepted draft refolds to
  * exactly its drawing, that an interrupted run resumes to the same weights, errors, no leaks.
  */
@@ -9,16 +9,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/src/ops/backend";
-import { ArDecoderConfig, DEFAULT_DRAWING_GRAMMAR, disposeArDecoder, hasArDecoder, trainArDecoder } from "../lib/src/hairpin/arDecoder";
-import { capToReference, refineArDecoder } from "../lib/src/hairpin/arRefine";
-import { longestRun } from "../lib/src/hairpin/realism";
+import { ArDecoderConfig, DEFAULT_DRAWING_GRAMMAR, disposeArDecoder, hasArDecoder, trainArDecoder } from "../lib/src/cvae/arDecoder";
+import { capToReference, refineArDecoder } from "../lib/src/cvae/arRefine";
+import { longestRun } from "../lib/src/cvae/realism";
 import { mulberry32 } from "../lib/src/random";
-import { refoldCheck } from "../lib/src/hairpin/generateEval";
-import { renderTokens } from "../lib/src/hairpin/generate";
-import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { buildCvae, disposeCvae, globalLatents, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
-import { profileScaling } from "../lib/src/hairpin/vaeTrain";
-import { encodePosteriors } from "../lib/src/hairpin/generateEval";
+import { refoldCheck } from "../lib/src/cvae/evaluate";
+import { renderTokens } from "../lib/src/cvae/generate";
+import { vaeRowsFromImages } from "../lib/src/cvae/data";
+import { buildCvae, disposeCvae, globalLatents, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
+import { profileScaling } from "../lib/src/cvae/saved";
+import { encodePosteriors } from "../lib/src/cvae/evaluate";
 import { constructedSet } from "./vaeHelpers";
 import { tempDir } from "./helpers";
 

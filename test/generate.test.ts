@@ -1,5 +1,5 @@
 /**
- * Sampling hairpins from a CVAE (lib/src/hairpin/generate.ts) with the toy model: shapes,
+ * Sampling hairpins from a CVAE (lib/src/cvae/generate.ts) with the toy model: shapes,
  * same seed same samples, every sample an exact drawing that decodes to its sequence, the
  * drawn structure, requested profiles, errors, no leaked tensors.
  */
@@ -9,13 +9,13 @@ import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { normalSampler } from "../lib/src/random";
 import { initBackend } from "../lib/src/ops/backend";
-import { buildArDecoder, disposeArDecoder } from "../lib/src/hairpin/arDecoder";
-import { arDecoderInput, columnsStructure, drawProfiles, generateHairpins, generationDecoder, renderTokens, sampleLatents } from "../lib/src/hairpin/generate";
+import { buildArDecoder, disposeArDecoder } from "../lib/src/cvae/arDecoder";
+import { arDecoderInput, columnsStructure, drawProfiles, generateHairpins, generationDecoder, renderTokens, sampleLatents } from "../lib/src/cvae/generate";
 import { decodeHairpinImage, hairpinColumns, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
-import { isCanonicalProfile, vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { buildCvae, disposeCvae, globalLatents, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
-import { profileScaling } from "../lib/src/hairpin/vaeTrain";
-import { columnsToTokens } from "../lib/src/hairpin/vaeTokens";
+import { isCanonicalProfile, vaeRowsFromImages } from "../lib/src/cvae/data";
+import { buildCvae, disposeCvae, globalLatents, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
+import { profileScaling } from "../lib/src/cvae/saved";
+import { columnsToTokens } from "../lib/src/cvae/tokens";
 import { constructedHairpin, constructedSet } from "./vaeHelpers";
 
 before(async () => {

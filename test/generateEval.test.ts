@@ -1,7 +1,8 @@
 /**
- * Evaluation of generated hairpins (lib/src/hairpin/generateEval.ts): the refold check with the
- * real RNAfold (an MFE drawing passes, a changed drawing fails), the sanity rules by hand,
- * quantiles, the classifier fraction, reconstruction metrics of the toy CVAE, one-hot images.
+ * Evaluation of generated hairpins (lib/src/cvae/evaluate.ts): the refold check with the
+ * real RNAfold (an MFE drawing passes, a changed drawing fails), the sanity rules by hand and
+ * quantiles (lib/src/cvae/sanity.ts), the classifier fraction, reconstruction metrics of the toy
+ * CVAE, one-hot images.
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,13 +11,13 @@ import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
 import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import {
-  classifierCalls, columnAgreement, countHairpinLoops, encodeImageMeans, encodeMeans, evaluateGeneratedHairpins, hairpinSanity, quantile,
-  reconstructionMetrics, refoldCheck, rgbToOneHot, sanityRulesFrom, sequenceComposition,
-} from "../lib/src/hairpin/generateEval";
+  classifierCalls, columnAgreement, encodeImageMeans, encodeMeans, evaluateGeneratedHairpins, reconstructionMetrics, refoldCheck, rgbToOneHot, sequenceComposition,
+} from "../lib/src/cvae/evaluate";
+import { countHairpinLoops, hairpinSanity, quantile, sanityRulesFrom } from "../lib/src/cvae/sanity";
 import { foldSequences } from "../lib/src/hairpin/rnafold";
 import { hairpinColumns, renderHairpinColumns } from "../lib/src/hairpin/image";
-import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
+import { vaeRowsFromImages } from "../lib/src/cvae/data";
+import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
 import { constructedSet } from "./vaeHelpers";
 
 before(async () => {

@@ -1,12 +1,12 @@
 /**
- * Novelty (lib/src/hairpin/generateNovelty.ts): the bit-parallel edit distance equals the
+ * Novelty (lib/src/cvae/novelty.ts): the bit-parallel edit distance equals the
  * textbook table on random pairs of every length up to 200 (several 32-bit blocks), the
  * nearest-reference search is exact, bad letters are named.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../lib/src/errors";
-import { editDistance, nearestEditDistances } from "../lib/src/hairpin/generateNovelty";
+import { editDistance, nearestEditDistances } from "../lib/src/cvae/novelty";
 import { mulberry32, randomSequence } from "../lib/src/random";
 
 /** The textbook dynamic-programming table. */

@@ -1,5 +1,5 @@
 /**
- * RNAfold-verified decoding (lib/src/hairpin/generateVerified.ts), with the real RNAfold: when
+ * RNAfold-verified decoding (lib/src/cvae/verified.ts), with the real RNAfold: when
  * the most likely drawing is not RNAfold's structure but a nearby decoding is, the search keeps
  * that one; when none passes, the most likely drawing is kept (rank −1); seeded; the toy CVAE
  * end to end, no leaked tensors.
@@ -9,16 +9,16 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
-import { buildArDecoder } from "../lib/src/hairpin/arDecoder";
-import { generateHairpins } from "../lib/src/hairpin/generate";
-import { refoldCheck } from "../lib/src/hairpin/generateEval";
-import { generateVerifiedHairpins, verificationCost, verifyDecodings } from "../lib/src/hairpin/generateVerified";
+import { buildArDecoder } from "../lib/src/cvae/arDecoder";
+import { generateHairpins } from "../lib/src/cvae/generate";
+import { refoldCheck } from "../lib/src/cvae/evaluate";
+import { generateVerifiedHairpins, verificationCost, verifyDecodings } from "../lib/src/cvae/verified";
 import { hairpinColumns } from "../lib/src/hairpin/image";
 import { foldSequences } from "../lib/src/hairpin/rnafold";
-import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
-import { profileScaling } from "../lib/src/hairpin/vaeTrain";
-import { columnsToTokens, END_TOKEN, tokenShape } from "../lib/src/hairpin/vaeTokens";
+import { vaeRowsFromImages } from "../lib/src/cvae/data";
+import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
+import { profileScaling } from "../lib/src/cvae/saved";
+import { columnsToTokens, END_TOKEN, tokenShape } from "../lib/src/cvae/tokens";
 import { constructedSet } from "./vaeHelpers";
 
 before(async () => {

@@ -1,5 +1,5 @@
 /**
- * Choosing generation settings on a validation split (lib/src/hairpin/generationSettings.ts) with
+ * Choosing generation settings on a validation split (lib/src/cvae/settings.ts) with
  * a toy CVAE and AR decoder and the real RNAfold: one row per candidate with both classes'
  * raw-sample measures, the choice follows the stated rule, seeded, errors, no leaked tensors.
  */
@@ -7,13 +7,13 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/src/ops/backend";
-import { buildArDecoder, DEFAULT_DRAWING_GRAMMAR } from "../lib/src/hairpin/arDecoder";
+import { buildArDecoder, DEFAULT_DRAWING_GRAMMAR } from "../lib/src/cvae/arDecoder";
 import {
   chooseGenerationSettings, DEFAULT_GENERATION_CANDIDATES, GENERATION_TARGETS, GenerationCandidate, wilsonInterval,
-} from "../lib/src/hairpin/generationSettings";
-import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
-import { profileScaling } from "../lib/src/hairpin/vaeTrain";
+} from "../lib/src/cvae/settings";
+import { vaeRowsFromImages } from "../lib/src/cvae/data";
+import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
+import { profileScaling } from "../lib/src/cvae/saved";
 import { constructedSet } from "./vaeHelpers";
 
 before(async () => {

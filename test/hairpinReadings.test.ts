@@ -1,14 +1,17 @@
 /**
- * The cvae_generate notebook's generated sentences (lib/src/hairpin/readings.ts): each rule on both sides of
- * its threshold, numbers as given, no hand-typed verdicts.
+ * The hairpin notebooks' generated sentences (lib/src/hairpin/readings.ts: estimates, targets,
+ * the classifier, saliency; lib/src/cvae/readings.ts: generated hairpins): each rule on both
+ * sides of its threshold, numbers as given, no hand-typed verdicts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../lib/src/errors";
 import {
-  benchmarkSentence, classifierVersusPublished, discriminatorSentence, pretrainingSentence, distributionSentence, flankSentence, formatEstimate, judgeSentence, ksCritical, latentSentences, saliencyReading, saliencyShape,
-  seedList, targetVerdict, traversalSentence, treeSentences, verifiedSentence,
+  benchmarkSentence, classifierVersusPublished, formatEstimate, pretrainingSentence, saliencyReading, saliencyShape, seedList, targetVerdict,
 } from "../lib/src/hairpin/readings";
+import {
+  discriminatorSentence, distributionSentence, flankSentence, judgeSentence, ksCritical, latentSentences, traversalSentence, treeSentences, verifiedSentence,
+} from "../lib/src/cvae/readings";
 
 test("targetVerdict: met by the mean, with every seed or how many; not met says NOT; missing values are not measured", () => {
   const seeds = [1, 2, 3];

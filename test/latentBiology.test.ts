@@ -1,5 +1,5 @@
 /**
- * Latent factors ↔ biology (lib/src/hairpin/latentBiology.ts): hairpin properties by hand,
+ * Latent factors ↔ biology (lib/src/cvae/latentBiology.ts): hairpin properties by hand,
  * correlations and ridge directions recover a planted relation, traversals of the toy CVAE, and
  * along the stem direction of a small trained generator the achieved stem grows monotonically.
  */
@@ -11,12 +11,12 @@ import { initBackend } from "../lib/src/ops/backend";
 import { hairpinColumns } from "../lib/src/hairpin/image";
 import {
   achievedProfiles, flankLengths, HAIRPIN_PROPERTIES, HairpinProperties, hairpinProperties, latentCorrelations, latentTraversal, meanLatent, propertyDirections, spreadAlong, traversalPng,
-} from "../lib/src/hairpin/latentBiology";
-import { trainArDecoder } from "../lib/src/hairpin/arDecoder";
+} from "../lib/src/cvae/latentBiology";
+import { trainArDecoder } from "../lib/src/cvae/arDecoder";
 import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE } from "../lib/src/hairpin/image";
-import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
-import { tokensToColumns, TOKEN_COLUMNS } from "../lib/src/hairpin/vaeTokens";
+import { vaeRowsFromImages } from "../lib/src/cvae/data";
+import { buildCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
+import { tokensToColumns, TOKEN_COLUMNS } from "../lib/src/cvae/tokens";
 import { mulberry32 } from "../lib/src/random";
 import { decodePng } from "./helpers";
 

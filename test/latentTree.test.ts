@@ -1,11 +1,11 @@
 /**
- * The small CART tree (lib/src/hairpin/latentTree.ts): finds a planted split, respects depth and
+ * The small CART tree (lib/src/cvae/latentTree.ts): finds a planted split, respects depth and
  * leaf size, is deterministic for a seed, describes itself in readable lines, refuses bad input.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../lib/src/errors";
-import { describeDecisionTree, fitDecisionTree, predictDecisionTree, treeDepth, treeFeatures } from "../lib/src/hairpin/latentTree";
+import { describeDecisionTree, fitDecisionTree, predictDecisionTree, treeDepth, treeFeatures } from "../lib/src/cvae/latentTree";
 import { mulberry32 } from "../lib/src/random";
 
 /** 400 rows of 5 features; label = feature 3 > 0.2 (feature 1 a weaker, noisy copy). */

@@ -1,5 +1,5 @@
 /**
- * Realism of generated hairpins (lib/src/hairpin/realism.ts): the two-sample test is ≈ 0.5 on
+ * Realism of generated hairpins (lib/src/cvae/realism.ts): the two-sample test is ≈ 0.5 on
  * two samples of one distribution and ≈ 1 on clearly different ones; logistic fits, distances
  * and properties by hand.
  */
@@ -10,7 +10,7 @@ import { mulberry32, randomSequence } from "../lib/src/random";
 import {
   compareDistributions, FoldedHairpin, fitLogistic, jensenShannon, kmerNames, kmerSpectrum, ksStatistic, logisticScores, longestRun, realismComparison,
   realismFeatures, realismProperties, REALISM_FEATURE_NAMES, realVsGeneratedTest, twoSampleAuc,
-} from "../lib/src/hairpin/realism";
+} from "../lib/src/cvae/realism";
 import { constructedHairpin } from "./vaeHelpers";
 
 /** Constructed hairpins (vaeHelpers) with a made-up MFE of −0.4 kcal/mol/nt; `gcRich` swaps A/U pairs for G/C ones. */

@@ -1,5 +1,5 @@
 /**
- * The VAE's data (lib/src/hairpin/vaeData.ts): images read back into tokens and profiles,
+ * The VAE's data (lib/src/cvae/data.ts): images read back into tokens and profiles,
  * deduplication by sequence, hairpins with both labels dropped, the held-out leak guard,
  * stratified subsets; on the real deepMir sets when present.
  */
@@ -9,8 +9,8 @@ import { missingData } from "../lib/src/data/paths";
 import { InputError } from "../lib/src/errors";
 import { deepMirDatasetsFolder } from "../lib/src/hairpin/datasets";
 import { encodeHairpinImage, HAIRPIN_IMAGE_SIZE, hairpinColumns } from "../lib/src/hairpin/image";
-import { buildVaeData, hairpinProfile, selectVaeRows, stratifiedSubset, vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { columnsToTokens } from "../lib/src/hairpin/vaeTokens";
+import { buildVaeData, hairpinProfile, selectVaeRows, stratifiedSubset, vaeRowsFromImages } from "../lib/src/cvae/data";
+import { columnsToTokens } from "../lib/src/cvae/tokens";
 import { constructedHairpin, constructedSet } from "./vaeHelpers";
 
 test("hairpinProfile: stem pairs, loop columns, GC fraction (from columns or tokens)", () => {

@@ -1,13 +1,13 @@
 /**
- * The conditional-VAE experiment's settings plumbing (lib/src/hairpin/vaeExperiment.ts): where
+ * The conditional-VAE experiment's settings plumbing (lib/src/cvae/experiment.ts): where
  * generation settings come from (defaults labelled as such, a choice must say where it was made),
  * the grammar travels with them (none for the VAE's own decoder), and a development seed that is
  * a reported seed is refused before any work. The experiment itself runs in cvae_generate (ci).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_DRAWING_GRAMMAR } from "../lib/src/hairpin/arDecoder";
-import { chooseGenerationOnValidation, describeGrammar, resolveGeneration } from "../lib/src/hairpin/vaeExperiment";
+import { DEFAULT_DRAWING_GRAMMAR } from "../lib/src/cvae/arDecoder";
+import { chooseGenerationOnValidation, describeGrammar, resolveGeneration } from "../lib/src/cvae/experiment";
 
 test("resolveGeneration: defaults labelled, a choice says where, the grammar only with the AR decoder", () => {
   const d = resolveGeneration("autoregressive");

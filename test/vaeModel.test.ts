@@ -1,5 +1,5 @@
 /**
- * The CVAE's layers (lib/src/hairpin/vaeModel.ts), on the tiny toy configuration: shapes of
+ * The CVAE's layers (lib/src/cvae/model.ts), on the tiny toy configuration: shapes of
  * every part, the Gaussian KL against hand-computed values, the loss terms, no leaked tensors.
  */
 import { before, test } from "node:test";
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
-import { buildCvae, cvaeLoss, cvaePriors, cvaeResidualPrior, decodeCvae, DEFAULT_CVAE_CONFIG, disposeCvae, encodeCvae, gaussianKl, latentSize, splitLatent, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
+import { buildCvae, cvaeLoss, cvaePriors, cvaeResidualPrior, decodeCvae, DEFAULT_CVAE_CONFIG, disposeCvae, encodeCvae, gaussianKl, latentSize, splitLatent, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
 
 before(async () => {
   await initBackend({ quiet: true });

@@ -1,5 +1,5 @@
 /**
- * The VAE's column vocabulary (lib/src/hairpin/vaeTokens.ts): tokens describe encoder drawings
+ * The VAE's column vocabulary (lib/src/cvae/tokens.ts): tokens describe encoder drawings
  * exactly (bars from the pairing rules = the encoder's bars, on constructed hairpins and on
  * every single-stem dataset image), structured decoding of probabilities (end, mirrored loop),
  * one-hot images.
@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { missingData } from "../lib/src/data/paths";
 import { InputError } from "../lib/src/errors";
 import { imagesColumnsPath, readImagesColumns } from "../lib/src/hairpin/datasets";
-import { countHairpinLoops, rgbToOneHot } from "../lib/src/hairpin/generateEval";
+import { rgbToOneHot } from "../lib/src/cvae/evaluate";
+import { countHairpinLoops } from "../lib/src/cvae/sanity";
 import { decodeHairpinImage, hairpinColumns, renderHairpinColumns } from "../lib/src/hairpin/image";
 import {
   candidateDecodings,
@@ -26,7 +27,7 @@ import {
   tokensLogProbability,
   tokensToColumns,
   tokensToOneHot,
-} from "../lib/src/hairpin/vaeTokens";
+} from "../lib/src/cvae/tokens";
 import { mulberry32 } from "../lib/src/random";
 import { constructedHairpin } from "./vaeHelpers";
 

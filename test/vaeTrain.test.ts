@@ -1,8 +1,8 @@
 /**
- * Training the CVAE through the shared loop's custom train step (lib/src/hairpin/vaeTrain.ts):
+ * Training the CVAE through the shared loop's custom train step (lib/src/cvae/train.ts):
  * the loss falls, a run interrupted after one epoch and resumed from its checkpoint ends in
  * the weights and optimizer state of an uninterrupted one, β warm-up, the model folder round
- * trip, errors, no leaked tensors.
+ * trip (lib/src/cvae/saved.ts), errors, no leaked tensors.
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,9 +11,10 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../lib/src/errors";
 import { initBackend } from "../lib/src/ops/backend";
-import { vaeRowsFromImages } from "../lib/src/hairpin/vaeData";
-import { decodeCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/hairpin/vaeModel";
-import { betaAt, cvaeBatch, learningRateAt, loadCvae, profileScaling, saveCvae, scaleProfiles, trainCvae, trainCvaeArDecoder } from "../lib/src/hairpin/vaeTrain";
+import { vaeRowsFromImages } from "../lib/src/cvae/data";
+import { decodeCvae, disposeCvae, TOY_CVAE_CONFIG } from "../lib/src/cvae/model";
+import { loadCvae, profileScaling, saveCvae, scaleProfiles } from "../lib/src/cvae/saved";
+import { betaAt, cvaeBatch, learningRateAt, trainCvae, trainCvaeArDecoder } from "../lib/src/cvae/train";
 import { tempDir } from "./helpers";
 import { constructedSet } from "./vaeHelpers";
 

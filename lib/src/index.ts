@@ -6,7 +6,10 @@
  *
  *   binding/     miRNA–site pairs: sequences, binding matrices, seed matches, arch_00b, Keras
  *                import, scoring, evaluation
- *   hairpin/     pre-miRNA hairpins: RNAfold, 25 × 100 images, deepMir data, classifier
+ *   hairpin/     pre-miRNA hairpins: RNAfold, 25 × 100 images, deepMir data, classifier,
+ *                saliency, gallery
+ *   cvae/        the conditional VAE that generates hairpins (on hairpin/): tokens, data, model,
+ *                the saved format, training, generation, evaluation, realism, latent analysis
  *   preprocess/  ENCORI + genome + GENCODE + TargetScan → training and test sets
  *   training/    the task-independent training loop and its checkpoints
  *   ops/         TensorFlow.js backends and the layers / optimizer that use native kernels
@@ -90,24 +93,26 @@ export * from "./hairpin/evaluate";
 export * from "./hairpin/experiment";
 export * from "./hairpin/saliency";
 export * from "./hairpin/gallery";
-
-// The conditional VAE that generates hairpins.
-export * from "./hairpin/vaeTokens";
-export * from "./hairpin/vaeData";
-export * from "./hairpin/vaeModel";
-export * from "./hairpin/arDecoder";
-export * from "./hairpin/vaeTrain";
-export * from "./hairpin/vaeExperiment";
-export * from "./hairpin/generationSettings";
-export * from "./hairpin/arRefine";
-export * from "./hairpin/generate";
-export * from "./hairpin/generateEval";
-export * from "./hairpin/generateVerified";
-export * from "./hairpin/generateNovelty";
-export * from "./hairpin/latentBiology";
-export * from "./hairpin/latentTree";
-export * from "./hairpin/realism";
 export * from "./hairpin/readings";
+
+export * from "./cvae/tokens";
+export * from "./cvae/data";
+export * from "./cvae/arDecoder";
+export * from "./cvae/model";
+export * from "./cvae/sanity";
+export * from "./cvae/saved";
+export * from "./cvae/generate";
+export * from "./cvae/novelty";
+export * from "./cvae/evaluate";
+export * from "./cvae/realism";
+export * from "./cvae/arRefine";
+export * from "./cvae/train";
+export * from "./cvae/verified";
+export * from "./cvae/settings";
+export * from "./cvae/latentBiology";
+export * from "./cvae/latentTree";
+export * from "./cvae/readings";
+export * from "./cvae/experiment";
 
 export * from "./preprocess/encori";
 export * from "./preprocess/gtf";

@@ -8,21 +8,23 @@ import { initBackend } from "../ops/backend";
 import { loadHairpinClassifier } from "../hairpin/classifier";
 import { writeImagesNpz, writeNamesNpz } from "../hairpin/datasets";
 import { hairpinGalleryPng } from "../hairpin/gallery";
-import { generateVerifiedHairpins, VerificationCost, verificationCost, VerifiedGeneratedHairpins } from "../hairpin/generateVerified";
-import { CVAE_EPOCHS } from "../hairpin/vaeExperiment";
-import { DEFAULT_GENERATION, defaultProfilePool, generateHairpins, GenerationDecoder, ProfilePool } from "../hairpin/generate";
-import { AR_DECODER_EPOCHS, saveArDecoder } from "../hairpin/arDecoder";
-import { evaluateGeneratedHairpins, GeneratedEvaluation, reconstructionMetrics, sanityRulesFrom } from "../hairpin/generateEval";
 import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
-import { buildVaeData } from "../hairpin/vaeData";
-import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../hairpin/vaeModel";
-import { DEFAULT_AR_REFINEMENT, loadCvae, saveCvae, trainCvae, trainCvaeArDecoder } from "../hairpin/vaeTrain";
-import { TOKEN_COLUMNS } from "../hairpin/vaeTokens";
+import { AR_DECODER_EPOCHS } from "../cvae/arDecoder";
+import { buildVaeData } from "../cvae/data";
+import { evaluateGeneratedHairpins, GeneratedEvaluation } from "../cvae/evaluate";
+import { CVAE_EPOCHS } from "../cvae/experiment";
+import { DEFAULT_GENERATION, defaultProfilePool, generateHairpins, GenerationDecoder, ProfilePool } from "../cvae/generate";
+import { DEFAULT_CVAE_CONFIG, disposeCvae, latentSize } from "../cvae/model";
+import { sanityRulesFrom } from "../cvae/sanity";
+import { loadCvae } from "../cvae/saved";
+import { TOKEN_COLUMNS } from "../cvae/tokens";
+import { DEFAULT_AR_REFINEMENT, trainCvaeSeed } from "../cvae/train";
+import { generateVerifiedHairpins, VerificationCost, verificationCost, VerifiedGeneratedHairpins } from "../cvae/verified";
 import { defineCommand, finiteNumber, flag, integerInRange, option, positiveInteger, QUIET_FLAG, UsageError, Validator } from "./args";
 
 /**
  * `mirna-dl hairpin train-vae` and `mirna-dl hairpin generate`: the conditional VAE
- * (lib/src/hairpin/vae*.ts, generate*.ts) from the command line.
+ * (lib/src/cvae/) from the command line.
  */
 
 /** Three comma-separated positive integers (latent sizes). */
@@ -106,36 +108,29 @@ them). Prints the held-out reconstruction accuracy. Needs the deepMir data
     const data = buildVaeData({ heldOutSet: o["held-out"], maxTrain: o["max-train"] });
     say(`mirna-dl: ${data.train.n} training hairpins (${data.train.labels.reduce((a, b) => a + b, 0)} pre-miRNA), ${data.heldOut.n} held out (${data["heldOutSet"]})\n`);
     const [c, s, r] = o.latent;
-    const { cvae, info } = await trainCvae(data.train, {
-      epochs: o.epochs, seed: o.seed, batchSize: o["batch-size"], learningRate: o["learning-rate"], beta: o.beta, warmupEpochs: o["warmup-epochs"],
-      config: { ...DEFAULT_CVAE_CONFIG, latent: { class: c, structure: s, residual: r } },
-      checkpointDir: path.join(o.out, "checkpoint"),
-      onEpoch: (h) => say(`epoch ${h.epoch}/${o.epochs}: loss ${h.total?.toFixed(2)} recon ${h.reconstruction?.toFixed(2)} β ${h.beta?.toFixed(3)} token acc ${h.tokenAccuracy?.toFixed(4)} | val recon ${h.valReconstruction?.toFixed(2) ?? "—"} | ${h.seconds.toFixed(1)} s\n`),
+    // The sanity rules' MFE window from the validation pre-miRNAs: the test split chooses nothing.
+    const positives = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
+    const { rules } = await sanityRulesFrom(positives);
+    const { cvae, info, arDecoder: trained, reconstruction: rec } = await trainCvaeSeed(data.train, {
+      seed: o.seed, checkpointRoot: o.out, modelDir: o.out, heldOut: data.heldOut,
+      sanity: { rules, source: `MFE/nt window = 1st–99th percentile of the ${positives.length} validation pre-miRNAs folded with RNAfold` },
+      training: {
+        epochs: o.epochs, batchSize: o["batch-size"], learningRate: o["learning-rate"], beta: o.beta, warmupEpochs: o["warmup-epochs"],
+        config: { ...DEFAULT_CVAE_CONFIG, latent: { class: c, structure: s, residual: r } },
+        onEpoch: (h) => say(`epoch ${h.epoch}/${o.epochs}: loss ${h.total?.toFixed(2)} recon ${h.reconstruction?.toFixed(2)} β ${h.beta?.toFixed(3)} token acc ${h.tokenAccuracy?.toFixed(4)} | val recon ${h.valReconstruction?.toFixed(2) ?? "—"} | ${h.seconds.toFixed(1)} s\n`),
+      },
+      arDecoder: o["ar-epochs"] > 0 ? { epochs: o["ar-epochs"], refine: { ...DEFAULT_AR_REFINEMENT, rounds: o["refine-rounds"], samplesPerClass: o["refine-samples"], epochs: o["refine-epochs"] } } : null,
+      onRefineRound: (r) => say(`AR decoder refinement round ${r.round}/${o["refine-rounds"]}: drafts refolding exactly ${r.refoldExact[1]}/${r.drafts[1]} pre-miRNA, ${r.refoldExact[0]}/${r.drafts[0]} negative; fine-tuned on ${r.accepted[0] + r.accepted[1]} of them | val ${r.validationNll === null ? "—" : r.validationNll.toFixed(2)} nats per hairpin | ${r.seconds.toFixed(1)} s\n`),
+      onArEpoch: (h) => say(`AR decoder ${typeof h.refineRound === "number" ? `refinement round ${h.refineRound} epoch ${h.epoch}/${o["refine-epochs"]}` : `epoch ${h.epoch}/${o["ar-epochs"]}`}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
     });
     try {
-      // The sanity rules' MFE window from the validation pre-miRNAs: the test split chooses nothing.
-      const positives = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
-      const { rules } = await sanityRulesFrom(positives);
-      info.sanity = { rules, source: `MFE/nt window = 1st–99th percentile of the ${positives.length} validation pre-miRNAs folded with RNAfold` };
-      await saveCvae(o.out, cvae, info, { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles });
-      let ar: { epochs: number; validationNll: number | null; minutes: number; refinement: { round: number; drafts: number[]; refoldExact: number[]; accepted: number[] }[] } | null = null;
-      if (o["ar-epochs"] > 0) {
-        const trained = await trainCvaeArDecoder(cvae, info, data.train, {
-          seed: o.seed, epochs: o["ar-epochs"], checkpointDir: path.join(o.out, "ar-checkpoint"),
-          refine: { ...DEFAULT_AR_REFINEMENT, rounds: o["refine-rounds"], samplesPerClass: o["refine-samples"], epochs: o["refine-epochs"] },
-          onRefineRound: (r) => say(`AR decoder refinement round ${r.round}/${o["refine-rounds"]}: drafts refolding exactly ${r.refoldExact[1]}/${r.drafts[1]} pre-miRNA, ${r.refoldExact[0]}/${r.drafts[0]} negative; fine-tuned on ${r.accepted[0] + r.accepted[1]} of them | val ${r.validationNll === null ? "—" : r.validationNll.toFixed(2)} nats per hairpin | ${r.seconds.toFixed(1)} s\n`),
-          onEpoch: (h) => say(`AR decoder ${typeof h.refineRound === "number" ? `refinement round ${h.refineRound} epoch ${h.epoch}/${o["refine-epochs"]}` : `epoch ${h.epoch}/${o["ar-epochs"]}`}: token NLL ${(h.nll as number).toFixed(2)} | val ${typeof h.valNll === "number" ? h.valNll.toFixed(2) : "—"} nats per hairpin | ${h.seconds.toFixed(1)} s\n`),
-        });
-        await saveArDecoder(o.out, cvae.arDecoder!, trained.info);
-        ar = {
-          epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2),
-          refinement: (trained.info.refinement ?? []).map((r) => ({ round: r.round, drafts: r.drafts, refoldExact: r.refoldExact, accepted: r.accepted })),
-        };
-      }
-      const rec = reconstructionMetrics(cvae, data.heldOut);
+      const ar = trained && {
+        epochs: o["ar-epochs"], validationNll: trained.info.validationNll === null ? null : round(trained.info.validationNll, 2), minutes: round(trained.info.history.reduce((a, h) => a + h.seconds, 0) / 60, 2),
+        refinement: (trained.info.refinement ?? []).map((r) => ({ round: r.round, drafts: r.drafts, refoldExact: r.refoldExact, accepted: r.accepted })),
+      };
       console.log(JSON.stringify({
         model: o.out, epochs: o.epochs, seed: o.seed, trainingHairpins: data.train.n, heldOut: data.heldOut.n,
-        reconstruction: { colourAccuracy: round(rec.colourAccuracy), barAccuracy: round(rec.barAccuracy), exactImages: round(rec.exactImages) },
+        reconstruction: { colourAccuracy: round(rec!.colourAccuracy), barAccuracy: round(rec!.barAccuracy), exactImages: round(rec!.exactImages) },
         secondsPerEpoch: round(info.training.secondsPerEpoch, 2), stepsPerSecond: round(info.training.stepsPerSecond, 2), backend: info.training.backend,
         arDecoder: ar,
       }));

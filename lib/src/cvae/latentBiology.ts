@@ -3,10 +3,10 @@ import { InputError } from "../errors";
 import { pearson } from "../metrics";
 import { autoregressiveTokens, columnsStructure, CvaeForGeneration, decodeLatentProbabilities, decodeProbabilities, GenerationDecoder, generationDecoder, renderTokens } from "./generate";
 import type { DrawingGrammar } from "./arDecoder";
-import { hairpinGalleryPng } from "./gallery";
-import { decodeHairpinImage, findTerminalLoop, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH, hairpinColumnsSequence, HairpinColumns } from "./image";
-import { latentSize } from "./vaeModel";
-import { TOKEN_COLUMNS } from "./vaeTokens";
+import { hairpinGalleryPng } from "../hairpin/gallery";
+import { decodeHairpinImage, findTerminalLoop, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH, hairpinColumnsSequence, HairpinColumns } from "../hairpin/image";
+import { latentSize } from "./model";
+import { TOKEN_COLUMNS } from "./tokens";
 
 /**
  * Latent factors ↔ biology: properties of hairpins — those the structure latent is conditioned

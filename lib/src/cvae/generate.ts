@@ -2,11 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { predict } from "../predict";
 import { mulberry32, normalSampler } from "../random";
-import { HAIRPIN_IMAGE_SIZE, hairpinColumnsSequence, HairpinColumns, renderHairpinColumns } from "./image";
-import { isCanonicalProfile, PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./vaeData";
-import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, globalLatents, latentSize, RESIDUAL_BLOCKS } from "./vaeModel";
-import { CvaeModelInfo, CvaeTrainingSet, scaleProfiles } from "./vaeTrain";
-import { COLUMN_TOKENS, decodeTokenProbabilities, TOKEN_COLUMNS, tokensToColumns } from "./vaeTokens";
+import { HAIRPIN_IMAGE_SIZE, hairpinColumnsSequence, HairpinColumns, renderHairpinColumns } from "../hairpin/image";
+import { isCanonicalProfile, PROFILE_NAMES, PROFILE_SIZE, ProfileName } from "./data";
+import { Cvae, cvaePriors, cvaeResidualPrior, decodeCvae, globalLatents, latentSize, RESIDUAL_BLOCKS } from "./model";
+import { CvaeModelInfo, CvaeTrainingSet, scaleProfiles } from "./saved";
+import { COLUMN_TOKENS, decodeTokenProbabilities, TOKEN_COLUMNS, tokensToColumns } from "./tokens";
 import { DEFAULT_DRAWING_GRAMMAR, DrawingGrammar, sampleArDecoder } from "./arDecoder";
 
 /**
@@ -20,7 +20,7 @@ import { DEFAULT_DRAWING_GRAMMAR, DrawingGrammar, sampleArDecoder } from "./arDe
  *     token drawn at the token temperature; z_residual is not used (left 0 in `latents`);
  *   - "columns": the CVAE's own decoder, given also z_residual from its prior (N(0, I), or
  *     autoregressive over blocks of columns); its per-column token probabilities are decoded
- *     (vaeTokens.ts: most likely tokens, loop nucleotides chosen jointly on both halves).
+ *     (tokens.ts: most likely tokens, loop nucleotides chosen jointly on both halves).
  * Either way the tokens render into exact images and read as sequences.
  */
 
@@ -30,7 +30,7 @@ export type GenerationDecoder = "autoregressive" | "columns";
 /**
  * Defaults of generation per decoder: the latent temperature, the token temperature and the
  * nucleus (topP: the AR decoder's draws; the columns decoder ignores it), and the decodings
- * RNAfold-verified decoding tries per sample (generateVerified.ts).
+ * RNAfold-verified decoding tries per sample (verified.ts).
  */
 export const DEFAULT_GENERATION = {
   // Token temperature 1 within the 0.9 nucleus: a temperature below 1 sharpens every column
@@ -38,7 +38,7 @@ export const DEFAULT_GENERATION = {
   // pre-miRNAs were more stable per nt than 99% of real ones); the nucleus cuts the unlikely
   // tail that makes drawings incoherent without that sharpening.
   // The drawing grammar (arDecoder.ts): masks what no RNAfold structure is drawn as; chosen on
-  // the validation split (see generationSettings.ts).
+  // the validation split (see settings.ts).
   autoregressive: { temperature: 1, tokenTemperature: 1, topP: 0.9, grammar: DEFAULT_DRAWING_GRAMMAR as DrawingGrammar | false },
   columns: { temperature: 0.1, tokenTemperature: 0, topP: 1 },
   candidates: 24,

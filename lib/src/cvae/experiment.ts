@@ -8,29 +8,30 @@ import { MeanSd, meanSd } from "../metrics";
 import { mulberry32, shuffleInPlace } from "../random";
 import { describeBackend } from "../ops/backend";
 import { EpochRecord } from "../training/checkpoint";
-import { AR_DECODER_EPOCHS, ArDecoderConfig, ArRefineRound, DrawingGrammar, saveArDecoder } from "./arDecoder";
+import { AR_DECODER_EPOCHS, ArDecoderConfig, ArRefineRound, DrawingGrammar } from "./arDecoder";
 import { CvaeForGeneration, DEFAULT_GENERATION, generateHairpins, GeneratedHairpins, GenerationDecoder, renderTokens } from "./generate";
 import {
-  classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedEvaluation, GeneratedSummary, hairpinSanity, quantile, ReconstructionMetrics, reconstructionMetrics, SanityRules,
-  sanityRulesFrom, SequenceComposition, sequenceComposition,
-} from "./generateEval";
-import { generateVerifiedHairpins, VerificationCost, verificationCost } from "./generateVerified";
+  classifierCalls, encodeMeans, evaluateGeneratedHairpins, GeneratedEvaluation, GeneratedSummary, ReconstructionMetrics, SequenceComposition, sequenceComposition,
+} from "./evaluate";
+import { generateVerifiedHairpins, VerificationCost, verificationCost } from "./verified";
 import {
   AchievedProfile, CONDITIONED_PROPERTIES, flankLengths, HAIRPIN_PROPERTIES, HairpinProperties, hairpinProperties, HairpinProperty, latentCorrelations, latentTraversal, meanLatent,
   propertyDirections, spreadAlong,
 } from "./latentBiology";
 import { DecisionTreeOptions, describeDecisionTree, fitDecisionTree, predictDecisionTree, treeDepth, treeFeatures } from "./latentTree";
 import { FoldedHairpin, realismComparison, RealismComparison, realVsGeneratedTest, TwoSampleResult } from "./realism";
-import { foldSequences } from "./rnafold";
-import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./vaeData";
-import { Cvae, disposeCvae, latentSize } from "./vaeModel";
-import { ArRefinementSettings, CvaeModelInfo, DEFAULT_AR_REFINEMENT, saveCvae, trainCvae, trainCvaeArDecoder, TrainCvaeOptions } from "./vaeTrain";
-import { chooseGenerationSettings, GenerationCandidate, GenerationChoice } from "./generationSettings";
-import { tokensToColumns, TOKEN_COLUMNS } from "./vaeTokens";
+import { foldSequences } from "../hairpin/rnafold";
+import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./data";
+import { Cvae, disposeCvae, latentSize } from "./model";
+import { hairpinSanity, quantile, SanityRules, sanityRulesFrom } from "./sanity";
+import { CvaeModelInfo } from "./saved";
+import { ArRefinementSettings, DEFAULT_AR_REFINEMENT, TrainCvaeOptions, trainCvaeSeed } from "./train";
+import { chooseGenerationSettings, GenerationCandidate, GenerationChoice } from "./settings";
+import { tokensToColumns, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * The conditional-VAE experiment: the data split once into train / validation / test
- * (vaeData.ts), then per seed training through the shared loop (checkpointed under
+ * (data.ts), then per seed training through the shared loop (checkpointed under
  * `outDir/seed-S/checkpoint`, the model saved to `outDir/seed-S/model`), its autoregressive
  * column decoder (arDecoder.ts; `outDir/seed-S/ar-checkpoint`), and the evaluation, every
  * number on the test split (`heldOut`):
@@ -412,9 +413,9 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   try {
     for (const seed of opts.seeds) {
       const seedDir = path.join(opts.outDir, `seed-${seed}`);
-      const { cvae, info, model, modelDir, arDecoder } = await trainSeedModel(seed, seedDir, data, opts, { rules, source: sanitySource }, progress);
+      const { cvae, info, model, modelDir, arDecoder, reconstruction: measured } = await trainSeedModel(seed, seedDir, data, opts, { rules, source: sanitySource }, progress, data.heldOut);
       try {
-        const { perImageColourAccuracy: _perImage, ...reconstruction } = reconstructionMetrics(cvae, data.heldOut);
+        const { perImageColourAccuracy: _perImage, ...reconstruction } = measured!;
         progress(`seed ${seed}: test reconstruction colour accuracy ${reconstruction.colourAccuracy.toFixed(4)}, exact images ${reconstruction.exactImages.toFixed(3)}`);
 
         // RAW samples: one draw each, no filtering, no retries.
@@ -542,50 +543,49 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
 /**
  * Trains (or resumes) one seed's VAE (`seedDir/checkpoint`) and, with the autoregressive decoder,
  * its AR decoder (`seedDir/ar-checkpoint`) and refinement rounds (`seedDir/ar-checkpoint-refine`),
- * and saves the model to `seedDir/model` with `sanity`. The caller disposes `cvae`.
+ * and saves the model to `seedDir/model` with `sanity` ({@link trainCvaeSeed}); the
+ * reconstruction of `heldOut` when given. The caller disposes `cvae`.
  */
 async function trainSeedModel(
   seed: number, seedDir: string, data: VaeData, opts: CvaeExperimentOptions, sanity: { rules: SanityRules; source: string }, progress: (line: string) => void,
-): Promise<{ cvae: Cvae; info: CvaeModelInfo; model: CvaeForGeneration & { training: { sequences: string[] } }; modelDir: string; arDecoder: CvaeSeedResult["arDecoder"] }> {
+  heldOut: VaeDataset | null = null,
+): Promise<{
+  cvae: Cvae; info: CvaeModelInfo; model: CvaeForGeneration & { training: { sequences: string[] } }; modelDir: string; arDecoder: CvaeSeedResult["arDecoder"];
+  reconstruction: ReconstructionMetrics | null;
+}> {
   const decoder: GenerationDecoder = opts.decoder ?? "autoregressive";
   const arEpochs = opts.arDecoder?.epochs ?? AR_DECODER_EPOCHS;
-  const trained = await trainCvae(data.train, {
-    ...opts.training, epochs: opts.epochs, seed, checkpointDir: path.join(seedDir, "checkpoint"),
-    onEpoch: (r) => progress(`seed ${seed} epoch ${r.epoch}/${opts.epochs}: loss ${num(r.total)} recon ${num(r.reconstruction)} KL ${num((r.klClass ?? 0) + (r.klStructure ?? 0) + (r.klResidual ?? 0))} β ${num(r.beta, 3)} token acc ${num(r.tokenAccuracy, 4)} | val recon ${num(r.valReconstruction)} | ${r.seconds.toFixed(1)} s`),
+  const modelDir = path.join(seedDir, "model");
+  const trained = await trainCvaeSeed(data.train, {
+    seed, checkpointRoot: seedDir, modelDir, sanity, heldOut,
+    training: {
+      ...opts.training, epochs: opts.epochs,
+      onEpoch: (r) => progress(`seed ${seed} epoch ${r.epoch}/${opts.epochs}: loss ${num(r.total)} recon ${num(r.reconstruction)} KL ${num((r.klClass ?? 0) + (r.klStructure ?? 0) + (r.klResidual ?? 0))} β ${num(r.beta, 3)} token acc ${num(r.tokenAccuracy, 4)} | val recon ${num(r.valReconstruction)} | ${r.seconds.toFixed(1)} s`),
+    },
+    arDecoder: decoder === "autoregressive"
+      ? { epochs: arEpochs, config: opts.arDecoder?.config, batchSize: opts.arDecoder?.batchSize, learningRate: opts.arDecoder?.learningRate, refine: opts.arDecoder?.refine ?? DEFAULT_AR_REFINEMENT }
+      : null,
+    onTrained: (part, resumedFromEpoch) => {
+      if (part === "cvae" && resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
+      if (part === "arDecoder" && resumedFromEpoch >= arEpochs && arEpochs > 0) progress(`seed ${seed}: all ${arEpochs} AR decoder epochs found in ${displayPath(path.join(seedDir, "ar-checkpoint"))}`);
+    },
+    onArEpoch: (r) => progress(typeof r.refineRound === "number"
+      ? `seed ${seed} AR refinement round ${r.refineRound} epoch ${r.epoch}: token NLL ${num(r.nll)} | val ${num(r.valNll)} | ${r.seconds.toFixed(1)} s`
+      : `seed ${seed} AR decoder epoch ${r.epoch}/${arEpochs}: token NLL ${num(r.nll)} | val ${num(r.valNll)} nats per hairpin | ${r.seconds.toFixed(1)} s`),
+    onRefineRound: (r) => progress(`seed ${seed} AR refinement round ${r.round}: drafts refolding exactly ${r.refoldExact.join(" / ")} of ${r.drafts.join(" / ")} (negatives / pre-miRNAs), kept ${r.accepted.join(" / ")}; ${r.seconds.toFixed(0)} s`),
   });
-  const { cvae, info } = trained;
-  try {
-    if (trained.resumedFromEpoch >= opts.epochs && opts.epochs > 0) progress(`seed ${seed}: all ${opts.epochs} epochs found in ${displayPath(path.join(seedDir, "checkpoint"))}`);
-    info.sanity = sanity;
-    const modelDir = path.join(seedDir, "model");
-    const training = { sequences: data.train.sequences, labels: data.train.labels, profiles: data.train.profiles };
-    await saveCvae(modelDir, cvae, info, training);
-    const model = { cvae, info, training };
-    let arDecoder: CvaeSeedResult["arDecoder"] = null;
-    if (decoder === "autoregressive") {
-      const refine = opts.arDecoder?.refine ?? DEFAULT_AR_REFINEMENT;
-      const ar = await trainCvaeArDecoder(cvae, info, data.train, {
-        seed, epochs: arEpochs, config: opts.arDecoder?.config, batchSize: opts.arDecoder?.batchSize, learningRate: opts.arDecoder?.learningRate,
-        checkpointDir: path.join(seedDir, "ar-checkpoint"), refine,
-        onEpoch: (r) => progress(typeof r.refineRound === "number"
-          ? `seed ${seed} AR refinement round ${r.refineRound} epoch ${r.epoch}: token NLL ${num(r.nll)} | val ${num(r.valNll)} | ${r.seconds.toFixed(1)} s`
-          : `seed ${seed} AR decoder epoch ${r.epoch}/${arEpochs}: token NLL ${num(r.nll)} | val ${num(r.valNll)} nats per hairpin | ${r.seconds.toFixed(1)} s`),
-        onRefineRound: (r) => progress(`seed ${seed} AR refinement round ${r.round}: drafts refolding exactly ${r.refoldExact.join(" / ")} of ${r.drafts.join(" / ")} (negatives / pre-miRNAs), kept ${r.accepted.join(" / ")}; ${r.seconds.toFixed(0)} s`),
-      });
-      if (ar.resumedFromEpoch >= arEpochs && arEpochs > 0) progress(`seed ${seed}: all ${arEpochs} AR decoder epochs found in ${displayPath(path.join(seedDir, "ar-checkpoint"))}`);
-      await saveArDecoder(modelDir, cvae.arDecoder!, ar.info);
-      const refinement = ar.info.refinement ?? [];
-      const baseSeconds = ar.info.history.filter((h) => typeof h.refineRound !== "number").reduce((a, h) => a + h.seconds, 0);
-      arDecoder = {
-        epochs: arEpochs, minutes: (baseSeconds + refinement.reduce((a, r) => a + r.seconds, 0)) / 60, validationNll: ar.info.validationNll,
-        history: ar.info.history, refinement, config: cvae.arDecoder!.config,
-      };
-    }
-    return { cvae, info, model, modelDir, arDecoder };
-  } catch (e) {
-    disposeCvae(cvae);
-    throw e;
+  const { cvae, info, training } = trained;
+  let arDecoder: CvaeSeedResult["arDecoder"] = null;
+  if (trained.arDecoder) {
+    const ar = trained.arDecoder;
+    const refinement = ar.info.refinement ?? [];
+    const baseSeconds = ar.info.history.filter((h) => typeof h.refineRound !== "number").reduce((a, h) => a + h.seconds, 0);
+    arDecoder = {
+      epochs: arEpochs, minutes: (baseSeconds + refinement.reduce((a, r) => a + r.seconds, 0)) / 60, validationNll: ar.info.validationNll,
+      history: ar.info.history, refinement, config: cvae.arDecoder!.config,
+    };
   }
+  return { cvae, info, model: { cvae, info, training }, modelDir, arDecoder, reconstruction: trained.reconstruction };
 }
 
 /** A development seed's settings choice on the validation split (see {@link chooseGenerationOnValidation}). */
@@ -600,7 +600,7 @@ export interface ValidationChoice extends ChosenGeneration {
  * Chooses the generation settings on the VALIDATION split with a development seed's model, never
  * a reported seed or the test split: trains (or resumes) the model of `devSeed` as the experiment
  * trains its seeds (same data, sizes and epochs; under `outDir/dev-seed-S`), then compares
- * `candidates` (default: generationSettings.ts) by {@link chooseGenerationSettings} on `samples`
+ * `candidates` (default: settings.ts) by {@link chooseGenerationSettings} on `samples`
  * raw samples per class (default 500) of the validation split, judged by `opts.classifierDir`.
  * Returns the choice in the form {@link runCvaeExperiment} takes (`generation`), with where it was
  * chosen and the comparison rows.

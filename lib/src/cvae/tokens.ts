@@ -13,16 +13,16 @@ import {
   MAX_LOWER_LENGTH,
   MAX_UPPER_LENGTH,
   UPPER_BASE_ROW,
-} from "./image";
+} from "../hairpin/image";
 
 /**
- * The column vocabulary of the conditional VAE's structured decoder (vaeModel.ts). A
- * hairpin image is a deterministic function of its columns (image.ts), and a column of a
+ * The column vocabulary of the conditional VAE's structured decoder (model.ts). A hairpin image
+ * is a deterministic function of its columns (lib/src/hairpin/image.ts), and a column of a
  * drawing made by the encoder is one of 31 states: a canonical stem pair (A–U, U–A, G–C, C–G,
  * G–U, U–G; both bars of the base length b), two unpaired nucleotides (16; bars ramped over the
  * unpaired run), a nucleotide facing a gap on either side (4 + 4), or "end" (white: the columns
  * past the hairpin). The decoder predicts one of these per column; colours (5 classes per half)
- * and bar lengths (0–12 per half) then follow from the encoding rules of image.ts (base bar
+ * and bar lengths (0–12 per half) then follow from the encoding rules of the image (base bar
  * lengths and bar lengths of a half, including the unpaired-run ramp quirk and the clipping to
  * the image), so every decoded sample renders to an exact image of our encoding and decodes to a
  * sequence.

@@ -3,9 +3,9 @@ import { checkSize, InputError, InputLocation, shorten } from "../errors";
 import { MAX_LAYER_SIZE } from "../ops/nn";
 import { ArDecoder, disposeArDecoder } from "./arDecoder";
 import { DEFAULT_SEED } from "../random";
-import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "./image";
-import { PROFILE_SIZE } from "./vaeData";
-import { COLUMN_TOKENS, ONE_HOT_CHANNELS, TOKEN_COLUMNS } from "./vaeTokens";
+import { HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_WIDTH } from "../hairpin/image";
+import { PROFILE_SIZE } from "./data";
+import { COLUMN_TOKENS, ONE_HOT_CHANNELS, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * The conditional VAE on hairpin images, after the TU/e project "Deep generative model for
@@ -25,7 +25,7 @@ import { COLUMN_TOKENS, ONE_HOT_CHANNELS, TOKEN_COLUMNS } from "./vaeTokens";
  *     blocks (from the loop outwards) conditioned on the class and structure parts;
  *   auxiliary heads: class logits from z_class, profile from z_structure (they make the two
  *     parts carry what their priors condition on);
- *   structured decoder p(x | z): per-column logits over the 31 column tokens (vaeTokens.ts),
+ *   structured decoder p(x | z): per-column logits over the 31 column tokens (tokens.ts),
  *     shape=(b, 100, 31) — "vector": dense layers → shape=(100, C) → 1-D convolutions;
  *     "columns": the class and structure parts → dense → features of the 25 blocks, joined with
  *     the residual blocks → 1-D convolutions with two sub-pixel upsamplings to 100 columns. A

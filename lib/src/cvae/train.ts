@@ -1,36 +1,35 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import * as path from "node:path";
 import { InputError } from "../errors";
-import { readMaybeGzip, writeFileAtomic } from "../io/files";
-import { loadWeightsInto, saveTfjsModel } from "../io/tfjsModel";
 import { describeBackend } from "../ops/backend";
 import { createOptimizer, OptimizerSpec } from "../ops/nn";
 import { derivedSeed } from "../random";
 import { shuffledEpoch, splitTrainValidation } from "../training/batches";
 import { EpochRecord } from "../training/checkpoint";
 import { trainModel } from "../training/loop";
-import { ArDecoderInfo, ArRefineRound, disposeArDecoder, hasArDecoder, loadArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
+import type { FoldOptions } from "../hairpin/rnafold";
+import { ArDecoderInfo, ArRefineRound, disposeArDecoder, saveArDecoder, trainArDecoder, TrainArDecoderOptions } from "./arDecoder";
 import { refineArDecoder } from "./arRefine";
+import { PROFILE_NAMES, PROFILE_SIZE, VaeDataset } from "./data";
+import { encodePosteriors, reconstructionMetrics, ReconstructionMetrics } from "./evaluate";
 import { DEFAULT_GENERATION } from "./generate";
-import type { FoldOptions } from "./rnafold";
-import { encodePosteriors, type SanityRules } from "./generateEval";
-import { PROFILE_NAMES, PROFILE_SIZE, VaeDataset } from "./vaeData";
-import { buildCvae, checkCvaeConfig, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, globalLatents, latentSize } from "./vaeModel";
-import { tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
+import { buildCvae, Cvae, CvaeBatch, CvaeConfig, cvaeLoss, CvaeLossTerms, CvaeLossWeights, DEFAULT_CVAE_CONFIG, disposeCvae, globalLatents, latentSize } from "./model";
+import type { SanityRules } from "./sanity";
+import { CVAE_FORMAT, CvaeModelInfo, CvaeTrainingSet, profileScaling, ProfileScaling, saveCvae, scaleProfiles } from "./saved";
+import { tokensToOneHot, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * Training the conditional VAE through the shared loop (lib/src/training/): the task supplies
- * its own optimizer step (reconstruction + β·KL + auxiliary terms, vaeModel.ts) through
+ * its own optimizer step (reconstruction + β·KL + auxiliary terms, model.ts) through
  * `TrainingTask.trainStep`; the container model is compiled only so that its optimizer is the
  * one the loop checkpoints. Batches are shuffled per epoch from the seed, the
  * reparameterisation noise of step t is drawn from derivedSeed(seed, t), β rises linearly
  * over the warm-up steps and the learning rate falls along a half cosine over the second half
  * of the epochs (both functions of the step) — so a resumed run ends in the same weights as an
  * uninterrupted one.
- * A trained model is saved as a folder ({@link saveCvae}): the weights, `cvae.json` (sizes,
- * profile normalisation, training options and history) and `training.tsv.gz` (the training
- * hairpins: for novelty and for drawing profiles).
+ * A trained model is saved as a folder ({@link saveCvae}, saved.ts). {@link trainCvaeSeed} is one
+ * seed's whole training, as `hairpin train-vae` and the experiment (experiment.ts) run it: the
+ * CVAE, its model folder, the AR decoder beside it, the held-out reconstruction.
  */
 
 /** Options of {@link trainCvae}. */
@@ -40,11 +39,11 @@ export interface TrainCvaeOptions {
   /** Images per step. Default 64. */
   batchSize?: number;
   /**
-   * Adam learning rate. Default 8e-4 (the design the CVAE follows, vaeModel.ts: 5e-4 with batch 32;
+   * Adam learning rate. Default 8e-4 (the design the CVAE follows, model.ts: 5e-4 with batch 32;
    * we use batch 64 for speed on 2 cores).
    */
   learningRate?: number;
-  /** β of each KL term after warm-up. Default 0.1 (as the design the CVAE follows, vaeModel.ts). */
+  /** β of each KL term after warm-up. Default 0.1 (as the design the CVAE follows, model.ts). */
   beta?: number;
   /**
    * Fraction of the epochs trained at the full learning rate; over the rest it falls along a
@@ -69,67 +68,6 @@ export interface TrainCvaeOptions {
   onEpoch?: (record: EpochRecord) => void | Promise<void>;
   /** Called after every step. */
   onStep?: (epoch: number, done: number, total: number | undefined) => void;
-}
-
-/** Normalisation of the profile: (value − mean) / sd per entry. */
-export interface ProfileScaling {
-  mean: number[];
-  sd: number[];
-}
-
-/** What `cvae.json` holds. */
-export interface CvaeModelInfo {
-  format: typeof CVAE_FORMAT;
-  config: CvaeConfig;
-  profileNames: string[];
-  profileScaling: ProfileScaling;
-  training: {
-    seed: number;
-    epochs: number;
-    batchSize: number;
-    learningRate: number;
-    decayFrom: number;
-    beta: number;
-    warmupEpochs: number;
-    classWeight: number;
-    profileWeight: number;
-    validationFraction: number;
-    samples: number;
-    positives: number;
-    steps: number;
-    backend: string;
-    /** Seconds of training in this process (a resumed run counts only its own epochs). */
-    seconds: number;
-    /** Mean seconds per epoch over the history (all runs). */
-    secondsPerEpoch: number;
-    /** Optimizer steps per second, from the history. */
-    stepsPerSecond: number;
-  };
-  history: EpochRecord[];
-  /**
-   * The hairpin sanity rules generated samples are checked against, with the MFE-per-nt range
-   * from real held-out pre-miRNAs (set by whoever trains and evaluates: the experiment or
-   * `hairpin train-vae`); null when not set.
-   */
-  sanity: { rules: SanityRules; source: string } | null;
-}
-
-export const CVAE_FORMAT = "mirna-dl hairpin cvae 1";
-
-/** The profile scaling of a dataset: per entry its mean and sd (sd 1 when constant). */
-export function profileScaling(d: Pick<VaeDataset, "n" | "profiles">): ProfileScaling {
-  const mean = new Array<number>(PROFILE_SIZE).fill(0);
-  const sd = new Array<number>(PROFILE_SIZE).fill(0);
-  for (let i = 0; i < d.n; i++) for (let k = 0; k < PROFILE_SIZE; k++) mean[k] = mean[k]! + d.profiles[i * PROFILE_SIZE + k]! / d.n;
-  for (let i = 0; i < d.n; i++) for (let k = 0; k < PROFILE_SIZE; k++) sd[k] = sd[k]! + (d.profiles[i * PROFILE_SIZE + k]! - mean[k]!) ** 2 / d.n;
-  return { mean, sd: sd.map((v) => (v > 0 ? Math.sqrt(v) : 1)) };
-}
-
-/** Profiles shape=(n, 3) scaled: (value − mean) / sd. */
-export function scaleProfiles(profiles: ArrayLike<number>, scaling: ProfileScaling): Float32Array {
-  const out = new Float32Array(profiles.length);
-  for (let i = 0; i < profiles.length; i++) out[i] = (profiles[i]! - scaling.mean[i % PROFILE_SIZE]!) / scaling.sd[i % PROFILE_SIZE]!;
-  return out;
 }
 
 /** The tensors of rows `rows` of `d`: one-hot images, tokens, class one-hot, scaled profiles. */
@@ -294,84 +232,6 @@ export async function trainCvae(data: VaeDataset, opts: TrainCvaeOptions): Promi
   return { cvae, info, resumedFromEpoch: result.resumedFromEpoch, trainRows, validationRows };
 }
 
-// ---------------------------------------------------------------------------------------------
-// model folders
-
-/** The training hairpins saved with a model (novelty, profile draws). */
-export interface CvaeTrainingSet {
-  sequences: string[];
-  labels: Uint8Array;
-  /** shape=(n, 3) raw profiles. */
-  profiles: Float32Array;
-}
-
-/**
- * Saves a trained CVAE into `dir`: `model/` (all weights, tfjs layers format), `cvae.json`
- * ({@link CvaeModelInfo}) and `training.tsv.gz` (sequence, label, stem, loop, gc of every
- * training hairpin). Files are written atomically.
- */
-export async function saveCvae(dir: string, cvae: Cvae, info: CvaeModelInfo, training: CvaeTrainingSet): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
-  await saveTfjsModel(cvae.container, path.join(dir, "model"));
-  writeFileAtomic(path.join(dir, "cvae.json"), JSON.stringify(info, null, 1));
-  const lines = ["sequence\tlabel\tstem\tloop\tgc"];
-  for (let i = 0; i < training.sequences.length; i++) {
-    const p = training.profiles;
-    lines.push(`${training.sequences[i]}\t${training.labels[i]}\t${p[i * 3]}\t${p[i * 3 + 1]}\t${p[i * 3 + 2]!.toFixed(6)}`);
-  }
-  writeFileAtomic(path.join(dir, "training.tsv.gz"), lines.join("\n") + "\n"); // gzipped by its name
-}
-
-/** A CVAE read back by {@link loadCvae}. */
-export interface LoadedCvae {
-  /** With `cvae.arDecoder` set when the folder holds one. */
-  cvae: Cvae;
-  info: CvaeModelInfo;
-  training: CvaeTrainingSet;
-  /** The AR decoder's record, or null when the folder has none. */
-  arDecoderInfo: ArDecoderInfo | null;
-}
-
-/**
- * Reads a model folder written by {@link saveCvae}. Errors name the file: a missing or
- * unreadable `cvae.json`, another format, weights that do not fit the sizes it declares, a
- * malformed `training.tsv.gz` row.
- */
-export async function loadCvae(dir: string): Promise<LoadedCvae> {
-  const infoFile = path.join(dir, "cvae.json");
-  if (!fs.existsSync(dir)) throw new InputError("model folder not found", { file: dir });
-  if (!fs.existsSync(infoFile)) throw new InputError("not a CVAE model folder: no cvae.json (train one with 'mirna-dl hairpin train-vae')", { file: dir });
-  let info: CvaeModelInfo;
-  try {
-    info = JSON.parse(fs.readFileSync(infoFile, "utf8")) as CvaeModelInfo;
-  } catch (e) {
-    throw new InputError(`cannot read: ${(e as Error).message}`, { file: infoFile });
-  }
-  if (typeof info !== "object" || info === null) throw new InputError("not a CVAE description (expected a JSON object)", { file: infoFile });
-  if (info.format !== CVAE_FORMAT) throw new InputError(`format '${String(info.format)}' is not '${CVAE_FORMAT}'`, { file: infoFile });
-  checkCvaeConfig(info.config, { file: infoFile }, "config."); // before any layer is built from it
-  const training = readTrainingSet(path.join(dir, "training.tsv.gz"));
-  const cvae = buildCvae(info.config);
-  try {
-    await loadWeightsInto(path.join(dir, "model"), cvae.container, "the saved weights do not fit the sizes in cvae.json");
-  } catch (e) {
-    disposeCvae(cvae);
-    throw e;
-  }
-  let arDecoderInfo: ArDecoderInfo | null = null;
-  if (hasArDecoder(dir)) {
-    try {
-      const loaded = await loadArDecoder(dir);
-      cvae.arDecoder = loaded.decoder;
-      arDecoderInfo = loaded.info;
-    } catch (e) {
-      disposeCvae(cvae);
-      throw e;
-    }
-  }
-  return { cvae, info, training, arDecoderInfo };
-}
-
 /** Refold-consistent fine-tuning after the AR decoder's training (arRefine.ts). */
 export interface ArRefinementSettings {
   /** Rounds of draft → fold → fine-tune (0 = none). */
@@ -427,23 +287,79 @@ export async function trainCvaeArDecoder(
   return { info: refined.info, resumedFromEpoch: trained.resumedFromEpoch };
 }
 
-function readTrainingSet(file: string): CvaeTrainingSet {
-  if (!fs.existsSync(file)) throw new InputError("file not found", { file });
-  const lines = readMaybeGzip(file).toString("utf8").split("\n").filter((l) => l.length > 0);
-  if (lines[0] !== "sequence\tlabel\tstem\tloop\tgc") throw new InputError(`unexpected header '${lines[0]}'`, { file, row: 0 });
-  const n = lines.length - 1;
-  const sequences: string[] = [];
-  const labels = new Uint8Array(n);
-  const profiles = new Float32Array(n * 3);
-  for (let r = 0; r < n; r++) {
-    const f = lines[r + 1]!.split("\t");
-    const values = f.slice(1).map(Number);
-    if (f.length !== 5 || !/^[ACGU]+$/.test(f[0]!) || values.some((v) => !Number.isFinite(v)) || (values[0] !== 0 && values[0] !== 1)) {
-      throw new InputError("expected sequence (A, C, G, U), label 0/1 and three numbers", { file, row: r + 1 });
+/** Options of {@link trainCvaeSeed}. */
+export interface TrainCvaeSeedOptions {
+  /** Seed of the CVAE and of its AR decoder. */
+  seed: number;
+  /** The CVAE's training besides its seed and checkpoints: epochs, sizes, batch size, learning rate, β, progress. */
+  training: Omit<TrainCvaeOptions, "seed" | "checkpointDir">;
+  /** Folder of the checkpoints: `checkpoint/`, `ar-checkpoint/` and `ar-checkpoint-refine/` in it. */
+  checkpointRoot: string;
+  /** The model folder ({@link saveCvae}; the AR decoder is saved beside, arDecoder.ts). */
+  modelDir: string;
+  /** The sanity rules stored with the model (`cvae.json`), and where their MFE window comes from. */
+  sanity: { rules: SanityRules; source: string };
+  /**
+   * The AR decoder's training (see {@link trainCvaeArDecoder}; `refine` default
+   * {@link DEFAULT_AR_REFINEMENT}), or null: none.
+   */
+  arDecoder: (Pick<TrainArDecoderOptions, "epochs" | "config" | "batchSize" | "learningRate"> & { refine?: ArRefinementSettings | false }) | null;
+  /** Hairpins to measure the reconstruction on (evaluate.ts), or null: not measured. */
+  heldOut: Pick<VaeDataset, "n" | "tokens"> | null;
+  /** Called once a part is trained (before it is saved), with the epoch it resumed from. */
+  onTrained?: (part: "cvae" | "arDecoder", resumedFromEpoch: number) => void;
+  /** Every AR decoder epoch, training and refinement (these carry `refineRound`). */
+  onArEpoch?: (record: EpochRecord) => void;
+  onRefineRound?: (round: ArRefineRound) => void;
+}
+
+/** Result of {@link trainCvaeSeed}. The caller disposes `cvae`. */
+export interface TrainedCvaeSeed {
+  /** With `cvae.arDecoder` set when one was trained. */
+  cvae: Cvae;
+  /** As saved (`sanity` set). */
+  info: CvaeModelInfo;
+  /** The training hairpins saved with the model. */
+  training: CvaeTrainingSet;
+  resumedFromEpoch: number;
+  /** The AR decoder's record and the epoch it resumed from (null: none trained). */
+  arDecoder: { info: ArDecoderInfo; resumedFromEpoch: number } | null;
+  /** On `heldOut` (null when not given). */
+  reconstruction: ReconstructionMetrics | null;
+}
+
+/**
+ * One seed's model, trained (or resumed) and saved: {@link trainCvae} on `train` (checkpoints in
+ * `checkpointRoot/checkpoint`), `sanity` set in its record, the model folder written
+ * ({@link saveCvae} into `modelDir`), then unless `arDecoder` is null its AR decoder
+ * ({@link trainCvaeArDecoder}; checkpoints in `checkpointRoot/ar-checkpoint`, refinement in
+ * `ar-checkpoint-refine`) saved beside it, and the reconstruction of `heldOut`. Both
+ * `hairpin train-vae` (lib/src/cli/vae.ts) and the experiment (experiment.ts) train through it.
+ * Disposes the model if a step fails.
+ */
+export async function trainCvaeSeed(train: VaeDataset, opts: TrainCvaeSeedOptions): Promise<TrainedCvaeSeed> {
+  const trained = await trainCvae(train, { ...opts.training, seed: opts.seed, checkpointDir: path.join(opts.checkpointRoot, "checkpoint") });
+  const { cvae, info } = trained;
+  try {
+    opts.onTrained?.("cvae", trained.resumedFromEpoch);
+    info.sanity = opts.sanity;
+    const training: CvaeTrainingSet = { sequences: train.sequences, labels: train.labels, profiles: train.profiles };
+    await saveCvae(opts.modelDir, cvae, info, training);
+    let arDecoder: TrainedCvaeSeed["arDecoder"] = null;
+    if (opts.arDecoder) {
+      const a = opts.arDecoder;
+      arDecoder = await trainCvaeArDecoder(cvae, info, train, {
+        seed: opts.seed, epochs: a.epochs, config: a.config, batchSize: a.batchSize, learningRate: a.learningRate,
+        checkpointDir: path.join(opts.checkpointRoot, "ar-checkpoint"), refine: a.refine,
+        onEpoch: opts.onArEpoch, onRefineRound: opts.onRefineRound,
+      });
+      opts.onTrained?.("arDecoder", arDecoder.resumedFromEpoch);
+      await saveArDecoder(opts.modelDir, cvae.arDecoder!, arDecoder.info);
     }
-    sequences.push(f[0]!);
-    labels[r] = values[0]!;
-    profiles.set(values.slice(1), r * 3);
+    const reconstruction = opts.heldOut ? reconstructionMetrics(cvae, opts.heldOut) : null;
+    return { cvae, info, training, resumedFromEpoch: trained.resumedFromEpoch, arDecoder, reconstruction };
+  } catch (e) {
+    disposeCvae(cvae);
+    throw e;
   }
-  return { sequences, labels, profiles };
 }

@@ -5,12 +5,12 @@ import { InputError } from "../errors";
 import { writeFileAtomic } from "../io/files";
 import { derivedSeed, mulberry32 } from "../random";
 import { ArDecoderInfo, ArRefineRound, disposeArDecoder, DrawingGrammar, hasArDecoder, loadArDecoder, sampleArDecoder, saveArDecoder, trainArDecoder } from "./arDecoder";
-import { encodePosteriors, refoldCheck } from "./generateEval";
+import { encodePosteriors, refoldCheck } from "./evaluate";
 import { arDecoderInput, CvaeForGeneration, drawGeneration, ProfilePool, renderTokens } from "./generate";
-import { FoldOptions } from "./rnafold";
-import { VaeDataset } from "./vaeData";
-import { globalLatents } from "./vaeModel";
-import { TOKEN_COLUMNS } from "./vaeTokens";
+import { FoldOptions } from "../hairpin/rnafold";
+import { VaeDataset } from "./data";
+import { globalLatents } from "./model";
+import { TOKEN_COLUMNS } from "./tokens";
 
 /**
  * Refold-consistent fine-tuning of the AR column decoder (expert iteration, or rejection-sampling

@@ -10,7 +10,7 @@ import { derivedSeed, mulberry32 } from "../random";
 import { shuffledEpoch, splitTrainValidation } from "../training/batches";
 import { EpochRecord } from "../training/checkpoint";
 import { trainModel } from "../training/loop";
-import { COLUMN_TOKENS, END_TOKEN, isPairedToken, TOKEN_COLUMNS } from "./vaeTokens";
+import { COLUMN_TOKENS, END_TOKEN, isPairedToken, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * An autoregressive column decoder for generation: p(tokens | z_g) = Π_x p(t_x | t_<x, z_g),

@@ -1,13 +1,13 @@
 import { InputError } from "../errors";
 import { mulberry32, shuffleInPlace } from "../random";
-import { DeepMirDataset, loadDeepMirDataset } from "./datasets";
-import { LEAK_KMER } from "./experiment";
-import { decodeHairpinImage, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH, HairpinColumns } from "./image";
-import { columnsToTokens, isPairedToken, TOKEN_COLUMNS } from "./vaeTokens";
+import { DeepMirDataset, loadDeepMirDataset } from "../hairpin/datasets";
+import { LEAK_KMER } from "../hairpin/experiment";
+import { decodeHairpinImage, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH, HairpinColumns } from "../hairpin/image";
+import { columnsToTokens, isPairedToken, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * The conditional VAE's data: hairpin images of the deepMir sets read back into column tokens
- * (vaeTokens.ts), with their class and structure profile, deduplicated by decoded sequence, and
+ * (tokens.ts), with their class and structure profile, deduplicated by decoded sequence, and
  * split three ways so that no hairpin is shared between the parts:
  * - test (`heldOut`): default `modhsa_test`, the classifier's test set; reported numbers only;
  * - validation: a seeded part of one training set (default a quarter of `modhsa_train`, the
@@ -85,7 +85,7 @@ export interface VaeImportReport {
 
 /**
  * Reads every image of `set` back into tokens ({@link decodeHairpinImage}) and keeps those the
- * column vocabulary describes exactly (vaeTokens.ts: single-stem drawings; multi-branch folds,
+ * column vocabulary describes exactly (tokens.ts: single-stem drawings; multi-branch folds,
  * which the encoder draws with nucleotides lost, are not). Throws an InputError naming the image
  * for a pixel that is not a hairpin drawing.
  */

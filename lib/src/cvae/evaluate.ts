@@ -1,20 +1,21 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError, shorten } from "../errors";
 import { predict } from "../predict";
-import { predictHairpinImages } from "./classifier";
+import { predictHairpinImages } from "../hairpin/classifier";
 import { decodeProbabilities, renderTokens } from "./generate";
-import { findTerminalLoop, HAIRPIN_IMAGE_SIZE, hairpinColumns, HairpinColumns, renderHairpinColumns } from "./image";
-import { nearestEditDistances, NearestSequence } from "./generateNovelty";
-import { FoldedSequence, FoldOptions, foldSequences } from "./rnafold";
-import { CANONICAL_HAIRPIN, VaeDataset } from "./vaeData";
-import { Cvae, decodeCvae, encodeCvae, latentSize } from "./vaeModel";
-import { tokensToColumns, tokensToOneHot, TOKEN_COLUMNS } from "./vaeTokens";
+import { HAIRPIN_IMAGE_SIZE, hairpinColumns, HairpinColumns, renderHairpinColumns } from "../hairpin/image";
+import { nearestEditDistances, NearestSequence } from "./novelty";
+import { FoldedSequence, FoldOptions, foldSequences } from "../hairpin/rnafold";
+import { VaeDataset } from "./data";
+import { Cvae, decodeCvae, encodeCvae, latentSize } from "./model";
+import { hairpinSanity, quantile, SanityResult, SanityRules } from "./sanity";
+import { tokensToColumns, tokensToOneHot, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * Evaluating generated hairpins: how many the classifier calls pre-miRNA; whether
  * RNAfold folds each decoded sequence into the drawn structure (refold → re-encode → same
- * image); hairpin sanity rules on that fold; and the VAE's reconstruction of held-out images.
- * Novelty (edit distance to the training set) is in generateNovelty.ts.
+ * image); the hairpin sanity rules (sanity.ts) on that fold; and the VAE's reconstruction of
+ * held-out images. Novelty (edit distance to the training set) is in novelty.ts.
  */
 
 /** The refold check of one sample. */
@@ -114,74 +115,6 @@ export function sequenceComposition(sequences: readonly string[], runThreshold =
   const n = sequences.length;
   const mean = (x: number) => (n ? x / n : NaN);
   return { n, a: mean(sums.A), c: mean(sums.C), g: mean(sums.G), u: mean(sums.U), longestRun: mean(runs), withLongRun: mean(withLongRun), runThreshold };
-}
-
-/** The hairpin sanity rules: one terminal loop, a stem and a loop of a canonical pre-miRNA's size, a real pre-miRNA's stability per nucleotide. */
-export interface SanityRules {
-  /** Fewest base pairs of the fold. Default 18. */
-  minStemPairs: number;
-  /** Terminal-loop size range, nt. Default 3–20. */
-  loopRange: [number, number];
-  /** MFE per nucleotide range (kcal/mol/nt), e.g. the 1st–99th percentile of real pre-miRNAs. */
-  mfePerNtRange: [number, number];
-}
-
-/** One sample's sanity verdict, rule by rule, on RNAfold's fold of its sequence. */
-export interface SanityResult {
-  /** Hairpin loops in the fold ('(' + unpaired + ')'). */
-  hairpinLoops: number;
-  /** Base pairs in the fold. */
-  stemPairs: number;
-  /** Unpaired nucleotides of the terminal loop (0 when there is none). */
-  loopSize: number;
-  mfePerNt: number;
-  oneLoop: boolean;
-  stemOk: boolean;
-  loopOk: boolean;
-  mfeOk: boolean;
-  /** All four rules hold. */
-  pass: boolean;
-}
-
-/** Number of hairpin loops ('(' followed by one or more '.' then ')') of a dot-bracket. */
-export function countHairpinLoops(structure: string): number {
-  return (structure.match(/\(\.+\)/g) ?? []).length;
-}
-
-/** The sanity rules applied to one fold (`mfe` in kcal/mol, for the whole sequence). */
-export function hairpinSanity(structure: string, mfe: number, rules: SanityRules): SanityResult {
-  const hairpinLoops = countHairpinLoops(structure);
-  let stemPairs = 0;
-  for (const ch of structure) if (ch === "(") stemPairs++;
-  const loop = findTerminalLoop(structure);
-  const loopSize = loop ? loop.close - loop.open - 1 : 0;
-  const mfePerNt = structure.length ? mfe / structure.length : 0;
-  const oneLoop = hairpinLoops === 1;
-  const stemOk = stemPairs >= rules.minStemPairs;
-  const loopOk = loopSize >= rules.loopRange[0] && loopSize <= rules.loopRange[1];
-  const mfeOk = mfePerNt >= rules.mfePerNtRange[0] && mfePerNt <= rules.mfePerNtRange[1];
-  return { hairpinLoops, stemPairs, loopSize, mfePerNt, oneLoop, stemOk, loopOk, mfeOk, pass: oneLoop && stemOk && loopOk && mfeOk };
-}
-
-/** The `q`-quantile (0–1) of `values` by linear interpolation between order statistics (NumPy's default). */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) throw new InputError("no values to take a quantile of");
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = q * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
-}
-
-/**
- * The sanity rules with the MFE-per-nt range taken from real hairpins: their folds' MFE / length,
- * 1st to 99th percentile (by default). Returns the rules and the real values.
- */
-export async function sanityRulesFrom(realSequences: readonly string[], opts: { lower?: number; upper?: number; fold?: FoldOptions } = {}): Promise<{ rules: SanityRules; mfePerNt: number[] }> {
-  const folded = await foldSequences(realSequences, opts.fold);
-  const mfePerNt = folded.map((f) => f.mfe / f.sequence.length);
-  const range: [number, number] = [quantile(mfePerNt, opts.lower ?? 0.01), quantile(mfePerNt, opts.upper ?? 0.99)];
-  return { rules: { minStemPairs: CANONICAL_HAIRPIN.minStemPairs, loopRange: [...CANONICAL_HAIRPIN.loopRange], mfePerNtRange: range }, mfePerNt };
 }
 
 /** Fraction of images ([n, 25, 100, 3] bytes) the classifier calls pre-miRNA (P ≥ threshold), with the probabilities. */

@@ -2,9 +2,9 @@ import { InputError } from "../errors";
 import { derivedSeed, mulberry32 } from "../random";
 import { sampleArDecoder } from "./arDecoder";
 import { arDecoderInput, CvaeForGeneration, decodeLatentProbabilities, drawGeneration, GeneratedHairpins, GenerateOptions, renderTokens } from "./generate";
-import { refoldCheck } from "./generateEval";
-import { FoldOptions } from "./rnafold";
-import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
+import { refoldCheck } from "./evaluate";
+import { FoldOptions } from "../hairpin/rnafold";
+import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./tokens";
 
 /**
  * RNAfold-verified decoding (a filter on top of the generator, reported apart from its raw
@@ -12,7 +12,7 @@ import { candidateDecodings, COLUMN_TOKENS, TOKEN_COLUMNS } from "./vaeTokens";
  * generator keeps the first one that RNAfold folds into exactly the drawn structure (refold →
  * re-encode → same image). With the CVAE's own "columns" decoder the candidates are the
  * sample's alternative decodings in order of likelihood (other hairpin lengths and loop sizes
- * near the most likely ones, then decodings drawn at a low token temperature; vaeTokens.ts
+ * near the most likely ones, then decodings drawn at a low token temperature; tokens.ts
  * `candidateDecodings`); with the "autoregressive" decoder they are fresh draws from the same
  * z_g (each round seeded anew). The latent, and so the hairpin's class and profile, stay those
  * of the sample; when no candidate passes, the first decoding is kept. This makes the refold
@@ -101,7 +101,7 @@ export async function generateVerifiedHairpins(model: CvaeForGeneration, opts: V
 
 /**
  * The search of {@link generateVerifiedHairpins} on given probabilities shape=(n, 100, 31):
- * per sample up to `candidates` decodings (vaeTokens.ts `candidateDecodings`, the drawn ones
+ * per sample up to `candidates` decodings (tokens.ts `candidateDecodings`, the drawn ones
  * seeded by derivedSeed(seed, sample)), folded in rounds until one refolds exactly. Returns the
  * kept tokens shape=(n, 100), the rank kept (−1: none passed, the most likely is kept), whether
  * the most likely decoding passed, and the number of decodings folded.

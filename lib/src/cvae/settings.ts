@@ -1,12 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { DEFAULT_DRAWING_GRAMMAR, DrawingGrammar } from "./arDecoder";
-import { classifierCalls, evaluateGeneratedHairpins, quantile, SanityRules, sanityRulesFrom } from "./generateEval";
+import { classifierCalls, evaluateGeneratedHairpins } from "./evaluate";
+import { quantile, SanityRules, sanityRulesFrom } from "./sanity";
 import { CvaeForGeneration, DEFAULT_GENERATION, generateHairpins, ProfilePool, renderTokens } from "./generate";
 import { ksStatistic, longestRun } from "./realism";
-import { FoldOptions, foldSequences } from "./rnafold";
-import { VaeDataset } from "./vaeData";
-import { TOKEN_COLUMNS } from "./vaeTokens";
+import { FoldOptions, foldSequences } from "../hairpin/rnafold";
+import { VaeDataset } from "./data";
+import { TOKEN_COLUMNS } from "./tokens";
 
 /**
  * Choosing the AR decoder's generation settings on the VALIDATION split (never the test split):

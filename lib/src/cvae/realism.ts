@@ -2,8 +2,8 @@ import { cholesky, choleskySolve } from "../cholesky";
 import { InputError } from "../errors";
 import { rankMetrics } from "../metrics";
 import { mulberry32, shuffleInPlace } from "../random";
-import { countHairpinLoops, quantile } from "./generateEval";
-import { findTerminalLoop } from "./image";
+import { countHairpinLoops, quantile } from "./sanity";
+import { findTerminalLoop } from "../hairpin/image";
 
 /**
  * Realism of generated hairpins, measured against real ones folded the same way (RNAfold's MFE
