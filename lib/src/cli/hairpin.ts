@@ -162,10 +162,10 @@ export const hairpinTrainCommand = defineCommand({
   summary: "the deepMir classifier experiment: train per seed, evaluate on every deepMir set",
   description: `The deepMir classifier experiment (Cordero et al. 2019): for each seed, trains the VGG-style
 classifier on --train-set, then evaluates it on --test-set and every other deepMir set whose
-images exist, or those --evaluate-on names (accuracy, sensitivity, specificity, F1, ROC-AUC; single-class sets: accuracy =
-sensitivity or specificity), and prints the tables and mean ± sd over seeds. The test set is
-also scored after every epoch, for the training curve only: nothing is selected on it (the
-reported model is the last epoch's).
+images exist, or those --evaluate-on names (accuracy, sensitivity, specificity, F1, ROC-AUC;
+single-class sets: accuracy = sensitivity or specificity), and prints the tables and mean ± sd
+over seeds. The test set is also scored after every epoch, for the training curve only:
+nothing is selected on it (the reported model is the last epoch's).
 With --pretrain-epochs N (> 0), each seed first trains N epochs on a pre-training set built
 from non-human images (positives: benchmark mmu, mmuplus, ggaplus, dreplus; negatives: chen,
 shuffled) without any image whose hairpin shares a 25-nt stretch with a test-set hairpin,
