@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,6 +15,7 @@ import { strideSubset } from "../lib/src/binding/evaluation";
 import { CLI_COMMAND, tempDir, writeFixture, MIRNA, SITE } from "./helpers";
 import { reportFailure } from "../lib/src/cli/failure";
 import { InputError } from "../lib/src/errors";
+import { initBackend } from "../lib/src/ops/backend";
 
 // The CLI as helpers.ts CLI_COMMAND runs it: lib/dist when it is up to date with lib/src, else
 // the sources through tsx (never stale code); one test checks the installed shim lib/bin/mirna-dl.js.
@@ -58,6 +59,9 @@ function handTable(name: string, mirna = MIRNA): string {
   const rows = HAND_TABLE.map(([site, label]) => `${mirna}\t${site}\t${label ? "positive" : "negative"}`);
   return writeFixture(dir, name, `mirna_binding_sequence\tbinding_sequence\tlabel\n${rows.join("\n")}\n`);
 }
+
+// In-process models (buildArch00b, predictScores) run on the backend the CLI would choose, without tfjs' cpu banner.
+before(() => initBackend({ quiet: true }));
 
 test("help on every command", () => {
   const main = run("--help");
