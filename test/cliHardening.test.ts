@@ -18,7 +18,7 @@ import { initBackend } from "../lib/src/ops/backend";
 import { saveTfjsModel } from "../lib/src/io/tfjsModel";
 import { publishedModelPath } from "../lib/src/binding/paths";
 import { missingData } from "../lib/src/data/paths";
-import { CLI_COMMAND, MIRNA, SITE_8MER, tempDir, writeFixture } from "./helpers";
+import { CLI_COMMAND, isRunning, MIRNA, SITE_8MER, tempDir, writeFixture } from "./helpers";
 
 /** A site with no seed match for MIRNA (seed score 0). */
 const SITE = "G".repeat(50);
@@ -182,15 +182,6 @@ async function waitFor(what: string, check: () => boolean, ms = 120_000): Promis
   while (!check()) {
     if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z/.test(stat); // a zombie has finished
-  } catch {
-    return false;
   }
 }
 

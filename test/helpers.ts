@@ -62,6 +62,16 @@ export function presentOrSkip(t: TestContext, reason: string | undefined): boole
   return false;
 }
 
+/** Whether process `pid` runs (Linux /proc; a zombie has ended). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 /** A fresh temporary folder, removed when the process exits. */
 export function tempDir(prefix = "mirna-dl-test-"): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import net from "node:net";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { presentOrSkip, tslabKernelMissing } from "./helpers";
+import { isRunning, presentOrSkip, tslabKernelMissing } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..");
 const cleanups: (() => void)[] = [];
@@ -51,15 +51,6 @@ function processTree(pid: number): number[] {
     for (const [child, parent] of parents) if (parent === tree[i] && !tree.includes(child)) tree.push(child);
   }
   return tree.filter((p) => parents.has(p));
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z"; // a zombie has ended
-  } catch {
-    return false;
-  }
 }
 
 function commandLine(pid: number): string {
@@ -140,7 +131,7 @@ function startJupyter(command: string, args: string[]): Promise<Started> {
 async function waitAllGone(pids: number[], port: number, what: string, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const left = pids.filter(alive);
+    const left = pids.filter(isRunning);
     const held = await listening(port);
     if (left.length === 0 && !held) return;
     if (Date.now() > deadline) {
@@ -158,7 +149,7 @@ describe("npm run jupyter: the whole group stops with its parent", () => {
     if (!presentOrSkip(t, tslabKernelMissing())) return;
     const started = await startJupyter("npm", ["run", "--ignore-scripts", "--silent", "jupyter", "--"]);
     const tree = processTree(started.child.pid!);
-    cleanups.push(() => killAll(tree.filter(alive)));
+    cleanups.push(() => killAll(tree.filter(isRunning)));
     const script = tree.find((p) => /environment\/jupyter\.ts/.test(commandLine(p)));
     const server = tree.find((p) => /jupyter(-lab|-notebook| lab| notebook)/.test(commandLine(p)));
     assert.ok(script !== undefined && server !== undefined, `the script and the server run under npm: ${tree.map(commandLine).join("; ")}`);
@@ -171,7 +162,7 @@ describe("npm run jupyter: the whole group stops with its parent", () => {
     if (!presentOrSkip(t, tslabKernelMissing())) return;
     const started = await startJupyter(process.execPath, ["--import", "tsx", path.join(repoRoot, "environment", "jupyter.ts")]);
     const tree = processTree(started.child.pid!);
-    cleanups.push(() => killAll(tree.filter(alive)));
+    cleanups.push(() => killAll(tree.filter(isRunning)));
     assert.ok(tree.length >= 2, `the server runs under the script: ${tree.map(commandLine).join("; ")}`);
     process.kill(started.child.pid!, "SIGKILL");
     await waitAllGone(tree, started.port, "after SIGKILL of jupyter.ts", started.output);

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { NOTEBOOKS } from "../environment/notebook-data";
-import { presentOrSkip } from "./helpers";
+import { isRunning, presentOrSkip } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..");
 const runnerScript = path.join(repoRoot, "environment", "run-notebooks.ts");
@@ -374,17 +374,9 @@ describe("run-notebooks: failures", () => {
     const started = Date.now();
     const r = await runRunnerAsync(["--out", path.join(dir, "out"), path.join(fixtures, "orphans-kernel.ipynb")], { MIRNA_DL_PROFILE: "ci", MIRNA_DL_TEST_KERNEL_PID_FILE: pidFile }, 240_000);
     const kernel = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0;
-    /** The kernel runs (a zombie or a gone PID does not). */
-    const alive = () => {
-      try {
-        return !/\) Z /.test(readFileSync(`/proc/${kernel}/stat`, "utf8"));
-      } catch {
-        return false;
-      }
-    };
     // Whatever the outcome, no kernel is left behind by this test (it would sleep for 10 minutes).
     t.after(() => {
-      if (kernel > 1 && alive()) process.kill(kernel, "SIGKILL");
+      if (kernel > 1 && isRunning(kernel)) process.kill(kernel, "SIGKILL");
     });
     assert.equal(r.status, 1, `the runner ended with status 1 (null: it hung and was killed after 240 s)\n${r.stdout}${r.stderr}`);
     assert.ok(Date.now() - started < 240_000);
@@ -392,8 +384,8 @@ describe("run-notebooks: failures", () => {
     assert.ok(kernel > 1, `the kernel wrote its pid to ${pidFile}: ${kernel}`);
     // Stopped by the runner with SIGTERM: gone within a few seconds.
     const deadline = Date.now() + 30_000;
-    while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.ok(!alive(), `the orphaned kernel ${kernel} was stopped`);
+    while (isRunning(kernel) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(!isRunning(kernel), `the orphaned kernel ${kernel} was stopped`);
   });
 
   test("the runner killed with SIGTERM mid-cell: nbconvert and the kernel are stopped, exit 143, nothing left in --out", async (t) => {
@@ -410,17 +402,10 @@ describe("run-notebooks: failures", () => {
     runner.stdout.on("data", (d: Buffer) => (output += d.toString()));
     runner.stderr.on("data", (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => runner.on("exit", (code) => resolve(code)));
-    const alive = (pid: number) => {
-      try {
-        return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-      } catch {
-        return false;
-      }
-    };
     let kernel = 0;
     t.after(() => {
-      if (alive(runner.pid!)) runner.kill("SIGKILL");
-      if (kernel > 1 && alive(kernel)) process.kill(kernel, "SIGKILL");
+      if (isRunning(runner.pid!)) runner.kill("SIGKILL");
+      if (kernel > 1 && isRunning(kernel)) process.kill(kernel, "SIGKILL");
     });
     const deadline = Date.now() + 180_000;
     while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
@@ -431,8 +416,8 @@ describe("run-notebooks: failures", () => {
     assert.equal(code, 143, `128 + SIGTERM\n${output}`);
     assert.match(output, /stopped by SIGTERM: the notebook's kernel and the work it started were stopped/);
     const stopBy = Date.now() + 30_000;
-    while (alive(kernel) && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.ok(!alive(kernel), `the kernel ${kernel} was stopped with the runner`);
+    while (isRunning(kernel) && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(!isRunning(kernel), `the kernel ${kernel} was stopped with the runner`);
     assert.deepEqual(readdirSync(outDir).sort(), ["runner-killed.ipynb.log"], "no executed copy and no partial folder in --out");
   });
 

@@ -29,9 +29,13 @@ export function isAlive(pid: number): boolean {
  */
 export function watchNpmParents(onGone: () => void, intervalMs = 250): void {
   if (!process.env.npm_execpath) return;
+  const grandparent = parentOf(process.ppid);
+  watchAncestors([process.ppid, ...(grandparent !== null && grandparent > 1 ? [grandparent] : [])], onGone, intervalMs);
+}
+
+/** Calls `onGone` once when this process is re-parented or one of `watched` is gone. */
+function watchAncestors(watched: readonly number[], onGone: () => void, intervalMs: number): void {
   const parent = process.ppid;
-  const grandparent = parentOf(parent);
-  const watched = [parent, ...(grandparent !== null && grandparent > 1 ? [grandparent] : [])];
   const timer = setInterval(() => {
     const live = parentOf("self");
     if ((live !== null && live !== parent) || watched.some((pid) => !isAlive(pid))) {
@@ -54,13 +58,5 @@ export const STOP_WITH_PARENT_ENV = "MIRNA_DL_STOP_WITH_PARENT";
  * that is killed must not leave hours of training running behind it.
  */
 export function watchParent(onGone: () => void, intervalMs = 500): void {
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    const live = parentOf("self");
-    if ((live !== null && live !== parent) || !isAlive(parent)) {
-      clearInterval(timer);
-      onGone();
-    }
-  }, intervalMs);
-  timer.unref();
+  watchAncestors([process.ppid], onGone, intervalMs);
 }
