@@ -1,7 +1,7 @@
 import { test, TestContext } from "node:test";
 import assert from "node:assert/strict";
 import {
-  defineCommand, defineGroup, finiteNumber, flag, integerInRange, integerList, option, positiveInteger, requiredOption,
+  defineCommand, defineGroup, finiteNumber, flag, integerInRange, integerList, option, positiveInteger, repeatedOption, requiredOption,
   runCommandLine, UsageError,
 } from "../lib/src/cli/args";
 
@@ -132,4 +132,31 @@ test("groups: unknown commands and help topics are usage errors with the group's
   await assert.rejects(runCommandLine(cli, ["help", "toy", "more"]), usageError(/'prog toy' has no subcommands/));
   assert.throws(() => defineGroup({ name: "g", summary: "", commands: [toy, toy] }), /command 'toy' declared twice/);
   assert.throws(() => defineGroup({ name: "g", summary: "", commands: [{ ...toy, name: "help" }] }), /'help'/);
+});
+
+test("repeated options: every value in order, each validated; required ones need one; help says so", async (t) => {
+  const seen: unknown[] = [];
+  const multi = defineCommand({
+    name: "multi",
+    summary: "a command with lists",
+    description: "Lists.",
+    options: {
+      input: repeatedOption({ short: "i", arg: "TSV", required: true, help: "a table" }),
+      size: repeatedOption({ arg: "N", parse: positiveInteger, inUsage: true, help: "a size" }),
+    },
+    run(o) {
+      seen.push(o);
+    },
+  });
+  const group = defineGroup({ name: "prog", summary: "", commands: [multi] });
+  await runCommandLine(group, ["multi", "-i", "a.tsv", "--input", "b.tsv", "--size", "3", "-i", "c.tsv", "--size=4"]);
+  await runCommandLine(group, ["multi", "-i", "a.tsv"]);
+  assert.deepEqual(seen, [{ input: ["a.tsv", "b.tsv", "c.tsv"], size: [3, 4] }, { input: ["a.tsv"], size: [] }]);
+  await assert.rejects(runCommandLine(group, ["multi"]), usageError(/^missing --input$/));
+  await assert.rejects(runCommandLine(group, ["multi", "-i", "a", "--size", "2", "--size", "0"]), usageError(/^--size must be a positive integer, got '0'/));
+  await assert.rejects(runCommandLine(group, ["multi", "-i", ""]), usageError(/^--input must not be empty/));
+  const help = await capture(t, () => runCommandLine(group, ["multi", "--help"]));
+  assert.match(help, /^Usage: prog multi --input TSV \[--input TSV …\] \[--size N …\]\n/);
+  assert.match(help, /-i, --input TSV +a table \(repeatable; at least one\)\n +--size N +a size \(repeatable\)\n/);
+  assert.equal(seen.length, 2, "the handler never ran on bad options");
 });

@@ -64,6 +64,7 @@ export * from "./binding/kerasH5";
 export * from "./binding/predict";
 export * from "./binding/scorer";
 export * from "./binding/evaluation";
+export * from "./binding/benchmark";
 export * from "./binding/datasetStats";
 export * from "./binding/split";
 export * from "./binding/trainingData";

@@ -105,6 +105,11 @@ export interface ValueOption<T, P extends Presence = Presence> {
   readonly defaultText?: string;
   /** Show `[--name ARG]` in the usage line (required options always are). */
   readonly inUsage?: boolean;
+  /**
+   * May be given more than once ({@link repeatedOption}): `parse` turns each occurrence into a
+   * one-element list and the values are the concatenation, in command-line order.
+   */
+  readonly repeated?: boolean;
 }
 
 /** What a command may declare. */
@@ -147,6 +152,26 @@ export function option<T>(init: ValueInit<T> & { required?: boolean; default?: T
   const { required, parse, ...rest } = init;
   const presence: Presence = required ? "required" : "default" in init ? "default" : "optional";
   return { kind: "value", presence, parse: parse ?? (nonEmpty as unknown as Validator<T>), ...rest };
+}
+
+/**
+ * Declares an option that may be given several times (`--model A --model B`): its value is the
+ * list of the given values, in order, each checked by `parse`; `required` demands at least one,
+ * otherwise the default is the empty list.
+ */
+export function repeatedOption<T = string>(init: ValueInit<T> & { required: true }): ValueOption<NoInfer<T>[], "required">;
+export function repeatedOption<T = string>(init: ValueInit<T>): ValueOption<NoInfer<T>[], "default">;
+export function repeatedOption<T>(init: ValueInit<T> & { required?: boolean }): ValueOption<T[]> {
+  const { required, parse, ...rest } = init;
+  const each = parse ?? (nonEmpty as unknown as Validator<T>);
+  return {
+    kind: "value",
+    presence: required ? "required" : "default",
+    ...(required ? {} : { default: [] as T[], defaultText: "none" }),
+    parse: (raw, flag) => [each(raw, flag)],
+    repeated: true,
+    ...rest,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,11 +284,11 @@ function helpFor(group: CommandGroup, path: readonly string[], prog: string): st
 
 /** Parses and validates `args` against `declared`; null when --help was asked for. */
 function parseOptions(args: readonly string[], declared: Options, prog: string, help: string): Record<string, unknown> | null {
-  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries(declared)) {
-    config[name] = { type: spec.kind === "flag" ? "boolean" : "string", ...(spec.short ? { short: spec.short } : {}) };
+    config[name] = { type: spec.kind === "flag" ? "boolean" : "string", ...(spec.short ? { short: spec.short } : {}), ...(spec.kind === "value" && spec.repeated ? { multiple: true } : {}) };
   }
-  let raw: Record<string, string | boolean | undefined>;
+  let raw: Record<string, string | string[] | boolean | undefined>;
   try {
     raw = parseArgs({ args: joinNegativeValues(args, declared), options: config, allowPositionals: false, strict: true }).values as typeof raw;
   } catch (e) {
@@ -276,9 +301,9 @@ function parseOptions(args: readonly string[], declared: Options, prog: string, 
     const given = raw[name];
     if (spec.kind === "flag") {
       values[name] = given === true;
-    } else if (typeof given === "string") {
+    } else if (typeof given === "string" || (Array.isArray(given) && given.length > 0)) {
       try {
-        values[name] = spec.parse(given, `--${name}`);
+        values[name] = Array.isArray(given) ? given.flatMap((g) => spec.parse(g, `--${name}`) as unknown[]) : spec.parse(given, `--${name}`);
       } catch (e) {
         // A bad value: one line, pointing at the help rather than printing all of it.
         if (e instanceof UsageError && e.help === undefined) throw new UsageError(`${e.message} (see '${prog} --help')`);
@@ -328,15 +353,17 @@ function commandHelp(prog: string, spec: Pick<CommandSpec<Options>, "summary" | 
   const usage = [`Usage: ${prog}`];
   let more = false;
   for (const [name, spec] of entries) {
-    if (spec.kind === "value" && spec.presence === "required") usage.push(`--${name} ${spec.arg}`);
-    else if (spec.inUsage) usage.push(spec.kind === "value" ? `[--${name} ${spec.arg}]` : `[--${name}]`);
+    const again = spec.kind === "value" && spec.repeated ? ` [--${name} ${spec.arg} …]` : "";
+    if (spec.kind === "value" && spec.presence === "required") usage.push(`--${name} ${spec.arg}${again}`);
+    else if (spec.inUsage) usage.push(spec.kind === "value" ? `[--${name} ${spec.arg}${again ? " …" : ""}]` : `[--${name}]`);
     else if (name !== "help") more = true;
   }
   if (more) usage.push("[options]");
   const rows = entries.map(([name, spec]): [string, string] => {
     const flags = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.kind === "value" ? ` ${spec.arg}` : ""}`;
     let text = spec.help;
-    if (spec.kind === "value" && spec.presence === "default") text += ` (default ${spec.defaultText ?? String(spec.default)})`;
+    if (spec.kind === "value" && spec.repeated) text += spec.presence === "required" ? " (repeatable; at least one)" : " (repeatable)";
+    else if (spec.kind === "value" && spec.presence === "default") text += ` (default ${spec.defaultText ?? String(spec.default)})`;
     return [flags, text];
   });
   const parts = [usage.join(" "), spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1) + ".", `Options:\n${table(rows)}`, spec.description];

@@ -3,6 +3,7 @@ import { removeEmptyOutputFolders } from "../io/files";
 import { reportFailure } from "./failure";
 import { CommandGroup, defineGroup, runCommandLine } from "./args";
 import { evaluateCommand, predictCommand } from "./binding";
+import { benchmarkCommand } from "./benchmark";
 import { explainCommand } from "./explain";
 import { scanCommand } from "./scan";
 import { hairpinGroup } from "./hairpin";
@@ -16,6 +17,7 @@ import { installProcessHandlers } from "./process";
 const COMMANDS = [
   predictCommand,
   evaluateCommand,
+  benchmarkCommand,
   scanCommand,
   splitCommand,
   trainCommand,
