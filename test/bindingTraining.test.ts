@@ -11,13 +11,14 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { mirnaNegatives } from "../lib/src/binding/negatives";
+import { mirnaNegatives, seedFamily } from "../lib/src/binding/negatives";
 import { testSetPath } from "../lib/src/binding/paths";
 import { siteLeakFilter, splitChr1Positives, withoutLeaks } from "../lib/src/binding/split";
 import { POSITIVE_ROWS_FILE, readPositiveRows } from "../lib/src/binding/positiveRows";
 import { readPairTable } from "../lib/src/binding/tables";
 import { iterativePositiveOrder, iterativePositiveRows, trainIterative } from "../lib/src/binding/trainIterative";
 import { standardStepsPerEpoch, trainStandard } from "../lib/src/binding/trainStandard";
+import { selectionMetrics } from "../lib/src/binding/trainingData";
 import { trainStandardStream } from "../lib/src/binding/trainStream";
 import { missingData } from "../lib/src/data/paths";
 import { initBackend } from "../lib/src/ops/backend";
@@ -360,4 +361,83 @@ test("mirna-dl train: an iterative run writes its positive rows, a standard run 
   const both = cli(["train", "--mode", "standard", "--train", table, "--out", path.join(dir, "bad"), "--positive-rows", beyond, "--positives", "5", "-q"]);
   assert.equal(both.status, 2);
   assert.match(both.stderr, /give --positives or --positive-rows, not both/);
+});
+
+test("negatives by family: with the seed family, never a miRNA sharing the positive's nt 2–8; without it, the same draws as ever", () => {
+  // Two miRNAs of one seed family (nt 2–8 equal, the rest different) and others.
+  const random = mulberry32(23);
+  const seedPart = "GAGGTAG";
+  const family = [`T${seedPart}${randomSequence(random, 12)}`, `A${seedPart}${randomSequence(random, 12)}`];
+  const others = Array.from({ length: 8 }, () => randomSequence(random, 20));
+  const mirnas = [...family, ...others];
+  const sites = mirnas.map(() => randomSequence(random, 50));
+  const bySeed = mirnaNegatives(mirnas, sites, { ratio: 7, seed: 3, family: seedFamily });
+  for (let i = 0; i < bySeed.mirnas.length; i++) {
+    const own = mirnas[bySeed.positiveIndex[i]!]!;
+    assert.notEqual(seedFamily(bySeed.mirnas[i]!), seedFamily(own), `negative ${i}: ${bySeed.mirnas[i]} is of ${own}'s family`);
+  }
+  // 10 miRNAs: a family member may pair with 8 others, not 9.
+  assert.throws(() => mirnaNegatives(mirnas, sites, { ratio: 9, seed: 3, family: seedFamily }), /positive 0: only 8 miRNAs of the pool of 10/);
+  const plain = mirnaNegatives(mirnas, sites, { ratio: 9, seed: 3 });
+  assert.ok(plain.mirnas.slice(0, 9).includes(family[1]!), "without families the sibling is drawn");
+  assert.deepEqual(mirnaNegatives(mirnas, sites, { ratio: 9, seed: 3, family: undefined }).mirnas, plain.mirnas);
+});
+
+test("standard training on given negatives and a selection set: the best epoch's weights by selection AP, recorded per epoch", async () => {
+  const dir = tempDir();
+  const train = plantedPositives(200, 12, 31);
+  // Given negatives: the sites with their planted seed destroyed (a shuffled copy of each).
+  const random = mulberry32(5);
+  const negatives = { mirnas: train.mirnas.slice(0, 150), sites: train.sites.slice(0, 150).map((s) => { const a = Array.from(s); shuffleInPlace(a, random); return a.join(""); }) };
+  const held = plantedPositives(60, 12, 32);
+  const selection = {
+    mirnas: [...held.mirnas, ...held.mirnas],
+    sites: [...held.sites, ...held.sites.map((s) => Array.from(s).reverse().join(""))],
+    labels: Uint8Array.from({ length: 120 }, (_, i) => (i < 60 ? 1 : 0)),
+  };
+  const model = tinyModel(3, 8, 0.01);
+  const r = await trainStandard(model, train, { negatives, epochs: 4, batchSize: 16, seed: 2, selection, checkpointDir: path.join(dir, "ckpt") });
+  assert.equal(r.negativesUsed, 150, "the given negatives, not ratio · P re-paired ones");
+  assert.ok(r.history.every((h) => typeof h.selAp === "number" && typeof h.selRocAuc === "number" && typeof h.selLoss === "number"));
+  const best = r.history.reduce((a, h) => (h.selAp! > a.selAp! ? h : a));
+  assert.equal(r.bestEpoch, best.epoch, "the epoch with the highest selection AP");
+  const { selAp } = await selectionMetrics(model, selection);
+  assert.ok(Math.abs(selAp! - best.selAp!) < 1e-6, `the model holds the best epoch's weights: ${selAp} vs ${best.selAp}`);
+  model.dispose();
+  await assert.rejects(trainStandard(tinyModel(), train, { epochs: 1, selection }), /a selection set keeps the best epoch's weights: it needs a checkpoint folder/);
+});
+
+test("mirna-dl train on a miRBind-style table: --negatives given, --negative-family seed, --select; bad combinations refused", () => {
+  const dir = tempDir();
+  const pos = plantedPositives(150, 10, 43);
+  const random = mulberry32(44);
+  const lines = ["miRNA\tgene\tlabel"];
+  pos.mirnas.forEach((m, i) => {
+    lines.push(`${m}\t${pos.sites[i]}\t1`);
+    lines.push(`${pos.mirnas[(i + 3) % pos.mirnas.length]}\t${randomSequence(random, 50)}\t0`);
+  });
+  const table = writeFixture(dir, "clash_like.tsv", lines.join("\n") + "\n");
+  const evalSet = writeFixture(dir, "evaluation.tsv", lines.slice(0, 41).join("\n") + "\n");
+  const given = cli(["train", "--mode", "standard", "--train", table, "--negatives", "given", "--select", evalSet, "--out", path.join(dir, "given"), "--epochs", "2", "--seed", "4"]);
+  assert.equal(given.status, 0, given.stderr);
+  assert.match(given.stderr, /epoch 1: .*select AP \d\.\d{4}/);
+  assert.match(given.stderr, /kept the weights of epoch [12] \(highest AP on --select\)/);
+  const log = JSON.parse(fs.readFileSync(path.join(dir, "given", "training.json"), "utf8"));
+  assert.equal(log.negativesUsed, 150);
+  assert.ok(log.sources.some((s: { role?: string; rows: number }) => s.role === "selection" && s.rows === 40));
+  const iterative = cli(["train", "--mode", "iterative", "--train", table, "--negative-family", "seed", "--select", evalSet, "--out", path.join(dir, "it"), "--iterations", "2", "--positives-per-iteration", "20", "--validation-positives", "20", "--seed", "4", "-q"]);
+  assert.equal(iterative.status, 0, iterative.stderr);
+  const itLog = JSON.parse(fs.readFileSync(path.join(dir, "it", "training.json"), "utf8"));
+  assert.ok([1, 2].includes(itLog.bestIteration));
+  assert.equal(itLog.options["negative-family"], "seed");
+  const bad = cli(["train", "--mode", "iterative", "--train", table, "--negatives", "given", "--out", path.join(dir, "bad"), "-q"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--negatives given goes with --mode standard/);
+  const onlyPositives = writeFixture(dir, "positives.tsv", lines.filter((l, i) => i === 0 || l.endsWith("\t1")).join("\n") + "\n");
+  const none = cli(["train", "--mode", "standard", "--train", onlyPositives, "--negatives", "given", "--out", path.join(dir, "none"), "-q"]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /--negatives given: no label-0 rows in/);
+  const oneClass = cli(["train", "--mode", "standard", "--train", table, "--select", onlyPositives, "--out", path.join(dir, "one"), "-q"]);
+  assert.equal(oneClass.status, 2);
+  assert.match(oneClass.stderr, /--select needs positives and negatives; .* hold no negatives/);
 });

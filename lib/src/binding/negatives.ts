@@ -29,6 +29,19 @@ export interface MirnaNegativeOptions {
    * positive of the training table when only a subset is being re-paired).
    */
   knownPositives?: { mirnas: readonly string[]; sites: readonly string[] };
+  /**
+   * The family of a miRNA ({@link seedFamily}: its seed, nt 2–8): a positive is never paired with
+   * a miRNA of its own miRNA's family. Default: none (only its own miRNA is excluded).
+   */
+  family?: (mirna: string) => string;
+}
+
+/**
+ * A miRNA's family by its seed, nucleotides 2–8 (as TargetScan groups miRNA families): the key
+ * {@link MirnaNegativeOptions.family} takes for tables that carry no family names (miRBind's).
+ */
+export function seedFamily(mirna: string): string {
+  return mirna.slice(1, 8);
 }
 
 export interface MirnaNegatives {
@@ -45,7 +58,7 @@ export interface MirnaNegatives {
 /**
  * Pairs each positive (mirnas[k], sites[k]) with `ratio` different miRNAs drawn from the pool
  * with mulberry32(seed): for positive k in order, draws uniform pool indices, rejecting a miRNA
- * already chosen for k, the row's own, or any miRNA m with (m, sites[k]) among the positive pairs
+ * already chosen for k, the row's own (and, with `family`, any of its family), or any miRNA m with (m, sites[k]) among the positive pairs
  * or `knownPositives` (sites compared as sequences). Throws when a positive has fewer than
  * `ratio` allowed miRNAs.
  */
@@ -70,6 +83,19 @@ export function mirnaNegatives(mirnas: readonly string[], sites: readonly string
     }
   }
 
+  // Pool indices by family, when families count: a positive's whole family is excluded.
+  const familyOf = options.family;
+  let relatives: Map<string, number[]> | null = null;
+  if (familyOf) {
+    relatives = new Map();
+    pool.forEach((m, i) => {
+      const key = familyOf(m);
+      const list = relatives!.get(key);
+      if (list) list.push(i);
+      else relatives!.set(key, [i]);
+    });
+  }
+
   const n = mirnas.length;
   const outMirnas = new Array<string>(n * ratio);
   const outSites = new Array<string>(n * ratio);
@@ -89,6 +115,12 @@ export function mirnaNegatives(mirnas: readonly string[], sites: readonly string
     if (own !== undefined && excluded[own] !== mark) {
       excluded[own] = mark;
       allowed--;
+    }
+    for (const m of relatives?.get(familyOf!(mirnas[k]!)) ?? []) {
+      if (excluded[m] !== mark) {
+        excluded[m] = mark;
+        allowed--;
+      }
     }
     if (allowed < ratio) {
       throw new Error(

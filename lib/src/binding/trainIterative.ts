@@ -8,7 +8,10 @@ import { EpochData, trainModel } from "../training/loop";
 import { ARCH00B_TRAINING } from "./arch00b";
 import { mirnaNegatives } from "./negatives";
 import type { Pairs } from "./tables";
-import { labelledUnion, pairBatch, TrainingPairs, uniqueMirnas, validateBinding } from "./trainingData";
+import type { BindingTrainingOptions } from "./trainingData";
+import {
+  familyFunction, labelledUnion, NegativeFamily, pairBatch, pairsDigest, selectionMetrics, selectionStopping, TrainingPairs, uniqueMirnas, validateBinding,
+} from "./trainingData";
 
 /**
  * Iterative ("lock") training (the paper's contribution; notebook `model_train_lock` of
@@ -60,6 +63,14 @@ export interface IterativeTrainingOptions {
   /** improved: at the cap, stop after this many iterations without a better metric. Default 3. */
   patience?: number;
   seed?: number;
+  /** See {@link BindingTrainingOptions.negativeFamily}. Default "none". */
+  negativeFamily?: NegativeFamily;
+  /**
+   * A labelled set outside the training data that chooses the iteration whose weights the model
+   * keeps (the highest selAp; see {@link BindingTrainingOptions.selection}). The schedule is
+   * unchanged. Needs `checkpointDir`.
+   */
+  selection?: TrainingPairs;
   checkpointDir?: string;
   onIteration?: (record: EpochRecord) => void | Promise<void>;
   onStep?: (iteration: number, done: number, total: number | undefined) => void;
@@ -87,6 +98,9 @@ export interface IterativeTrainingResult {
   resumedFromEpoch: number;
   /** Why training ended: "iterations", "stopping rule" or "positives exhausted". */
   stoppedBy: string;
+  /** With a selection set: the iteration whose weights the model holds (else null: the last). */
+  bestIteration: number | null;
+  /** Positives the model's weights were trained on (up to the best iteration with a selection set). */
   positivesUsed: number;
   /**
    * The training positives the run trained on, as indices into the positives it was given, in
@@ -160,8 +174,11 @@ export async function trainIterative(model: tf.LayersModel, train: Pick<Pairs, "
     return { mirnas: rows.map((r) => train.mirnas[r]!), sites: rows.map((r) => train.sites[r]!) };
   };
   const negativeSeed = (iteration: number) => (faithful ? seed : derivedSeed(seed, iteration));
+  const family = familyFunction(opts.negativeFamily);
   const negativesFor = (positives: ReturnType<typeof positivesAt>, ratio: number, negSeed: number) =>
-    mirnaNegatives(positives.mirnas, positives.sites, { ratio, seed: negSeed, pool, knownPositives: train });
+    mirnaNegatives(positives.mirnas, positives.sites, { ratio, seed: negSeed, pool, knownPositives: train, family });
+  const selection = opts.selection;
+  if (selection && !opts.checkpointDir) throw new InputError("a selection set keeps the best iteration's weights: it needs a checkpoint folder");
 
   const validationRows = Array.from(order.subarray(trainable));
   const validationPositives = { mirnas: validationRows.map((r) => train.mirnas[r]!), sites: validationRows.map((r) => train.sites[r]!) };
@@ -171,7 +188,7 @@ export async function trainIterative(model: tf.LayersModel, train: Pick<Pairs, "
     if (!set) {
       // One fixed draw per ratio, so the metric is comparable between iterations at one ratio.
       set = labelledUnion(validationPositives, mirnaNegatives(validationPositives.mirnas, validationPositives.sites, {
-        ratio, seed: derivedSeed(seed, 1_000_000 + ratio), pool, knownPositives: train,
+        ratio, seed: derivedSeed(seed, 1_000_000 + ratio), pool, knownPositives: train, family,
       }));
       validationByRatio.set(ratio, set);
     }
@@ -218,7 +235,7 @@ export async function trainIterative(model: tf.LayersModel, train: Pick<Pairs, "
     },
     async validate() {
       const set = current!.faithfulValidation ?? validationSet(current!.ratio);
-      return { ...(await validateBinding(model, set)) };
+      return { ...(await validateBinding(model, set)), ...(selection ? await selectionMetrics(model, selection) : {}) };
     },
     afterEpoch(record) {
       const { ratio, offset } = current!;
@@ -257,16 +274,23 @@ export async function trainIterative(model: tf.LayersModel, train: Pick<Pairs, "
   }, {
     epochs: iterations,
     checkpointDir: opts.checkpointDir,
-    key: { variant, seed, perIteration, startRatio, threshold, minibatches, batchSize, metric, maxRatio: faithful ? null : maxRatio, patience, nValidation, trainingPositives: n },
+    key: {
+      variant, seed, perIteration, startRatio, threshold, minibatches, batchSize, metric, maxRatio: faithful ? null : maxRatio, patience, nValidation, trainingPositives: n,
+      ...(family ? { negativeFamily: opts.negativeFamily } : {}),
+      ...(selection ? { selection: pairsDigest(selection) } : {}),
+    },
+    earlyStopping: selection ? selectionStopping() : undefined,
     onEpoch: opts.onIteration,
     onStep: opts.onStep,
   });
-  const last = result.history[result.history.length - 1];
-  const positivesUsed = last ? (last.positivesUsed as number) : 0;
+  // The model's weights: the last iteration's, or with a selection set the best one's.
+  const kept = result.bestEpoch !== null ? result.history.find((r) => r.epoch === result.bestEpoch) : result.history[result.history.length - 1];
+  const positivesUsed = kept ? (kept.positivesUsed as number) : 0;
   return {
     history: result.history,
     resumedFromEpoch: result.resumedFromEpoch,
     stoppedBy: state.stoppedBy ?? "iterations",
+    bestIteration: result.bestEpoch,
     positivesUsed,
     positiveRows: Array.from(order.subarray(0, positivesUsed)),
     distinctNegatives: distinct.size,

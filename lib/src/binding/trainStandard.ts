@@ -9,7 +9,9 @@ import { EarlyStoppingOptions, trainModel } from "../training/loop";
 import { ARCH00B_TRAINING } from "./arch00b";
 import { mirnaNegatives } from "./negatives";
 import type { Pairs } from "./tables";
-import { BindingTrainingOptions, labelledUnion, pairBatch, uniqueMirnas, validateBinding } from "./trainingData";
+import {
+  BindingTrainingOptions, familyFunction, labelledUnion, pairBatch, pairsDigest, selectionMetrics, selectionStopping, uniqueMirnas, validateBinding,
+} from "./trainingData";
 
 /**
  * Standard training of a binding model (the original repository's standard recipe): P positives and ratio·P
@@ -30,6 +32,11 @@ export interface StandardTrainingOptions extends BindingTrainingOptions {
   positiveRows?: readonly number[];
   /** Negatives per positive (re-paired with other miRNAs of the pool). Default 10. */
   ratio?: number;
+  /**
+   * Train on these negatives as they are (e.g. the label-0 rows of miRBind's 1:1 table) instead
+   * of re-pairing: `ratio` is then not used.
+   */
+  negatives?: Pick<Pairs, "mirnas" | "sites">;
   /**
    * The miRNAs negatives are drawn from. Default: the distinct miRNAs of the training positives.
    * The original's in-silico experiment drew them from every family representative instead.
@@ -84,11 +91,14 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
     chosen = Array.from(order.subarray(0, positives));
   }
   const positivePairs = { mirnas: chosen.map((i) => train.mirnas[i]!), sites: chosen.map((i) => train.sites[i]!) };
-  const negatives = ratio > 0
-    ? mirnaNegatives(positivePairs.mirnas, positivePairs.sites, {
-      ratio, seed: derivedSeed(seed, 0), pool: opts.negativePool ?? uniqueMirnas(train.mirnas), knownPositives: train,
-    })
-    : { mirnas: [], sites: [] };
+  const family = familyFunction(opts.negativeFamily);
+  const negatives = opts.negatives
+    ? opts.negatives
+    : ratio > 0
+      ? mirnaNegatives(positivePairs.mirnas, positivePairs.sites, {
+        ratio, seed: derivedSeed(seed, 0), pool: opts.negativePool ?? uniqueMirnas(train.mirnas), knownPositives: train, family,
+      })
+      : { mirnas: [], sites: [] };
   const data = labelledUnion(positivePairs, negatives);
   // Shuffled once, then the last part is validation (as model.fit(validation_split) on shuffled data).
   const rows = Uint32Array.from({ length: data.labels.length }, (_, i) => i);
@@ -104,11 +114,16 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
   if (!model.optimizer) compileModel(model, ARCH00B_TRAINING);
 
   const early = opts.earlyStopping;
-  if (early && nValidation === 0) throw new InputError("early stopping needs a validation part (validationFraction > 0)");
+  const selection = opts.selection;
+  if (early && nValidation === 0 && !selection) throw new InputError("early stopping needs a validation part (validationFraction > 0) or a selection set");
+  if (selection && !opts.checkpointDir) throw new InputError("a selection set keeps the best epoch's weights: it needs a checkpoint folder");
   const result = await trainModel(model, {
     name: "binding-standard",
     epoch: (epoch) => shuffledEpoch(trainRows, batchSize, seed, epoch, (batchRows) => pairBatch(data, batchRows)),
-    validate: async () => (nValidation > 0 ? { ...(await validateBinding(model, validation)) } : {}),
+    validate: async () => ({
+      ...(nValidation > 0 ? await validateBinding(model, validation) : {}),
+      ...(selection ? await selectionMetrics(model, selection) : {}),
+    }),
   }, {
     epochs,
     checkpointDir: opts.checkpointDir,
@@ -117,8 +132,13 @@ export async function trainStandard(model: tf.LayersModel, train: Pick<Pairs, "m
       seed, positives, ratio, batchSize, validationFraction, trainingPositives: available,
       ...(given ? { positiveRows: rowsDigest(given) } : {}),
       ...(opts.negativePool ? { negativePool: new Set(opts.negativePool).size } : {}),
+      ...(opts.negatives ? { givenNegatives: pairsDigest({ ...opts.negatives, labels: new Uint8Array(opts.negatives.mirnas.length) }) } : {}),
+      ...(family ? { negativeFamily: opts.negativeFamily } : {}),
+      ...(selection ? { selection: pairsDigest(selection) } : {}),
     },
-    earlyStopping: early ? { monitor: early.monitor ?? "valLoss", mode: early.mode ?? "min", patience: early.patience, minDelta: early.minDelta, restoreBest: early.restoreBest ?? opts.checkpointDir !== undefined } : undefined,
+    // With a selection set the model is chosen on it (the highest selAp), stopping after
+    // `patience` epochs without a better one when early stopping is asked for.
+    earlyStopping: selection ? selectionStopping(early?.patience) : early ? { monitor: early.monitor ?? "valLoss", mode: early.mode ?? "min", patience: early.patience, minDelta: early.minDelta, restoreBest: early.restoreBest ?? opts.checkpointDir !== undefined } : undefined,
     onEpoch: opts.onEpoch,
     onStep: opts.onStep,
   });

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
 import { rankMetrics, thresholdMetrics } from "../metrics";
 import type { TrainBatch, TrainLoopOptions } from "../training/loop";
 import { encodeBindingMatrix } from "./encoding";
+import { seedFamily } from "./negatives";
 import { predictScores } from "./predict";
 import { MIRNA_LENGTH, SITE_LENGTH } from "./sequences";
 import type { Pairs } from "./tables";
@@ -22,6 +24,52 @@ export interface BindingTrainingOptions extends Pick<TrainLoopOptions, "checkpoi
   validationFraction?: number;
   /** Seed of every random choice of the trainer (data order, negatives) and of the dropout masks (with the model's). */
   seed?: number;
+  /**
+   * A labelled set outside the training data that chooses the model (e.g. miRBind's evaluation
+   * sets for CLASH): scored after every epoch or iteration (record fields selAp, selRocAuc,
+   * selLoss), and the weights of the one with the highest AP are the model's at the end (needs
+   * `checkpointDir`). Default: none.
+   */
+  selection?: TrainingPairs;
+  /**
+   * Negatives never pair a positive's site with a miRNA of its own miRNA's family: "seed" =
+   * the same nucleotides 2–8 (seedFamily). Default "none": only its own miRNA is excluded.
+   */
+  negativeFamily?: NegativeFamily;
+}
+
+/** How the trainers group miRNAs into families when drawing negatives. */
+export type NegativeFamily = "none" | "seed";
+
+/** The family function of `negativeFamily` for mirnaNegatives (undefined for "none"). */
+export function familyFunction(family: NegativeFamily | undefined): ((mirna: string) => string) | undefined {
+  if (family === undefined || family === "none") return undefined;
+  if (family === "seed") return seedFamily;
+  throw new InputError(`negativeFamily must be 'none' or 'seed', got '${String(family)}'`);
+}
+
+/**
+ * The model-selection metrics of {@link BindingTrainingOptions.selection}: validateBinding on
+ * that set, its fields renamed val → sel.
+ */
+export async function selectionMetrics(model: tf.LayersModel, selection: TrainingPairs): Promise<Record<string, number | null>> {
+  const v = await validateBinding(model, selection);
+  return { selLoss: v.valLoss, selAp: v.valAp, selRocAuc: v.valRocAuc };
+}
+
+/** A short digest of a labelled set (checkpoint keys: resuming with another selection set is refused). */
+export function pairsDigest(pairs: TrainingPairs): string {
+  const hash = createHash("sha256");
+  for (let i = 0; i < pairs.mirnas.length; i++) hash.update(`${pairs.mirnas[i]}\t${pairs.sites[i]}\t${pairs.labels[i]}\n`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * Keeps the weights of the epoch with the highest selection AP: early stopping on selAp that
+ * never stops (its patience is unbounded) unless `patience` is given.
+ */
+export function selectionStopping(patience?: number) {
+  return { monitor: "selAp", mode: "max" as const, patience: patience ?? Number.MAX_SAFE_INTEGER, restoreBest: true };
 }
 
 /** Labelled rows to train on: pairs and a label per pair (1 binds, 0 not); each field shape=(n,). */

@@ -4,7 +4,7 @@ import { buildArch00b } from "../binding/arch00b";
 import { testSetPath } from "../binding/paths";
 import { readLeakGuard, splitChr1Positives, withoutLeaks, writeSplit } from "../binding/split";
 import { POSITIVE_ROWS_FILE, readPositiveRows, writePositiveRows } from "../binding/positiveRows";
-import { readPairTable } from "../binding/tables";
+import { PairTable, readPairTable } from "../binding/tables";
 import { trainIterative } from "../binding/trainIterative";
 import { trainStandard } from "../binding/trainStandard";
 import { trainStandardStream } from "../binding/trainStream";
@@ -103,7 +103,12 @@ one fixed seed); improved (default) draws fresh negatives every iteration and va
 Training tables: lock, miRBind or miRBench format, or the original work's 35-column
 training table (train_set_positives.tsv of github.com/ML-Bioinfo-CEITEC/mirna_binding: every
 row a positive, familyseqRepresentative × pos_sequence, no chr1 row), detected from the header;
-their positives (label 1, or every row without a label column) are the training positives.`,
+their positives (label 1, or every row without a label column) are the training positives.
+Other data (CLASH: miRBind's train_set_1_1 with its evaluation sets): --negatives given trains on
+the tables' label-0 rows as they are; --negative-family seed keeps re-paired negatives out of the
+positive's seed family (nt 2–8); --select scores the given labelled tables after every epoch or
+iteration (select AP in the log) and keeps the weights with the highest AP, so the test tables
+choose nothing.`,
   examples: [
     "mirna-dl train --mode standard --train out/split/train_positives.tsv.gz --out out/standard --positives 5000 --epochs 10",
     "mirna-dl train --mode iterative --variant faithful --train out/split/train_positives.tsv.gz --out out/iterative   # again with --resume after an interruption",
@@ -125,6 +130,9 @@ their positives (label 1, or every row without a label column) are the training 
     "validation-fraction": option({ arg: "X", parse: fraction, default: 0.05, help: "standard: the last part held out for validation" }),
     "early-stopping": option({ arg: "N", parse: positiveInteger, help: "standard: stop after N epochs without a lower validation loss, keep the best" }),
     stream: flag("standard: stream one labelled table in chunks"),
+    negatives: option({ arg: "N", parse: oneOf("repaired", "given"), default: "repaired" as "repaired" | "given", help: "standard: repaired (--ratio re-paired miRNAs per positive) | given (the label-0\nrows of the --train tables, as they are)" }),
+    "negative-family": option({ arg: "F", parse: oneOf("none", "seed"), default: "none" as "none" | "seed", help: "re-paired negatives never use a miRNA of the positive's family: none (only\nits own miRNA) | seed (same nucleotides 2–8)" }),
+    select: option({ arg: "TSV[,TSV…]", parse: pathList, help: "labelled tables outside the training data that choose the model: scored\nafter every epoch / iteration, the weights with the highest AP are kept (with\n--early-stopping N, standard training stops after N epochs without a better one)" }),
     iterations: option({ arg: "N", parse: positiveInteger, default: 28, help: "iterative: iterations (at most)" }),
     "positives-per-iteration": option({ arg: "N", parse: positiveInteger, default: 1000, help: "iterative: positives per iteration" }),
     minibatches: option({ arg: "N", parse: integerInRange(2), default: 500, help: "faithful: minibatches per iteration (the last validates)" }),
@@ -139,6 +147,8 @@ their positives (label 1, or every row without a label column) are the training 
     if (o.stream && o["leak-guard"] !== undefined) throw new UsageError("--leak-guard cannot filter a streamed table; filter it first");
     if (o["positive-rows"] !== undefined && (o.mode !== "standard" || o.stream)) throw new UsageError("--positive-rows goes with --mode standard (not --stream)");
     if (o["positive-rows"] !== undefined && o.positives !== undefined) throw new UsageError("give --positives or --positive-rows, not both");
+    if (o.negatives === "given" && (o.mode !== "standard" || o.stream)) throw new UsageError("--negatives given goes with --mode standard (not --stream, which trains on the table's labels anyway)");
+    if (o.stream && o.select !== undefined) throw new UsageError("--select is not available with --stream");
     makeOutputFolder(o.out); // before any work: a file there, or a path that cannot be resolved, fails now
     const checkpointDir = path.join(o.out, "checkpoint");
     if (!o.resume && fs.existsSync(checkpointDir) && readLatestCheckpoint(checkpointDir) !== null) {
@@ -150,13 +160,22 @@ their positives (label 1, or every row without a label column) are the training 
       if (!o.quiet) process.stderr.write(`mirna-dl: ${line}\n`);
     };
     let positives = { mirnas: [] as string[], sites: [] as string[] };
+    const givenNegatives = { mirnas: [] as string[], sites: [] as string[] };
     const sources: Record<string, unknown>[] = [];
     if (!o.stream) {
       for (const file of o.train) {
         const table = await readPairTable(file);
         const rows = table.labels ? table.mirnas.flatMap((_, i) => (table.labels![i] === 1 ? [i] : [])) : table.mirnas.map((_, i) => i);
         positives = { mirnas: [...positives.mirnas, ...rows.map((i) => table.mirnas[i]!)], sites: [...positives.sites, ...rows.map((i) => table.sites[i]!)] };
-        sources.push({ file, format: table.format, rows: table.mirnas.length, positives: rows.length });
+        if (o.negatives === "given" && table.labels) {
+          table.labels.forEach((y, i) => {
+            if (y === 0) {
+              givenNegatives.mirnas.push(table.mirnas[i]!);
+              givenNegatives.sites.push(table.sites[i]!);
+            }
+          });
+        }
+        sources.push({ file, format: table.format, rows: table.mirnas.length, positives: rows.length, ...(o.negatives === "given" ? { negatives: table.labels ? table.mirnas.length - rows.length : 0 } : {}) });
         if (table.format === "paper") say(`${file}: the original's training table, ${rows.length} positives of ${new Set(table.mirnas).size} miRNA families`);
       }
       if (o["leak-guard"] !== undefined) {
@@ -165,10 +184,22 @@ their positives (label 1, or every row without a label column) are the training 
         say(`leak guard (${o["leak-guard"]}): ${dropped} training positives dropped, ${positives.mirnas.length} kept`);
       }
       if (positives.mirnas.length === 0) throw new InputError(`no positives in ${o.train.join(", ")}`);
+      if (o.negatives === "given" && givenNegatives.mirnas.length === 0) throw new InputError(`--negatives given: no label-0 rows in ${o.train.join(", ")}`);
+      if (o.negatives === "given" && o["leak-guard"] !== undefined) throw new UsageError("--leak-guard filters positives only; with --negatives given, filter the tables first");
       const outside = positiveRows?.findIndex((r) => r >= positives.mirnas.length) ?? -1;
       if (outside >= 0) {
         throw new InputError(`row ${positiveRows![outside]} is beyond the ${positives.mirnas.length} training positives of ${o.train.join(", ")}`, { file: o["positive-rows"], row: outside + 1, column: "row" });
       }
+    }
+    // The model-selection set: every row of the --select tables (both classes needed).
+    let selection: { mirnas: string[]; sites: string[]; labels: Uint8Array } | undefined;
+    if (o.select !== undefined) {
+      const parts: PairTable[] = [];
+      for (const file of o.select) parts.push(await readPairTable(file, { requireLabels: true }));
+      const labels = Uint8Array.from(parts.flatMap((t) => Array.from(t.labels!)));
+      if (!labels.includes(1) || !labels.includes(0)) throw new InputError(`--select needs positives and negatives; ${o.select.join(", ")} hold${labels.includes(1) ? " no negatives" : " no positives"}`);
+      selection = { mirnas: parts.flatMap((t) => t.mirnas), sites: parts.flatMap((t) => t.sites), labels };
+      sources.push(...o.select.map((file, k) => ({ file, role: "selection", rows: parts[k]!.mirnas.length })));
     }
     await initBackend({ quiet: o.quiet });
     const model = buildArch00b({ seed: o.seed });
@@ -185,8 +216,8 @@ their positives (label 1, or every row without a label column) are the training 
     const logRecord = (r: EpochRecord) => {
       const f = (k: string) => (typeof r[k] === "number" ? (r[k] as number).toFixed(4) : "—");
       say(o.mode === "iterative"
-        ? `iteration ${r.epoch}: ratio ${r.ratio}, positives used ${r.positivesUsed}, distinct negatives ${r.distinctNegatives}, loss ${f("loss")}, val loss ${f("valLoss")}, val F1 ${f("valF1")}, val AP ${f("valAp")} (${r.seconds.toFixed(1)} s)`
-        : `epoch ${r.epoch}: loss ${f("loss")}, accuracy ${f("accuracy")}, val loss ${f("valLoss")}, val AP ${f("valAp")} (${r.seconds.toFixed(1)} s)`);
+        ? `iteration ${r.epoch}: ratio ${r.ratio}, positives used ${r.positivesUsed}, distinct negatives ${r.distinctNegatives}, loss ${f("loss")}, val loss ${f("valLoss")}, val F1 ${f("valF1")}, val AP ${f("valAp")}${"selAp" in r ? `, select AP ${f("selAp")}` : ""} (${r.seconds.toFixed(1)} s)`
+        : `epoch ${r.epoch}: loss ${f("loss")}, accuracy ${f("accuracy")}, val loss ${f("valLoss")}, val AP ${f("valAp")}${"selAp" in r ? `, select AP ${f("selAp")}` : ""} (${r.seconds.toFixed(1)} s)`);
     };
     try {
       let summary: Record<string, unknown>;
@@ -194,10 +225,11 @@ their positives (label 1, or every row without a label column) are the training 
         const r = await trainIterative(model, positives, {
           variant: o.variant, iterations: o.iterations, positivesPerIteration: o["positives-per-iteration"], minibatches: o.minibatches, batchSize: o["batch-size"],
           validationPositives: o["validation-positives"], metric: o.metric, maxRatio: o["max-ratio"], seed: o.seed, checkpointDir,
-          onIteration: logRecord, onStep,
+          negativeFamily: o["negative-family"], selection, onIteration: logRecord, onStep,
         });
         writePositiveRows(path.join(o.out, POSITIVE_ROWS_FILE), r.positiveRows);
-        summary = { history: r.history, resumedFromEpoch: r.resumedFromEpoch, stoppedBy: r.stoppedBy, positivesUsed: r.positivesUsed, distinctNegatives: r.distinctNegatives, positiveRowsFile: POSITIVE_ROWS_FILE };
+        if (r.bestIteration !== null) say(`kept the weights of iteration ${r.bestIteration} (highest AP on --select)`);
+        summary = { history: r.history, resumedFromEpoch: r.resumedFromEpoch, stoppedBy: r.stoppedBy, bestIteration: r.bestIteration, positivesUsed: r.positivesUsed, distinctNegatives: r.distinctNegatives, positiveRowsFile: POSITIVE_ROWS_FILE };
       } else if (o.stream) {
         const r = await trainStandardStream(model, o.train[0]!, {
           epochs: o.epochs, batchSize: o["batch-size"], validationFraction: o["validation-fraction"], seed: o.seed, checkpointDir, onEpoch: logRecord, onStep,
@@ -207,8 +239,10 @@ their positives (label 1, or every row without a label column) are the training 
         const r = await trainStandard(model, positives, {
           positives: o.positives, positiveRows, ratio: o.ratio, epochs: o.epochs, batchSize: o["batch-size"], validationFraction: o["validation-fraction"],
           earlyStopping: o["early-stopping"] === undefined ? undefined : { patience: o["early-stopping"] },
+          negatives: o.negatives === "given" ? givenNegatives : undefined, negativeFamily: o["negative-family"], selection,
           seed: o.seed, checkpointDir, onEpoch: logRecord, onStep,
         });
+        if (selection && r.bestEpoch !== null) say(`kept the weights of epoch ${r.bestEpoch} (highest AP on --select)`);
         summary = { history: r.history, resumedFromEpoch: r.resumedFromEpoch, positivesUsed: r.positivesUsed, negativesUsed: r.negativesUsed, bestEpoch: r.bestEpoch };
       }
       await saveTfjsModel(model, path.join(o.out, "model"));
