@@ -23,6 +23,15 @@ test("trainArguments: the existing configurations' commands are unchanged; contr
     ["--train", "split/train_positives.tsv.gz", "--positives", "1000", "--ratio", "10", "--epochs", "16"]);
 });
 
+test("trainArguments in the CLASH setting: given negatives, the seed family, the selection tables", () => {
+  const clash = { ...tables, chr1: "clash_train.tsv.gz", select: ["eval_1_1.tsv.gz", "eval_1_10.tsv.gz"] };
+  assert.deepEqual(trainArguments({ name: "standard_given", mode: "standard", negatives: "given", epochs: 10, select: true }, 1, clash, "out/g").slice(9),
+    ["--train", "clash_train.tsv.gz", "--select", "eval_1_1.tsv.gz,eval_1_10.tsv.gz", "--negatives", "given", "--epochs", "10"]);
+  assert.deepEqual(trainArguments({ ...improved, negativeFamily: "seed", select: true }, 1, clash, "out/i").slice(9, 15),
+    ["--train", "clash_train.tsv.gz", "--negative-family", "seed", "--select", "eval_1_1.tsv.gz,eval_1_10.tsv.gz"]);
+  assert.throws(() => trainArguments({ name: "s", mode: "standard", select: true }, 1, tables, "out/s"), /s: select needs selection tables/);
+});
+
 test("control configurations must follow a plain configuration of the experiment", () => {
   const control = (c: Partial<BindingConfig>): BindingConfig => ({ name: "control", mode: "standard", ratio: 10, ...c });
   checkControls([improved, control({ positivesFrom: "iterative_improved" }), control({ name: "steps", positives: 1000, stepsFrom: "iterative_improved" })]);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BindingConfig, paperExperimentDir, runBindingExperiment } from "../lib/src/binding/experiment";
+import { BindingConfig, CLASH_SELECTION_SETS, clashPath, paperExperimentDir, runBindingExperiment } from "../lib/src/binding/experiment";
 import { strideSubset } from "../lib/src/binding/evaluation";
 import { paperFixturePath } from "../lib/src/binding/paperTable";
 import { PUBLISHED_MODELS, publishedModelPath, testSetPath } from "../lib/src/binding/paths";
@@ -92,4 +92,51 @@ test("the paper's setting on the 35-column fixture: trains every configuration o
   fs.writeFileSync(other, text.join("\n"));
   await assert.rejects(runBindingExperiment({ ...opts, paperTable: other }), /holds models trained on another table/);
   await assert.rejects(runBindingExperiment({ ...opts, configs: [{ ...CONFIGS[5]!, name: "best", withClash: true }] }), /drop the withClash configurations \(best\)/);
+});
+
+test("the CLASH setting: trains on a CLASH table (given or family-safe re-paired negatives), chooses each model on the selection sets, scores on the CLASH test sets (data)", async (t) => {
+  const skip = missingData(clashPath("train"), clashPath("test_1_1"), clashPath("test_1_10"), ...CLASH_SELECTION_SETS.map((n) => clashPath(n)), ...PUBLISHED_MODELS.map(publishedModelPath));
+  if (skip) return t.skip(skip);
+  const dir = tempDir();
+  // A small CLASH-like training table and selection set from the real ones (written here, never committed).
+  const every = async (file: string, k: number, out: string) => {
+    const t = await readPairTable(file, { requireLabels: true });
+    const kept = t.lines.filter((_, i) => i % k === 0);
+    fs.writeFileSync(out, [t.header.join("\t"), ...kept].join("\n") + "\n");
+    return out;
+  };
+  const train = await every(clashPath("train"), 200, path.join(dir, "train.tsv"));
+  const select = await every(clashPath("evaluation_1_10"), 100, path.join(dir, "select.tsv"));
+  const configs: BindingConfig[] = [
+    { name: "standard_given", mode: "standard", negatives: "given", epochs: 2, select: true },
+    { name: "standard_ratio3_family", mode: "standard", ratio: 3, epochs: 1, negativeFamily: "seed", select: true },
+    { name: "iterative_improved", mode: "iterative", variant: "improved", iterations: 2, positivesPerIteration: 20, validationPositives: 20, negativeFamily: "seed", select: true },
+  ];
+  const outDir = path.join(dir, "exp");
+  const lines: string[] = [];
+  const subset = { positiveStride: 50, negativeStride: 200 };
+  const opts = { outDir, configs, seeds: [1], clash: { train, select: [select] }, clashSubset: subset, workers: 2, bootstrap: { resamples: 50, seed: 1 }, progress: (l: string) => void lines.push(l) };
+  const results = await runBindingExperiment(opts);
+  assert.equal(results.setting, "clash");
+  assert.equal(results.clash.train.file, train);
+  assert.ok(results.clash.train.positives > 0 && results.clash.train.negatives > 0);
+  assert.deepEqual(results.clash.select.map((s) => s.file), [select]);
+  assert.match(lines[0]!, /^training table: .*train\.tsv, \d+ positives and \d+ negatives; model selection on .*select\.tsv/);
+  assert.deepEqual(results.testSets.map((s) => s.name), ["CLASH 1:1", "CLASH 1:10"]);
+  for (const r of results.trained) {
+    const args = r.command;
+    assert.equal(args[args.indexOf("--train") + 1], train, r.config);
+    assert.equal(args[args.indexOf("--select") + 1], select, r.config);
+    assert.ok(r.log.history.every((h) => typeof h.selAp === "number"), `${r.config}: selection AP every epoch`);
+  }
+  const given = results.trained.find((r) => r.config === "standard_given")!;
+  assert.equal(given.log.negativesUsed, results.clash.train.negatives, "the table's own negatives");
+  assert.equal(given.command[given.command.indexOf("--negatives") + 1], "given");
+  assert.equal(results.trained.find((r) => r.config === "standard_ratio3_family")!.command.includes("--negative-family"), true);
+  assert.ok(!fs.existsSync(path.join(outDir, "split")), "no chr1 split");
+  // Ours, the published models and the baseline on both test sets; the bootstrap on both.
+  assert.equal(results.scores.length, (configs.length + PUBLISHED_MODELS.length + 1) * 2);
+  assert.deepEqual(results.bootstrap!.map((b) => b.testSet), ["CLASH 1:1", "CLASH 1:10"]);
+  await assert.rejects(runBindingExperiment({ ...opts, configs: [{ ...configs[0]!, name: "x", withClash: true }] }), /the CLASH setting trains on the CLASH table already; drop withClash \(x\)/);
+  await assert.rejects(runBindingExperiment({ outDir: path.join(dir, "chr1"), configs: [configs[0]!], seeds: [1] }), /select chooses models on the CLASH setting's evaluation sets; only the CLASH setting has them \(standard_given\)/);
 });

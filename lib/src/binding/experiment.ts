@@ -35,6 +35,11 @@ import { standardStepsPerEpoch } from "./trainStandard";
  * that table (the ENCORI positives outside chr1; its miRNAs re-paired with its sites as
  * negatives) and every model is scored on the published chr1 scan and miRNA-negative test sets,
  * as the paper did; no split, no CLASH data.
+ *
+ * The CLASH setting (option `clash`), the seed paper's proposed next step: every model trains on
+ * miRBind's CLASH training table (AGO1 CLASH of Helwak et al. 2013), is chosen on miRBind's
+ * evaluation sets only (configurations with `select`), and is scored on miRBind's CLASH test
+ * sets; no split, no chr1 data.
  */
 
 /** One training configuration. */
@@ -55,6 +60,12 @@ export interface BindingConfig {
   maxRatio?: number;
   /** Train on the CLASH training positives too (leak-guarded against the held-out chr1 sequence). */
   withClash?: boolean;
+  /** standard: train on the training table's label-0 rows as they are (`--negatives given`) instead of re-pairing. */
+  negatives?: "given";
+  /** Re-paired negatives never from the positive's seed family (`--negative-family seed`). */
+  negativeFamily?: "seed";
+  /** CLASH setting: choose the model (epoch or iteration) on the setting's selection sets (`--select`). */
+  select?: boolean;
   /**
    * standard, a control: train on exactly the positives that the run of this (iterative, chr1-only)
    * configuration with the same seed trained on (`--positive-rows` of its positive_rows.tsv);
@@ -96,6 +107,12 @@ export interface BindingExperimentOptions {
   paperTable?: string;
   /** Paper setting: which rows of the chr1 scan and miRNA-negative test sets are scored (default: all of them). */
   testSubset?: SubsetOptions;
+  /**
+   * The CLASH setting: train on `train` (default miRBind's CLASH training table), choose models
+   * on `select` (default miRBind's three evaluation sets), score on miRBind's CLASH test sets
+   * (`clashSubset` of their rows). `withClash` configurations and `paperTable` are refused.
+   */
+  clash?: { train?: string; select?: readonly string[] };
   /**
    * A paired bootstrap of average precision over the rows of the held-out test sets (in the
    * paper setting: of the chr1 test sets)
@@ -183,6 +200,18 @@ export interface PaperExperimentResults extends ExperimentResultsCommon {
   paper: PaperTableSummary;
 }
 
+/** The CLASH tables as the CLASH-setting experiment used them. */
+export interface ClashSettingSummary {
+  train: { file: string; rows: number; positives: number; negatives: number };
+  select: { file: string; rows: number; positives: number }[];
+}
+
+/** What results.json holds in the CLASH setting. */
+export interface ClashExperimentResults extends ExperimentResultsCommon {
+  setting: "clash";
+  clash: ClashSettingSummary;
+}
+
 /**
  * Where the model_train_lock notebook keeps the experiment (split, models, results.json) and
  * later notebooks (interpret) find it: `<repo>/out/binding` for the full profile,
@@ -198,6 +227,14 @@ export function bindingExperimentDir(p: Profile = profile()): string {
  */
 export function paperExperimentDir(p: Profile = profile()): string {
   return path.join(REPO_ROOT, "out", p === "full" ? "binding-paper" : "binding-paper-ci");
+}
+
+/**
+ * Where the CLASH-setting experiment is kept: `<repo>/out/binding-clash` for the full profile,
+ * `<repo>/out/binding-clash-ci` for the ci profile.
+ */
+export function clashExperimentDir(p: Profile = profile()): string {
+  return path.join(REPO_ROOT, "out", p === "full" ? "binding-clash" : "binding-clash-ci");
 }
 
 /**
@@ -218,11 +255,14 @@ function claimPaperFolder(outDir: string, table: PaperTrainTable): void {
   writeFileAtomic(record, JSON.stringify({ file: table.file, sha256: table.sha256, rows: table.mirnas.length }, null, 1) + "\n");
 }
 
-/** The CLASH (miRBind) tables under the data folder. */
-export function clashPath(name: "train" | "test_1_1" | "test_1_10"): string {
-  const file = { train: "train_set_1_1_CLASH2013_paper.tsv.gz", test_1_1: "test_set_1_1_CLASH2013_paper.tsv.gz", test_1_10: "test_set_1_10_CLASH2013_paper.tsv.gz" }[name];
+/** The CLASH (miRBind) tables under the data folder: the training table, the evaluation sets (model selection) and the test sets. */
+export function clashPath(name: "train" | "test_1_1" | "test_1_10" | "evaluation_1_1" | "evaluation_1_10" | "evaluation_1_20"): string {
+  const file = name === "train" ? "train_set_1_1_CLASH2013_paper.tsv.gz" : `${name.replace(/_1_/, "_set_1_")}_CLASH2013_paper.tsv.gz`;
   return dataPath("mirbind", file);
 }
+
+/** miRBind's evaluation sets, the CLASH setting's default model-selection tables. */
+export const CLASH_SELECTION_SETS = ["evaluation_1_1", "evaluation_1_10", "evaluation_1_20"] as const;
 
 /** How to run `mirna-dl`: the built CLI, or the sources through tsx when this module runs from source. */
 function cliCommand(): string[] {
@@ -244,14 +284,20 @@ export interface ResolvedControl {
  * table: the chr1 split's training positives, or in the paper's setting the original's table.
  * `control`: what a control configuration resolved.
  */
-export function trainArguments(config: BindingConfig, seed: number, tables: { chr1: string; clash: string; splitDir: string }, outDir: string, control: ResolvedControl = {}): string[] {
+export function trainArguments(config: BindingConfig, seed: number, tables: { chr1: string; clash: string; splitDir: string; select?: readonly string[] }, outDir: string, control: ResolvedControl = {}): string[] {
   const args = ["train", "--mode", config.mode, "--seed", String(seed), "--out", outDir, "--resume", "-q"];
   const add = (flag: string, value: number | string | undefined) => {
     if (value !== undefined) args.push(flag, String(value));
   };
   add("--train", config.withClash ? `${tables.chr1},${tables.clash}` : tables.chr1);
   if (config.withClash) add("--leak-guard", tables.splitDir);
+  add("--negative-family", config.negativeFamily);
+  if (config.select) {
+    if (!tables.select?.length) throw new InputError(`${config.name}: select needs selection tables (the CLASH setting's)`);
+    add("--select", tables.select.join(","));
+  }
   if (config.mode === "standard") {
+    add("--negatives", config.negatives);
     add("--positives", config.positives);
     add("--positive-rows", control.positiveRows);
     add("--ratio", config.ratio);
@@ -319,8 +365,9 @@ async function cachedScores(scorer: PairScorer | null, set: LabelledPairs, cache
  * is scored on the chr1 scan and miRNA-neg test sets (`testSubset` of their rows).
  */
 export async function runBindingExperiment(opts: BindingExperimentOptions & { paperTable: string }): Promise<PaperExperimentResults>;
+export async function runBindingExperiment(opts: BindingExperimentOptions & { clash: NonNullable<BindingExperimentOptions["clash"]> }): Promise<ClashExperimentResults>;
 export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults>;
-export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults | PaperExperimentResults> {
+export async function runBindingExperiment(opts: BindingExperimentOptions): Promise<BindingExperimentResults | PaperExperimentResults | ClashExperimentResults> {
   const started = performance.now();
   const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
   if (opts.seeds.length === 0) throw new InputError("no seeds");
@@ -331,12 +378,32 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
   if (paperFile !== null && opts.configs.some((c) => c.withClash)) {
     throw new InputError(`the paper's setting trains on the original's table only; drop the withClash configurations (${opts.configs.filter((c) => c.withClash).map((c) => c.name).join(", ")})`);
   }
+  const clashSetting = opts.clash ?? null;
+  if (clashSetting !== null && paperFile !== null) throw new InputError("choose one setting: paperTable or clash, not both");
+  if (clashSetting !== null && opts.configs.some((c) => c.withClash)) {
+    throw new InputError(`the CLASH setting trains on the CLASH table already; drop withClash (${opts.configs.filter((c) => c.withClash).map((c) => c.name).join(", ")})`);
+  }
+  const selectless = opts.configs.filter((c) => c.select && clashSetting === null);
+  if (selectless.length > 0) throw new InputError(`select chooses models on the CLASH setting's evaluation sets; only the CLASH setting has them (${selectless.map((c) => c.name).join(", ")})`);
 
   // The split, once (chr1 setting); or the original's table, validated (paper setting).
   let split: SplitSummary | null = null;
   let paper: PaperTableSummary | null = null;
   const summaryFile = path.join(splitDir, SPLIT_FILES.summary);
-  if (paperFile !== null) {
+  let clash: ClashSettingSummary | null = null;
+  const selectFiles = clashSetting ? [...(clashSetting.select ?? CLASH_SELECTION_SETS.map((n) => clashPath(n)))] : [];
+  if (clashSetting !== null) {
+    const file = path.resolve(clashSetting.train ?? clashPath("train"));
+    const t = await readPairTable(file, { requireLabels: true });
+    const positives = t.labels!.reduce((a, b) => a + b, 0);
+    const select = [];
+    for (const f of selectFiles) {
+      const s = await readPairTable(f, { requireLabels: true });
+      select.push({ file: f, rows: s.labels!.length, positives: s.labels!.reduce((a, b) => a + b, 0) });
+    }
+    clash = { train: { file, rows: t.labels!.length, positives, negatives: t.labels!.length - positives }, select };
+    progress(`training table: ${displayPath(file)}, ${positives} positives and ${t.labels!.length - positives} negatives; model selection on ${select.map((x) => `${displayPath(x.file)} (${x.rows})`).join(", ")}`);
+  } else if (paperFile !== null) {
     const table = await readPaperTrainTable(paperFile);
     claimPaperFolder(opts.outDir, table);
     paper = { file: paperFile, sha256: table.sha256, rows: table.mirnas.length, families: table.families, chromosomes: table.chromosomes, testSubset: opts.testSubset ?? null };
@@ -354,7 +421,8 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     split = made.summary;
     progress(`split: ${split.trainPositives} training and ${split.heldOutPositives} held-out positives (${split.clusters} clusters) written to ${displayPath(splitDir)}`);
   }
-  const chr1Train = paperFile ?? path.join(splitDir, SPLIT_FILES.train);
+  // The training table: the original's (paper setting), CLASH's, or the split's training positives.
+  const chr1Train = paperFile ?? (clash !== null ? clash.train.file : path.join(splitDir, SPLIT_FILES.train));
   const clashTrain = clashPath("train");
   let clashPositives = 0;
   let clashDropped = 0;
@@ -403,7 +471,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       const model = path.join(job.dir, "model", "model.json");
       const log = path.join(job.dir, "training.json");
       if (!(fs.existsSync(model) && fs.existsSync(log))) {
-        const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir, resolve(job.config, job.seed));
+        const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir, select: selectFiles }, job.dir, resolve(job.config, job.seed));
         const t0 = performance.now();
         await runWorker([...command, ...args], path.join(job.dir, "train.log"), opts.threadsPerWorker ?? 1);
         progress(`trained ${job.config.name} seed ${job.seed} in ${formatDuration((performance.now() - t0) / 1000)} (${done + 1}/${jobs.length}; ${formatDuration((performance.now() - trainingStarted) / 1000)} so far)`);
@@ -422,12 +490,16 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
   await Promise.all(Array.from({ length: Math.min(opts.workers ?? 2, jobs.length) }, worker));
   const trained: TrainedModel[] = jobs.map((job) => {
     const log = readLog(job.dir);
-    const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir }, job.dir, resolve(job.config, job.seed));
+    const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir, select: selectFiles }, job.dir, resolve(job.config, job.seed));
     return { config: job.config.name, seed: job.seed, dir: job.dir, command: ["mirna-dl", ...args], seconds: log.seconds, steps: stepsOf(log), log };
   });
 
-  // Evaluation: the paper's chr1 test sets, or the held-out rows of the split and CLASH.
-  const testSets = paperFile !== null
+  // Evaluation: the paper's chr1 test sets, the CLASH test sets, or the held-out rows of the split and CLASH.
+  const clashTests = async () => [
+    await readSubset(clashPath("test_1_1"), "CLASH 1:1", opts.clashSubset),
+    await readSubset(clashPath("test_1_10"), "CLASH 1:10", opts.clashSubset),
+  ];
+  const testSets = clash !== null ? await clashTests() : paperFile !== null
     ? [
       await readSubset(testSetPath("scan"), "chr1 scan", opts.testSubset),
       await readSubset(testSetPath("mirnaNeg"), "chr1 miRNA-neg", opts.testSubset),
@@ -435,8 +507,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     : [
       await readSubset(path.join(splitDir, SPLIT_FILES.heldOutScan), "held-out scan", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
       await readSubset(path.join(splitDir, SPLIT_FILES.heldOutMirnaNeg), "held-out miRNA-neg", opts.heldOutSubset ?? { positiveStride: 1, negativeStride: 4 }),
-      await readSubset(clashPath("test_1_1"), "CLASH 1:1", opts.clashSubset),
-      await readSubset(clashPath("test_1_10"), "CLASH 1:10", opts.clashSubset),
+      ...(await clashTests()),
     ];
   await initBackend();
   const scores: BindingScore[] = [];
@@ -484,14 +555,17 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     seconds: 0,
     date: new Date().toISOString(),
   };
-  const results: BindingExperimentResults | PaperExperimentResults = paper !== null
+  const results: BindingExperimentResults | PaperExperimentResults | ClashExperimentResults = clash !== null
+    ? { setting: "clash", clash, ...common }
+    : paper !== null
     ? { setting: "paper", paper, ...common }
     : { split: split!, training: { chr1Positives: split!.trainPositives, clashPositives, clashDroppedAsLeaks: clashDropped }, ...common };
   writeFileAtomic(path.join(opts.outDir, "results.json"), JSON.stringify({ ...results, seconds: (performance.now() - started) / 1000 }, null, 1) + "\n");
   if (opts.bootstrap) {
     const b0 = performance.now();
     results.bootstrap = [];
-    for (const set of testSets.filter((t) => paper !== null || t.name.startsWith("held-out"))) {
+    // The test sets the experiment is about: all of them in the paper and CLASH settings, the held-out ones on the split.
+    for (const set of testSets.filter((t) => paper !== null || clash !== null || t.name.startsWith("held-out"))) {
       const models: Record<string, Float32Array[]> = {};
       for (const config of opts.configs) {
         models[config.name] = await Promise.all(trained.filter((t) => t.config === config.name).map((t) => cachedScores(null, set, t.dir)));
