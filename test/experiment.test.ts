@@ -98,15 +98,6 @@ test("the CLASH setting: trains on a CLASH table (given or family-safe re-paired
   const skip = missingData(clashPath("train"), clashPath("test_1_1"), clashPath("test_1_10"), ...CLASH_SELECTION_SETS.map((n) => clashPath(n)), ...PUBLISHED_MODELS.map(publishedModelPath));
   if (skip) return t.skip(skip);
   const dir = tempDir();
-  // A small CLASH-like training table and selection set from the real ones (written here, never committed).
-  const every = async (file: string, k: number, out: string) => {
-    const t = await readPairTable(file, { requireLabels: true });
-    const kept = t.lines.filter((_, i) => i % k === 0);
-    fs.writeFileSync(out, [t.header.join("\t"), ...kept].join("\n") + "\n");
-    return out;
-  };
-  const train = await every(clashPath("train"), 200, path.join(dir, "train.tsv"));
-  const select = await every(clashPath("evaluation_1_10"), 100, path.join(dir, "select.tsv"));
   const configs: BindingConfig[] = [
     { name: "standard_given", mode: "standard", negatives: "given", epochs: 2, select: true },
     { name: "standard_ratio3_family", mode: "standard", ratio: 3, epochs: 1, negativeFamily: "seed", select: true },
@@ -115,13 +106,17 @@ test("the CLASH setting: trains on a CLASH table (given or family-safe re-paired
   const outDir = path.join(dir, "exp");
   const lines: string[] = [];
   const subset = { positiveStride: 50, negativeStride: 200 };
-  const opts = { outDir, configs, seeds: [1], clash: { train, select: [select] }, clashSubset: subset, workers: 2, bootstrap: { resamples: 50, seed: 1 }, progress: (l: string) => void lines.push(l) };
+  // Every 200th training row and every 100th row of one evaluation set: written into outDir.
+  const clash = { select: [clashPath("evaluation_1_10")], trainSubset: { positiveStride: 200, negativeStride: 200 }, selectSubset: { positiveStride: 100, negativeStride: 100 } };
+  const opts = { outDir, configs, seeds: [1], clash, clashSubset: subset, workers: 2, bootstrap: { resamples: 50, seed: 1 }, progress: (l: string) => void lines.push(l) };
+  const train = path.join(outDir, "clash-train.tsv.gz");
+  const select = path.join(outDir, "clash-select-1.tsv.gz");
   const results = await runBindingExperiment(opts);
   assert.equal(results.setting, "clash");
   assert.equal(results.clash.train.file, train);
   assert.ok(results.clash.train.positives > 0 && results.clash.train.negatives > 0);
   assert.deepEqual(results.clash.select.map((s) => s.file), [select]);
-  assert.match(lines[0]!, /^training table: .*train\.tsv, \d+ positives and \d+ negatives; model selection on .*select\.tsv/);
+  assert.match(lines[0]!, /^training table: .*clash-train\.tsv\.gz, 77 positives and 77 negatives; model selection on .*clash-select-1\.tsv\.gz \(110\)/);
   assert.deepEqual(results.testSets.map((s) => s.name), ["CLASH 1:1", "CLASH 1:10"]);
   for (const r of results.trained) {
     const args = r.command;
@@ -137,6 +132,15 @@ test("the CLASH setting: trains on a CLASH table (given or family-safe re-paired
   // Ours, the published models and the baseline on both test sets; the bootstrap on both.
   assert.equal(results.scores.length, (configs.length + PUBLISHED_MODELS.length + 1) * 2);
   assert.deepEqual(results.bootstrap!.map((b) => b.testSet), ["CLASH 1:1", "CLASH 1:10"]);
+  // Comparators: runs trained elsewhere, scored on the same rows beside ours (nothing is retrained).
+  const withComparator = await runBindingExperiment({ ...opts, comparators: [{ name: "elsewhere", dirs: [given.dir] }] });
+  assert.deepEqual(withComparator.trained.map((r) => r.seconds), results.trained.map((r) => r.seconds));
+  const mine = withComparator.scores.filter((x) => x.config === "standard_given");
+  const theirs = withComparator.scores.filter((x) => x.config === "elsewhere");
+  assert.deepEqual(theirs.map((x) => x.averagePrecision), mine.map((x) => x.averagePrecision), "the same model on the same rows");
+  assert.equal(withComparator.summary.filter((x) => x.config === "elsewhere").length, 2);
+  assert.ok("elsewhere" in withComparator.bootstrap![1]!.samples);
+  await assert.rejects(runBindingExperiment({ ...opts, comparators: [{ name: "nowhere", dirs: [dir] }] }), /comparator 'nowhere': not a finished training run/);
   await assert.rejects(runBindingExperiment({ ...opts, configs: [{ ...configs[0]!, name: "x", withClash: true }] }), /the CLASH setting trains on the CLASH table already; drop withClash \(x\)/);
   await assert.rejects(runBindingExperiment({ outDir: path.join(dir, "chr1"), configs: [configs[0]!], seeds: [1] }), /select chooses models on the CLASH setting's evaluation sets; only the CLASH setting has them \(standard_given\)/);
 });

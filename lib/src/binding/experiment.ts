@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
 import { dataPath, displayPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
-import { writeFileAtomic } from "../io/files";
+import { readMaybeGzip, writeFileAtomic } from "../io/files";
 import { STOP_WITH_PARENT_ENV } from "../io/processes";
 import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
 import { initBackend } from "../ops/backend";
@@ -15,7 +15,7 @@ import { PUBLISHED_MODELS, publishedModelPath, testSetPath } from "./paths";
 import { POSITIVE_ROWS_FILE, writePositiveRows } from "./positiveRows";
 import { openScorer, PairScorer } from "./scorer";
 import { readLeakGuard, splitChr1Positives, SPLIT_FILES, SplitSummary, writeSplit } from "./split";
-import { LabelledPairs, readPairTable } from "./tables";
+import { LabelledPairs, PairTable, readPairTable } from "./tables";
 import { iterativePositiveRows } from "./trainIterative";
 import { standardStepsPerEpoch } from "./trainStandard";
 
@@ -66,6 +66,8 @@ export interface BindingConfig {
   negativeFamily?: "seed";
   /** CLASH setting: choose the model (epoch or iteration) on the setting's selection sets (`--select`). */
   select?: boolean;
+  /** standard: stop after this many epochs without a better validation loss (with `select`: selection AP), keep the best (`--early-stopping`). */
+  earlyStopping?: number;
   /**
    * standard, a control: train on exactly the positives that the run of this (iterative, chr1-only)
    * configuration with the same seed trained on (`--positive-rows` of its positive_rows.tsv);
@@ -112,7 +114,14 @@ export interface BindingExperimentOptions {
    * on `select` (default miRBind's three evaluation sets), score on miRBind's CLASH test sets
    * (`clashSubset` of their rows). `withClash` configurations and `paperTable` are refused.
    */
-  clash?: { train?: string; select?: readonly string[] };
+  clash?: {
+    train?: string;
+    select?: readonly string[];
+    /** Train on every k-th positive and negative of `train` only (written to `outDir/clash-train.tsv.gz`; a small profile). */
+    trainSubset?: SubsetOptions;
+    /** Choose on every k-th positive and negative of each selection table only (`outDir/clash-select-<k>.tsv.gz`). */
+    selectSubset?: SubsetOptions;
+  };
   /**
    * A paired bootstrap of average precision over the rows of the held-out test sets (in the
    * paper setting: of the chr1 test sets)
@@ -122,6 +131,14 @@ export interface BindingExperimentOptions {
    * only (not written to results.json).
    */
   bootstrap?: { resamples: number; seed: number; resampleScoreSets?: boolean };
+  /**
+   * Models trained elsewhere to score beside ours (e.g. model_train_lock's chr1-trained runs on
+   * the CLASH test sets): per name, run folders holding `model/` (one per seed). Scored on the
+   * same rows (cached under `outDir/comparators`), listed with config = the name, summarised
+   * over their folders like a configuration, and in the bootstrap under the name. Missing
+   * folders are an InputError.
+   */
+  comparators?: readonly { name: string; dirs: readonly string[] }[];
 }
 
 /** Metrics of one model on one test set. */
@@ -302,6 +319,7 @@ export function trainArguments(config: BindingConfig, seed: number, tables: { ch
     add("--positive-rows", control.positiveRows);
     add("--ratio", config.ratio);
     add("--epochs", control.epochs ?? config.epochs);
+    add("--early-stopping", config.earlyStopping);
   } else {
     add("--variant", config.variant ?? "improved");
     add("--iterations", config.iterations);
@@ -331,6 +349,22 @@ function runWorker(command: string[], log: string, threads: number): Promise<voi
       reject(new Error(`mirna-dl ${command.slice(command.indexOf("train")).join(" ")} failed (${signal ?? `exit ${code}`}); end of ${log}:\n${tail}`));
     });
   });
+}
+
+/**
+ * Writes the rows of `table` that the subset keeps (every k-th positive and negative, in file
+ * order, header and lines as read) to `file`, unless it already holds exactly them; returns `file`.
+ */
+function writeLabelledSubset(table: PairTable, subset: SubsetOptions, file: string): string {
+  const positiveStride = subset.positiveStride ?? 1;
+  const negativeStride = subset.negativeStride ?? 10;
+  let positives = 0;
+  let negatives = 0;
+  const kept = table.lines.filter((_, i) => (table.labels![i] === 1 ? positives++ % positiveStride === 0 : negatives++ % negativeStride === 0));
+  const text = [table.header.join("\t"), ...kept].join("\n") + "\n";
+  // Rewritten only when it differs: a resumed experiment keeps the table its checkpoints were trained on.
+  if (!fs.existsSync(file) || readMaybeGzip(file).toString("utf8") !== text) writeFileAtomic(file, text);
+  return file;
 }
 
 /** Reads a test set, keeping the subset's rows. */
@@ -391,14 +425,24 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
   let paper: PaperTableSummary | null = null;
   const summaryFile = path.join(splitDir, SPLIT_FILES.summary);
   let clash: ClashSettingSummary | null = null;
-  const selectFiles = clashSetting ? [...(clashSetting.select ?? CLASH_SELECTION_SETS.map((n) => clashPath(n)))] : [];
+  const selectFiles: string[] = [];
   if (clashSetting !== null) {
-    const file = path.resolve(clashSetting.train ?? clashPath("train"));
-    const t = await readPairTable(file, { requireLabels: true });
+    let file = path.resolve(clashSetting.train ?? clashPath("train"));
+    let t = await readPairTable(file, { requireLabels: true });
+    if (clashSetting.trainSubset) {
+      file = writeLabelledSubset(t, clashSetting.trainSubset, path.join(opts.outDir, "clash-train.tsv.gz"));
+      t = await readPairTable(file, { requireLabels: true });
+    }
     const positives = t.labels!.reduce((a, b) => a + b, 0);
     const select = [];
-    for (const f of selectFiles) {
-      const s = await readPairTable(f, { requireLabels: true });
+    for (const [k, given] of (clashSetting.select ?? CLASH_SELECTION_SETS.map((n) => clashPath(n))).entries()) {
+      let f = path.resolve(given);
+      let s = await readPairTable(f, { requireLabels: true });
+      if (clashSetting.selectSubset) {
+        f = writeLabelledSubset(s, clashSetting.selectSubset, path.join(opts.outDir, `clash-select-${k + 1}.tsv.gz`));
+        s = await readPairTable(f, { requireLabels: true });
+      }
+      selectFiles.push(f);
       select.push({ file: f, rows: s.labels!.length, positives: s.labels!.reduce((a, b) => a + b, 0) });
     }
     clash = { train: { file, rows: t.labels!.length, positives, negatives: t.labels!.length - positives }, select };
@@ -535,17 +579,36 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
     }
   }
   await score(await openScorer("seed"), { model: "seed-match", config: "baseline", seed: null }, path.join(opts.outDir, "published", "seed-match"));
-  progress(`scored ${trained.length + PUBLISHED_MODELS.length + 1} models on ${testSets.map((s) => `${s.name} (${s.labels.length})`).join(", ")}`);
+  const comparators = opts.comparators ?? [];
+  const comparatorCache = (name: string, k: number) => path.join(opts.outDir, "comparators", name.replace(/[^A-Za-z0-9_-]+/g, "_"), String(k + 1));
+  for (const c of comparators) {
+    if (names.includes(c.name)) throw new InputError(`comparator '${c.name}' is named like a configuration`);
+    for (const [k, dir] of c.dirs.entries()) {
+      if (!fs.existsSync(path.join(dir, "model", "model.json")) || !fs.existsSync(path.join(dir, "training.json"))) {
+        throw new InputError(`comparator '${c.name}': not a finished training run (model/model.json and training.json) in this folder`, { file: dir });
+      }
+      const scorer = await openScorer(path.join(dir, "model"));
+      try {
+        await score(scorer, { model: `${c.name} (${path.basename(dir)})`, config: c.name, seed: k + 1 }, comparatorCache(c.name, k));
+      } finally {
+        scorer.dispose();
+      }
+    }
+  }
+  progress(`scored ${trained.length + comparators.reduce((a, c) => a + c.dirs.length, 0) + PUBLISHED_MODELS.length + 1} models on ${testSets.map((s) => `${s.name} (${s.labels.length})`).join(", ")}`);
 
-  const summary: BindingSummaryRow[] = opts.configs.flatMap((config) =>
+  const summary: BindingSummaryRow[] = [...opts.configs, ...comparators].flatMap((config) =>
     testSets.map((set) => {
       const rows = scores.filter((s) => s.config === config.name && s.testSet === set.name);
-      const used = trained.filter((t) => t.config === config.name).map((t) => t.log.positivesUsed).filter((x): x is number => typeof x === "number");
+      // A comparator's logs are its folders' training.json.
+      const comparator = comparators.find((c) => c.name === config.name);
+      const logs = comparator ? comparator.dirs.map(readLog) : trained.filter((t) => t.config === config.name).map((t) => t.log);
+      const used = logs.map((l) => l.positivesUsed).filter((x): x is number => typeof x === "number");
       return {
         config: config.name, testSet: set.name, seeds: rows.length,
         rocAuc: meanSd(rows.map((r) => r.rocAuc)), averagePrecision: meanSd(rows.map((r) => r.averagePrecision)),
         positivesUsed: used.length ? meanSd(used) : null,
-        steps: meanSd(trained.filter((t) => t.config === config.name).map((t) => t.steps)),
+        steps: meanSd(logs.map(stepsOf)),
       };
     }),
   );
@@ -570,6 +633,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       for (const config of opts.configs) {
         models[config.name] = await Promise.all(trained.filter((t) => t.config === config.name).map((t) => cachedScores(null, set, t.dir)));
       }
+      for (const c of comparators) models[c.name] = await Promise.all(c.dirs.map((_, k) => cachedScores(null, set, comparatorCache(c.name, k))));
       for (const name of PUBLISHED_MODELS) models[`published ${name}`] = [await cachedScores(null, set, path.join(opts.outDir, "published", name))];
       models["seed-match baseline"] = [await cachedScores(null, set, path.join(opts.outDir, "published", "seed-match"))];
       results.bootstrap.push({ testSet: set.name, ...bootstrapAveragePrecision(set.labels, models, opts.bootstrap) });
