@@ -133,7 +133,11 @@ test("the CLASH setting: trains on a CLASH table (given or family-safe re-paired
   assert.equal(results.scores.length, (configs.length + PUBLISHED_MODELS.length + 1) * 2);
   assert.deepEqual(results.bootstrap!.map((b) => b.testSet), ["CLASH 1:1", "CLASH 1:10"]);
   // Comparators: runs trained elsewhere, scored on the same rows beside ours (nothing is retrained).
-  const withComparator = await runBindingExperiment({ ...opts, comparators: [{ name: "elsewhere", dirs: [given.dir] }] });
+  const withComparator = await runBindingExperiment({ ...opts, comparators: [{ name: "elsewhere", dirs: [given.dir] }], curves: ["CLASH 1:10"] });
+  assert.deepEqual(withComparator.curves!.map((c) => c.testSet), ["CLASH 1:10"]);
+  assert.deepEqual(withComparator.curves![0]!.pr.map((c) => c.name), [...configs.map((c) => `${c.name} (seed 1)`), "elsewhere (seed-1)", ...PUBLISHED_MODELS.map((p) => `published ${p}`), "seed-match"]);
+  assert.equal(withComparator.curves![0]!.roc[0]!.auc, withComparator.scores.find((x) => x.config === configs[0]!.name && x.testSet === "CLASH 1:10")!.rocAuc);
+  await assert.rejects(runBindingExperiment({ ...opts, curves: ["nope"] }), /curves: no test set 'nope' \(test sets: CLASH 1:1, CLASH 1:10\)/);
   assert.deepEqual(withComparator.trained.map((r) => r.seconds), results.trained.map((r) => r.seconds));
   const mine = withComparator.scores.filter((x) => x.config === "standard_given");
   const theirs = withComparator.scores.filter((x) => x.config === "elsewhere");

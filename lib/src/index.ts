@@ -77,6 +77,7 @@ export * from "./binding/trainingTime";
 export * from "./binding/paperComparison";
 export * from "./binding/experimentOutputs";
 export * from "./binding/readings";
+export * from "./binding/clashReadings";
 export * from "./binding/attribution";
 export * from "./binding/mutagenesis";
 export * from "./binding/insilico";

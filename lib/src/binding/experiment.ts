@@ -5,7 +5,8 @@ import { InputError } from "../errors";
 import { dataPath, displayPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
 import { readMaybeGzip, writeFileAtomic } from "../io/files";
 import { STOP_WITH_PARENT_ENV } from "../io/processes";
-import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
+import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, prCurve, rankMetrics, rocCurve } from "../metrics";
+import type { PrCurveSeries, RocCurveSeries } from "../figures/specs";
 import { initBackend } from "../ops/backend";
 import { formatDuration } from "../progress";
 import type { EpochRecord } from "../training/checkpoint";
@@ -139,6 +140,12 @@ export interface BindingExperimentOptions {
    * folders are an InputError.
    */
   comparators?: readonly { name: string; dirs: readonly string[] }[];
+  /**
+   * Test sets (by name) to draw ROC and PR curves of: every configuration's and comparator's
+   * first seed, the published models and the seed baseline. Results only (`curves`, not written
+   * to results.json).
+   */
+  curves?: readonly string[];
 }
 
 /** Metrics of one model on one test set. */
@@ -190,6 +197,8 @@ export interface BindingExperimentResults {
   summary: BindingSummaryRow[];
   /** Per held-out test set, with {@link BindingExperimentOptions.bootstrap}: the AP bootstrap. */
   bootstrap?: (AveragePrecisionBootstrap & { testSet: string })[];
+  /** With {@link BindingExperimentOptions.curves}: per test set, the curves for prCurveSpec / rocCurveSpec. */
+  curves?: { testSet: string; pr: PrCurveSeries[]; roc: RocCurveSeries[] }[];
   seconds: number;
   date: string;
 }
@@ -639,6 +648,32 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       results.bootstrap.push({ testSet: set.name, ...bootstrapAveragePrecision(set.labels, models, opts.bootstrap) });
     }
     progress(`bootstrap: ${opts.bootstrap.resamples} resamples of the held-out rows${opts.bootstrap.resampleScoreSets ? " and of each configuration's seeds" : ""} (seed ${opts.bootstrap.seed}) in ${formatDuration((performance.now() - b0) / 1000)}`);
+  }
+  if (opts.curves?.length) {
+    results.curves = [];
+    for (const name of opts.curves) {
+      const set = testSets.find((t) => t.name === name);
+      if (!set) throw new InputError(`curves: no test set '${name}' (test sets: ${testSets.map((t) => t.name).join(", ")})`);
+      const models: { name: string; scores: Float32Array }[] = [];
+      for (const config of opts.configs) {
+        const first = trained.find((t) => t.config === config.name)!;
+        models.push({ name: `${config.name} (seed ${first.seed})`, scores: await cachedScores(null, set, first.dir) });
+      }
+      for (const c of comparators) models.push({ name: `${c.name} (${path.basename(c.dirs[0]!)})`, scores: await cachedScores(null, set, comparatorCache(c.name, 0)) });
+      for (const p of PUBLISHED_MODELS) models.push({ name: `published ${p}`, scores: await cachedScores(null, set, path.join(opts.outDir, "published", p)) });
+      models.push({ name: "seed-match", scores: await cachedScores(null, set, path.join(opts.outDir, "published", "seed-match")) });
+      const prevalence = set.labels.reduce((a, b) => a + b, 0) / set.labels.length;
+      const pr: PrCurveSeries[] = [];
+      const roc: RocCurveSeries[] = [];
+      for (const m of models) {
+        const ranked = rankMetrics(set.labels, m.scores);
+        const p = prCurve(set.labels, m.scores);
+        const r = rocCurve(set.labels, m.scores);
+        pr.push({ name: m.name, recall: p.recall, precision: p.precision, ap: ranked.averagePrecision, prevalence });
+        roc.push({ name: m.name, fpr: r.fpr, tpr: r.tpr, auc: ranked.rocAuc });
+      }
+      results.curves.push({ testSet: name, pr, roc });
+    }
   }
   results.seconds = (performance.now() - started) / 1000;
   return results;

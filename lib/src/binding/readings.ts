@@ -36,7 +36,7 @@ export function count(n: number): string {
 }
 
 /** "0.9265 ± 0.0025" (or the mean alone for one seed). */
-function meanSdText(x: MeanSd, digits = 4): string {
+export function meanSdText(x: MeanSd, digits = 4): string {
   return formatMeanSd(x, digits);
 }
 
@@ -56,12 +56,12 @@ export function direction(d: Pick<BootstrapDifference, "lo" | "hi">): "higher" |
 /** Names shown for configurations (e.g. best → "iterative_improved + CLASH"); others as they are. */
 export type Labels = Record<string, string>;
 
-function label(labels: Labels, name: string): string {
+export function label(labels: Labels, name: string): string {
   return `\`${labels[name] ?? name}\``;
 }
 
 /** "a, b and c" */
-function listText(items: readonly string[]): string {
+export function listText(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
