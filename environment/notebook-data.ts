@@ -48,6 +48,8 @@ export const NOTEBOOKS: readonly NotebookEntry[] = [
   // The published iterative model; our model and the held-out pairs come from model_train_lock's
   // experiment folder (out/), not from the data folder.
   { name: "interpret", data: ["mirna_binding/data/models/iterative.h5"] },
+  // miRBind's CLASH tables and the published models; model_train_lock's chr1 models (out/), when there, as comparators.
+  { name: "clash", data: ["mirna_binding/data/models", "mirbind"] },
   // The deepMir datasets, example hairpins and published saliency maps.
   { name: "cvae_generate", data: ["premirna/jacordero-deepmir"] },
 ];

@@ -3,7 +3,7 @@
  * driven by puppeteer-core (which never downloads a browser), against both front ends.
  *
  * JupyterLab (installed into .venv/ by environment/setup.sh; the front end users run): each of
- * the four notebooks of notebooks/ is copied to a temporary folder under out/ (inside the
+ * every notebook of notebooks/ is copied to a temporary folder under out/ (inside the
  * repository, so `import * as mdl from "mirna-dl"` resolves through the workspace link) and
  * opened; the kernel shows "TypeScript" and goes idle; the first code cell is run and its new
  * output read (on stdout: the backend line is no red stderr box); the committed figures are
@@ -267,7 +267,7 @@ test("classic Notebook (npm run jupyter --classic): a notebook importing mirna-d
 });
 
 // ---------------------------------------------------------------------------------------------
-// JupyterLab: the four notebooks
+// JupyterLab: every notebook
 
 /** The figures (Vega-Lite specs) of a notebook's committed outputs, in output order. */
 function committedFigures(notebookFile: string): { tooltip: boolean; title: string }[] {
@@ -344,7 +344,7 @@ async function clickWhenReady(page: Page, selector: string): Promise<void> {
   }
 }
 
-describe("JupyterLab (npm run jupyter --lab): the four notebooks in headless Chromium", () => {
+describe("JupyterLab (npm run jupyter --lab): every notebook in headless Chromium", () => {
   const notebookDir = path.join(repoRoot, "out", `browser-lab-${process.pid}`);
   const screenshotDir = path.join(repoRoot, "out", "browser-screenshots");
   let server: Server | undefined;

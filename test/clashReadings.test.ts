@@ -40,6 +40,8 @@ test("clashQuestion: helps / hurts / unresolved from the interval, and the answe
   const tie = clashQuestion(boots, "standard_itpos", "published iterative");
   assert.deepEqual(tie.map((r) => r.answer), ["no difference resolved", "no difference resolved"]);
   assert.match(clashQuestionBullet([rows[0]!, tie[1]!], summary), /\*\*Mixed\*\*/);
+  assert.match(clashQuestionBullet(tie, summary), /\*\*Not resolved\*\*/);
+  assert.match(clashQuestionBullet([reversed[0]!, tie[1]!], summary), /\*\*No\*\*/);
 });
 
 test("clashBarBullet, clashStrongestBullet, clashTransferBullet state the numbers they compare", () => {

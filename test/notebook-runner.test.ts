@@ -175,7 +175,7 @@ describe("run-notebooks: arguments and environment", () => {
     assert.match(bad.stderr, /^run-notebooks: --profile must be one of ci, full; got "quick"$/m);
   });
 
-  test("order: preprocess, model_train_lock, interpret, cvae_generate, then the others by name", () => {
+  test("order: preprocess, model_train_lock, interpret, clash, cvae_generate, then the others by name", () => {
     const dir = freshDir("order");
     const names = ["zeta.ipynb", "cvae_generate.ipynb", "alpha.ipynb", "model_train_lock.ipynb", "preprocess.ipynb"];
     const files = names.map((n) => fixtureAs("passes.ipynb", dir, n));
@@ -185,7 +185,7 @@ describe("run-notebooks: arguments and environment", () => {
     // No earlier run in --out: the committed table's time for the notebooks it knows.
     assert.match(r.stdout, /^\[1\/5\] preprocess\.ipynb · no data · expected \d+(\.\d)? (s|min|h) \(environment\/run-times\.json\)$/m);
     assert.match(r.stdout, /^\[4\/5\] alpha\.ipynb · no data$/m);
-    assert.deepEqual(NOTEBOOKS.map((n) => n.name), ["preprocess", "model_train_lock", "interpret", "cvae_generate"]);
+    assert.deepEqual(NOTEBOOKS.map((n) => n.name), ["preprocess", "model_train_lock", "interpret", "clash", "cvae_generate"]);
   });
 
   test("without arguments: the notebooks of notebooks/ in the table's order; absent ones are skipped", () => {

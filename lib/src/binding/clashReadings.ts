@@ -21,7 +21,7 @@ export interface ClashQuestionRow extends BootstrapDifference {
 /** The rule of {@link clashQuestion}, in words. */
 export const CLASH_QUESTION_RULE =
   "*helps* on a test set when the 95% CI of AP(iterative) − AP(standard training on the same positives) lies above 0, *hurts* when it lies below 0, *no difference resolved* when it contains 0; " +
-  "the answer is *yes* when it helps on every CLASH test set, *no* when it helps on none, *mixed* otherwise";
+  "the answer is *yes* when it helps on every CLASH test set, *no* when it hurts on one and helps on none, *not resolved* when no difference is resolved, *mixed* otherwise";
 
 /** {@link CLASH_QUESTION_RULE} per test set, from each test set's paired bootstrap. */
 export function clashQuestion(boots: Bootstraps, iterative: string, samePositives: string): ClashQuestionRow[] {
@@ -35,7 +35,8 @@ export function clashQuestion(boots: Bootstraps, iterative: string, samePositive
 /** The question's bullet: the answer by {@link CLASH_QUESTION_RULE}, with every difference. */
 export function clashQuestionBullet(rows: readonly ClashQuestionRow[], summary: Summary, labels: Labels = {}): string {
   const helps = rows.filter((r) => r.answer === "helps").length;
-  const answer = helps === rows.length ? "**Yes**" : helps === 0 ? "**No**" : "**Mixed**";
+  const hurts = rows.filter((r) => r.answer === "hurts").length;
+  const answer = helps === rows.length ? "**Yes**" : helps === 0 && hurts > 0 ? "**No**" : helps === 0 ? "**Not resolved**" : "**Mixed**";
   const it = rows[0]!.a, same = rows[0]!.b;
   const used = summary.find((s) => s.config === it)?.positivesUsed;
   const positives = used ? `the ${meanSdText(used, 0)} positives (seed mean ± sd) its run trained on` : "the positives its run trained on";

@@ -647,7 +647,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       models["seed-match baseline"] = [await cachedScores(null, set, path.join(opts.outDir, "published", "seed-match"))];
       results.bootstrap.push({ testSet: set.name, ...bootstrapAveragePrecision(set.labels, models, opts.bootstrap) });
     }
-    progress(`bootstrap: ${opts.bootstrap.resamples} resamples of the held-out rows${opts.bootstrap.resampleScoreSets ? " and of each configuration's seeds" : ""} (seed ${opts.bootstrap.seed}) in ${formatDuration((performance.now() - b0) / 1000)}`);
+    progress(`bootstrap: ${opts.bootstrap.resamples} resamples of the ${paper !== null || clash !== null ? "test" : "held-out"} rows${opts.bootstrap.resampleScoreSets ? " and of each configuration's seeds" : ""} (seed ${opts.bootstrap.seed}) in ${formatDuration((performance.now() - b0) / 1000)}`);
   }
   if (opts.curves?.length) {
     results.curves = [];
