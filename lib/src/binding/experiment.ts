@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
 import { dataPath, displayPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
 import { readMaybeGzip, writeFileAtomic } from "../io/files";
-import { STOP_WITH_PARENT_ENV } from "../io/processes";
+import { runWorkerProcess } from "../io/workers";
 import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, prCurve, rankMetrics, rocCurve } from "../metrics";
 import type { PrCurveSeries, RocCurveSeries } from "../figures/specs";
 import { initBackend } from "../ops/backend";
@@ -340,26 +339,6 @@ export function trainArguments(config: BindingConfig, seed: number, tables: { ch
   return args;
 }
 
-/** Runs one `mirna-dl train` process; its output goes to `log`. Rejects with the log's tail on failure. */
-function runWorker(command: string[], log: string, threads: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fs.mkdirSync(path.dirname(log), { recursive: true });
-    const out = fs.openSync(log, "a");
-    const child = spawn(command[0]!, command.slice(1), {
-      stdio: ["ignore", out, out],
-      // The worker stops when this process is gone (a killed kernel leaves no training behind).
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), MIRNA_DL_PROFILE: process.env.MIRNA_DL_PROFILE ?? "full", [STOP_WITH_PARENT_ENV]: "1" },
-    });
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      fs.closeSync(out);
-      if (code === 0) return resolve();
-      const tail = fs.readFileSync(log, "utf8").trim().split("\n").slice(-8).join("\n");
-      reject(new Error(`mirna-dl ${command.slice(command.indexOf("train")).join(" ")} failed (${signal ?? `exit ${code}`}); end of ${log}:\n${tail}`));
-    });
-  });
-}
-
 /**
  * Writes the rows of `table` that the subset keeps (every k-th positive and negative, in file
  * order, header and lines as read) to `file`, unless it already holds exactly them; returns `file`.
@@ -526,7 +505,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       if (!(fs.existsSync(model) && fs.existsSync(log))) {
         const args = trainArguments(job.config, job.seed, { chr1: chr1Train, clash: clashTrain, splitDir, select: selectFiles }, job.dir, resolve(job.config, job.seed));
         const t0 = performance.now();
-        await runWorker([...command, ...args], path.join(job.dir, "train.log"), opts.threadsPerWorker ?? 1);
+        await runWorkerProcess([...command, ...args], path.join(job.dir, "train.log"), { threads: opts.threadsPerWorker ?? 1 });
         progress(`trained ${job.config.name} seed ${job.seed} in ${formatDuration((performance.now() - t0) / 1000)} (${done + 1}/${jobs.length}; ${formatDuration((performance.now() - trainingStarted) / 1000)} so far)`);
       }
       done++;

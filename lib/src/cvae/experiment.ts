@@ -3,6 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
 import { writeFileAtomic } from "../io/files";
+import { runLibraryTask, runPool } from "../io/workers";
+import { formatDuration } from "../progress";
 import { loadTfjsModel } from "../io/tfjsModel";
 import { MeanSd, meanSd } from "../metrics";
 import { mulberry32, shuffleInPlace } from "../random";
@@ -363,10 +365,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
   progress(`generation settings: ${describeSettings(generation)} (${generationChoice.chosenOn})`);
 
   // The sanity rules, their MFE-per-nt window from the VALIDATION pre-miRNAs.
-  if (validationRows.length < 10) throw new InputError(`the validation split holds ${validationRows.length} pre-miRNAs; the sanity rules' MFE window needs at least 10`);
-  const { rules } = await sanityRulesFrom(validationRows.map((i) => data.validation.sequences[i]!));
-  const validationSource = data.validationSplit ? `${Math.round(data.validationSplit.fraction * 100)}% of ${data.validationSplit.set} (seed ${data.validationSplit.seed})` : null;
-  const sanitySource = `MFE/nt window = 1st–99th percentile of the ${validationRows.length} validation pre-miRNAs (${validationSource}) folded with RNAfold`;
+  const { rules, source: sanitySource } = await validationSanity(data);
   progress(`sanity rules: stem ≥ ${rules.minStemPairs} bp, loop ${rules.loopRange.join("–")} nt, MFE/nt ${rules.mfePerNtRange.map((v) => v.toFixed(3)).join(" to ")} kcal/mol/nt (${sanitySource})`);
 
   // The test split through the same checks; its folds serve the realism comparisons.
@@ -525,7 +524,7 @@ export async function runCvaeExperiment(opts: CvaeExperimentOptions): Promise<Cv
     experiment: `conditional VAE on hairpin images (class, structure and residual latent parts; structured column-token decoder); generation with the ${decoder} decoder; every number on the test split`,
     seeds: [...opts.seeds], epochs: opts.epochs, backend: describeBackend(), date: new Date().toISOString(), classifierDir: opts.classifierDir,
     data: {
-      heldOutSet: data.heldOutSet, train: data.train.n, trainPositives, validation: data.validation.n, validationPositives: validationRows.length, validationSource,
+      heldOutSet: data.heldOutSet, train: data.train.n, trainPositives, validation: data.validation.n, validationPositives: validationRows.length, validationSource: data.validationSplit ? validationSplitText(data) : null,
       heldOut: data.heldOut.n, heldOutPositives: testPositiveRows.length, report: data.report,
     },
     generation: { ...generationChoice, comparison: opts.generation?.comparison ?? null, candidates, samples },
@@ -588,6 +587,67 @@ async function trainSeedModel(
   return { cvae, info, model: { cvae, info, training }, modelDir, arDecoder, reconstruction: trained.reconstruction };
 }
 
+/** Where the validation split comes from, in words ("10% of modhsa_train (seed 1)"). */
+function validationSplitText(data: VaeData): string {
+  return data.validationSplit ? `${Math.round(data.validationSplit.fraction * 100)}% of ${data.validationSplit.set} (seed ${data.validationSplit.seed})` : "the validation sets";
+}
+
+/**
+ * The sanity rules every model of the experiment is saved with: their MFE-per-nt window from the
+ * VALIDATION pre-miRNAs folded with RNAfold (at least 10 of them), and where it comes from.
+ */
+export async function validationSanity(data: VaeData): Promise<{ rules: SanityRules; source: string }> {
+  const sequences = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
+  if (sequences.length < 10) throw new InputError(`the validation split holds ${sequences.length} pre-miRNAs; the sanity rules' MFE window needs at least 10`);
+  const { rules } = await sanityRulesFrom(sequences);
+  return { rules, source: `MFE/nt window = 1st–99th percentile of the ${sequences.length} validation pre-miRNAs (${validationSplitText(data)}) folded with RNAfold` };
+}
+
+/** The JSON a worker gets to train one model of the experiment ({@link trainCvaeModelTask}). */
+export interface CvaeModelTask {
+  /** The experiment's options (plain JSON: no progress callback). */
+  options: Omit<CvaeExperimentOptions, "progress">;
+  seed: number;
+  /** `outDir/seed-S` or `outDir/dev-seed-S`. */
+  seedDir: string;
+}
+
+/**
+ * A worker's task (lib/src/workers.ts, "cvae-model"): trains (or resumes) one model of the
+ * experiment into `seedDir` exactly as the experiment would (same data, sizes, sanity rules,
+ * AR decoder and refinement rounds), printing its progress. The experiment then finds it complete.
+ */
+export async function trainCvaeModelTask(task: CvaeModelTask): Promise<void> {
+  const progress = (line: string) => console.log(line);
+  const data = buildVaeData(task.options.data);
+  const sanity = await validationSanity(data);
+  const { cvae } = await trainSeedModel(task.seed, task.seedDir, data, task.options, sanity, progress);
+  disposeCvae(cvae);
+}
+
+/**
+ * Trains the experiment's models in worker processes before it runs (lib/src/io/workers.ts): the
+ * development seed's (`outDir/dev-seed-S`, when given) and every reported seed's
+ * (`outDir/seed-S`), `workers` at a time (default 2, one thread each), each exactly as the
+ * experiment trains it and logged to `<seedDir>/worker.log`. {@link chooseGenerationOnValidation}
+ * and {@link runCvaeExperiment} then resume the finished checkpoints in-process, so on two cores
+ * the four models of the notebook train in about the time of two and a half.
+ */
+export async function trainCvaeModelsInWorkers(opts: CvaeExperimentOptions, run: { devSeed?: number; workers?: number } = {}): Promise<void> {
+  const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const { progress: _progress, ...options } = opts;
+  const jobs: CvaeModelTask[] = [
+    ...(run.devSeed !== undefined ? [{ options, seed: run.devSeed, seedDir: path.join(opts.outDir, `dev-seed-${run.devSeed}`) }] : []),
+    ...opts.seeds.map((seed) => ({ options, seed, seedDir: path.join(opts.outDir, `seed-${seed}`) })),
+  ];
+  const started = performance.now();
+  await runPool(jobs, run.workers ?? 2, async (job) => {
+    const t0 = performance.now();
+    await runLibraryTask("cvae-model", job, path.join(job.seedDir, "worker.log"));
+    progress(`trained ${path.basename(job.seedDir)} in a worker in ${formatDuration((performance.now() - t0) / 1000)} (${formatDuration((performance.now() - started) / 1000)} so far; log ${displayPath(path.join(job.seedDir, "worker.log"))})`);
+  });
+}
+
 /** A development seed's settings choice on the validation split (see {@link chooseGenerationOnValidation}). */
 export interface ValidationChoice extends ChosenGeneration {
   /** The chooser's full result (the table, the rule, the validation references). */
@@ -614,10 +674,8 @@ export async function chooseGenerationOnValidation(
   if ((opts.decoder ?? "autoregressive") !== "autoregressive") throw new InputError("choosing generation settings needs the autoregressive decoder");
   if (opts.data?.validation === false) throw new InputError("choosing generation settings needs the validation split");
   const data: VaeData = buildVaeData(opts.data);
-  const validationPositives = [...data.validation.labels.keys()].filter((i) => data.validation.labels[i] === 1).map((i) => data.validation.sequences[i]!);
-  const { rules } = await sanityRulesFrom(validationPositives);
-  const validationSource = data.validationSplit ? `${Math.round(data.validationSplit.fraction * 100)}% of ${data.validationSplit.set} (seed ${data.validationSplit.seed})` : "the validation sets";
-  const sanity = { rules, source: `MFE/nt window = 1st–99th percentile of the ${validationPositives.length} validation pre-miRNAs (${validationSource}) folded with RNAfold` };
+  const sanity = await validationSanity(data);
+  const validationSource = validationSplitText(data);
   const { cvae, model } = await trainSeedModel(devSeed, path.join(opts.outDir, `dev-seed-${devSeed}`), data, opts, sanity, progress);
   const classifier = opts.classifierDir ? await loadTfjsModel(opts.classifierDir) : null;
   try {

@@ -5,6 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 import { describeBackend } from "../ops/backend";
 import { InputError } from "../errors";
 import { writeFileAtomic } from "../io/files";
+import { runLibraryTask, runPool } from "../io/workers";
+import { formatDuration } from "../progress";
 import { saveTfjsModel } from "../io/tfjsModel";
 import { formatMeanSd, MeanSd, meanSd } from "../metrics";
 import { compileModel, disposeModel } from "../ops/nn";
@@ -57,6 +59,8 @@ export interface HairpinExperimentOptions {
   pretrainEpochs?: number;
   /** Progress lines (default: stderr). */
   progress?: (line: string) => void;
+  /** Write `outDir/results.json` (default true; a worker training one seed of a shared folder does not). */
+  writeResults?: boolean;
 }
 
 /** One seed's run. */
@@ -185,8 +189,48 @@ export async function runHairpinClassifierExperiment(opts: HairpinExperimentOpti
     epochs, seeds: [...seeds], backend: describeBackend(), trainSamples: train.n, date: new Date().toISOString(),
     perSeed, summary: summariseSeeds(perSeed),
   };
-  writeFileAtomic(path.join(outDir, "results.json"), JSON.stringify(results, null, 1));
+  if (opts.writeResults ?? true) writeFileAtomic(path.join(outDir, "results.json"), JSON.stringify(results, null, 1));
   return results;
+}
+
+/** The JSON a worker gets to train one seed of a classifier experiment ({@link trainHairpinSeedTask}). */
+export interface HairpinSeedTask {
+  /** The experiment's options (plain JSON: no progress callback). */
+  options: Omit<HairpinExperimentOptions, "progress">;
+  seed: number;
+}
+
+/**
+ * A worker's task (lib/src/workers.ts, "hairpin-seed"): trains (or resumes) one seed of an
+ * experiment into `outDir/seed-S` exactly as {@link runHairpinClassifierExperiment} would (the
+ * test-set curve included), without scoring the other sets or writing results.json; the
+ * experiment then finds the seed complete and only evaluates it.
+ */
+export async function trainHairpinSeedTask(task: HairpinSeedTask): Promise<void> {
+  await runHairpinClassifierExperiment({ ...task.options, seeds: [task.seed], evaluateOn: [], writeResults: false, progress: (line) => console.log(line) });
+}
+
+/**
+ * Trains seeds of one or more classifier experiments in worker processes (lib/src/io/workers.ts),
+ * `workers` at a time (default 2, one thread each), each logged to `outDir/seed-S/worker.log`.
+ * Running the experiments afterwards resumes the finished checkpoints, so they only evaluate:
+ * on two cores the notebook's five training runs take about the time of three.
+ */
+export async function trainHairpinSeedsInWorkers(runs: readonly HairpinSeedTask[], opts: { workers?: number; progress?: (line: string) => void } = {}): Promise<void> {
+  const progress = opts.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const started = performance.now();
+  await runPool(runs.map(({ options, seed }) => ({ options: withoutProgress(options), seed })), opts.workers ?? 2, async (job) => {
+    const t0 = performance.now();
+    const log = path.join(job.options.outDir, `seed-${job.seed}`, "worker.log");
+    await runLibraryTask("hairpin-seed", job, log);
+    progress(`trained ${displayPath(path.join(job.options.outDir, `seed-${job.seed}`))} in a worker in ${formatDuration((performance.now() - t0) / 1000)} (${formatDuration((performance.now() - started) / 1000)} so far)`);
+  });
+}
+
+/** The options without their progress callback (a worker gets JSON). */
+function withoutProgress(options: HairpinExperimentOptions): Omit<HairpinExperimentOptions, "progress"> {
+  const { progress: _progress, ...rest } = options;
+  return rest;
 }
 
 /** Mean ± sd over seeds of every metric of every set (sets in the order of the first seed). */
