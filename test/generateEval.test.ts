@@ -13,7 +13,8 @@ import { buildDeepMirClassifier } from "../lib/src/hairpin/classifier";
 import {
   classifierCalls, columnAgreement, encodeImageMeans, encodeMeans, evaluateGeneratedHairpins, reconstructionMetrics, refoldCheck, rgbToOneHot, sequenceComposition,
 } from "../lib/src/cvae/evaluate";
-import { countHairpinLoops, hairpinSanity, quantile, sanityRulesFrom } from "../lib/src/cvae/sanity";
+import { countHairpinLoops, hairpinSanity, sanityRulesFrom } from "../lib/src/cvae/sanity";
+import { quantile } from "../lib/src/metrics";
 import { foldSequences } from "../lib/src/hairpin/rnafold";
 import { hairpinColumns, renderHairpinColumns } from "../lib/src/hairpin/image";
 import { vaeRowsFromImages } from "../lib/src/cvae/data";

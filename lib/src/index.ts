@@ -24,6 +24,7 @@ export * from "./random";
 export * from "./progress";
 export * from "./checks";
 export * from "./metrics";
+export * from "./sequence";
 export * from "./predict";
 export * from "./saliency";
 

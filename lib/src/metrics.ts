@@ -256,12 +256,24 @@ export function percentileInterval(values: ArrayLike<number>, level = 0.95): [nu
   if (values.length === 0) throw new InputError("percentile interval of no values");
   if (!(level > 0 && level < 1)) throw new InputError(`level must be in (0, 1), got ${level}`);
   const sorted = Float64Array.from(values).sort();
-  const at = (q: number) => {
-    const h = (sorted.length - 1) * q;
-    const lo = Math.floor(h);
-    return sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!);
-  };
-  return [at((1 - level) / 2), at((1 + level) / 2)];
+  return [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)];
+}
+
+/**
+ * The `q`-quantile (0–1) of values sorted ascending, interpolated linearly between order
+ * statistics (NumPy's default): the library's one quantile.
+ */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) throw new InputError("no values to take a quantile of");
+  const at = q * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (at - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** The `q`-quantile (0–1) of `values` (any order; {@link quantileSorted}). */
+export function quantile(values: ArrayLike<number>, q: number): number {
+  return quantileSorted(Float64Array.from(values).sort(), q);
 }
 
 /** A difference of AP between two models of one bootstrap, with its percentile interval. */

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../errors";
+import { quantileSorted } from "../metrics";
 import { InputSource, predictAsync, Predictor } from "../predict";
 import { targetScore } from "../saliency";
 import { bindingMatrixChannels, encodeBindingMatrix } from "./encoding";
@@ -153,12 +154,7 @@ export function boxStats(values: ArrayLike<number>): BoxStats {
   const sorted = Float64Array.from(Array.from(values).filter((v) => Number.isFinite(v))).sort();
   const n = sorted.length;
   if (n === 0) throw new InputError("box statistics of no values");
-  const quantile = (q: number) => {
-    const at = q * (n - 1);
-    const lo = Math.floor(at);
-    const hi = Math.min(n - 1, lo + 1);
-    return sorted[lo]! + (at - lo) * (sorted[hi]! - sorted[lo]!);
-  };
+  const quantile = (q: number) => quantileSorted(sorted, q);
   const q1 = quantile(0.25);
   const q3 = quantile(0.75);
   const iqr = q3 - q1;

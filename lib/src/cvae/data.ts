@@ -1,5 +1,6 @@
 import { InputError } from "../errors";
 import { mulberry32, shuffleInPlace } from "../random";
+import { gcContent } from "../sequence";
 import { DeepMirDataset, loadDeepMirDataset } from "../hairpin/datasets";
 import { LEAK_KMER } from "../hairpin/experiment";
 import { decodeHairpinImage, HAIRPIN_IMAGE_HEIGHT, HAIRPIN_IMAGE_SIZE, HAIRPIN_IMAGE_WIDTH, HairpinColumns } from "../hairpin/image";
@@ -71,9 +72,7 @@ export function hairpinProfile(columns: HairpinColumns | Uint8Array, sequence: s
     });
     if (loop < 0) loop = columns.length;
   }
-  let gc = 0;
-  for (const ch of sequence) if (ch === "G" || ch === "C") gc++;
-  return [stem, loop, sequence.length ? gc / sequence.length : 0];
+  return [stem, loop, gcContent(sequence)];
 }
 
 /** What {@link vaeRowsFromImages} kept and dropped. */

@@ -8,7 +8,8 @@ import { nearestEditDistances, NearestSequence } from "./novelty";
 import { FoldedSequence, FoldOptions, foldSequences } from "../hairpin/rnafold";
 import { VaeDataset } from "./data";
 import { Cvae, decodeCvae, encodeCvae, latentSize } from "./model";
-import { hairpinSanity, quantile, SanityResult, SanityRules } from "./sanity";
+import { quantile } from "../metrics";
+import { hairpinSanity, SanityResult, SanityRules } from "./sanity";
 import { tokensToColumns, tokensToOneHot, TOKEN_COLUMNS } from "./tokens";
 
 /**

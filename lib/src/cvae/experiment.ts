@@ -6,7 +6,7 @@ import { writeFileAtomic } from "../io/files";
 import { runLibraryTask, runPool } from "../io/workers";
 import { formatDuration } from "../progress";
 import { loadTfjsModel } from "../io/tfjsModel";
-import { MeanSd, meanSd } from "../metrics";
+import { MeanSd, meanSd, quantile } from "../metrics";
 import { mulberry32, shuffleInPlace } from "../random";
 import { describeBackend } from "../ops/backend";
 import { EpochRecord } from "../training/checkpoint";
@@ -25,7 +25,7 @@ import { FoldedHairpin, realismComparison, RealismComparison, realVsGeneratedTes
 import { foldSequences } from "../hairpin/rnafold";
 import { buildVaeData, PROFILE_NAMES, ProfileName, VaeData, VaeDataOptions, VaeDataReport, VaeDataset } from "./data";
 import { Cvae, disposeCvae, latentSize } from "./model";
-import { hairpinSanity, quantile, SanityRules, sanityRulesFrom } from "./sanity";
+import { hairpinSanity, SanityRules, sanityRulesFrom } from "./sanity";
 import { CvaeModelInfo } from "./saved";
 import { ArRefinementSettings, DEFAULT_AR_REFINEMENT, TrainCvaeOptions, trainCvaeSeed } from "./train";
 import { chooseGenerationSettings, GenerationCandidate, GenerationChoice } from "./settings";

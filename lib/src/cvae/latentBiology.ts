@@ -1,6 +1,7 @@
 import { cholesky, choleskySolve } from "../cholesky";
 import { InputError } from "../errors";
 import { pearson } from "../metrics";
+import { gcContent } from "../sequence";
 import { autoregressiveTokens, columnsStructure, CvaeForGeneration, decodeLatentProbabilities, decodeProbabilities, GenerationDecoder, generationDecoder, renderTokens } from "./generate";
 import type { DrawingGrammar } from "./arDecoder";
 import { hairpinGalleryPng } from "../hairpin/gallery";
@@ -72,14 +73,12 @@ export function hairpinProperties(columns: HairpinColumns, sequence: string, mfe
     if (c.upper === "-" && c.lower !== "-") upperGaps++;
     if (c.lower === "-" && c.upper !== "-") lowerGaps++;
   }
-  let gc = 0;
-  for (const ch of sequence) if (ch === "G" || ch === "C") gc++;
   // The motif on the drawing's own reading, so structure and sequence line up.
   const read = hairpinColumnsSequence(columns).sequence;
   const terminal = findTerminalLoop(columnsStructure(columns));
   const apicalUgu = terminal && read.slice(Math.max(0, terminal.open - 2), terminal.close + 3).includes("UGU") ? 1 : 0;
   return {
-    stem, loop: first < 0 ? columns.length : first, gc: sequence.length ? gc / sequence.length : 0, length: sequence.length,
+    stem, loop: first < 0 ? columns.length : first, gc: gcContent(sequence), length: sequence.length,
     bulges, asymmetry: Math.abs(upperGaps - lowerGaps), mfePerNt: sequence.length ? mfe / sequence.length : 0, apicalUgu,
   };
 }

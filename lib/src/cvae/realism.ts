@@ -2,7 +2,9 @@ import { cholesky, choleskySolve } from "../cholesky";
 import { InputError } from "../errors";
 import { rankMetrics } from "../metrics";
 import { mulberry32, shuffleInPlace } from "../random";
-import { countHairpinLoops, quantile } from "./sanity";
+import { quantile } from "../metrics";
+import { gcContent } from "../sequence";
+import { countHairpinLoops } from "./sanity";
 import { findTerminalLoop } from "../hairpin/image";
 
 /**
@@ -59,13 +61,12 @@ function checkFolded(h: FoldedHairpin, what: string): void {
 export function realismProperties(h: FoldedHairpin): Record<RealismProperty, number> {
   checkFolded(h, "realismProperties");
   const n = h.sequence.length;
-  let gc = 0, pairs = 0;
-  for (const ch of h.sequence) if (ch === "G" || ch === "C") gc++;
+  let pairs = 0;
   for (const ch of h.structure) if (ch === "(") pairs++;
   const loop = findTerminalLoop(h.structure);
   return {
     length: n,
-    gc: n ? gc / n : 0,
+    gc: gcContent(h.sequence),
     mfePerNt: n ? h.mfe / n : 0,
     loop: loop ? loop.close - loop.open - 1 : 0,
     stem: pairs,

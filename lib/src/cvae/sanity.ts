@@ -1,4 +1,5 @@
 import { InputError } from "../errors";
+import { quantile } from "../metrics";
 import { findTerminalLoop } from "../hairpin/image";
 import { FoldOptions, foldSequences } from "../hairpin/rnafold";
 import { CANONICAL_HAIRPIN } from "./data";
@@ -56,16 +57,6 @@ export function hairpinSanity(structure: string, mfe: number, rules: SanityRules
   const loopOk = loopSize >= rules.loopRange[0] && loopSize <= rules.loopRange[1];
   const mfeOk = mfePerNt >= rules.mfePerNtRange[0] && mfePerNt <= rules.mfePerNtRange[1];
   return { hairpinLoops, stemPairs, loopSize, mfePerNt, oneLoop, stemOk, loopOk, mfeOk, pass: oneLoop && stemOk && loopOk && mfeOk };
-}
-
-/** The `q`-quantile (0–1) of `values` by linear interpolation between order statistics (NumPy's default). */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) throw new InputError("no values to take a quantile of");
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = q * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
 /**

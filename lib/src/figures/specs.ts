@@ -9,6 +9,8 @@
  * major version. (Vega-Lite 6 would also need Node ≥ 22.)
  */
 
+import { quantileSorted } from "../metrics";
+
 /** A Vega-Lite specification (JSON-serialisable). */
 export type VegaLiteSpec = Record<string, unknown>;
 
@@ -630,13 +632,6 @@ const DOT = { lo: "__lo", hi: "__hi", ref: "__ref", off: "__off", edge: "__edge"
 function d3Fixed(x: number, format: string): string {
   const m = /^\.(\d+)f$/.exec(format);
   return x.toFixed(m ? Number(m[1]) : 3);
-}
-
-/** The q-quantile of sorted values (linear interpolation). */
-function quantileSorted(sorted: readonly number[], q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  return sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!);
 }
 
 /**
