@@ -4,7 +4,6 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
-  attributionMatrixSpec,
   barSpec,
   boxPlotSpec,
   concatSpecs,
@@ -14,13 +13,12 @@ import {
   heatmapSpec,
   linePanelsSpec,
   lineSpec,
-  positionProfileSpec,
   prCurveSpec,
   rocCurveSpec,
-  seedMatchSharesSpec,
   VEGA_LITE_SCHEMA,
   type VegaLiteSpec,
 } from "../lib/src/figures/specs";
+import { attributionMatrixSpec, positionProfileSpec, seedMatchSharesSpec } from "../lib/src/figures/binding";
 import { compileSpec, loadVega, rasterizeSvg, renderPng, renderSvg, saveFigure } from "../lib/src/figures/render";
 import {
   emitDisplay,

@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileSpec, renderSvg } from "../lib/src/figures/render";
-import { binnedHistogramsSpec, comparisonScatterSpec, heatmapSpec, histogramsSpec, requestedAchievedSpec, VEGA_LITE_SCHEMA, VegaLiteSpec } from "../lib/src/figures/specs";
+import { requestedAchievedSpec } from "../lib/src/figures/cvae";
+import { binnedHistogramsSpec, comparisonScatterSpec, heatmapSpec, histogramsSpec, VEGA_LITE_SCHEMA, VegaLiteSpec } from "../lib/src/figures/specs";
 
 async function compilesCleanly(spec: VegaLiteSpec): Promise<void> {
   assert.equal(spec.$schema, VEGA_LITE_SCHEMA);

@@ -49,6 +49,8 @@ export * from "./ops/backend";
 export * from "./ops/seededDropout";
 
 export * from "./figures/specs";
+export * from "./figures/binding";
+export * from "./figures/cvae";
 export * from "./figures/render";
 export * from "./figures/display";
 
