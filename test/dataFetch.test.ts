@@ -468,12 +468,16 @@ describe("command line (environment/fetch-data.ts)", () => {
   test("usage errors exit 2", async () => {
     const unknown = await runCli(["--frobnicate"], {});
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^data:fetch: .*frobnicate/);
+    assert.match(unknown.stderr, /^mirna-dl: .*frobnicate/);
     const nothing = await runCli(["--manifest", manifestFile, "--list", "--only", "nope/*.x"], {});
     assert.equal(nothing.code, 2);
     assert.match(nothing.stderr, /--only 'nope\/\*\.x' matches no file in the manifest/);
     const both = await runCli(["--list", "--verify"], {});
     assert.equal(both.code, 2);
+    assert.match(both.stderr, /--list and --verify cannot be combined/);
+    const fromList = await runCli(["--list", "--from", "x"], {});
+    assert.equal(fromList.code, 2);
+    assert.match(fromList.stderr, /Unknown option '--from'/);
     const badManifest = path.join(work, "bad-manifest.json");
     fs.writeFileSync(badManifest, JSON.stringify({ sources: [{ name: "x", origin: "y", files: [{ path: "../up", bytes: 1, sha256: null }] }] }));
     const bad = await runCli(["--manifest", badManifest, "--list"], {});

@@ -4,6 +4,7 @@ import { reportFailure } from "./failure";
 import { CommandGroup, defineGroup, runCommandLine } from "./args";
 import { evaluateCommand, predictCommand } from "./binding";
 import { benchmarkCommand } from "./benchmark";
+import { dataGroup } from "./data";
 import { explainCommand } from "./explain";
 import { scanCommand } from "./scan";
 import { hairpinGroup } from "./hairpin";
@@ -23,6 +24,7 @@ const COMMANDS = [
   trainCommand,
   explainCommand,
   hairpinGroup,
+  dataGroup,
 ];
 
 export const CLI: CommandGroup = defineGroup({
@@ -48,7 +50,8 @@ output is redirected to are written straight to it; devices and FIFOs are writte
 through; Ctrl+C leaves no partial files.
 
 Each command's help (mirna-dl <command> --help) ends with worked examples; they read the public
-data from $MIRNA_DL_DATA (npm run data:fetch puts it in data/: export MIRNA_DL_DATA=data).
+data from $MIRNA_DL_DATA (mirna-dl data fetch, or npm run data:fetch, puts it in data/: export
+MIRNA_DL_DATA=data).
 Environment: MIRNA_DL_BACKEND = node-gpu | node | native | wasm | cpu overrides the automatic
 choice.
 Exit codes: 0 success, 2 bad input or usage, 1 unexpected failure (or a failing external program).`,
