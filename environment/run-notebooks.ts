@@ -43,20 +43,25 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { checkKernel, jupyterPath, type Profile, repoRoot, resolveDataDir, resolveProfile, runScript, UsageError } from "./common";
 import { dataSelectors, dataStatus, ensureData, NOTEBOOKS, notebookName, runOrder } from "./notebook-data";
 import { DEFAULT_MANIFEST } from "../lib/src/data/fetch";
+import { flag, option, optionsTable, parseCommandLine, repeatedOption, UsageError as CommandLineError } from "../lib/src/cli/args";
+
+/** The runner's options, declared as every mirna-dl command declares its own (lib/src/cli/args.ts). */
+const RUNNER_OPTIONS = {
+  // Any text: an empty selection gets its own message below.
+  only: repeatedOption({ arg: "NAME", parse: (raw) => raw, help: "run only this notebook of notebooks/ (or of the arguments); NAME with or\nwithout .ipynb; a comma list works too (--only preprocess,cvae_generate)" }),
+  profile: option({ arg: "P", help: "ci (small, fast runs) or full (the real analysis); overrides MIRNA_DL_PROFILE" }),
+  out: option({ arg: "DIR", help: "folder for executed copies, logs and timings.json (default out/notebooks/)" }),
+  update: flag("after a successful run, copy the executed notebook over its source"),
+  list: flag("show the notebooks that would run, in order, and the state of their data; run nothing"),
+  manifest: option({ arg: "FILE", help: "data manifest to check and fetch with (default data/manifest.json)" }),
+};
 
 const usage = `usage: npm run notebooks [-- options] [notebook.ipynb ...]
        node --import tsx environment/run-notebooks.ts [options] [notebook.ipynb ...]
-  --only NAME       run only this notebook of notebooks/ (or of the arguments); NAME with or
-                    without .ipynb; repeatable or a comma list (--only preprocess,cvae_generate)
-  --profile P       ci (small, fast runs) or full (the real analysis); overrides MIRNA_DL_PROFILE
-  --out DIR         folder for executed copies, logs and timings.json (default out/notebooks/)
-  --update          after a successful run, copy the executed notebook over its source
-  --list            show the notebooks that would run, in order, and the state of their data; run nothing
-  --manifest FILE   data manifest to check and fetch with (default data/manifest.json)
+${optionsTable(RUNNER_OPTIONS)}
 Order: ${NOTEBOOKS.map((n) => n.name).join(", ")} (those present), then any other by name.
 Missing data is fetched before the first cell runs (as npm run data:fetch does).
 Before the first cell it prints the expected time of each notebook: its last run on this machine
@@ -136,23 +141,12 @@ c.ExecutePreprocessor.on_cell_error = _mirna_dl_on_cell_error
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "help" {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        update: { type: "boolean", default: false },
-        only: { type: "string", multiple: true },
-        profile: { type: "string" },
-        list: { type: "boolean", default: false },
-        manifest: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
+    parsed = parseCommandLine(argv, RUNNER_OPTIONS, { prog: "run-notebooks", help: usage, positionals: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${usage}`);
+    if (e instanceof CommandLineError) throw new UsageError(`${e.message}\n${usage}`);
+    throw e;
   }
-  if (parsed.values.help) return "help";
+  if (parsed === null) return "help";
 
   const profile = resolveProfile(parsed.values.profile, env);
   const timeoutText = env.MIRNA_DL_CELL_TIMEOUT ?? "1800";
@@ -187,11 +181,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions | "hel
   const onlyNames = (value: string) => value.split(",").map((o) => o.trim().replace(/\.ipynb$/, "")).filter((o) => o !== "");
   // An empty selection is a mistake (an unset shell variable, a stray comma), not "everything":
   // on the full profile "everything" is hours of work.
-  const emptyOnly = (parsed.values.only ?? []).find((o) => onlyNames(o).length === 0);
+  const emptyOnly = parsed.values.only.find((o) => onlyNames(o).length === 0);
   if (emptyOnly !== undefined) {
     throw new UsageError(`--only ${JSON.stringify(emptyOnly)} names no notebook; give one or more names (--only preprocess,cvae_generate), or leave --only out to run every notebook`);
   }
-  const only = (parsed.values.only ?? []).flatMap(onlyNames);
+  const only = parsed.values.only.flatMap(onlyNames);
   if (only.length > 0) {
     const available = notebooks.map(notebookName);
     for (const name of only) {

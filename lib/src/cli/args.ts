@@ -230,9 +230,9 @@ export function defineCommand<O extends Options>(spec: CommandSpec<O>): Command 
     summary: spec.summary,
     help,
     async run(args, prog) {
-      const values = parseOptions(args, declared, prog, help(prog));
-      if (values === null) return void console.log(help(prog));
-      await spec.run(values as Values<O>, prog);
+      const parsed = parseOptions(args, declared, prog, help(prog));
+      if (parsed === null) return void console.log(help(prog));
+      await spec.run(parsed.values as Values<O>, prog);
     },
   };
 }
@@ -282,15 +282,37 @@ function helpFor(group: CommandGroup, path: readonly string[], prog: string): st
 // ---------------------------------------------------------------------------------------------
 // parsing
 
+/**
+ * Parses a program's command line with the declarations every `mirna-dl` command uses (for
+ * programs that are not commands of it, such as the notebook runner): the values typed from the
+ * declarations, and the positional arguments when `positionals` allows them; null when --help
+ * was asked for. Mistakes are UsageErrors (their help: `help`).
+ */
+export function parseCommandLine<O extends Options>(
+  args: readonly string[], options: O, opts: { prog: string; help: string; positionals?: boolean },
+): { values: Values<O>; positionals: string[] } | null {
+  const declared: Options = { ...options, help: HELP_OPTION };
+  const parsed = parseOptions(args, declared, opts.prog, opts.help, opts.positionals ?? false);
+  return parsed === null ? null : { values: parsed.values as Values<O>, positionals: parsed.positionals };
+}
+
+/** The options table of a help text, as `mirna-dl` commands show it (defaults and "repeatable" added). */
+export function optionsTable(options: Options): string {
+  return table(optionRows(Object.entries({ ...options, help: HELP_OPTION })));
+}
+
 /** Parses and validates `args` against `declared`; null when --help was asked for. */
-function parseOptions(args: readonly string[], declared: Options, prog: string, help: string): Record<string, unknown> | null {
+function parseOptions(args: readonly string[], declared: Options, prog: string, help: string, allowPositionals = false): { values: Record<string, unknown>; positionals: string[] } | null {
   const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries(declared)) {
     config[name] = { type: spec.kind === "flag" ? "boolean" : "string", ...(spec.short ? { short: spec.short } : {}), ...(spec.kind === "value" && spec.repeated ? { multiple: true } : {}) };
   }
   let raw: Record<string, string | string[] | boolean | undefined>;
+  let positionals: string[];
   try {
-    raw = parseArgs({ args: joinNegativeValues(args, declared), options: config, allowPositionals: false, strict: true }).values as typeof raw;
+    const parsed = parseArgs({ args: joinNegativeValues(args, declared), options: config, allowPositionals, strict: true });
+    raw = parsed.values as typeof raw;
+    positionals = parsed.positionals;
   } catch (e) {
     throw new UsageError((e as Error).message, help);
   }
@@ -315,7 +337,7 @@ function parseOptions(args: readonly string[], declared: Options, prog: string, 
       values[name] = spec.default;
     }
   }
-  return values;
+  return { values, positionals };
 }
 
 /**
@@ -359,16 +381,20 @@ function commandHelp(prog: string, spec: Pick<CommandSpec<Options>, "summary" | 
     else if (name !== "help") more = true;
   }
   if (more) usage.push("[options]");
-  const rows = entries.map(([name, spec]): [string, string] => {
+  const parts = [usage.join(" "), spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1) + ".", `Options:\n${table(optionRows(entries))}`, spec.description];
+  if (spec.examples?.length) parts.push(`Examples:\n${spec.examples.map((e) => `  ${e.split("\n").join("\n    ")}`).join("\n")}`);
+  return parts.join("\n\n");
+}
+
+/** The rows of an options table: flags and placeholder, help with the default or "repeatable". */
+function optionRows(entries: readonly [string, OptionSpec][]): [string, string][] {
+  return entries.map(([name, spec]): [string, string] => {
     const flags = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.kind === "value" ? ` ${spec.arg}` : ""}`;
     let text = spec.help;
     if (spec.kind === "value" && spec.repeated) text += spec.presence === "required" ? " (repeatable; at least one)" : " (repeatable)";
     else if (spec.kind === "value" && spec.presence === "default") text += ` (default ${spec.defaultText ?? String(spec.default)})`;
     return [flags, text];
   });
-  const parts = [usage.join(" "), spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1) + ".", `Options:\n${table(rows)}`, spec.description];
-  if (spec.examples?.length) parts.push(`Examples:\n${spec.examples.map((e) => `  ${e.split("\n").join("\n    ")}`).join("\n")}`);
-  return parts.join("\n\n");
 }
 
 /** Every command under `group`, nested groups flattened: [words after the group, command]. */
