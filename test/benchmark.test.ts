@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { alignToolScores, benchmarkCurves, benchmarkTable, modelNames, readToolScores, tableName } from "../lib/src/binding/benchmark";
+import { curveSeries } from "../lib/src/binding/evaluation";
+import { alignToolScores, benchmarkTable, modelNames, readToolScores, tableName } from "../lib/src/binding/benchmark";
 import { readPairTable } from "../lib/src/binding/tables";
 import { bootstrapAveragePrecision, bootstrapDifference, rankMetrics } from "../lib/src/metrics";
 import { InputError } from "../lib/src/errors";
@@ -74,7 +75,7 @@ test("benchmarkTable: AP and ROC-AUC per model, the best by AP, paired bootstrap
   assert.ok(Math.abs(plain.rows[0]!.difference! - d.difference) < 1e-12);
   assert.throws(() => benchmarkTable("toy", labels, [models[0]!, models[0]!]), /two models named 'poor'/);
   assert.throws(() => benchmarkTable("toy", labels, [{ name: "short", scores: [1, 0] }]), /'short' has 2 scores for 12 rows/);
-  const curves = benchmarkCurves(labels, models, t);
+  const curves = curveSeries(labels, models);
   assert.deepEqual(curves.pr.map((c) => [c.name, c.ap, c.prevalence]), [["poor", t.rows[0]!.averagePrecision, 5 / 12], ["good", t.rows[1]!.averagePrecision, 5 / 12]]);
   assert.equal(curves.roc[1]!.auc, t.rows[1]!.rocAuc);
 });

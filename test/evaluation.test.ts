@@ -21,5 +21,5 @@ test("evaluateScorers scores each set with each scorer", async () => {
   assert.deepEqual(Array.from(result.scores.get("seed-match|toy")!), [4, 0, 0]);
   const curves = curvesFor(result, set);
   assert.equal(curves.roc[0]!.name, "seed-match");
-  assert.ok(Math.abs(curves.pr[0]!.prevalence - 1 / 3) < 1e-12);
+  assert.ok(Math.abs(curves.pr[0]!.prevalence! - 1 / 3) < 1e-12);
 });

@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import { InputError, shorten } from "../errors";
-import { bootstrapAveragePrecision, bootstrapDifference, prCurve, rankMetrics, rocCurve } from "../metrics";
-import type { PrCurveSeries, RocCurveSeries } from "../figures/specs";
+import { bootstrapAveragePrecision, bootstrapDifference, rankMetrics } from "../metrics";
 import { PAIR_FORMATS, PairTable } from "./tables";
 
 /**
@@ -202,21 +201,6 @@ export function benchmarkTable(name: string, labels: ArrayLike<number>, models: 
     };
   });
   return { name, n, positives, rows, bootstrap: boot ? { resamples, seed, level: 0.95 } : null };
-}
-
-/** PR and ROC curves of every model on one table, for prCurveSpec / rocCurveSpec. */
-export function benchmarkCurves(labels: ArrayLike<number>, models: readonly ModelScores[], table: BenchmarkTable): { pr: PrCurveSeries[]; roc: RocCurveSeries[] } {
-  const prevalence = table.positives / table.n;
-  const pr: PrCurveSeries[] = [];
-  const roc: RocCurveSeries[] = [];
-  models.forEach((m, i) => {
-    const row = table.rows[i]!;
-    const p = prCurve(labels, m.scores);
-    const r = rocCurve(labels, m.scores);
-    pr.push({ name: m.name, recall: p.recall, precision: p.precision, ap: row.averagePrecision, prevalence });
-    roc.push({ name: m.name, fpr: r.fpr, tpr: r.tpr, auc: row.rocAuc });
-  });
-  return { pr, roc };
 }
 
 /**

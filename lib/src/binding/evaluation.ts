@@ -1,4 +1,5 @@
 import { prCurve, rankMetrics, rocCurve, RankMetrics } from "../metrics";
+import type { PrCurveSeries, RocCurveSeries } from "../figures/specs";
 import { ScorePairsOptions } from "./predict";
 import type { LabelledPairs } from "./tables";
 import { PairScorer } from "./scorer";
@@ -74,17 +75,28 @@ export async function evaluateScorers(
   return { rows, scores };
 }
 
-/** ROC and PR curves of each model on one test set, ready for rocCurveSpec / prCurveSpec. */
-export function curvesFor(result: EvaluationResult, testSet: LabelledPairs) {
-  const roc = [];
-  const pr = [];
-  const prevalence = testSet.labels.reduce((a, b) => a + b, 0) / testSet.labels.length;
-  for (const row of result.rows.filter((r) => r.testSet === testSet.name)) {
-    const s = result.scores.get(`${row.model}|${row.testSet}`)!;
-    const r = rocCurve(testSet.labels, s);
-    const p = prCurve(testSet.labels, s);
-    roc.push({ name: row.model, fpr: r.fpr, tpr: r.tpr, auc: row.rocAuc });
-    pr.push({ name: row.model, recall: p.recall, precision: p.precision, ap: row.averagePrecision, prevalence });
+/**
+ * ROC and PR curves of models on one labelled set (`labels` 1 / 0 and each model's scores,
+ * shape=(n,)), with AUC, AP and the set's prevalence: ready for rocCurveSpec / prCurveSpec.
+ */
+export function curveSeries(labels: ArrayLike<number>, models: readonly { name: string; scores: ArrayLike<number> }[]): { roc: RocCurveSeries[]; pr: PrCurveSeries[] } {
+  let positives = 0;
+  for (let i = 0; i < labels.length; i++) positives += labels[i]!;
+  const prevalence = positives / labels.length;
+  const roc: RocCurveSeries[] = [];
+  const pr: PrCurveSeries[] = [];
+  for (const m of models) {
+    const metrics = rankMetrics(labels, m.scores);
+    const r = rocCurve(labels, m.scores);
+    const p = prCurve(labels, m.scores);
+    roc.push({ name: m.name, fpr: r.fpr, tpr: r.tpr, auc: metrics.rocAuc });
+    pr.push({ name: m.name, recall: p.recall, precision: p.precision, ap: metrics.averagePrecision, prevalence });
   }
   return { roc, pr };
+}
+
+/** ROC and PR curves of each model of an evaluation on one of its test sets ({@link curveSeries}). */
+export function curvesFor(result: EvaluationResult, testSet: LabelledPairs) {
+  const rows = result.rows.filter((r) => r.testSet === testSet.name);
+  return curveSeries(testSet.labels, rows.map((row) => ({ name: row.model, scores: result.scores.get(`${row.model}|${row.testSet}`)! })));
 }

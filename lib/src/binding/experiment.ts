@@ -4,12 +4,12 @@ import { InputError } from "../errors";
 import { dataPath, displayPath, LIB_ROOT, Profile, profile, REPO_ROOT } from "../data/paths";
 import { readMaybeGzip, writeFileAtomic } from "../io/files";
 import { runWorkerProcess } from "../io/workers";
-import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, prCurve, rankMetrics, rocCurve } from "../metrics";
+import { AveragePrecisionBootstrap, bootstrapAveragePrecision, formatMeanSd, MeanSd, meanSd, rankMetrics } from "../metrics";
 import type { PrCurveSeries, RocCurveSeries } from "../figures/specs";
 import { initBackend } from "../ops/backend";
 import { formatDuration } from "../progress";
 import type { EpochRecord } from "../training/checkpoint";
-import { strideSubset, SubsetOptions } from "./evaluation";
+import { curveSeries, strideSubset, SubsetOptions } from "./evaluation";
 import { PaperTrainTable, readPaperTrainTable } from "./paperTable";
 import { PUBLISHED_MODELS, publishedModelPath, testSetPath } from "./paths";
 import { POSITIVE_ROWS_FILE, writePositiveRows } from "./positiveRows";
@@ -641,16 +641,7 @@ export async function runBindingExperiment(opts: BindingExperimentOptions): Prom
       for (const c of comparators) models.push({ name: `${c.name} (${path.basename(c.dirs[0]!)})`, scores: await cachedScores(null, set, comparatorCache(c.name, 0)) });
       for (const p of PUBLISHED_MODELS) models.push({ name: `published ${p}`, scores: await cachedScores(null, set, path.join(opts.outDir, "published", p)) });
       models.push({ name: "seed-match", scores: await cachedScores(null, set, path.join(opts.outDir, "published", "seed-match")) });
-      const prevalence = set.labels.reduce((a, b) => a + b, 0) / set.labels.length;
-      const pr: PrCurveSeries[] = [];
-      const roc: RocCurveSeries[] = [];
-      for (const m of models) {
-        const ranked = rankMetrics(set.labels, m.scores);
-        const p = prCurve(set.labels, m.scores);
-        const r = rocCurve(set.labels, m.scores);
-        pr.push({ name: m.name, recall: p.recall, precision: p.precision, ap: ranked.averagePrecision, prevalence });
-        roc.push({ name: m.name, fpr: r.fpr, tpr: r.tpr, auc: ranked.rocAuc });
-      }
+      const { pr, roc } = curveSeries(set.labels, models);
       results.curves.push({ testSet: name, pr, roc });
     }
   }

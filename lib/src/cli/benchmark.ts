@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import {
-  alignToolScores, benchmarkCurves, benchmarkTable, BenchmarkTable, modelNames, ModelScores, readToolScores, tableName, ToolScores,
+  alignToolScores, benchmarkTable, BenchmarkTable, modelNames, ModelScores, readToolScores, tableName, ToolScores,
 } from "../binding/benchmark";
+import { curveSeries } from "../binding/evaluation";
 import { openScorer } from "../binding/scorer";
 import { PairTable, readPairTable } from "../binding/tables";
 import { InputError } from "../errors";
@@ -186,7 +187,7 @@ earlier 'benchmark' output, is refused; replaced as a whole when complete, with 
           const columns = [t.mirnas, t.sites, Array.from(t.labels, String), ...input.models.map((m) => Array.from(m.scores, (x) => formatFloat32(x)))];
           const text = formatTsv(["miRNA", "gene", "label", ...input.models.map((m) => m.name)], columns);
           writeFileAtomic(path.join(out, "scores", `${input.name}.tsv.gz`), text);
-          const curves = benchmarkCurves(t.labels, input.models, results[i]!);
+          const curves = curveSeries(t.labels, input.models);
           const what = `${input.name} (${results[i]!.n.toLocaleString("en-US")} pairs, ${results[i]!.positives.toLocaleString("en-US")} positive)`;
           // The table's name as a subtitle: a long file name would widen the figure.
           const titled = (spec: VegaLiteSpec, text: string): VegaLiteSpec => ({ ...spec, title: { text, subtitle: what } });
